@@ -1,0 +1,3 @@
+//! leakscope: the desktop app and the command line over `leakscope-core`.
+
+pub mod cli;

@@ -1,0 +1,324 @@
+//! Flame trees: stacks merged by function from the root down, the data behind flamegraphs,
+//! icicles and diff flamegraphs.
+//!
+//! Nodes are stored in pre-order with each node's subtree end, so a painter can skip a whole
+//! off-screen or sub-pixel subtree in one step (as puffin does) and the tree needs no child
+//! lists. Children are ordered by name, which keeps the layout stable between captures and
+//! lines up the two sides of a comparison.
+
+use hashbrown::HashMap;
+
+use crate::model::{Capture, StackId, StrId, Strings};
+
+/// One node: a function at a position in the call tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlameNode {
+    /// Function name (in the tree's own `names`).
+    pub name: StrId,
+    /// Distance from the root (root = 0).
+    pub depth: u16,
+    /// Index of the parent (the root is its own parent).
+    pub parent: u32,
+    /// One past the last node of this node's subtree.
+    pub end: u32,
+    /// Inclusive value: goroutines, samples, nanoseconds...
+    pub total: i64,
+    /// Value of stacks that end here.
+    pub self_value: i64,
+    /// Inclusive value in the baseline (diff trees); 0 otherwise.
+    pub baseline_total: i64,
+}
+
+/// A merged call tree. `nodes[0]` is the root, named "all".
+#[derive(Clone, Debug)]
+pub struct FlameTree {
+    /// Function names of the nodes.
+    pub names: Strings,
+    /// Nodes in pre-order.
+    pub nodes: Vec<FlameNode>,
+    /// Whether the tree compares two sides (`baseline_total` is meaningful).
+    pub is_diff: bool,
+}
+
+/// Name of the root node.
+pub const ROOT_NAME: &str = "all";
+
+struct Builder {
+    names: Strings,
+    /// Unordered nodes: (name, parent, total, self, baseline total).
+    nodes: Vec<(StrId, u32, i64, i64, i64)>,
+    index: HashMap<(u32, StrId), u32>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        let mut names = Strings::new();
+        let root = names.intern(ROOT_NAME);
+        Self { names, nodes: vec![(root, 0, 0, 0, 0)], index: HashMap::new() }
+    }
+
+    /// Adds a path given root-first.
+    fn add<'a>(&mut self, path: impl Iterator<Item = &'a str>, value: i64, baseline: bool) {
+        let mut at = 0u32;
+        self.bump(at, value, baseline, false);
+        let mut any = false;
+        for func in path {
+            let name = self.names.intern(func);
+            let next = if let Some(&n) = self.index.get(&(at, name)) {
+                n
+            } else {
+                let n = self.nodes.len() as u32;
+                self.nodes.push((name, at, 0, 0, 0));
+                self.index.insert((at, name), n);
+                n
+            };
+            at = next;
+            any = true;
+            self.bump(at, value, baseline, false);
+        }
+        if any || value != 0 {
+            self.bump(at, value, baseline, true);
+        }
+    }
+
+    fn bump(&mut self, node: u32, value: i64, baseline: bool, is_self: bool) {
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            match (baseline, is_self) {
+                (false, false) => n.2 = n.2.saturating_add(value),
+                (false, true) => n.3 = n.3.saturating_add(value),
+                (true, false) => n.4 = n.4.saturating_add(value),
+                (true, true) => {}
+            }
+        }
+    }
+
+    fn finish(self, is_diff: bool) -> FlameTree {
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); self.nodes.len()];
+        for (i, n) in self.nodes.iter().enumerate().skip(1) {
+            if let Some(c) = children.get_mut(n.1 as usize) {
+                c.push(i as u32);
+            }
+        }
+        for c in &mut children {
+            c.sort_by(|&a, &b| {
+                let name = |i: u32| self.nodes.get(i as usize).map_or("", |n| self.names.resolve(n.0));
+                name(a).cmp(name(b))
+            });
+        }
+        let mut out: Vec<FlameNode> = Vec::with_capacity(self.nodes.len());
+        // Iterative pre-order: (old index, new parent, depth, entering?).
+        let mut stack: Vec<(u32, u32, u16, bool)> = vec![(0, 0, 0, true)];
+        let mut new_index = vec![0u32; self.nodes.len()];
+        while let Some((old, parent, depth, entering)) = stack.pop() {
+            if entering {
+                let here = out.len() as u32;
+                if let Some(slot) = new_index.get_mut(old as usize) {
+                    *slot = here;
+                }
+                let Some(&(name, _, total, self_value, baseline_total)) = self.nodes.get(old as usize) else {
+                    continue;
+                };
+                out.push(FlameNode { name, depth, parent, end: here + 1, total, self_value, baseline_total });
+                stack.push((old, parent, depth, false));
+                if let Some(kids) = children.get(old as usize) {
+                    for &k in kids.iter().rev() {
+                        stack.push((k, here, depth.saturating_add(1), true));
+                    }
+                }
+            } else {
+                let here = new_index.get(old as usize).copied().unwrap_or(0) as usize;
+                let end = out.len() as u32;
+                if let Some(n) = out.get_mut(here) {
+                    n.end = end;
+                }
+            }
+        }
+        FlameTree { names: self.names, nodes: out, is_diff }
+    }
+}
+
+impl FlameTree {
+    /// Merges `(stack, value)` pairs of one capture. Equal stacks are summed first, so a
+    /// profile with a million samples inserts each distinct stack once.
+    pub fn from_stacks(capture: &Capture, stacks: impl IntoIterator<Item = (StackId, i64)>) -> Self {
+        let mut b = Builder::new();
+        add_capture(&mut b, capture, stacks, false);
+        b.finish(false)
+    }
+
+    /// A diff tree: `after` gives `total`, `before` gives `baseline_total`, matched by function
+    /// names along the path.
+    pub fn diff(
+        after: (&Capture, &mut dyn Iterator<Item = (StackId, i64)>),
+        before: (&Capture, &mut dyn Iterator<Item = (StackId, i64)>),
+    ) -> Self {
+        let mut b = Builder::new();
+        add_capture(&mut b, after.0, after.1, false);
+        add_capture(&mut b, before.0, before.1, true);
+        b.finish(true)
+    }
+
+    /// The goroutines of a capture, one per task (or the counts of a goroutine profile).
+    pub fn goroutines(capture: &Capture) -> Self {
+        Self::from_stacks(capture, goroutine_stacks(capture))
+    }
+
+    /// The root node.
+    pub fn root(&self) -> Option<&FlameNode> {
+        self.nodes.first()
+    }
+
+    /// Name of a node.
+    pub fn name(&self, node: u32) -> &str {
+        self.nodes.get(node as usize).map_or("", |n| self.names.resolve(n.name))
+    }
+
+    /// Direct children of `node`, in name order.
+    pub fn children(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
+        let end = self.nodes.get(node as usize).map_or(node, |n| n.end);
+        let mut next = node + 1;
+        std::iter::from_fn(move || {
+            if next >= end {
+                return None;
+            }
+            let here = next;
+            next = self.nodes.get(here as usize).map_or(end, |n| n.end);
+            Some(here)
+        })
+    }
+
+    /// The node reached by following `funcs` (root-first) from the root, if the whole path
+    /// exists.
+    pub fn find_path<'a>(&self, funcs: impl IntoIterator<Item = &'a str>) -> Option<u32> {
+        let mut at = 0u32;
+        for func in funcs {
+            at = self.children(at).find(|&c| self.name(c) == func)?;
+        }
+        Some(at)
+    }
+
+    /// The path of names from the root (excluded) down to `node`.
+    pub fn path(&self, node: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut at = node;
+        while at != 0 {
+            out.push(at);
+            match self.nodes.get(at as usize) {
+                Some(n) => at = n.parent,
+                None => break,
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// Deepest depth in the tree.
+    pub fn max_depth(&self) -> u16 {
+        self.nodes.iter().map(|n| n.depth).max().unwrap_or(0)
+    }
+}
+
+/// `(stack, value)` pairs counting goroutines: one per goroutine task, or the counts of a
+/// goroutine count profile.
+pub fn goroutine_stacks(capture: &Capture) -> Vec<(StackId, i64)> {
+    let mut sums: HashMap<StackId, i64> = HashMap::new();
+    if capture.tasks.is_empty() {
+        if capture.is_goroutine_count_profile() {
+            for (i, &stack) in capture.samples.stack.iter().enumerate() {
+                *sums.entry(stack).or_insert(0) += capture.samples.value(i, 0);
+            }
+        }
+    } else {
+        for task in capture.tasks.iter().filter(|t| t.kind != crate::model::TaskKind::Resource) {
+            *sums.entry(task.stack).or_insert(0) += 1;
+        }
+    }
+    let mut out: Vec<(StackId, i64)> = sums.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+/// `(stack, value)` pairs of one sample column.
+pub fn sample_stacks(capture: &Capture, column: usize) -> Vec<(StackId, i64)> {
+    let mut sums: HashMap<StackId, i64> = HashMap::new();
+    for (i, &stack) in capture.samples.stack.iter().enumerate() {
+        *sums.entry(stack).or_insert(0) += capture.samples.value(i, column);
+    }
+    let mut out: Vec<(StackId, i64)> = sums.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
+fn add_capture(
+    b: &mut Builder,
+    capture: &Capture,
+    stacks: impl IntoIterator<Item = (StackId, i64)>,
+    baseline: bool,
+) {
+    let mut sums: HashMap<StackId, i64> = HashMap::new();
+    for (stack, value) in stacks {
+        *sums.entry(stack).or_insert(0) += value;
+    }
+    let mut sums: Vec<(StackId, i64)> = sums.into_iter().collect();
+    sums.sort_unstable();
+    for (stack, value) in sums {
+        let frames = capture.tables.stack(stack);
+        b.add(frames.iter().rev().map(|&f| capture.func_name(f)), value, baseline);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FormatKind, Frame, Task};
+
+    fn capture(stacks: &[&[&str]]) -> Capture {
+        let mut c = Capture::new("t", FormatKind::GoGoroutineDump);
+        for (i, s) in stacks.iter().enumerate() {
+            let frames: Vec<_> = s
+                .iter()
+                .rev() // given root-first in the test, stored leaf-first
+                .map(|f| {
+                    let func = c.strings.intern(f);
+                    c.tables.frame_id(Frame { func, ..Frame::default() })
+                })
+                .collect();
+            let stack = c.tables.stack_id(&frames);
+            c.tasks.push(Task { id: i as u64, stack, ..Task::default() });
+        }
+        c
+    }
+
+    #[test]
+    fn merges_and_orders_preorder() {
+        let c = capture(&[&["main", "a", "x"], &["main", "a", "x"], &["main", "b"], &["main", "a"]]);
+        let t = FlameTree::goroutines(&c);
+        let names: Vec<_> = (0..t.nodes.len() as u32).map(|i| t.name(i)).collect();
+        assert_eq!(names, ["all", "main", "a", "x", "b"]);
+        assert_eq!(t.nodes[0].total, 4);
+        assert_eq!(t.nodes[1].total, 4);
+        assert_eq!((t.nodes[2].total, t.nodes[2].self_value), (3, 1));
+        assert_eq!(t.nodes[3].total, 2);
+        assert_eq!(t.nodes[1].end, 5);
+        assert_eq!(t.nodes[2].end, 4);
+        assert_eq!(t.children(1).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!(t.find_path(["main", "a", "x"]), Some(3));
+        assert_eq!(t.path(3), [1, 2, 3]);
+        assert_eq!(t.max_depth(), 3);
+    }
+
+    #[test]
+    fn diff_matches_by_name() {
+        let before = capture(&[&["main", "a"]]);
+        let after = capture(&[&["main", "a"], &["main", "a"], &["main", "b"]]);
+        let t = FlameTree::diff(
+            (&after, &mut goroutine_stacks(&after).into_iter()),
+            (&before, &mut goroutine_stacks(&before).into_iter()),
+        );
+        let a = t.find_path(["main", "a"]).unwrap();
+        let b = t.find_path(["main", "b"]).unwrap();
+        assert_eq!((t.nodes[a as usize].total, t.nodes[a as usize].baseline_total), (2, 1));
+        assert_eq!((t.nodes[b as usize].total, t.nodes[b as usize].baseline_total), (1, 0));
+        assert!(t.is_diff);
+    }
+}

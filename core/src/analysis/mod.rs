@@ -1,0 +1,3 @@
+//! Analysis over the model: flame trees now; leak rules and statistics build on them.
+
+pub mod flame;

@@ -1,0 +1,90 @@
+//! One module per input format, each behind the [`Format`] trait: a tri-state `sniff` on the
+//! first bytes and a `parse` into the shared model.
+
+use std::sync::Arc;
+
+use crate::error::ParseError;
+use crate::load::{Bytes, Progress};
+use crate::model::{Capture, FormatKind};
+
+pub mod goroutine_dump;
+
+/// A format's answer to "is this yours?" on a prefix of the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sniff {
+    /// Yes: parse it with this format.
+    Yes,
+    /// No: this format cannot read it.
+    No,
+    /// Can't tell from this prefix; ask again with more bytes.
+    NeedMore,
+}
+
+/// What a parser reads: the whole (decompressed) input and where it came from.
+pub struct Input<'a> {
+    /// The bytes to parse.
+    pub bytes: &'a [u8],
+    /// The same bytes, shared, for parsers whose captures keep referring to them.
+    pub shared: &'a Arc<Bytes>,
+    /// The path as given, for the captures' `source`.
+    pub path: &'a str,
+    /// Whether the file was gzip-compressed.
+    pub gzipped: bool,
+    /// Progress to advance and the cancel flag to poll.
+    pub progress: &'a Progress,
+}
+
+/// One input format.
+pub trait Format: Send + Sync {
+    /// Which format this is.
+    fn kind(&self) -> FormatKind;
+
+    /// Whether `head` (the first bytes; `complete` if it is the whole input) looks like this
+    /// format. Must be cheap and must never panic.
+    fn sniff(&self, head: &[u8], complete: bool) -> Sniff;
+
+    /// Parses the whole input. A file may hold a series of captures (several dumps), oldest
+    /// first. Bad records are skipped with a warning; an error means nothing usable was found.
+    fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError>;
+}
+
+/// Every format, in the order sniffing tries them: exact magic numbers first, loose text
+/// heuristics after, so a stricter format is never shadowed.
+pub fn all() -> &'static [&'static dyn Format] {
+    &[&goroutine_dump::GoroutineDump]
+}
+
+/// The format registered for `kind`.
+pub fn by_kind(kind: FormatKind) -> Option<&'static dyn Format> {
+    all().iter().copied().find(|f| f.kind() == kind)
+}
+
+/// Prefix sizes sniffing looks at, in turn, while some format says it needs more.
+const SNIFF_PREFIXES: [usize; 4] = [4 << 10, 64 << 10, 1 << 20, 16 << 20];
+
+/// The format of `bytes`, or the list of formats tried.
+pub fn detect(bytes: &[u8]) -> Result<&'static dyn Format, Vec<FormatKind>> {
+    let mut undecided: Vec<&'static dyn Format> = all().to_vec();
+    for &limit in &SNIFF_PREFIXES {
+        let complete = bytes.len() <= limit;
+        let head = bytes.get(..limit.min(bytes.len())).unwrap_or(bytes);
+        let mut still = Vec::new();
+        for format in undecided {
+            match format.sniff(head, complete) {
+                Sniff::Yes => return Ok(format),
+                Sniff::NeedMore if !complete => still.push(format),
+                Sniff::No | Sniff::NeedMore => {}
+            }
+        }
+        undecided = still;
+        if undecided.is_empty() || complete {
+            break;
+        }
+    }
+    Err(all().iter().map(|f| f.kind()).collect())
+}
+
+/// A cancelled parse, as the error parsers return when they see the cancel flag.
+pub(crate) fn cancelled(format: FormatKind) -> ParseError {
+    ParseError::whole(format, "cancelled")
+}

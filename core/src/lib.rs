@@ -1,0 +1,17 @@
+//! leakscope-core: loading captures (goroutine dumps, pprof profiles, execution traces, Chrome
+//! traces), the task-lifecycle model they are parsed into, leak analysis and before/after diff.
+//!
+//! Data flows one way:
+//! `load::open` (mmap, gunzip) → `formats::detect` → `formats::X::parse` → [`model::Capture`]
+//! → analysis → diff → views (read only). No UI code lives here.
+
+pub mod analysis;
+pub mod error;
+pub mod formats;
+pub mod load;
+pub mod model;
+pub mod report;
+
+pub use error::{LoadError, Location, ParseError};
+pub use load::{LoadOptions, Progress, open, open_bytes};
+pub use model::Capture;

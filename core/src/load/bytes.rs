@@ -1,0 +1,35 @@
+//! The bytes of an input: a read-only memory map, an owned buffer (stdin, inflated gzip, files
+//! that may change under us) or static bytes (samples embedded in the binary).
+
+/// Input bytes, however they were obtained.
+pub enum Bytes {
+    /// A read-only mapping of a regular file. The file is never written through it.
+    Mapped(memmap2::Mmap),
+    /// Bytes read or inflated into memory.
+    Owned(Vec<u8>),
+    /// Bytes compiled into the binary.
+    Static(&'static [u8]),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(map) => map,
+            Bytes::Owned(vec) => vec,
+            Bytes::Static(bytes) => bytes,
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self {
+            Bytes::Mapped(_) => "Mapped",
+            Bytes::Owned(_) => "Owned",
+            Bytes::Static(_) => "Static",
+        };
+        write!(f, "Bytes::{kind}({} bytes)", self.len())
+    }
+}

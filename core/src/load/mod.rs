@@ -1,0 +1,172 @@
+//! Opening inputs: files are memory-mapped (stdin and special files are read), gzip is detected
+//! by its magic bytes and inflated with a limit, the format is sniffed from content, and the
+//! parser runs. Nothing here ever writes to an input.
+
+mod bytes;
+pub mod gzip;
+mod mmap;
+mod progress;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use bytes::Bytes;
+pub use progress::Progress;
+
+use crate::error::LoadError;
+use crate::formats::{self, Format, Input};
+use crate::model::{Capture, FormatKind};
+
+/// Knobs for loading.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Most bytes a gzip stream may inflate to.
+    pub max_inflated_bytes: u64,
+    /// Parse as this format instead of sniffing.
+    pub format: Option<FormatKind>,
+    /// Files modified more recently than this are read into memory rather than mapped: a
+    /// writer may still be truncating or rewriting them.
+    pub fresh_file_age: Duration,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { max_inflated_bytes: 8 << 30, format: None, fresh_file_age: Duration::from_secs(2) }
+    }
+}
+
+/// The path that means standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// Opens and parses the file at `path` (or stdin for `-`). A file holding several dumps gives
+/// several captures, oldest first.
+pub fn open(path: &Path, options: &LoadOptions, progress: &Progress) -> Result<Vec<Capture>, LoadError> {
+    let display = path.display().to_string();
+    if display == STDIN_PATH {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|source| LoadError::Io { source, path: path.into() })?;
+        return open_bytes(&display, Bytes::Owned(buf), options, progress);
+    }
+    let io = |source| LoadError::Io { source, path: path.into() };
+    let before = std::fs::metadata(path).map_err(io)?;
+    if before.is_dir() {
+        return Err(LoadError::Directory { path: path.into() });
+    }
+    if !before.is_file() || is_fresh(&before, options.fresh_file_age) {
+        return open_read_into_memory(path, &display, options, progress);
+    }
+    let file = File::open(path).map_err(io)?;
+    let bytes = match mmap::map_read_only(&file) {
+        Ok(map) => Bytes::Mapped(map),
+        // Some filesystems (procfs, some FUSE mounts) can't be mapped; read those instead.
+        Err(_) => return open_read_into_memory(path, &display, options, progress),
+    };
+    let captures = open_bytes(&display, bytes, options, progress)?;
+    let after = std::fs::metadata(path).map_err(io)?;
+    if same_file_state(&before, &after) {
+        Ok(captures)
+    } else {
+        // The mapping may have seen a mix of old and new contents; take one stable copy.
+        open_read_into_memory(path, &display, options, progress)
+    }
+}
+
+/// Parses bytes already in memory (stdin, a bundled sample, a test input). `name` is what
+/// errors and the captures' `source.path` show.
+pub fn open_bytes(
+    name: &str,
+    bytes: Bytes,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Vec<Capture>, LoadError> {
+    let path = PathBuf::from(name);
+    let (bytes, gzipped) = if gzip::is_gzip(&bytes) {
+        let inflated = gzip::inflate(&bytes, options.max_inflated_bytes, progress).map_err(|e| match e {
+            gzip::InflateError::Corrupt { compressed_offset, message } => {
+                LoadError::Gzip { compressed_offset, message, path: path.clone() }
+            }
+            gzip::InflateError::Limit => {
+                LoadError::InflateLimit { limit_bytes: options.max_inflated_bytes, path: path.clone() }
+            }
+            gzip::InflateError::Cancelled => LoadError::Cancelled { path: path.clone() },
+        })?;
+        (Bytes::Owned(inflated), true)
+    } else {
+        (bytes, false)
+    };
+    let format: &dyn Format = match options.format {
+        Some(kind) => formats::by_kind(kind).ok_or_else(|| unknown(&bytes, &[kind], &path))?,
+        None => formats::detect(&bytes).map_err(|tried| unknown(&bytes, &tried, &path))?,
+    };
+    let shared = Arc::new(bytes);
+    progress.start_phase(shared.len() as u64);
+    let input = Input { bytes: &shared, shared: &shared, path: name, gzipped, progress };
+    let mut captures = format.parse(&input).map_err(|source| {
+        if progress.is_cancelled() {
+            LoadError::Cancelled { path: path.clone() }
+        } else {
+            LoadError::Parse { source, path: path.clone() }
+        }
+    })?;
+    let len = captures.len();
+    for (i, capture) in captures.iter_mut().enumerate() {
+        name.clone_into(&mut capture.source.path);
+        capture.source.format = Some(format.kind());
+        capture.source.gzipped = gzipped;
+        capture.source.series_index = i;
+        capture.source.series_len = len;
+        if capture.source.bytes == 0 {
+            capture.source.bytes = shared.len() as u64;
+        }
+    }
+    Ok(captures)
+}
+
+fn open_read_into_memory(
+    path: &Path,
+    display: &str,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Vec<Capture>, LoadError> {
+    let io = |source| LoadError::Io { source, path: path.into() };
+    // A file being rewritten can change between our reads; try a few times for a stable copy.
+    for _ in 0..3 {
+        let before = std::fs::metadata(path).map_err(io)?;
+        let mut buf = Vec::new();
+        File::open(path).and_then(|mut f| f.read_to_end(&mut buf)).map_err(io)?;
+        let after = std::fs::metadata(path).map_err(io)?;
+        if !before.is_file() || same_file_state(&before, &after) {
+            return open_bytes(display, Bytes::Owned(buf), options, progress);
+        }
+    }
+    Err(LoadError::Changed { path: path.into() })
+}
+
+fn is_fresh(meta: &std::fs::Metadata, age: Duration) -> bool {
+    meta.modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|elapsed| elapsed < age)
+}
+
+fn same_file_state(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+fn unknown(bytes: &[u8], tried: &[FormatKind], path: &Path) -> LoadError {
+    let head: String = String::from_utf8_lossy(bytes.get(..bytes.len().min(48)).unwrap_or_default())
+        .chars()
+        .map(|c| if c.is_control() { '.' } else { c })
+        .collect();
+    LoadError::UnknownFormat {
+        tried: tried.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
+        head,
+        path: path.into(),
+    }
+}

@@ -1,0 +1,276 @@
+//! A capture: everything one file (or one dump of a series in a file) says, in the shared model.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::interval::{Counter, Intervals, Link};
+use super::sample::Samples;
+use super::stack::StackTables;
+use super::strings::Strings;
+use super::task::{Ancestor, Task, TaskKind};
+use crate::load::Bytes;
+
+/// The input formats leakscope reads. The names are stable: they appear in `--json` output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum FormatKind {
+    /// Go goroutine dump text: `debug=2`, `runtime.Stack(buf, true)`, SIGQUIT and panic output.
+    #[serde(rename = "go-goroutine-dump")]
+    GoGoroutineDump,
+    /// Go goroutine profile text, `debug=1` (`goroutine profile: total N`).
+    #[serde(rename = "go-goroutine-profile-text")]
+    GoGoroutineProfileText,
+    /// pprof protobuf (`profile.proto`), gzipped or raw.
+    #[serde(rename = "pprof")]
+    Pprof,
+    /// Go execution trace (`runtime/trace`).
+    #[serde(rename = "go-execution-trace")]
+    GoExecutionTrace,
+    /// Chrome Trace Event Format JSON.
+    #[serde(rename = "chrome-trace")]
+    ChromeTrace,
+    /// DevTools `.cpuprofile` JSON.
+    #[serde(rename = "devtools-cpuprofile")]
+    DevtoolsCpuProfile,
+}
+
+impl FormatKind {
+    /// The stable name used in output and errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            FormatKind::GoGoroutineDump => "go-goroutine-dump",
+            FormatKind::GoGoroutineProfileText => "go-goroutine-profile-text",
+            FormatKind::Pprof => "pprof",
+            FormatKind::GoExecutionTrace => "go-execution-trace",
+            FormatKind::ChromeTrace => "chrome-trace",
+            FormatKind::DevtoolsCpuProfile => "devtools-cpuprofile",
+        }
+    }
+
+    /// A name for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            FormatKind::GoGoroutineDump => "Go goroutine dump",
+            FormatKind::GoGoroutineProfileText => "Go goroutine profile (debug=1 text)",
+            FormatKind::Pprof => "pprof profile",
+            FormatKind::GoExecutionTrace => "Go execution trace",
+            FormatKind::ChromeTrace => "Chrome trace JSON",
+            FormatKind::DevtoolsCpuProfile => "DevTools CPU profile",
+        }
+    }
+}
+
+impl std::fmt::Display for FormatKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a capture came from and what the file says about itself.
+#[derive(Clone, Debug, Default)]
+pub struct Source {
+    /// Path as the user gave it (`-` for stdin, `bundled:...` for embedded samples).
+    pub path: String,
+    /// Detected format; `None` only for a default-constructed capture.
+    pub format: Option<FormatKind>,
+    /// pprof profile type (`goroutine`, `goroutineleak`, `cpu`, `heap`, ...), where known.
+    pub profile_type: Option<String>,
+    /// Go version, where the capture states it.
+    pub go_version: Option<String>,
+    /// Wall-clock time of capture (Unix ns), where the capture states it.
+    pub captured_at_ns: Option<i64>,
+    /// Span of time covered (profile duration, trace length), where known.
+    pub duration_ns: Option<i64>,
+    /// Size of the input after decompression.
+    pub bytes: u64,
+    /// Whether the file was gzip-compressed.
+    pub gzipped: bool,
+    /// Position of this capture in a file holding a series (several dumps), 0-based, oldest
+    /// first; `series_len` is the number of captures in the file.
+    pub series_index: usize,
+    /// Number of captures in the file.
+    pub series_len: usize,
+    /// Line where this capture starts in the file, for series.
+    pub first_line: u64,
+    /// What the program printed before the dump, where it says why (`SIGQUIT: quit`,
+    /// `panic: test timed out after 10m0s`, `fatal error: all goroutines are asleep - deadlock!`).
+    pub headline: Option<String>,
+}
+
+/// A structured, non-fatal problem found while parsing: a bad record skipped, a cut-off end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// What happened, for a person.
+    pub message: String,
+    /// 1-based line in the (decompressed) input, where the format is line-based.
+    pub line: Option<u64>,
+    /// Byte offset in the (decompressed) input.
+    pub offset: Option<u64>,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.offset) {
+            (Some(line), _) => write!(f, "line {line}: {}", self.message),
+            (None, Some(offset)) => write!(f, "byte {offset}: {}", self.message),
+            (None, None) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Warnings with a cap, so that a file with a million bad records reports a count instead of a
+/// million lines.
+#[derive(Clone, Debug, Default)]
+pub struct Warnings {
+    list: Vec<Warning>,
+    suppressed: u64,
+}
+
+impl Warnings {
+    /// Most warnings kept; later ones are counted.
+    pub const CAP: usize = 200;
+
+    /// Records a warning at a line.
+    pub fn at_line(&mut self, line: u64, message: impl Into<String>) {
+        self.push(Warning { message: message.into(), line: Some(line), offset: None });
+    }
+
+    /// Records a warning at a byte offset.
+    pub fn at_offset(&mut self, offset: u64, message: impl Into<String>) {
+        self.push(Warning { message: message.into(), line: None, offset: Some(offset) });
+    }
+
+    /// Records a warning about the whole input.
+    pub fn general(&mut self, message: impl Into<String>) {
+        self.push(Warning { message: message.into(), line: None, offset: None });
+    }
+
+    /// Records a warning.
+    pub fn push(&mut self, warning: Warning) {
+        if self.list.len() < Self::CAP {
+            self.list.push(warning);
+        } else {
+            self.suppressed += 1;
+        }
+    }
+
+    /// Adds another collector's warnings after these.
+    pub fn extend(&mut self, other: Warnings) {
+        self.suppressed += other.suppressed;
+        for w in other.list {
+            self.push(w);
+        }
+    }
+
+    /// The kept warnings, in input order.
+    pub fn list(&self) -> &[Warning] {
+        &self.list
+    }
+
+    /// How many were dropped past the cap.
+    pub fn suppressed(&self) -> u64 {
+        self.suppressed
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty() && self.suppressed == 0
+    }
+
+    /// The warnings as lines for people, with a final count of those dropped.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.list.iter().map(ToString::to_string).collect();
+        if self.suppressed > 0 {
+            out.push(format!("... and {} more warnings", self.suppressed));
+        }
+        out
+    }
+}
+
+/// Everything one capture says, in the shared task-lifecycle model.
+#[derive(Clone, Debug, Default)]
+pub struct Capture {
+    /// Where it came from.
+    pub source: Source,
+    /// Interned strings.
+    pub strings: Strings,
+    /// Interned frames, stacks and labels.
+    pub tables: StackTables,
+    /// Goroutines, threads, async tasks, in input order.
+    pub tasks: Vec<Task>,
+    /// Ancestor tracebacks (`tracebackancestors`), by task.
+    pub ancestors: Vec<Ancestor>,
+    /// State intervals of all tasks.
+    pub intervals: Intervals,
+    /// Arrows between tasks (create, unblock, flow).
+    pub links: Vec<Link>,
+    /// Sampled stacks.
+    pub samples: Samples,
+    /// Numeric series.
+    pub counters: Vec<Counter>,
+    /// First and last timestamp, for formats with time.
+    pub time_range_ns: Option<(i64, i64)>,
+    /// Non-fatal problems found while parsing.
+    pub warnings: Warnings,
+    /// The input bytes, kept where views read from them later (lazily parsed event args).
+    pub raw: Option<Arc<Bytes>>,
+}
+
+impl Capture {
+    /// A new capture for `path` in `format`.
+    pub fn new(path: &str, format: FormatKind) -> Self {
+        Self {
+            source: Source {
+                path: path.to_owned(),
+                format: Some(format),
+                series_len: 1,
+                ..Source::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Resolves an interned string.
+    pub fn str(&self, id: super::StrId) -> &str {
+        self.strings.resolve(id)
+    }
+
+    /// Number of goroutines (or threads, tasks) the capture describes: the task list where the
+    /// format lists tasks one by one, else the summed counts of a goroutine count profile.
+    pub fn task_count(&self) -> u64 {
+        if !self.tasks.is_empty() {
+            // Scheduler resources (a dump's per-thread g0 stacks, a trace's Ps) are lanes, not
+            // tasks anybody created.
+            return self.tasks.iter().filter(|t| t.kind != TaskKind::Resource).count() as u64;
+        }
+        if self.is_goroutine_count_profile() { self.samples.total(0).max(0) as u64 } else { 0 }
+    }
+
+    /// Whether the samples count goroutines (goroutine or goroutineleak profiles, in any form).
+    pub fn is_goroutine_count_profile(&self) -> bool {
+        matches!(self.source.profile_type.as_deref(), Some("goroutine" | "goroutineleak"))
+            && self.tasks.is_empty()
+            && !self.samples.types.is_empty()
+    }
+
+    /// Whether this is a goroutine leak profile: every goroutine in it was found leaked by the
+    /// runtime's GC-based detector.
+    pub fn is_leak_profile(&self) -> bool {
+        self.source.profile_type.as_deref() == Some("goroutineleak")
+    }
+
+    /// Number of tasks of one kind.
+    pub fn count_of_kind(&self, kind: TaskKind) -> usize {
+        self.tasks.iter().filter(|t| t.kind == kind).count()
+    }
+
+    /// Approximate heap bytes of the model, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.strings.heap_bytes()
+            + self.tables.heap_bytes()
+            + self.tasks.capacity() * size_of::<Task>()
+            + self.intervals.heap_bytes()
+            + self.samples.values.capacity() * 8
+            + self.samples.stack.capacity() * 8
+    }
+}

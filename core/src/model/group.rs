@@ -1,0 +1,180 @@
+//! Groups: tasks bucketed by what they are doing and where they came from. A dump of 100,000
+//! goroutines is read as its few dozen groups; goroutine count profiles are already grouped.
+
+use hashbrown::HashMap;
+
+use super::capture::Capture;
+use super::funcname;
+use super::stack::{FrameId, StackId};
+use super::strings::StrId;
+use super::task::{TaskFlags, TaskKind};
+use super::wait::WaitKind;
+
+/// Tasks (or counted goroutines) sharing state, stack and creation site.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Number of goroutines.
+    pub count: u64,
+    /// The state as the capture says it; `None` for profiles, which record none.
+    pub state: Option<StrId>,
+    /// What the wait is, from the state or inferred from the stack.
+    pub wait_kind: WaitKind,
+    /// The runtime marked these goroutines leaked (`(leaked)`, or a goroutineleak profile).
+    pub leaked: bool,
+    /// The shared stack, innermost first.
+    pub stack: StackId,
+    /// The shared creation site.
+    pub created_by: Option<FrameId>,
+    /// Least and most wait of the members, where the capture gives waits.
+    pub wait_ns: Option<(i64, i64)>,
+    /// Task indices of the members, ascending; empty for profiles.
+    pub members: Vec<u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    state: StrId,
+    leaked: bool,
+    stack: StackId,
+    created_by: Option<FrameId>,
+}
+
+impl Capture {
+    /// The capture's groups, sorted by count (largest first), then state and stack, so that the
+    /// order is the same on every run.
+    pub fn groups(&self) -> Vec<Group> {
+        let mut groups =
+            if self.tasks.is_empty() { self.groups_from_samples() } else { self.groups_from_tasks() };
+        groups.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| {
+                    self.str(a.state.unwrap_or_default()).cmp(self.str(b.state.unwrap_or_default()))
+                })
+                .then_with(|| self.stack_sort_key(a.stack).cmp(&self.stack_sort_key(b.stack)))
+                .then_with(|| a.created_by.cmp(&b.created_by))
+        });
+        groups
+    }
+
+    fn stack_sort_key(&self, stack: StackId) -> Vec<&str> {
+        self.tables.stack(stack).iter().map(|&f| self.str(self.tables.frame(f).func)).collect()
+    }
+
+    fn groups_from_tasks(&self) -> Vec<Group> {
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        let mut any_wait: Vec<bool> = Vec::new();
+        for (i, task) in self.tasks.iter().enumerate() {
+            if task.kind == TaskKind::Resource {
+                continue;
+            }
+            let key = Key {
+                state: task.state,
+                leaked: task.flags.contains(TaskFlags::LEAKED),
+                stack: task.stack,
+                created_by: task.created_by,
+            };
+            let slot = *index.entry(key).or_insert_with(|| {
+                groups.push(Group {
+                    count: 0,
+                    state: (!task.state.is_empty()).then_some(task.state),
+                    wait_kind: self.wait_kind_of(task.state, task.stack),
+                    leaked: key.leaked,
+                    stack: task.stack,
+                    created_by: task.created_by,
+                    wait_ns: None,
+                    members: Vec::new(),
+                });
+                any_wait.push(false);
+                groups.len() - 1
+            });
+            if let (Some(group), Some(seen)) = (groups.get_mut(slot), any_wait.get_mut(slot)) {
+                group.count += 1;
+                group.members.push(i as u32);
+                // A dump prints minutes only from 1 minute on, so a member without them waited
+                // less than a minute: it counts as 0 once any member has a wait.
+                let wait = task.wait_ns.unwrap_or(0);
+                *seen |= task.wait_ns.is_some();
+                group.wait_ns = Some(match group.wait_ns {
+                    None => (wait, wait),
+                    Some((lo, hi)) => (lo.min(wait), hi.max(wait)),
+                });
+            }
+        }
+        for (group, seen) in groups.iter_mut().zip(any_wait) {
+            if !seen {
+                group.wait_ns = None;
+            }
+        }
+        groups
+    }
+
+    fn groups_from_samples(&self) -> Vec<Group> {
+        if !self.is_goroutine_count_profile() {
+            return Vec::new();
+        }
+        let leaked = self.is_leak_profile();
+        let mut index: HashMap<StackId, usize> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for (i, &stack) in self.samples.stack.iter().enumerate() {
+            let count = self.samples.value(i, 0).max(0) as u64;
+            let slot = *index.entry(stack).or_insert_with(|| {
+                groups.push(Group {
+                    count: 0,
+                    state: None,
+                    wait_kind: self.wait_kind_of(StrId::EMPTY, stack),
+                    leaked,
+                    stack,
+                    created_by: None,
+                    wait_ns: None,
+                    members: Vec::new(),
+                });
+                groups.len() - 1
+            });
+            if let Some(group) = groups.get_mut(slot) {
+                group.count += count;
+            }
+        }
+        groups
+    }
+
+    /// The wait of a task or group: from its state where the capture has one, else from the
+    /// frames it parks in.
+    pub fn wait_kind_of(&self, state: StrId, stack: StackId) -> WaitKind {
+        WaitKind::from_state(self.str(state)).unwrap_or_else(|| {
+            WaitKind::from_frames(
+                self.tables.stack(stack).iter().map(|&f| self.str(self.tables.frame(f).func)),
+            )
+        })
+    }
+
+    /// The innermost frame of a stack.
+    pub fn leaf_frame(&self, stack: StackId) -> Option<FrameId> {
+        self.tables.stack(stack).first().copied()
+    }
+
+    /// The innermost frame outside the standard library: the code a person owns. Falls back to
+    /// the innermost frame outside the runtime, then the leaf, for stacks made only of standard
+    /// library code (an accept loop, a keep-alive reader).
+    pub fn user_frame(&self, stack: StackId) -> Option<FrameId> {
+        let frames = self.tables.stack(stack);
+        let func = |f: &FrameId| self.str(self.tables.frame(*f).func);
+        frames
+            .iter()
+            .find(|f| !funcname::is_standard_library(func(f)))
+            .or_else(|| frames.iter().find(|f| !funcname::is_runtime(func(f))))
+            .or_else(|| frames.first())
+            .copied()
+    }
+
+    /// The function name of a frame.
+    pub fn func_name(&self, frame: FrameId) -> &str {
+        self.str(self.tables.frame(frame).func)
+    }
+
+    /// Function names of a stack, innermost first.
+    pub fn stack_funcs(&self, stack: StackId) -> impl Iterator<Item = &str> {
+        self.tables.stack(stack).iter().map(|&f| self.func_name(f))
+    }
+}

@@ -1,0 +1,26 @@
+//! The task-lifecycle model every format is parsed into: tasks with creators, states, stacks and
+//! intervals; interned strings, frames and stacks; samples; warnings.
+//!
+//! Times are `i64` nanoseconds. Stacks are innermost frame first. Ids are dense `u32`s into the
+//! capture's own tables and mean nothing across captures: compare by text (function, file) when
+//! matching two captures.
+
+pub mod capture;
+pub mod funcname;
+pub mod group;
+mod intern;
+pub mod interval;
+pub mod sample;
+pub mod stack;
+pub mod strings;
+pub mod task;
+pub mod wait;
+
+pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
+pub use group::Group;
+pub use interval::{Counter, IntervalKind, Intervals, Link, LinkKind};
+pub use sample::{SampleType, Samples};
+pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
+pub use strings::{StrId, Strings};
+pub use task::{Ancestor, IntervalRange, Task, TaskFlags, TaskKind};
+pub use wait::WaitKind;

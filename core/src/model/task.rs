@@ -1,0 +1,130 @@
+//! Tasks: the unit every format is mapped to. A task is a goroutine, an OS thread or an async
+//! operation; it has a creator, a current (or final) state, a stack, and for formats that record
+//! time, state intervals over its life.
+
+use bitflags::bitflags;
+use serde::Serialize;
+
+use super::stack::{FrameId, LabelSetId, StackId};
+use super::strings::StrId;
+
+/// What kind of concurrent unit a task is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// A Go goroutine.
+    #[default]
+    Goroutine,
+    /// An OS thread (Chrome trace `tid`, Python thread).
+    Thread,
+    /// An async operation with a lifetime (Chrome `b`/`e` pair, a promise, an asyncio task).
+    AsyncTask,
+    /// A scheduler resource shown as a lane: a Go P, a GC lane.
+    Resource,
+}
+
+bitflags! {
+    /// Facts about a task that the capture states outright.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub struct TaskFlags: u32 {
+        /// The Go runtime's leak detector marked it: `[chan receive (leaked)]`.
+        const LEAKED = 1 << 0;
+        /// Blocked on something only its synctest bubble can wake: `(durable)`.
+        const DURABLE = 1 << 1;
+        /// Its status had the GC scan bit set when dumped: `(scan)`.
+        const SCAN = 1 << 2;
+        /// `LockOSThread` was in effect: `, locked to thread`.
+        const LOCKED_TO_THREAD = 1 << 3;
+        /// Running on another thread, so the dump has no stack for it.
+        const STACK_UNAVAILABLE = 1 << 4;
+        /// Some frames were elided from the stack (`...N frames elided...`).
+        const FRAMES_ELIDED = 1 << 5;
+        /// The record was cut off (end of a truncated dump).
+        const TRUNCATED = 1 << 6;
+        /// The task ended within the capture.
+        const ENDED = 1 << 7;
+        /// The task existed before the capture began (no creation event in a trace).
+        const EXISTED_BEFORE = 1 << 8;
+        /// A runtime-internal goroutine (GC workers, finalizer, ...), or an `M`'s g0 stack.
+        const SYSTEM = 1 << 9;
+        /// The goroutine that produced the dump (running `runtime/pprof.writeGoroutineStacks`,
+        /// `runtime.Stack` or the signal handler).
+        const DUMPER = 1 << 10;
+        /// An async operation begun and never ended within the capture.
+        const NEVER_ENDED = 1 << 11;
+    }
+}
+
+/// A contiguous range of a capture's [`Intervals`](super::interval::Intervals).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IntervalRange {
+    /// Index of the first interval.
+    pub start: u32,
+    /// Number of intervals.
+    pub len: u32,
+}
+
+impl IntervalRange {
+    /// The range as indices.
+    pub fn indices(self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
+
+/// One goroutine, thread or async task.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Task {
+    /// The format's own id: goroutine id, tid, async id. Unique within a capture per kind.
+    pub id: u64,
+    /// What the task is.
+    pub kind: TaskKind,
+    /// A name where the format gives one (thread name, async operation name).
+    pub name: StrId,
+    /// The current (dump) or final (trace) state as the capture spells it, without the
+    /// decorations that became flags: `chan receive`, `select`, `IO wait`, `GC worker (idle)`.
+    /// Unknown states are kept verbatim. Empty when the format has no state.
+    pub state: StrId,
+    /// Parsed facts.
+    pub flags: TaskFlags,
+    /// Lower bound of how long it has waited in `state` (dumps print whole minutes).
+    pub wait_ns: Option<i64>,
+    /// Current (dump) or final stack, innermost first.
+    pub stack: StackId,
+    /// Where it was created (`created by F` and the file:line under it, or a trace's creation
+    /// stack leaf).
+    pub created_by: Option<FrameId>,
+    /// Goroutine id of the creator (`in goroutine N`), where known.
+    pub parent_id: Option<u64>,
+    /// Labels (pprof labels, Go 1.27 traceback labels).
+    pub labels: LabelSetId,
+    /// synctest bubble id, where printed.
+    pub bubble: Option<u64>,
+    /// Creation time, where the capture saw it.
+    pub start_ns: Option<i64>,
+    /// End time, where the capture saw it.
+    pub end_ns: Option<i64>,
+    /// State intervals over time, sorted by (depth, start); empty for dumps.
+    pub intervals: IntervalRange,
+}
+
+impl Task {
+    /// Whether the runtime itself marked this task leaked.
+    pub fn is_leaked(&self) -> bool {
+        self.flags.contains(TaskFlags::LEAKED)
+    }
+}
+
+/// An ancestor traceback printed under a goroutine with `GODEBUG=tracebackancestors=N`
+/// (`[originating from goroutine N]:`). It describes the creator's stack at creation time; it
+/// is not a goroutine of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ancestor {
+    /// Index of the task this ancestry belongs to.
+    pub task: u32,
+    /// The ancestor goroutine's id.
+    pub goroutine_id: u64,
+    /// The ancestor's stack when it created the next one down.
+    pub stack: StackId,
+    /// Where the ancestor itself was created.
+    pub created_by: Option<FrameId>,
+}

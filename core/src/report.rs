@@ -1,0 +1,190 @@
+//! The report: what `leakscope report` prints, as a stable JSON document for scripts and as text
+//! for people. Built here, beside the model, so the command line, the app's "copy as JSON" and
+//! the tests share one definition.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::model::{Capture, Group, WaitKind};
+
+/// The whole document: one entry per capture, then the findings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Every capture read, in the order given (a file holding a series gives several).
+    pub captures: Vec<CaptureReport>,
+    /// Leak findings (filled by the analysis).
+    pub findings: Vec<serde_json::Value>,
+}
+
+/// What one capture holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaptureReport {
+    /// Path as given.
+    pub path: String,
+    /// Format name (`go-goroutine-dump`, `go-goroutine-profile-text`, `pprof`, ...).
+    pub format: &'static str,
+    /// pprof profile type, where known.
+    pub profile_type: Option<String>,
+    /// Go version, where the capture states it.
+    pub go_version: Option<String>,
+    /// Position in a series of dumps in one file (0-based) and the series length.
+    pub series_index: usize,
+    /// Number of captures in the file.
+    pub series_len: usize,
+    /// Why the dump was taken, where it says (`SIGQUIT: quit`, `panic: ...`).
+    pub headline: Option<String>,
+    /// Goroutines (tasks); for count profiles the sum of counts.
+    pub task_count: u64,
+    /// Count per state, as the capture spells states.
+    pub states: BTreeMap<String, u64>,
+    /// Groups, largest first.
+    pub groups: Vec<GroupReport>,
+    /// Sample columns with their totals.
+    pub sample_types: Vec<SampleTypeReport>,
+    /// Parser warnings.
+    pub warnings: Vec<String>,
+}
+
+/// One group of goroutines.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupReport {
+    /// Number of goroutines.
+    pub count: u64,
+    /// The state as the capture says it; null for profiles.
+    pub state: Option<String>,
+    /// The closed wait classification.
+    pub wait_kind: WaitKind,
+    /// The runtime marked them leaked.
+    pub leaked: bool,
+    /// Innermost frame shown.
+    pub leaf_function: String,
+    /// Innermost frame outside the standard library (or outside the runtime when every frame
+    /// is standard library).
+    pub user_function: String,
+    /// Creating function, if printed.
+    pub created_by: Option<String>,
+    /// Least and most whole minutes waited, where the capture prints them.
+    pub wait_minutes: Option<[i64; 2]>,
+    /// Function names, innermost first.
+    pub frames: Vec<String>,
+}
+
+/// One sample column.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleTypeReport {
+    /// What it measures.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unit of the values.
+    pub unit: String,
+    /// Sum over all samples.
+    pub total: i64,
+}
+
+impl GroupReport {
+    /// Describes a group of `capture`.
+    pub fn new(capture: &Capture, group: &Group) -> Self {
+        let func = |f| capture.func_name(f).to_owned();
+        Self {
+            count: group.count,
+            state: group.state.map(|s| capture.str(s).to_owned()),
+            wait_kind: group.wait_kind,
+            leaked: group.leaked,
+            leaf_function: capture.leaf_frame(group.stack).map(func).unwrap_or_default(),
+            user_function: capture.user_frame(group.stack).map(func).unwrap_or_default(),
+            created_by: group.created_by.map(func),
+            wait_minutes: group.wait_ns.map(|(lo, hi)| [lo / 60_000_000_000, hi / 60_000_000_000]),
+            frames: capture.stack_funcs(group.stack).map(str::to_owned).collect(),
+        }
+    }
+}
+
+impl CaptureReport {
+    /// Describes a capture.
+    pub fn new(capture: &Capture) -> Self {
+        let mut states = BTreeMap::new();
+        for task in &capture.tasks {
+            if task.kind == crate::model::TaskKind::Resource || task.state.is_empty() {
+                continue;
+            }
+            *states.entry(capture.str(task.state).to_owned()).or_insert(0) += 1;
+        }
+        let groups = capture.groups().iter().map(|g| GroupReport::new(capture, g)).collect();
+        let sample_types = capture
+            .samples
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| SampleTypeReport {
+                kind: capture.str(t.kind).to_owned(),
+                unit: capture.str(t.unit).to_owned(),
+                total: capture.samples.total(i),
+            })
+            .collect();
+        Self {
+            path: capture.source.path.clone(),
+            format: capture.source.format.map_or("unknown", |f| f.name()),
+            profile_type: capture.source.profile_type.clone(),
+            go_version: capture.source.go_version.clone(),
+            series_index: capture.source.series_index,
+            series_len: capture.source.series_len,
+            headline: capture.source.headline.clone(),
+            task_count: capture.task_count(),
+            states,
+            groups,
+            sample_types,
+            warnings: capture.warnings.lines(),
+        }
+    }
+
+    /// The capture as text for a person: format, counts per state, the largest groups and the
+    /// warnings.
+    pub fn to_text(&self, max_groups: usize) -> String {
+        let mut out = String::new();
+        let series = if self.series_len > 1 {
+            format!(" (dump {} of {} in the file)", self.series_index + 1, self.series_len)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "{}{series}", self.path);
+        let kind = self.profile_type.as_deref().map(|p| format!(", {p} profile")).unwrap_or_default();
+        let _ = writeln!(out, "  format: {}{kind}", self.format);
+        if let Some(h) = &self.headline {
+            let _ = writeln!(out, "  headline: {h}");
+        }
+        let _ = writeln!(out, "  goroutines: {}", self.task_count);
+        if !self.states.is_empty() {
+            let mut states: Vec<_> = self.states.iter().collect();
+            states.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            let _ = writeln!(out, "  states: {}", list.join(", "));
+        }
+        for t in &self.sample_types {
+            let _ = writeln!(out, "  samples: {} ({}) total {}", t.kind, t.unit, t.total);
+        }
+        if !self.groups.is_empty() {
+            let _ = writeln!(out, "  largest groups:");
+            for g in self.groups.iter().take(max_groups) {
+                let state = g.state.clone().unwrap_or_else(|| g.wait_kind.name().to_owned());
+                let leaked = if g.leaked { " (leaked)" } else { "" };
+                let wait = g.wait_minutes.map(|[a, b]| format!(", waiting {a}-{b} min")).unwrap_or_default();
+                let _ = writeln!(out, "    {:>7}  [{state}{leaked}] {}{wait}", g.count, g.user_function);
+                if let Some(c) = &g.created_by {
+                    let _ = writeln!(out, "             created by {c}");
+                }
+            }
+            if self.groups.len() > max_groups {
+                let _ = writeln!(out, "    ... {} more groups", self.groups.len() - max_groups);
+            }
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(out, "  warnings:");
+            for w in &self.warnings {
+                let _ = writeln!(out, "    {w}");
+            }
+        }
+        out
+    }
+}
