@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use leakscope_core::report::{CaptureReport, Report};
 use leakscope_core::{LoadOptions, Progress};
 
+use crate::app::Startup;
+
 /// Exit code when an input cannot be read or recognised.
 pub const EXIT_UNREADABLE: u8 = 2;
 
@@ -43,14 +45,22 @@ struct ReportArgs {
     max_inflated_bytes: u64,
 }
 
-/// Runs the command line.
+/// Runs the command line: `report` headless, anything else opens the window.
 pub fn main() -> ExitCode {
+    let process_start = std::time::Instant::now();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Report(args)) => report(&args),
         None => {
-            eprintln!("leakscope: the desktop app is not built yet; use `leakscope report FILE`");
-            ExitCode::from(EXIT_UNREADABLE)
+            // No file: open on the bundled sample so a newcomer sees findings at once.
+            let startup = if cli.files.is_empty() { Startup::Sample } else { Startup::Files(cli.files) };
+            match crate::native::run(startup, process_start) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("leakscope: cannot open the window: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

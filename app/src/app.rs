@@ -1,0 +1,529 @@
+//! The app: owns the persisted [`AppState`], the open [`Workspace`], the loader and the views;
+//! draws the frame around the views (menu, tabs, status bar, progress, errors) and applies the
+//! commands the views send, once per frame.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use crate::command::{Command, Commands};
+use crate::dialog::{DialogOutcome, FileDialog};
+use crate::loader::{LoadFailure, LoadRequest, Loader};
+use crate::state::{AppState, ThemeChoice, ViewKind};
+use crate::theme::{self, Palette};
+use crate::views::{self, Focus, ViewCtx, Views};
+use crate::workspace::Workspace;
+
+/// Ctrl+O (Cmd+O on macOS): open a capture.
+pub const SHORTCUT_OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+/// Ctrl+F: search in the current view.
+pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+/// Ctrl+Tab: next capture.
+pub const SHORTCUT_NEXT_CAPTURE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CTRL, Key::Tab);
+/// F1: keyboard help.
+pub const SHORTCUT_HELP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F1);
+
+/// What to open when the app starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Startup {
+    /// The bundled before/after sample (no argument given).
+    Sample,
+    /// Files from the command line: one to explore, two to compare.
+    Files(Vec<PathBuf>),
+    /// Nothing: the welcome panel.
+    Welcome,
+}
+
+/// A load that failed, shown once in place until dismissed or replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadErrorNote {
+    /// The error, naming the file, the format and the line or offset.
+    pub message: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// The leakscope app.
+pub struct App {
+    /// Persisted settings.
+    pub state: AppState,
+    /// What is open; `None` shows the welcome panel.
+    pub workspace: Option<Workspace>,
+    loader: Loader,
+    dialog: Option<FileDialog>,
+    /// Why the Open dialog could not be shown, until dismissed.
+    dialog_note: Option<String>,
+    /// The last load error.
+    pub error: Option<LoadErrorNote>,
+    /// The finding or group the views are narrowed to.
+    pub focus: Option<Focus>,
+    commands: Commands,
+    views: Views,
+    show_warnings: bool,
+    /// Path typed into the welcome panel (for machines without a dialog service).
+    typed_path: String,
+    timing: Timing,
+}
+
+/// First-frame timing, printed with `LEAKSCOPE_TIMING=1`.
+struct Timing {
+    process_start: Instant,
+    enabled: bool,
+    first_frame_done: bool,
+    first_capture_done: bool,
+}
+
+impl App {
+    /// Creates the app from eframe's creation context, restoring saved settings.
+    pub fn new(cc: &eframe::CreationContext<'_>, startup: Startup, process_start: Instant) -> Self {
+        let state: AppState =
+            cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+        Self::with_state(&cc.egui_ctx, state, startup, process_start)
+    }
+
+    /// Creates the app with given settings (tests use this without storage).
+    pub fn with_state(ctx: &egui::Context, state: AppState, startup: Startup, process_start: Instant) -> Self {
+        theme::apply(ctx, state.theme);
+        let mut app = Self {
+            state,
+            workspace: None,
+            loader: Loader::default(),
+            dialog: None,
+            dialog_note: None,
+            error: None,
+            focus: None,
+            commands: Commands::default(),
+            views: Views::default(),
+            show_warnings: false,
+            typed_path: String::new(),
+            timing: Timing {
+                process_start,
+                enabled: std::env::var_os("LEAKSCOPE_TIMING").is_some(),
+                first_frame_done: false,
+                first_capture_done: false,
+            },
+        };
+        match startup {
+            Startup::Sample => app.loader.start(LoadRequest::Bundled, ctx),
+            Startup::Files(paths) if !paths.is_empty() => app.start_load(paths, ctx),
+            Startup::Files(_) | Startup::Welcome => {}
+        }
+        app
+    }
+
+    /// Whether a load is running.
+    pub fn is_loading(&self) -> bool {
+        self.loader.is_loading()
+    }
+
+    /// Waits for the running load and takes its result in (tests).
+    pub fn finish_loading_blocking(&mut self) {
+        if let Some(result) = self.loader.wait() {
+            self.take_load_result(result);
+        }
+    }
+
+    fn start_load(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        self.error = None;
+        self.loader.start(LoadRequest::Files(paths), ctx);
+    }
+
+    fn take_load_result(&mut self, result: Result<Workspace, LoadFailure>) {
+        match result {
+            Ok(ws) => {
+                self.state.remember(&ws.paths);
+                self.error = None;
+                self.focus = None;
+                self.views.reset();
+                // A comparison opens where the growth is; a single capture where the findings are.
+                if ws.comparison.is_none() && self.state.view == ViewKind::Compare {
+                    self.state.view = ViewKind::Findings;
+                }
+                self.workspace = Some(ws);
+            }
+            Err(LoadFailure::Cancelled) => {}
+            Err(LoadFailure::Failed { message, path }) => self.error = Some(LoadErrorNote { message, path }),
+            Err(LoadFailure::Internal(message)) => self.error = Some(LoadErrorNote { message, path: PathBuf::new() }),
+        }
+    }
+
+    fn poll_background(&mut self, ctx: &egui::Context) {
+        if let Some(result) = self.loader.poll() {
+            self.take_load_result(result);
+        }
+        if self.loader.is_loading() {
+            // The progress bar moves without input events.
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        if let Some(outcome) = self.dialog.as_ref().and_then(FileDialog::poll) {
+            self.dialog = None;
+            match outcome {
+                DialogOutcome::Picked(paths) => {
+                    self.dialog_note = None;
+                    self.start_load(paths, ctx);
+                }
+                DialogOutcome::Cancelled => {}
+                DialogOutcome::Unavailable(reason) => {
+                    self.dialog_note = Some(format!(
+                        "Cannot show the Open dialog: {reason}. Drop files on the window, type a path on the welcome panel, or pass files on the command line: leakscope FILE [AFTER]."
+                    ));
+                }
+            }
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        if !dropped.is_empty() {
+            self.commands.send(Command::Open(dropped));
+        }
+    }
+
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        let (open, next, help) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&SHORTCUT_OPEN),
+                i.consume_shortcut(&SHORTCUT_NEXT_CAPTURE),
+                i.consume_shortcut(&SHORTCUT_HELP),
+            )
+        });
+        if open {
+            self.commands.send(Command::OpenDialog { compare: false });
+        }
+        if next {
+            self.commands.send(Command::NextCapture);
+        }
+        if help {
+            self.commands.send(Command::ToggleHelp);
+        }
+    }
+
+    /// Applies the commands queued during the frame, oldest first.
+    fn apply_commands(&mut self, ctx: &egui::Context) {
+        for command in self.commands.drain() {
+            self.apply(command, ctx);
+        }
+    }
+
+    fn apply(&mut self, command: Command, ctx: &egui::Context) {
+        match command {
+            Command::OpenDialog { compare } => {
+                if self.dialog.is_none() {
+                    let start_dir =
+                        self.state.recent.first().and_then(|e| e.paths.first()).and_then(|p| p.parent()).map(PathBuf::from);
+                    self.dialog = Some(FileDialog::spawn(compare, start_dir, ctx));
+                }
+            }
+            Command::Open(paths) => {
+                if !paths.is_empty() {
+                    self.start_load(paths, ctx);
+                }
+            }
+            Command::OpenBundledSample => {
+                self.error = None;
+                self.loader.start(LoadRequest::Bundled, ctx);
+            }
+            Command::CancelLoad => self.loader.cancel(),
+            Command::DismissError => {
+                self.error = None;
+                self.dialog_note = None;
+            }
+            Command::CloseAll => {
+                self.loader.cancel();
+                self.workspace = None;
+                self.focus = None;
+                self.views.reset();
+            }
+            Command::ClearRecent => self.state.recent.clear(),
+            Command::SelectView(view) => self.state.view = view,
+            Command::SelectCapture(index) => self.select_capture(index),
+            Command::NextCapture => {
+                if let Some(ws) = &self.workspace {
+                    let next = (ws.active + 1) % ws.captures.len().max(1);
+                    self.select_capture(next);
+                }
+            }
+            Command::FocusGroup { group, view } => {
+                if let Some(ws) = &self.workspace {
+                    self.focus = Focus::for_group(ws, group);
+                    self.views.on_focus(self.focus.as_ref(), ws);
+                }
+                self.state.view = view;
+            }
+            Command::ShowGoroutine(id) => {
+                if let Some(ws) = &self.workspace {
+                    self.views.goroutines.show_goroutine(ws, id);
+                }
+                self.state.view = ViewKind::Goroutines;
+            }
+            Command::ClearFocus => {
+                self.focus = None;
+                if let Some(ws) = &self.workspace {
+                    self.views.on_focus(None, ws);
+                }
+            }
+            Command::CopyText(text) => ctx.copy_text(text),
+            Command::ShowWarnings(show) => self.show_warnings = show,
+            Command::ToggleHelp => self.state.show_help = !self.state.show_help,
+            Command::SetTheme(choice) => {
+                self.state.theme = choice;
+                theme::apply(ctx, choice);
+            }
+        }
+    }
+
+    fn select_capture(&mut self, index: usize) {
+        if let Some(ws) = &mut self.workspace
+            && index < ws.captures.len()
+            && index != ws.active
+        {
+            ws.active = index;
+            // Focus names tasks of one capture; it means nothing in another.
+            self.focus = None;
+            self.views.reset();
+        }
+    }
+
+    fn note_timing(&mut self) {
+        if !self.timing.enabled {
+            return;
+        }
+        let ms = self.timing.process_start.elapsed().as_secs_f64() * 1000.0;
+        if !self.timing.first_frame_done {
+            self.timing.first_frame_done = true;
+            eprintln!("leakscope timing: first frame at {ms:.0} ms after start");
+        }
+        if !self.timing.first_capture_done && self.workspace.is_some() {
+            self.timing.first_capture_done = true;
+            eprintln!("leakscope timing: first frame showing the capture at {ms:.0} ms after start");
+        }
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.strong("leakscope");
+            ui.separator();
+            ui.menu_button("File", |ui| {
+                let open = ui.add(egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(&SHORTCUT_OPEN)));
+                if open.clicked() {
+                    self.commands.send(Command::OpenDialog { compare: false });
+                }
+                if ui.button("Compare two files…").clicked() {
+                    self.commands.send(Command::OpenDialog { compare: true });
+                }
+                ui.menu_button("Open recent", |ui| {
+                    if self.state.recent.is_empty() {
+                        ui.weak("Nothing yet");
+                    }
+                    for entry in &self.state.recent {
+                        if ui.button(entry.label()).on_hover_text(recent_tooltip(entry)).clicked() {
+                            self.commands.send(Command::Open(entry.paths.clone()));
+                        }
+                    }
+                    if !self.state.recent.is_empty() {
+                        ui.separator();
+                        if ui.button("Clear recent files").clicked() {
+                            self.commands.send(Command::ClearRecent);
+                        }
+                    }
+                });
+                if ui.button("Open the bundled sample").clicked() {
+                    self.commands.send(Command::OpenBundledSample);
+                }
+                ui.separator();
+                if ui.add_enabled(self.workspace.is_some(), egui::Button::new("Close")).clicked() {
+                    self.commands.send(Command::CloseAll);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.label("Theme");
+                for (choice, label) in
+                    [(ThemeChoice::System, "Follow the system"), (ThemeChoice::Dark, "Dark"), (ThemeChoice::Light, "Light")]
+                {
+                    if ui.radio(self.state.theme == choice, label).clicked() {
+                        self.commands.send(Command::SetTheme(choice));
+                    }
+                }
+                ui.separator();
+                if ui.button("Keyboard shortcuts").clicked() {
+                    self.commands.send(Command::ToggleHelp);
+                }
+            });
+            if let Some(ws) = &self.workspace
+                && ws.captures.len() > 1
+            {
+                ui.separator();
+                for (i, c) in ws.captures.iter().enumerate() {
+                    let role = ws.comparison.as_ref().and_then(|cmp| {
+                        if cmp.before == i {
+                            Some("before: ")
+                        } else if cmp.after == i {
+                            Some("after: ")
+                        } else {
+                            None
+                        }
+                    });
+                    let text = format!("{}{}", role.unwrap_or(""), c.name);
+                    if ui.selectable_label(ws.active == i, text).on_hover_text(&c.capture.source.path).clicked() {
+                        self.commands.send(Command::SelectCapture(i));
+                    }
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.selectable_label(self.state.show_help, "? Keys").on_hover_text("Keyboard shortcuts (F1)").clicked() {
+                    self.commands.send(Command::ToggleHelp);
+                }
+            });
+        });
+    }
+
+    fn view_tabs(&mut self, ui: &mut egui::Ui) {
+        let Some(ws) = &self.workspace else { return };
+        ui.horizontal(|ui| {
+            for view in ViewKind::ALL {
+                if view == ViewKind::Compare && ws.comparison.is_none() {
+                    continue;
+                }
+                let text = views::tab_text(view, ws);
+                let selected = self.state.view == view;
+                let tab = ui.add(egui::Button::selectable(selected, text));
+                // Tests and screen readers find tabs by the view's name alone.
+                tab.widget_info(|| {
+                    egui::WidgetInfo::selected(egui::Role::Tab, true, selected, view.label())
+                });
+                if tab.clicked() {
+                    self.commands.send(Command::SelectView(view));
+                }
+            }
+            if let Some(focus) = &self.focus {
+                ui.separator();
+                let palette = Palette::of(ui);
+                ui.label(egui::RichText::new(format!("Narrowed to: {}", focus.title)).color(palette.link));
+                if ui.small_button("✕ Show all").on_hover_text("Stop narrowing the views").clicked() {
+                    self.commands.send(Command::ClearFocus);
+                }
+            }
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(status) = self.loader.status() {
+                views::progress_ui(ui, &status, &mut self.commands);
+                ui.separator();
+            }
+            if let Some(loaded) = self.workspace.as_ref().and_then(Workspace::active) {
+                ui.label(&loaded.name).on_hover_text(&loaded.capture.source.path);
+                ui.weak(loaded.summary());
+                let warnings = &loaded.capture.warnings;
+                if !warnings.is_empty() {
+                    let n = warnings.list().len() as u64 + warnings.suppressed();
+                    let palette = Palette::of(ui);
+                    let text = egui::RichText::new(format!("⚠ {n} parser warning{}", if n == 1 { "" } else { "s" }))
+                        .color(palette.warning);
+                    if ui.link(text).clicked() {
+                        self.commands.send(Command::ShowWarnings(true));
+                    }
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.weak(format!("parsed in {:.0} ms", loaded.load_time.as_secs_f64() * 1000.0));
+                });
+            }
+        });
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        if let Some(note) = self.dialog_note.clone() {
+            views::note_ui(ui, &note, Palette::of(ui).warning, &mut self.commands);
+        }
+        if let Some(error) = self.error.clone() {
+            views::error_ui(ui, &error, &mut self.commands);
+        }
+        match &self.workspace {
+            None => {
+                let loading = self.loader.status();
+                views::welcome::ui(ui, &self.state, loading.as_ref(), &mut self.typed_path, &mut self.commands);
+            }
+            Some(ws) => {
+                let mut ctx =
+                    ViewCtx { ws, focus: self.focus.as_ref(), commands: &mut self.commands, state: &mut self.state };
+                self.views.ui(ui, &mut ctx);
+            }
+        }
+    }
+
+    fn windows(&mut self, ctx: &egui::Context) {
+        if self.state.show_help {
+            let mut open = true;
+            egui::Window::new("Keyboard shortcuts").open(&mut open).resizable(false).collapsible(false).show(
+                ctx,
+                |ui| views::help::ui(ui),
+            );
+            if !open {
+                self.commands.send(Command::ToggleHelp);
+            }
+        }
+        if self.show_warnings {
+            let mut open = true;
+            if let Some(loaded) = self.workspace.as_ref().and_then(Workspace::active) {
+                egui::Window::new("Parser warnings").open(&mut open).default_width(640.0).show(ctx, |ui| {
+                    views::warnings_ui(ui, loaded);
+                });
+            }
+            if !open {
+                self.commands.send(Command::ShowWarnings(false));
+            }
+        }
+    }
+
+    fn drop_overlay(ctx: &egui::Context) {
+        let hovered = ctx.input(|i| i.raw.hovered_files.len());
+        if hovered == 0 {
+            return;
+        }
+        let text = match hovered {
+            1 => "Drop to open this capture".to_owned(),
+            2 => "Drop to compare these two captures (first: before, second: after)".to_owned(),
+            n => format!("Drop to open these {n} captures as a series"),
+        };
+        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::new("drop-overlay")));
+        let rect = ctx.content_rect();
+        let visuals = ctx.global_style().visuals.clone();
+        painter.rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+        painter.text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(22.0), visuals.strong_text_color());
+    }
+}
+
+fn recent_tooltip(entry: &crate::state::RecentEntry) -> String {
+    entry.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_background(ctx);
+        self.handle_dropped_files(ctx);
+        self.handle_shortcuts(ctx);
+        // Commands from the last frame's shortcuts and drops apply before this frame is drawn.
+        self.apply_commands(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
+        if self.workspace.is_some() {
+            egui::Panel::top("tabs").show(ui, |ui| self.view_tabs(ui));
+        }
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        let ctx = ui.ctx().clone();
+        self.windows(&ctx);
+        Self::drop_overlay(&ctx);
+        self.apply_commands(&ctx);
+        self.note_timing();
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}

@@ -1,0 +1,299 @@
+//! The views, one module each, and what they share: the read-only context they draw from, the
+//! focus (a finding or group the views are narrowed to), and small pieces of UI used by several
+//! (progress, errors, number formatting).
+
+pub mod charts;
+pub mod compare;
+pub mod findings;
+pub mod flamegraph;
+pub mod goroutines;
+pub mod help;
+pub mod timeline;
+pub mod welcome;
+
+use leakscope_core::model::StackId;
+
+use crate::app::LoadErrorNote;
+use crate::command::{Command, Commands};
+use crate::loader::LoadStatus;
+use crate::state::{AppState, ViewKind};
+use crate::theme::Palette;
+use crate::workspace::{LoadedCapture, Workspace};
+
+/// What a view draws from: the open captures (read only), the focus, the persisted options,
+/// and the command queue it sends requests to.
+pub struct ViewCtx<'a> {
+    /// The open captures.
+    pub ws: &'a Workspace,
+    /// The finding or group the views are narrowed to.
+    pub focus: Option<&'a Focus>,
+    /// Where to send requests.
+    pub commands: &'a mut Commands,
+    /// Persisted options (each view edits its own section).
+    pub state: &'a mut AppState,
+}
+
+/// A set of goroutines the views are narrowed to: one finding's, or one group's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Focus {
+    /// The capture the task indices belong to.
+    pub capture: usize,
+    /// What it is, for the "Narrowed to" chip.
+    pub title: String,
+    /// Task indices, ascending.
+    pub members: Vec<u32>,
+    /// Group indices of the capture, ascending.
+    pub groups: Vec<usize>,
+    /// Distinct stacks of the members, ascending.
+    pub stacks: Vec<StackId>,
+    /// The finding it came from, where it did.
+    pub finding: Option<usize>,
+}
+
+impl Focus {
+    /// Focus on one group of the active capture.
+    pub fn for_group(ws: &Workspace, group: usize) -> Option<Self> {
+        let loaded = ws.active()?;
+        let g = loaded.groups.get(group)?;
+        let func = loaded.capture.user_frame(g.stack).map(|f| loaded.capture.func_name(f)).unwrap_or("?");
+        Some(Self {
+            capture: ws.active,
+            title: format!("{} × {}", fmt_count(g.count), leakscope_core::model::funcname::display_name(func)),
+            members: g.members.clone(),
+            groups: vec![group],
+            stacks: vec![g.stack],
+            finding: None,
+        })
+    }
+}
+
+/// Per-view UI state that lives as long as the app (selection, scroll, search text).
+#[derive(Default)]
+pub struct Views {
+    /// Findings view.
+    pub findings: findings::FindingsView,
+    /// Goroutines view.
+    pub goroutines: goroutines::GoroutinesView,
+    /// Flamegraph view.
+    pub flamegraph: flamegraph::FlamegraphView,
+    /// Timeline view.
+    pub timeline: timeline::TimelineView,
+    /// Compare view.
+    pub compare: compare::CompareView,
+}
+
+impl Views {
+    /// Forgets selections and zooms that referred to the captures that were open.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Tells each view that the focus changed, so it can select, zoom or filter to it.
+    pub fn on_focus(&mut self, focus: Option<&Focus>, ws: &Workspace) {
+        self.goroutines.on_focus(focus, ws);
+        self.flamegraph.on_focus(focus, ws);
+        self.timeline.on_focus(focus);
+    }
+
+    /// Draws the selected view.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        match ctx.state.view {
+            ViewKind::Findings => self.findings.ui(ui, ctx),
+            ViewKind::Goroutines => self.goroutines.ui(ui, ctx),
+            ViewKind::Flamegraph => self.flamegraph.ui(ui, ctx),
+            ViewKind::Timeline => self.timeline.ui(ui, ctx),
+            ViewKind::Compare => self.compare.ui(ui, ctx),
+        }
+    }
+}
+
+/// The text of a view's tab: its name and, where it helps, a count.
+pub fn tab_text(view: ViewKind, ws: &Workspace) -> String {
+    let Some(loaded) = ws.active() else { return view.label().to_owned() };
+    match view {
+        ViewKind::Findings => format!("{} ({})", view.label(), findings::count(ws)),
+        ViewKind::Goroutines => format!("{} ({})", view.label(), fmt_count(loaded.goroutine_count())),
+        _ => view.label().to_owned(),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A signed count with its sign: `+1,200`, `-3`, `0`.
+pub fn fmt_delta(n: i64) -> String {
+    match n.signum() {
+        1 => format!("+{}", fmt_count(n.unsigned_abs())),
+        -1 => format!("-{}", fmt_count(n.unsigned_abs())),
+        _ => "0".to_owned(),
+    }
+}
+
+const NS_PER_MIN: i64 = 60_000_000_000;
+
+/// A dump's wait as people read it: `< 1 min`, `7 min`, `2 h 5 min`.
+pub fn fmt_wait_ns(ns: i64) -> String {
+    let minutes = ns / NS_PER_MIN;
+    match minutes {
+        m if m <= 0 => "< 1 min".to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m => format!("{} h {} min", m / 60, m % 60),
+    }
+}
+
+/// A group's wait range: `3–7 min`, `5 min`, or `—` when the capture has no waits.
+pub fn fmt_wait_range(wait: Option<(i64, i64)>) -> String {
+    match wait {
+        None => "—".to_owned(),
+        Some((lo, hi)) if lo / NS_PER_MIN == hi / NS_PER_MIN => fmt_wait_ns(hi),
+        Some((lo, hi)) if lo < NS_PER_MIN => format!("0–{}", fmt_wait_ns(hi)),
+        Some((lo, hi)) => format!("{}–{}", lo / NS_PER_MIN, fmt_wait_ns(hi)),
+    }
+}
+
+/// Bytes with a binary unit: `1.5 GiB`.
+pub fn fmt_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let name = UNITS.get(unit).copied().unwrap_or("B");
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {name}") }
+}
+
+/// The load progress: file, bytes done of total, a bar, and Cancel.
+pub fn progress_ui(ui: &mut egui::Ui, status: &LoadStatus, commands: &mut Commands) {
+    let (done, total) = status.bytes;
+    let fraction = if total == 0 { 0.0 } else { (done as f64 / total as f64).clamp(0.0, 1.0) as f32 };
+    let file = if status.file_count > 1 {
+        format!("{} ({} of {})", short_path(&status.current), status.file_number, status.file_count)
+    } else {
+        short_path(&status.current)
+    };
+    ui.spinner();
+    ui.label(format!("Loading {file}"));
+    let text = if total == 0 { "starting…".to_owned() } else { format!("{} of {}", fmt_bytes(done), fmt_bytes(total)) };
+    let bar = egui::ProgressBar::new(fraction).desired_width(220.0).text(text).fill(Palette::of(ui).progress);
+    ui.add(bar).widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, "Load progress"));
+    ui.weak(format!("{:.1} s", status.elapsed.as_secs_f64()));
+    if status.cancelling {
+        ui.weak("cancelling…");
+    } else if ui.button("Cancel").on_hover_text("Stop loading").clicked() {
+        commands.send(Command::CancelLoad);
+    }
+}
+
+fn short_path(path: &str) -> String {
+    let p = path.strip_prefix("bundled:").unwrap_or(path);
+    std::path::Path::new(p).file_name().map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A load error, in place, once: the message names the file, the format and the line or offset.
+pub fn error_ui(ui: &mut egui::Ui, error: &LoadErrorNote, commands: &mut Commands) {
+    let palette = Palette::of(ui);
+    egui::Frame::new()
+        .fill(palette.error_fill)
+        .stroke(egui::Stroke::new(1.0, palette.error))
+        .corner_radius(4.0)
+        .inner_margin(10.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(egui::RichText::new("Could not open").strong().color(palette.error));
+                if !error.path.as_os_str().is_empty() {
+                    ui.label(egui::RichText::new(error.path.display().to_string()).strong());
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button("Dismiss").clicked() {
+                        commands.send(Command::DismissError);
+                    }
+                });
+            });
+            ui.add(egui::Label::new(egui::RichText::new(&error.message).color(palette.error).monospace()).wrap());
+        });
+    ui.add_space(6.0);
+}
+
+/// A note (not an error) with a Dismiss button.
+pub fn note_ui(ui: &mut egui::Ui, text: &str, color: egui::Color32, commands: &mut Commands) {
+    egui::Frame::new().stroke(egui::Stroke::new(1.0, color)).corner_radius(4.0).inner_margin(8.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Dismiss").clicked() {
+                    commands.send(Command::DismissError);
+                }
+            });
+        });
+    });
+    ui.add_space(6.0);
+}
+
+/// The parser's warnings for a capture, each with its line or offset.
+pub fn warnings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
+    let warnings = &loaded.capture.warnings;
+    ui.label(format!(
+        "{}: records the parser skipped or repaired. Everything else in the file was read.",
+        loaded.name
+    ));
+    ui.separator();
+    let lines = warnings.lines();
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    egui::ScrollArea::vertical().max_height(400.0).auto_shrink([false, true]).show_rows(
+        ui,
+        row_height,
+        lines.len(),
+        |ui, range| {
+            for line in lines.get(range).unwrap_or_default() {
+                ui.monospace(line);
+            }
+        },
+    );
+}
+
+/// A clickable text that navigates, with an accessible name that says where it goes.
+pub fn nav_link(ui: &mut egui::Ui, text: impl Into<String>, accessible: &str) -> egui::Response {
+    let text = text.into();
+    let palette = Palette::of(ui);
+    let response = ui.add(egui::Link::new(egui::RichText::new(&text).color(palette.link)));
+    let name = accessible.to_owned();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Link, true, &name));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_waits_read_well() {
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(1000), "1,000");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+        assert_eq!(fmt_delta(-1200), "-1,200");
+        assert_eq!(fmt_delta(5), "+5");
+        assert_eq!(fmt_wait_ns(0), "< 1 min");
+        assert_eq!(fmt_wait_ns(7 * NS_PER_MIN), "7 min");
+        assert_eq!(fmt_wait_ns(125 * NS_PER_MIN), "2 h 5 min");
+        assert_eq!(fmt_wait_range(None), "—");
+        assert_eq!(fmt_wait_range(Some((3 * NS_PER_MIN, 7 * NS_PER_MIN))), "3–7 min");
+        assert_eq!(fmt_wait_range(Some((0, 7 * NS_PER_MIN))), "0–7 min");
+        assert_eq!(fmt_bytes(512), "512 B");
+        assert_eq!(fmt_bytes(3 << 29), "1.5 GiB");
+    }
+}

@@ -1,0 +1,259 @@
+//! Interaction tests of the app through its AccessKit tree (egui_kittest, no GPU): open the
+//! bundled sample, reach every view by its label, search, drop files, survive a corrupt file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use leakscope::state::{AppState, ViewKind};
+use leakscope::{App, Startup};
+
+fn harness(startup: Startup) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| App::with_state(&cc.egui_ctx, AppState::default(), startup, Instant::now()))
+}
+
+/// Runs frames until the load started by the app (or by a command) has finished.
+fn settle(h: &mut Harness<'_, App>) {
+    h.run_steps(2);
+    h.state_mut().finish_loading_blocking();
+    h.run();
+}
+
+fn sample_traces() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces")
+}
+
+/// A dropped file, as a windowing backend hands it to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
+    for p in paths {
+        h.input_mut().dropped_files.push(Arc::new(Dropped(p.clone())));
+    }
+    settle(h);
+}
+
+#[test]
+fn opens_the_bundled_sample_in_compare_mode() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    let ws = h.state().workspace.as_ref().expect("the sample is open");
+    assert_eq!(ws.captures.len(), 2);
+    let cmp = ws.comparison.as_ref().expect("opened as a comparison");
+    assert_eq!((cmp.before, cmp.after), (0, 1));
+    assert_eq!(ws.active, 1, "the later capture is shown");
+    assert_eq!(ws.captures[0].goroutine_count(), 216);
+    assert_eq!(ws.captures[1].goroutine_count(), 2236);
+    // Every view has its tab, found by name.
+    for view in ViewKind::ALL {
+        h.get_by_label(view.label());
+    }
+    h.get_by_label_contains("after: orders-api.after.debug2.txt");
+}
+
+#[test]
+fn goroutines_view_shows_groups_and_counts() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    assert_eq!(h.state().state.view, ViewKind::Goroutines);
+    h.get_by_label_contains("Goroutines (2,236)");
+    h.get_by_label("Group: 440 goroutines, chan send, main.sendReceiptEmail");
+    h.get_by_label("Group: 440 goroutines, chan receive, main.watchOrderStatus");
+    h.get_by_label("State chan send");
+}
+
+#[test]
+fn search_finds_a_known_function() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Filter goroutines").click();
+    h.run();
+    h.get_by_label("Filter goroutines").type_text("sendReceiptEmail");
+    h.run();
+    h.get_by_label("Group: 440 goroutines, chan send, main.sendReceiptEmail");
+    assert!(h.query_by_label_contains("main.watchOrderStatus").is_none(), "other groups are filtered out");
+    h.get_by_label_contains("1 of ");
+}
+
+#[test]
+fn regex_filter_and_bad_regex() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label(".*").click();
+    h.run();
+    h.get_by_label("Filter goroutines").click();
+    h.get_by_label("Filter goroutines").type_text("^main\\.(watch|poll)");
+    h.run();
+    h.get_by_label("Group: 440 goroutines, chan receive, main.watchOrderStatus");
+    h.get_by_label("Group: 220 goroutines, select, main.pollPayment");
+    assert!(h.query_by_label_contains("main.sendReceiptEmail").is_none());
+    h.get_by_label("Filter goroutines").type_text("(");
+    h.run();
+    h.get_by_label_contains("regex:");
+}
+
+#[test]
+fn selecting_a_group_shows_its_stack_and_members() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Group: 220 goroutines, chan send, main.uploadChunk").click();
+    h.run();
+    h.get_by_label("Frame main.uploadChunk");
+    h.get_by_label("Frame main.processUpload.func1");
+    h.get_by_label_contains("Members (220)");
+}
+
+#[test]
+fn created_by_tree_marks_orphans() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Created-by tree").click();
+    h.run();
+    h.get_by_label_contains("Orphans: the goroutine that created them is gone");
+    // processUpload's coordinators outlived their handler; their workers hang under them.
+    h.get_by_label_contains("Tree node: 110 goroutines, sync.WaitGroup.Wait");
+}
+
+#[test]
+fn dropping_two_files_opens_a_comparison() {
+    let mut h = harness(Startup::Welcome);
+    h.run();
+    assert!(h.state().workspace.is_none());
+    let dir = sample_traces();
+    drop_files(
+        &mut h,
+        &[dir.join("orders-api.before.debug2.txt.gz"), dir.join("orders-api.after.debug2.txt.gz")],
+    );
+    let ws = h.state().workspace.as_ref().expect("opened");
+    assert_eq!(ws.captures.len(), 2);
+    assert!(ws.comparison.is_some());
+    h.get_by_label("Compare");
+    // Remembered for next time, as one entry.
+    assert_eq!(h.state().state.recent.len(), 1);
+    assert_eq!(h.state().state.recent[0].paths.len(), 2);
+}
+
+#[test]
+fn dropping_one_file_opens_it() {
+    let mut h = harness(Startup::Welcome);
+    h.run();
+    drop_files(&mut h, &[sample_traces().join("orders-api.before.debug2.txt.gz")]);
+    let ws = h.state().workspace.as_ref().expect("opened");
+    assert_eq!(ws.captures.len(), 1);
+    assert!(ws.comparison.is_none());
+    assert!(h.query_by_label("Compare").is_none(), "no Compare tab for one capture");
+}
+
+#[test]
+fn a_corrupt_file_shows_an_error_and_the_app_keeps_working() {
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("corrupt.txt");
+    std::fs::write(&bad, b"\x00\x01 this is not a capture at all \xff\xfe\n").unwrap();
+    let bad_gz = dir.join("cut.txt.gz");
+    let gz = std::fs::read(sample_traces().join("orders-api.before.debug2.txt.gz")).unwrap();
+    std::fs::write(&bad_gz, &gz[..gz.len() / 2]).unwrap();
+
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    drop_files(&mut h, &[bad.clone()]);
+    let error = h.state().error.clone().expect("an error is shown");
+    assert!(error.message.contains("corrupt.txt"), "{}", error.message);
+    assert!(error.message.contains("unrecognised format"), "{}", error.message);
+    h.get_by_label_contains("unrecognised format");
+    // The sample stays open and usable.
+    assert_eq!(h.state().workspace.as_ref().unwrap().captures.len(), 2);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Group: 440 goroutines, chan send, main.sendReceiptEmail");
+
+    drop_files(&mut h, &[bad_gz]);
+    let error = h.state().error.clone().expect("a truncated gzip is an error");
+    assert!(error.message.contains("gzip"), "{}", error.message);
+    assert!(error.message.contains("cut.txt.gz"), "{}", error.message);
+    h.get_by_label("Dismiss").click();
+    h.run();
+    assert!(h.state().error.is_none());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn ctrl_tab_cycles_captures() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    assert_eq!(h.state().workspace.as_ref().unwrap().active, 1);
+    h.key_press_modifiers(egui::Modifiers::CTRL, egui::Key::Tab);
+    h.run();
+    assert_eq!(h.state().workspace.as_ref().unwrap().active, 0);
+    h.get_by_label_contains("Goroutines (216)");
+}
+
+#[test]
+fn help_lists_the_shortcuts() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.key_press(egui::Key::F1);
+    h.run();
+    h.get_by_label("Keyboard shortcuts");
+    h.get_by_label("Ctrl+Tab");
+    h.get_by_label_contains("Next capture");
+}
+
+#[test]
+fn settings_survive_a_restart() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let restored: AppState = eframe::get_value(&storage, eframe::APP_KEY).expect("saved and read back");
+    assert_eq!(restored.view, ViewKind::Goroutines);
+}
+
+/// Storage in memory, standing in for eframe's file.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}

@@ -1,0 +1,3 @@
+module leakscope.dev/orders-api
+
+go 1.27
