@@ -544,12 +544,11 @@ fn judge(
     if !family.main && parked {
         let orphaned = parents.as_ref().is_some_and(|p| p.gone > 0);
         let request_over = parents.as_ref().is_some_and(|p| p.request_over > 0);
-        let many_parents = parents.as_ref().is_some_and(|p| p.distinct >= 2);
         let creator_done = ev.creator_active == Some(0);
-        let outlived = (orphaned
-            && (ev.creator_is_request_code || many_parents || creation_site_total >= t.crowd))
-            || request_over
-            || (!ctx.has_parents && ev.creator_is_request_code && creator_done);
+        // The parent being gone is enough (its creator returned and left it parked); so is a
+        // parent connection idle between requests. Without parent ids (Go < 1.21), a creator that
+        // is request code and that no goroutine is running any more tells the same story.
+        let outlived = orphaned || request_over || (!ctx.has_parents && ev.creator_is_request_code && creator_done);
         if outlived {
             matched.push((RuleId::OutlivedRequest, Severity::Likely));
         }
