@@ -548,7 +548,8 @@ fn judge(
         // The parent being gone is enough (its creator returned and left it parked); so is a
         // parent connection idle between requests. Without parent ids (Go < 1.21), a creator that
         // is request code and that no goroutine is running any more tells the same story.
-        let outlived = orphaned || request_over || (!ctx.has_parents && ev.creator_is_request_code && creator_done);
+        let outlived =
+            orphaned || request_over || (!ctx.has_parents && ev.creator_is_request_code && creator_done);
         if outlived {
             matched.push((RuleId::OutlivedRequest, Severity::Likely));
         }
