@@ -1,6 +1,9 @@
 //! Each leak rule on small dumps written in the test: the shapes that must be flagged, the
 //! healthy shapes that must not, and how rules combine.
 
+// Test fixtures panic on bad input by design: a broken fixture should fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::format_push_string)]
+
 use leakscope_core::analysis::leaks::{self, Analysis, Config, IgnoreScope, RuleId, Severity};
 use leakscope_core::load::Bytes;
 use leakscope_core::{Capture, LoadOptions, Progress};
