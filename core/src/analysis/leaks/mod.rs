@@ -275,26 +275,30 @@ struct Context<'c> {
 
 impl<'c> Context<'c> {
     fn new(capture: &'c Capture) -> Self {
+        // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
+        let mut per_stack: HashMap<StackId, u64> = HashMap::new();
         let mut alive = HashSet::new();
-        let mut requests = HashMap::new();
-        let mut request_code = HashSet::new();
-        let mut active: HashMap<&str, u64> = HashMap::new();
         let mut has_parents = false;
         for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
             has_parents |= task.parent_id.is_some();
-            if task.flags.contains(TaskFlags::ENDED) {
-                continue;
+            if !task.flags.contains(TaskFlags::ENDED) {
+                alive.insert(task.id);
+                *per_stack.entry(task.stack).or_insert(0) += 1;
             }
-            alive.insert(task.id);
-            let funcs: Vec<&str> = capture.stack_funcs(task.stack).collect();
+        }
+        let mut request_stacks: HashMap<StackId, bool> = HashMap::new();
+        let mut request_code = HashSet::new();
+        let mut active: HashMap<&str, u64> = HashMap::new();
+        for (&stack, &n) in &per_stack {
+            let funcs: Vec<&str> = capture.stack_funcs(stack).collect();
             let mut seen: HashSet<&str> = HashSet::new();
             for f in &funcs {
                 if seen.insert(f) {
-                    *active.entry(f).or_insert(0) += 1;
+                    *active.entry(f).or_insert(0) += n;
                 }
             }
             if let Some(serving) = funcs.iter().position(|f| knowledge::is_request_serving(f)) {
-                requests.insert(task.id, knowledge::is_idle_between_requests(funcs.iter().copied()));
+                request_stacks.insert(stack, knowledge::is_idle_between_requests(funcs.iter().copied()));
                 for f in funcs.iter().take(serving) {
                     if !funcname::is_standard_library(f) {
                         request_code.insert(*f);
@@ -302,6 +306,12 @@ impl<'c> Context<'c> {
                 }
             }
         }
+        let requests = capture
+            .tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED))
+            .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
+            .collect();
         Self { capture, alive, requests, request_code, active, has_parents }
     }
 
