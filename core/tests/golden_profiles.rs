@@ -47,12 +47,12 @@ fn summary(c: &Capture) -> String {
             c.samples.total(i)
         );
     }
-    let used: std::collections::HashSet<_> = c.samples.stack.iter().collect();
+    let distinct: std::collections::HashSet<_> = c.samples.stack.iter().collect();
     let _ = writeln!(
         out,
         "samples: {}, distinct stacks: {}, frames: {}",
         c.samples.len(),
-        used.len(),
+        distinct.len(),
         c.tables.frame_count()
     );
     let col = c.samples.default_type;
@@ -96,7 +96,7 @@ fn summary(c: &Capture) -> String {
     if !groups.is_empty() {
         let _ = writeln!(out, "groups:");
         for g in &groups {
-            let user = c.user_frame(g.stack).map(|f| c.func_name(f)).unwrap_or("");
+            let user = c.user_frame(g.stack).map_or("", |f| c.func_name(f));
             let leaked = if g.leaked { " leaked" } else { "" };
             let _ = writeln!(out, "  {} {}{leaked} {user}", g.count, g.wait_kind.name());
         }
