@@ -142,6 +142,11 @@ impl Texts {
         if let Some([frame, what]) = &ev.client_call {
             facts.push(format!("inside a {what} call ({frame})"));
         }
+        if ev.parked_inferred_from_count {
+            facts.push(format!(
+                "the capture records no states and hides the runtime frames, but {n} goroutines at one stack can't all be running (at most GOMAXPROCS run at once): they are parked"
+            ));
+        }
         if let Some([lo, hi]) = ev.wait_minutes {
             facts.push(format!("waiting {lo}-{hi} minutes (the dump prints whole minutes)"));
         }

@@ -168,6 +168,9 @@ pub struct Evidence {
     pub creation_site_total: u64,
     /// Number of distinct stacks merged into this finding.
     pub stacks: u64,
+    /// The capture gives no state and the frames don't show the wait; that they are parked is
+    /// inferred from how many share the stack.
+    pub parked_inferred_from_count: bool,
     /// Facts for people, one line each.
     pub facts: Vec<String>,
 }
@@ -333,7 +336,8 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
     let families = families(capture);
     let growth = growth_by_family(series, &families, config);
     let mut site_totals: HashMap<String, u64> = HashMap::new();
-    for f in families.iter().filter(|f| f.is_parked() && !f.system && !f.main) {
+    let crowd = config.thresholds.crowd;
+    for f in families.iter().filter(|f| (f.is_parked() || f.count >= crowd) && !f.system && !f.main) {
         *site_totals.entry(f.creation_site()).or_insert(0) += f.count;
     }
     let mut analysis = Analysis::default();
@@ -521,7 +525,12 @@ fn judge(
     let capture = ctx.capture;
     let t = &config.thresholds;
     let wait = family.dominant_wait();
-    let parked = wait.is_parked();
+    // A profile without states whose frames don't show the wait (debug=1 text hides the leading
+    // runtime frames) still says something: at most GOMAXPROCS goroutines run at once, so a
+    // crowd sitting at one stack is parked.
+    let stateless = family.representative.state.is_none() && wait == WaitKind::Other;
+    let parked_by_count = stateless && family.count >= t.crowd;
+    let parked = wait.is_parked() || parked_by_count;
     let mut matched: Vec<(RuleId, Severity)> = Vec::new();
     let mut ev = Evidence {
         states: family.states.clone(),
@@ -565,6 +574,7 @@ fn judge(
         }
     }
     ev.parents = parents;
+    ev.parked_inferred_from_count = parked_by_count;
 
     let client = knowledge::client_call(funcs.iter().copied());
     if let Some((frame, call)) = client {
