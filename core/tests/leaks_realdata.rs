@@ -194,3 +194,79 @@ fn baseline_flags_exactly_the_growing_families() {
         }
     }
 }
+
+const PROFILES: [&str; 4] =
+    ["goroutine.debug1.txt", "goroutine.pb.gz", "goroutineleak.debug1.txt", "goroutineleak.pb.gz"];
+
+/// Profiles (debug=1 text and pprof, goroutine and goroutineleak): never a finding on healthy
+/// or baseline goroutines; every family in a goroutineleak profile is proven; families large
+/// enough to be seen without states or creators (a crowd at one stack) are flagged.
+#[test]
+fn profiles_flag_what_they_can_see_and_nothing_else() {
+    let Some(dir) = support::realdata("profiles_flag_what_they_can_see_and_nothing_else") else { return };
+    let config = Config::default();
+    for s in SCENARIOS {
+        for phase in ["before", "after"] {
+            for p in PROFILES {
+                let path = dir.join(format!("go127/{s}/{phase}/{p}"));
+                let c = open(&path);
+                let a = leaks::analyze(&c, None, &config);
+                let got = flagged(&c, &a);
+                assert!(!got.contains_key("other"), "{}: {:?}", path.display(), got.get("other"));
+                if s == "healthy" {
+                    assert!(a.findings.is_empty(), "{}", path.display());
+                }
+                for (fam, count) in families(&c) {
+                    if fam == "other" {
+                        continue;
+                    }
+                    if p.starts_with("goroutineleak") {
+                        assert!(
+                            got.get(fam).is_some_and(|v| v.iter().all(|(sev, _)| *sev == Severity::Proven)),
+                            "{}: {fam} not proven",
+                            path.display()
+                        );
+                    } else if count >= config.thresholds.crowd {
+                        assert!(got.contains_key(fam), "{}: {fam} ({count}) not flagged", path.display());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A baseline and a capture in any mix of formats (debug=2 dump, debug=1 text, pprof) are
+/// matched family by family: exactly the growing families are reported as growing.
+#[test]
+fn baseline_matches_families_across_formats() {
+    let Some(dir) = support::realdata("baseline_matches_families_across_formats") else { return };
+    let formats = ["goroutine.debug2.txt", "goroutine.debug1.txt", "goroutine.pb.gz"];
+    for s in SCENARIOS {
+        for b in formats {
+            for f in formats {
+                let before = open(&dir.join(format!("go127/{s}/before/{b}")));
+                let after = open(&dir.join(format!("go127/{s}/after/{f}")));
+                let a = leaks::analyze(&after, Some(&before), &Config::default());
+                let growing: BTreeMap<&str, (u64, u64)> = a
+                    .findings
+                    .iter()
+                    .filter_map(|x| {
+                        let g = x.growth.as_ref()?;
+                        let funcs: Vec<&str> = after.stack_funcs(x.group.stack).collect();
+                        Some((
+                            family(&funcs, x.group.created_by.map(|c| after.func_name(c))),
+                            (g.before, g.after),
+                        ))
+                    })
+                    .collect();
+                let (fb, fa) = (families(&before), families(&after));
+                let expected: BTreeMap<&str, (u64, u64)> = fa
+                    .iter()
+                    .filter(|(k, n)| **k != "other" && **n > fb.get(*k).copied().unwrap_or(0))
+                    .map(|(k, n)| (*k, (fb.get(k).copied().unwrap_or(0), *n)))
+                    .collect();
+                assert_eq!(growing, expected, "{s}: {b} -> {f}");
+            }
+        }
+    }
+}
