@@ -6,6 +6,7 @@
 //! → analysis → diff → views (read only). No UI code lives here.
 
 pub mod analysis;
+pub mod diff;
 pub mod error;
 pub mod formats;
 pub mod load;

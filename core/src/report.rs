@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::analysis::leaks::{Analysis, Evidence, Finding, Growth, RuleId, Severity};
 use crate::model::{Capture, Group, WaitKind};
 
 /// The whole document: one entry per capture, then the findings.
@@ -14,8 +15,114 @@ use crate::model::{Capture, Group, WaitKind};
 pub struct Report {
     /// Every capture read, in the order given (a file holding a series gives several).
     pub captures: Vec<CaptureReport>,
-    /// Leak findings (filled by the analysis).
-    pub findings: Vec<serde_json::Value>,
+    /// Leak findings, worst first.
+    pub findings: Vec<FindingReport>,
+}
+
+/// One finding as the report shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingReport {
+    /// The primary (most severe) rule's id.
+    pub rule: RuleId,
+    /// Every rule that matched.
+    pub rules: Vec<RuleId>,
+    /// proven, likely, possible or warning.
+    pub severity: Severity,
+    /// One line for people.
+    pub title: String,
+    /// Goroutines in the finding.
+    pub count: u64,
+    /// Index of the capture (in `captures`) the finding is about.
+    pub capture: usize,
+    /// The goroutines as one group (same fields as a capture's groups).
+    pub group: GroupReport,
+    /// The facts it rests on.
+    pub evidence: Evidence,
+    /// What the stack shows and why that means a leak.
+    pub explanation: String,
+    /// What to change.
+    pub fix: String,
+    /// Counts against the baseline, where there is one.
+    pub growth: Option<Growth>,
+}
+
+impl FindingReport {
+    /// Describes a finding about `capture` (index `capture_index` in the report).
+    pub fn new(capture: &Capture, capture_index: usize, finding: &Finding) -> Self {
+        Self {
+            rule: finding.rule,
+            rules: finding.rules.clone(),
+            severity: finding.severity,
+            title: finding.title.clone(),
+            count: finding.count,
+            capture: capture_index,
+            group: GroupReport::new(capture, &finding.group),
+            evidence: finding.evidence.clone(),
+            explanation: finding.explanation.clone(),
+            fix: finding.fix.clone(),
+            growth: finding.growth.clone(),
+        }
+    }
+
+    /// The finding as text for a person: title, evidence, why and fix.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let rules: Vec<&str> = self.rules.iter().map(|r| r.id()).collect();
+        let _ =
+            writeln!(out, "[{}] {}  ({})", self.severity.name().to_uppercase(), self.title, rules.join(", "));
+        for fact in &self.evidence.facts {
+            let _ = writeln!(out, "    - {fact}");
+        }
+        let _ = writeln!(out, "    stack:");
+        for f in self.group.frames.iter().take(12) {
+            let _ = writeln!(out, "      {f}");
+        }
+        if self.group.frames.len() > 12 {
+            let _ = writeln!(out, "      ... {} more frames", self.group.frames.len() - 12);
+        }
+        let _ = writeln!(out, "    why: {}", self.explanation);
+        if !self.fix.is_empty() {
+            let _ = writeln!(out, "    fix: {}", self.fix);
+        }
+        out
+    }
+
+    /// The finding as Markdown, for an issue or a chat.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let rules: Vec<&str> = self.rules.iter().map(|r| r.id()).collect();
+        let _ = writeln!(out, "### {} ({}; `{}`)\n", self.title, self.severity.name(), rules.join("`, `"));
+        for fact in &self.evidence.facts {
+            let _ = writeln!(out, "- {fact}");
+        }
+        let _ = writeln!(out, "\n```");
+        for f in &self.group.frames {
+            let _ = writeln!(out, "{f}");
+        }
+        let _ = writeln!(out, "```\n\n**Why.** {}\n", self.explanation);
+        if !self.fix.is_empty() {
+            let _ = writeln!(out, "**Fix.** {}", self.fix);
+        }
+        out
+    }
+}
+
+impl Report {
+    /// Builds the report of `captures`, with the findings of `analyses` (pairs of capture index
+    /// and its analysis).
+    pub fn new(captures: &[Capture], analyses: &[(usize, Analysis)]) -> Self {
+        let mut findings: Vec<FindingReport> = analyses
+            .iter()
+            .flat_map(|(i, a)| {
+                let capture = captures.get(*i);
+                a.findings.iter().filter_map(move |f| capture.map(|c| FindingReport::new(c, *i, f)))
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)).then(a.capture.cmp(&b.capture))
+        });
+        Self { captures: captures.iter().map(CaptureReport::new).collect(), findings }
+    }
 }
 
 /// What one capture holds.

@@ -142,19 +142,21 @@ impl FlameTree {
     /// profile with a million samples inserts each distinct stack once.
     pub fn from_stacks(capture: &Capture, stacks: impl IntoIterator<Item = (StackId, i64)>) -> Self {
         let mut b = Builder::new();
-        add_capture(&mut b, capture, stacks, false);
+        add_capture(&mut b, capture, stacks, Side { baseline: false, normalise: false });
         b.finish(false)
     }
 
     /// A diff tree: `after` gives `total`, `before` gives `baseline_total`, matched by function
-    /// names along the path.
+    /// names along the path. Runtime-internal frames and compiler wrappers are left out of both
+    /// sides, because dumps hide them and profiles show them: without that, the same goroutines
+    /// would not line up between a `debug=2` dump and a pprof profile.
     pub fn diff(
         after: (&Capture, &mut dyn Iterator<Item = (StackId, i64)>),
         before: (&Capture, &mut dyn Iterator<Item = (StackId, i64)>),
     ) -> Self {
         let mut b = Builder::new();
-        add_capture(&mut b, after.0, after.1, false);
-        add_capture(&mut b, before.0, before.1, true);
+        add_capture(&mut b, after.0, after.1, Side { baseline: false, normalise: true });
+        add_capture(&mut b, before.0, before.1, Side { baseline: true, normalise: true });
         b.finish(true)
     }
 
@@ -249,11 +251,18 @@ pub fn sample_stacks(capture: &Capture, column: usize) -> Vec<(StackId, i64)> {
     out
 }
 
+/// Which side of a tree a capture fills, and whether its stacks are normalised.
+#[derive(Clone, Copy)]
+struct Side {
+    baseline: bool,
+    normalise: bool,
+}
+
 fn add_capture(
     b: &mut Builder,
     capture: &Capture,
     stacks: impl IntoIterator<Item = (StackId, i64)>,
-    baseline: bool,
+    side: Side,
 ) {
     let mut sums: HashMap<StackId, i64> = HashMap::new();
     for (stack, value) in stacks {
@@ -263,7 +272,14 @@ fn add_capture(
     sums.sort_unstable();
     for (stack, value) in sums {
         let frames = capture.tables.stack(stack);
-        b.add(frames.iter().rev().map(|&f| capture.func_name(f)), value, baseline);
+        let names = frames.iter().rev().map(|&f| capture.func_name(f));
+        if side.normalise {
+            let kept =
+                names.filter(|f| !crate::model::funcname::is_runtime(f) && !super::sites::is_wrapper(f));
+            b.add(kept, value, side.baseline);
+        } else {
+            b.add(names, value, side.baseline);
+        }
     }
 }
 

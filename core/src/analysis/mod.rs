@@ -1,4 +1,7 @@
-//! Analysis over the model: flame trees now; leak rules and statistics build on them.
+//! Analysis over the model: sites (where goroutines wait, start and come from), flame trees and
+//! the leak rules.
 
 pub mod flame;
+pub mod leaks;
 pub mod lineage;
+pub mod sites;

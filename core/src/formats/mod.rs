@@ -8,6 +8,8 @@ use crate::load::{Bytes, Progress};
 use crate::model::{Capture, FormatKind};
 
 pub mod goroutine_dump;
+pub mod goroutine_profile_text;
+pub mod pprof;
 
 /// A format's answer to "is this yours?" on a prefix of the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,9 +51,11 @@ pub trait Format: Send + Sync {
 }
 
 /// Every format, in the order sniffing tries them: exact magic numbers first, loose text
-/// heuristics after, so a stricter format is never shadowed.
+/// heuristics after, so a stricter format is never shadowed. pprof has no magic number (its
+/// sniff validates protobuf structure and refuses text), so it goes last: any format with a
+/// fixed header is asked before it.
 pub fn all() -> &'static [&'static dyn Format] {
-    &[&goroutine_dump::GoroutineDump]
+    &[&goroutine_profile_text::GoroutineProfileText, &goroutine_dump::GoroutineDump, &pprof::Pprof]
 }
 
 /// The format registered for `kind`.

@@ -95,6 +95,11 @@ pub struct Source {
     /// What the program printed before the dump, where it says why (`SIGQUIT: quit`,
     /// `panic: test timed out after 10m0s`, `fatal error: all goroutines are asleep - deadlock!`).
     pub headline: Option<String>,
+    /// Free-form notes the capture carries about itself, in file order (pprof `comment`s, which
+    /// tools use for the command line or the build that was profiled).
+    pub comments: Vec<String>,
+    /// Where the writer documents this kind of capture (pprof `doc_url`), for a help link.
+    pub doc_url: Option<String>,
 }
 
 /// A structured, non-fatal problem found while parsing: a bad record skipped, a cut-off end.

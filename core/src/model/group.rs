@@ -154,16 +154,20 @@ impl Capture {
         self.tables.stack(stack).first().copied()
     }
 
-    /// The innermost frame outside the standard library: the code a person owns. Falls back to
-    /// the innermost frame outside the runtime, then the leaf, for stacks made only of standard
-    /// library code (an accept loop, a keep-alive reader).
+    /// The innermost frame outside the standard library: the code a person owns. For stacks
+    /// made only of standard library code (an accept loop, a transaction watcher), the innermost
+    /// frame above the low-level machinery (runtime, sync primitives, internal packages), so that
+    /// `database/sql.(*closingMutex).Lock` names the wait rather than `sync.runtime_notifyListWait`.
     pub fn user_frame(&self, stack: StackId) -> Option<FrameId> {
         let frames = self.tables.stack(stack);
         let func = |f: &FrameId| self.str(self.tables.frame(*f).func);
+        let machinery = |name: &str| {
+            funcname::is_runtime(name) || name.starts_with("sync.") || name.starts_with("internal/")
+        };
         frames
             .iter()
             .find(|f| !funcname::is_standard_library(func(f)))
-            .or_else(|| frames.iter().find(|f| !funcname::is_runtime(func(f))))
+            .or_else(|| frames.iter().find(|f| !machinery(func(f))))
             .or_else(|| frames.first())
             .copied()
     }

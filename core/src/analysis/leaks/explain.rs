@@ -1,0 +1,262 @@
+//! The words of a finding: title, facts, explanation and fix, written for a Go engineer in a
+//! hurry — what the stack shows, why that means a leak, and what change stops it.
+
+use std::collections::BTreeMap;
+
+use super::knowledge::ClientCall;
+use super::{Evidence, Growth, RuleId};
+use crate::analysis::sites::SiteKey;
+use crate::model::{Capture, WaitKind};
+
+/// What the texts need to know about the family.
+pub(super) struct FamilyView<'a> {
+    pub key: &'a SiteKey,
+    pub count: u64,
+    pub wait: WaitKind,
+    pub states: &'a BTreeMap<String, u64>,
+    pub leaked: u64,
+}
+
+/// The words of one finding.
+pub(super) struct Texts {
+    pub title: String,
+    pub facts: Vec<String>,
+    pub explanation: String,
+    pub fix: String,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+fn wait_phrase(wait: WaitKind) -> &'static str {
+    match wait {
+        WaitKind::ChanReceive => "receiving from a channel",
+        WaitKind::ChanSend => "sending on a channel",
+        WaitKind::Select => "in a select",
+        WaitKind::Sleep => "sleeping",
+        WaitKind::Io => "waiting for network IO",
+        WaitKind::Sync => "waiting on a lock or WaitGroup",
+        WaitKind::Syscall => "in a system call",
+        WaitKind::Running => "running",
+        WaitKind::Runnable => "runnable",
+        WaitKind::Other => "waiting",
+    }
+}
+
+impl Texts {
+    pub(super) fn new(
+        capture: &Capture,
+        fam: &FamilyView<'_>,
+        ev: &Evidence,
+        growth: Option<&Growth>,
+        rules: &[RuleId],
+        client: Option<ClientCall>,
+        baselines: usize,
+    ) -> Self {
+        let primary = rules.first().copied().unwrap_or(RuleId::ParkedCrowd);
+        let site = if fam.key.user.is_empty() || fam.key.user == fam.key.wait {
+            fam.key.wait.clone()
+        } else {
+            format!("{} ({})", fam.key.user, fam.key.wait)
+        };
+        let n = fam.count;
+        let gs = plural(n, "goroutine", "goroutines");
+        let title = match primary {
+            RuleId::RuntimeProven if fam.leaked >= n => {
+                format!("{gs} proven leaked by the Go runtime, {} in {site}", wait_phrase(fam.wait))
+            }
+            RuleId::RuntimeProven => format!(
+                "{gs} leaking, {} of them proven by the Go runtime, {} in {site}",
+                fam.leaked,
+                wait_phrase(fam.wait)
+            ),
+            RuleId::NeverWakes => {
+                let state = fam.states.keys().next().cloned().unwrap_or_default();
+                format!("{gs} blocked forever ({state}) in {site}")
+            }
+            RuleId::OutlivedRequest => {
+                format!("{gs} outlived the request that started them, {} in {site}", wait_phrase(fam.wait))
+            }
+            RuleId::BlockedClientCall => {
+                let what = client.map_or("client", |c| c.client);
+                format!("{gs} stuck in a {what} call in {site}")
+            }
+            RuleId::ConnPoolGrowth => format!("{gs} in per-connection loops ({site})"),
+            RuleId::ContextPropagation => {
+                format!("{gs} propagating cancellation for contexts never cancelled")
+            }
+            RuleId::Growing => match growth {
+                Some(g) => format!("{site} grew from {} to {} goroutines", g.before, g.after),
+                None => format!("{gs} growing in {site}"),
+            },
+            RuleId::LongWait => {
+                let minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi);
+                format!("{gs} {} for up to {minutes} minutes in {site}", wait_phrase(fam.wait))
+            }
+            RuleId::ParkedCrowd => format!("{gs} parked {} in {site}", wait_phrase(fam.wait)),
+            RuleId::PileUp => format!("{gs} queued on one lock or WaitGroup in {site}"),
+        };
+
+        let mut facts = Vec::new();
+        let states: Vec<String> = fam.states.iter().map(|(s, c)| format!("{c} {s}")).collect();
+        facts.push(format!("{gs} in {}, {}", plural(ev.stacks, "stack", "stacks"), states.join(", ")));
+        facts.push(format!("waiting in {}", fam.key.wait_site()));
+        if let Some(c) = &ev.created_by {
+            facts.push(format!("created by {c}"));
+        }
+        if fam.leaked > 0 {
+            facts.push(format!(
+                "the Go runtime's leak detector marked {} of them leaked: nothing reachable can wake them",
+                fam.leaked
+            ));
+        }
+        if let Some(p) = &ev.parents {
+            if p.gone > 0 {
+                facts.push(format!(
+                    "{} of {} have a parent goroutine that no longer exists ({} distinct parents): their creator returned and left them behind",
+                    p.gone, p.known, p.distinct
+                ));
+            }
+            if p.request_over > 0 {
+                facts.push(format!(
+                    "{} were started by a connection goroutine that is now idle between requests: the request that started them is over",
+                    p.request_over
+                ));
+            }
+            if p.in_request > 0 {
+                facts.push(format!(
+                    "{} were started by a request goroutine that is still serving",
+                    p.in_request
+                ));
+            }
+        }
+        if ev.creator_is_request_code {
+            facts.push("the creator is request-handling code (a handler, middleware or a function seen on request goroutines)".to_owned());
+        }
+        if let (Some(0), Some(creator)) = (ev.creator_active, fam.key.creator.as_deref()) {
+            facts.push(format!(
+                "no goroutine is inside {creator} now: every call that started these has returned"
+            ));
+        }
+        if let Some([frame, what]) = &ev.client_call {
+            facts.push(format!("inside a {what} call ({frame})"));
+        }
+        if ev.parked_inferred_from_count {
+            facts.push(format!(
+                "the capture records no states and hides the runtime frames, but {n} goroutines at one stack can't all be running (at most GOMAXPROCS run at once): they are parked"
+            ));
+        }
+        if let Some([lo, hi]) = ev.wait_minutes {
+            facts.push(format!("waiting {lo}-{hi} minutes (the dump prints whole minutes)"));
+        }
+        if ev.creation_site_total > n {
+            facts.push(format!(
+                "{} parked goroutines come from the same creation site",
+                ev.creation_site_total
+            ));
+        }
+        if let Some(g) = growth {
+            let what = if baselines > 1 { "across the series" } else { "since the baseline" };
+            let mut line = format!(
+                "grew from {} to {} (+{}) {what}",
+                g.before,
+                g.after,
+                g.after.saturating_sub(g.before)
+            );
+            if !g.series.is_empty() {
+                let row: Vec<String> = g.series.iter().map(ToString::to_string).collect();
+                line.push_str(": ");
+                line.push_str(&row.join(" → "));
+            }
+            facts.push(line);
+        }
+
+        let mut explanation = Vec::new();
+        let mut fix = Vec::new();
+        for rule in rules {
+            let (e, f) = rule_text(*rule, fam, client, capture);
+            if !e.is_empty() {
+                explanation.push(e);
+            }
+            if !f.is_empty() && !fix.contains(&f) {
+                fix.push(f);
+            }
+        }
+        Texts { title, facts, explanation: explanation.join(" "), fix: fix.join(" ") }
+    }
+}
+
+fn channel_fix(wait: WaitKind) -> &'static str {
+    match wait {
+        WaitKind::Sleep => {
+            "Replace time.Sleep in request-started goroutines with a select on a timer and ctx.Done(), and run deferred work on a bounded worker pool that stops on shutdown instead of one `go func()` per request."
+        }
+        WaitKind::Sync => {
+            "Make sure every path that takes the lock or Adds to the WaitGroup releases it (defer mu.Unlock(), defer wg.Done()), and give the waiter a way out on ctx.Done()."
+        }
+        _ => {
+            "Every context.WithCancel/WithTimeout needs `defer cancel()` right after it. Goroutines started by a handler must take the request's context (r.Context()) and return when it is done: give every channel wait a `case <-ctx.Done(): return`, and make reply channels buffered (make(chan T, 1)) so a sender never blocks after its receiver left. Work that must outlive the request belongs on a bounded worker pool with its own lifecycle, not in a fire-and-forget `go func()`."
+        }
+    }
+}
+
+fn rule_text(
+    rule: RuleId,
+    fam: &FamilyView<'_>,
+    client: Option<ClientCall>,
+    _capture: &Capture,
+) -> (String, String) {
+    match rule {
+        RuleId::RuntimeProven => (
+            "The Go runtime's goroutine leak detector (a GC pass that finds goroutines blocked on objects nothing reachable refers to) marked these goroutines leaked; it has no false positives. It misses sleeps, IO, timers and anything still reachable, so its silence about other goroutines proves nothing.".to_owned(),
+            channel_fix(fam.wait).to_owned(),
+        ),
+        RuleId::NeverWakes => (
+            "A receive or send on a nil channel, or an empty `select {}`, blocks forever: nothing can ever wake these goroutines.".to_owned(),
+            "Initialise the channel before use (a nil channel usually means a struct field or map entry that was never made), or replace `select {}` with a wait on a context or a signal so the goroutine can end.".to_owned(),
+        ),
+        RuleId::OutlivedRequest => {
+            let what = match fam.wait {
+                WaitKind::Sleep => "They sleep on after the request that started them ended: fire-and-forget work not bound to the request, so every request leaves one behind until the timer fires (or forever if it never does).",
+                WaitKind::Sync => "They wait on a lock or WaitGroup after the request that started them ended; whoever should release it is gone.",
+                _ => "They are parked on a channel after the request that started them ended. This is the shape of a context that is never cancelled (goroutines waiting on `<-ctx.Done()` of a context whose cancel function was dropped) or of a fire-and-forget goroutine waiting for a reply or an ack that no one will send.",
+            };
+            (
+                format!("{what} Nothing in the request path will wake them, so each request adds goroutines (and their stacks and everything they reference) that never go away."),
+                channel_fix(fam.wait).to_owned(),
+            )
+        }
+        RuleId::BlockedClientCall => {
+            let what = client.map_or("a client library", |c| c.client);
+            (
+                format!("These goroutines are inside a {what} call waiting for something outside the process (a server, a connection from a pool, a driver's reply). A call without a deadline waits as long as the other side does; a typical cause is a client taken from ctx.Value without its own timeouts, or a driver that ignores the context."),
+                client.map_or("Give every outbound call a deadline (a context with a timeout) and configure the client's dial, read and write timeouts.", |c| c.fix).to_owned(),
+            )
+        }
+        RuleId::ConnPoolGrowth => (
+            "These are per-connection read/write loops. Far more of them than the pool needs (or a number that keeps growing) means connections are opened and never reused or closed: response bodies not closed, a new http.Transport or client per request, or loops that watch no context.".to_owned(),
+            "Close every resp.Body (defer resp.Body.Close(), and drain it), share one http.Client/Transport per process, bound it with MaxConnsPerHost/MaxIdleConnsPerHost and IdleConnTimeout, and make per-connection loops exit on the connection's context.".to_owned(),
+        ),
+        RuleId::ContextPropagation => (
+            "The context package starts one goroutine per derived context when the parent is a Context type it can't hook into directly (a custom Context implementation); each waits until parent or child is done. They pile up when the derived contexts are never cancelled.".to_owned(),
+            "Call the cancel function of every WithCancel/WithTimeout/WithDeadline (defer cancel()), and avoid wrapping contexts in custom types (or implement them by embedding the parent context so the standard propagation applies).".to_owned(),
+        ),
+        RuleId::Growing => (
+            "The same creation site and wait site holds more goroutines in the later capture than in the earlier one, without shrinking on the way: goroutines are created faster than they end.".to_owned(),
+            String::new(),
+        ),
+        RuleId::LongWait => (
+            "They have been parked far longer than any request or job should take, in a wait no other rule explains.".to_owned(),
+            "Check who is supposed to wake this wait (send on the channel, release the lock) and give the wait a timeout or a context so it can give up.".to_owned(),
+        ),
+        RuleId::ParkedCrowd => (
+            format!("An unusually large number of goroutines ({}) from one creation site sit parked with nothing visibly about to wake them. A bounded worker pool is sized by configuration; a crowd this size usually grows with traffic. Take a second capture later: if this family grows, it leaks.", fam.count),
+            "If these are workers, bound their number; otherwise make each one exit on a context or a done channel.".to_owned(),
+        ),
+        RuleId::PileUp => (
+            "Many goroutines are queued on one mutex or WaitGroup at the same site. That is contention or a hang (a holder that doesn't release), not a leak by itself.".to_owned(),
+            "Find the holder (look for the goroutine inside the critical section), shorten what runs under the lock, and make sure every Lock has its Unlock on all paths.".to_owned(),
+        ),
+    }
+}

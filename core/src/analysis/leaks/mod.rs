@@ -1,0 +1,697 @@
+//! Leak rules: which goroutine families are leaking, how sure leakscope is, why, and what to
+//! change. Each rule has a stable id and a severity; a family matched by several rules is one
+//! finding carrying every rule's facts.
+//!
+//! A finding groups goroutines by creation site and wait site ([`SiteKey`]). The evidence is
+//! structural: states, where goroutines wait, who created them, whether their parent goroutines
+//! still exist or are idle between requests, growth against a baseline. The catalogue of what a
+//! healthy program has lives in [`knowledge`], the thresholds and user exceptions in [`config`].
+
+pub mod config;
+mod explain;
+pub mod knowledge;
+
+use std::collections::BTreeMap;
+
+use hashbrown::{HashMap, HashSet};
+use serde::Serialize;
+
+pub use self::config::{Config, ConfigError, IgnoreScope, Thresholds};
+use self::knowledge::Benign;
+use super::sites::{SiteKey, Sites};
+use crate::diff::family_counts;
+use crate::model::{Capture, FrameId, Group, StackId, TaskFlags, TaskKind, WaitKind, funcname};
+
+/// How sure a finding is. Ordered from most to least sure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Nothing can ever wake these goroutines (the runtime proved it, or the stack shows it).
+    Proven,
+    /// The evidence points to a leak.
+    Likely,
+    /// Suspicious; a second capture or a longer wait would tell.
+    Possible,
+    /// Not a leak: contention or a hang worth seeing, reported apart.
+    Warning,
+}
+
+impl Severity {
+    /// The stable name used in output and `--fail-on`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Proven => "proven",
+            Severity::Likely => "likely",
+            Severity::Possible => "possible",
+            Severity::Warning => "warning",
+        }
+    }
+
+    /// Parses a stable name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Severity::Proven, Severity::Likely, Severity::Possible, Severity::Warning]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
+/// The rule catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    /// The Go runtime's leak detector marked them.
+    RuntimeProven,
+    /// Parked on a nil channel or an empty select.
+    NeverWakes,
+    /// Started by request-handling code and parked after the request ended.
+    OutlivedRequest,
+    /// Stuck inside a client call waiting on something outside the process.
+    BlockedClientCall,
+    /// Per-connection loops far above a sane number, or growing.
+    ConnPoolGrowth,
+    /// The context package's cancel-propagation goroutines piling up.
+    ContextPropagation,
+    /// A family that grows from the baseline, or across a series.
+    Growing,
+    /// Parked for a long time in a wait no other rule explains.
+    LongWait,
+    /// Very many goroutines from one creation site parked, nothing else known.
+    ParkedCrowd,
+    /// Many goroutines queued on one lock or WaitGroup: contention or a hang, not a leak.
+    PileUp,
+}
+
+impl RuleId {
+    /// Every rule, most to least severe.
+    pub const ALL: [RuleId; 10] = [
+        RuleId::RuntimeProven,
+        RuleId::NeverWakes,
+        RuleId::OutlivedRequest,
+        RuleId::BlockedClientCall,
+        RuleId::ConnPoolGrowth,
+        RuleId::ContextPropagation,
+        RuleId::Growing,
+        RuleId::LongWait,
+        RuleId::ParkedCrowd,
+        RuleId::PileUp,
+    ];
+
+    /// The stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            RuleId::RuntimeProven => "runtime-proven",
+            RuleId::NeverWakes => "never-wakes",
+            RuleId::OutlivedRequest => "outlived-request",
+            RuleId::BlockedClientCall => "blocked-client-call",
+            RuleId::ConnPoolGrowth => "conn-pool-growth",
+            RuleId::ContextPropagation => "context-propagation",
+            RuleId::Growing => "growing",
+            RuleId::LongWait => "long-wait",
+            RuleId::ParkedCrowd => "parked-crowd",
+            RuleId::PileUp => "pile-up",
+        }
+    }
+
+    /// The severity the rule usually carries (a rule may lower it when evidence is thin).
+    pub fn default_severity(self) -> Severity {
+        match self {
+            RuleId::RuntimeProven | RuleId::NeverWakes => Severity::Proven,
+            RuleId::OutlivedRequest
+            | RuleId::BlockedClientCall
+            | RuleId::ConnPoolGrowth
+            | RuleId::ContextPropagation
+            | RuleId::Growing => Severity::Likely,
+            RuleId::LongWait | RuleId::ParkedCrowd => Severity::Possible,
+            RuleId::PileUp => Severity::Warning,
+        }
+    }
+}
+
+/// What the parents of a family's goroutines say (dumps from Go 1.21 on print `in goroutine N`;
+/// traces record creation).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ParentFacts {
+    /// Members whose parent id is known.
+    pub known: u64,
+    /// Distinct parent goroutines.
+    pub distinct: u64,
+    /// Members whose parent still exists.
+    pub alive: u64,
+    /// Members whose parent no longer exists (orphans).
+    pub gone: u64,
+    /// Members whose parent is a request goroutine that is still serving.
+    pub in_request: u64,
+    /// Members whose parent is a keep-alive connection idle between requests.
+    pub request_over: u64,
+}
+
+/// The facts a finding rests on.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Evidence {
+    /// Goroutines per state, as the capture spells states (wait kinds for profiles).
+    pub states: BTreeMap<String, u64>,
+    /// Least and most minutes waited, where the capture prints them.
+    pub wait_minutes: Option<[i64; 2]>,
+    /// The creating function and its location.
+    pub created_by: Option<String>,
+    /// What the parents say.
+    pub parents: Option<ParentFacts>,
+    /// Goroutines the runtime marked leaked.
+    pub runtime_marked: u64,
+    /// The client call they are stuck in: (frame, client).
+    pub client_call: Option<[String; 2]>,
+    /// The creator's name follows request-handler conventions or appears in request stacks.
+    pub creator_is_request_code: bool,
+    /// Goroutines currently running inside the creator (0 means every creating call returned).
+    pub creator_active: Option<u64>,
+    /// Parked goroutines from the same creation site, across wait sites.
+    pub creation_site_total: u64,
+    /// Number of distinct stacks merged into this finding.
+    pub stacks: u64,
+    /// The capture gives no state and the frames don't show the wait; that they are parked is
+    /// inferred from how many share the stack.
+    pub parked_inferred_from_count: bool,
+    /// Facts for people, one line each.
+    pub facts: Vec<String>,
+}
+
+/// Counts before and after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Growth {
+    /// In the baseline (or the first capture of a series).
+    pub before: u64,
+    /// In the analysed capture.
+    pub after: u64,
+    /// Counts along a series, oldest first; empty for a plain baseline.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<u64>,
+}
+
+/// One leak (or pile-up) finding.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The most severe rule that matched.
+    pub rule: RuleId,
+    /// Every rule that matched, most severe first.
+    pub rules: Vec<RuleId>,
+    /// Severity of the primary rule.
+    pub severity: Severity,
+    /// One line for people.
+    pub title: String,
+    /// Goroutines in the finding.
+    pub count: u64,
+    /// Creation and wait sites.
+    pub key: SiteKey,
+    /// The goroutines as one group: the largest stack as representative, all members.
+    pub group: Group,
+    /// Every stack in the finding.
+    pub stacks: Vec<StackId>,
+    /// What it rests on.
+    pub evidence: Evidence,
+    /// What the stack shows and why that is a leak.
+    pub explanation: String,
+    /// What to change.
+    pub fix: String,
+    /// Counts against the baseline or along a series.
+    pub growth: Option<Growth>,
+}
+
+/// A family left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Excluded {
+    /// The family.
+    pub key: SiteKey,
+    /// Its goroutines.
+    pub count: u64,
+    /// Why: a benign pattern's name, or a user ignore rule.
+    pub reason: String,
+}
+
+/// The outcome of analysing one capture.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// Findings, worst first: by severity, then count.
+    pub findings: Vec<Finding>,
+    /// Families matching a known-healthy pattern.
+    pub benign: Vec<Excluded>,
+    /// Families the user's ignore rules removed.
+    pub ignored: Vec<Excluded>,
+}
+
+impl Analysis {
+    /// Whether a finding at or above `severity` exists (for `--fail-on`).
+    pub fn fails_at(&self, severity: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity <= severity)
+    }
+}
+
+/// Goroutines of one family in one capture, merged across the capture's groups.
+struct Family {
+    key: SiteKey,
+    created_by: Option<FrameId>,
+    count: u64,
+    stacks: Vec<(StackId, u64)>,
+    members: Vec<u32>,
+    states: BTreeMap<String, u64>,
+    wait_kinds: BTreeMap<WaitKind, u64>,
+    leaked: u64,
+    wait_ns: Option<(i64, i64)>,
+    representative: Group,
+    system: bool,
+    main: bool,
+}
+
+/// Facts about the whole capture that rules consult.
+struct Context<'c> {
+    capture: &'c Capture,
+    /// Ids of goroutines that exist at the end of the capture.
+    alive: HashSet<u64>,
+    /// Request goroutines by id: (idle between requests?).
+    requests: HashMap<u64, bool>,
+    /// User functions seen on request goroutines' stacks.
+    request_code: HashSet<&'c str>,
+    /// Goroutines currently inside each function (any frame).
+    active: HashMap<&'c str, u64>,
+    /// Whether the capture records parents.
+    has_parents: bool,
+}
+
+impl<'c> Context<'c> {
+    fn new(capture: &'c Capture) -> Self {
+        // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
+        let mut per_stack: HashMap<StackId, u64> = HashMap::new();
+        let mut alive = HashSet::new();
+        let mut has_parents = false;
+        for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
+            has_parents |= task.parent_id.is_some();
+            if !task.flags.contains(TaskFlags::ENDED) {
+                alive.insert(task.id);
+                *per_stack.entry(task.stack).or_insert(0) += 1;
+            }
+        }
+        let mut request_stacks: HashMap<StackId, bool> = HashMap::new();
+        let mut request_code = HashSet::new();
+        let mut active: HashMap<&str, u64> = HashMap::new();
+        for (&stack, &n) in &per_stack {
+            let funcs: Vec<&str> = capture.stack_funcs(stack).collect();
+            let mut seen: HashSet<&str> = HashSet::new();
+            for f in &funcs {
+                if seen.insert(f) {
+                    *active.entry(f).or_insert(0) += n;
+                }
+            }
+            if let Some(serving) = funcs.iter().position(|f| knowledge::is_request_serving(f)) {
+                request_stacks.insert(stack, knowledge::is_idle_between_requests(funcs.iter().copied()));
+                for f in funcs.iter().take(serving) {
+                    if !funcname::is_standard_library(f) {
+                        request_code.insert(*f);
+                    }
+                }
+            }
+        }
+        let requests = capture
+            .tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED))
+            .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
+            .collect();
+        Self { capture, alive, requests, request_code, active, has_parents }
+    }
+
+    fn is_request_code(&self, func: &str) -> bool {
+        knowledge::looks_like_handler(func) || self.request_code.contains(func)
+    }
+}
+
+/// Analyses `capture`, comparing with `baseline` when given.
+pub fn analyze(capture: &Capture, baseline: Option<&Capture>, config: &Config) -> Analysis {
+    let series: Vec<&Capture> = baseline.into_iter().chain(std::iter::once(capture)).collect();
+    analyze_series(&series, config)
+}
+
+/// Analyses the last capture of a series (oldest first), using the earlier ones for growth.
+pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
+    let Some((&capture, earlier)) = series.split_last() else { return Analysis::default() };
+    let ctx = Context::new(capture);
+    let families = families(capture);
+    let growth = growth_by_family(series, &families, config);
+    let mut site_totals: HashMap<String, u64> = HashMap::new();
+    let crowd = config.thresholds.crowd;
+    for f in families.iter().filter(|f| (f.is_parked() || f.count >= crowd) && !f.system && !f.main) {
+        *site_totals.entry(f.creation_site()).or_insert(0) += f.count;
+    }
+    let mut analysis = Analysis::default();
+    for family in &families {
+        let funcs: Vec<&str> = family.stack_funcs(capture).collect();
+        let creator = family.key.creator.as_deref();
+        if let Some(rule) = config.ignored_by(&funcs, &family.key.user, creator) {
+            let reason =
+                rule.reason.clone().unwrap_or_else(|| format!("ignored by the rule /{}/", rule.pattern));
+            analysis.ignored.push(Excluded { key: family.key.clone(), count: family.count, reason });
+            continue;
+        }
+        let benign = knowledge::benign(&funcs, creator);
+        if family.leaked == 0 && (family.system || benign.is_some()) {
+            let reason = benign.map_or("runtime goroutine", |b: Benign| b.name).to_owned();
+            analysis.benign.push(Excluded { key: family.key.clone(), count: family.count, reason });
+            continue;
+        }
+        let total = site_totals.get(&family.creation_site()).copied().unwrap_or(0);
+        let g = growth.get(&family.key).cloned();
+        if let Some(finding) = judge(&ctx, family, &funcs, total, g, earlier.len(), config) {
+            analysis.findings.push(finding);
+        }
+    }
+    analysis.findings.sort_by(|a, b| {
+        a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)).then_with(|| a.key.cmp(&b.key))
+    });
+    analysis.benign.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    analysis.ignored.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    analysis
+}
+
+impl Family {
+    fn is_parked(&self) -> bool {
+        self.dominant_wait().is_parked()
+    }
+
+    fn dominant_wait(&self) -> WaitKind {
+        self.wait_kinds
+            .iter()
+            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+            .map_or(WaitKind::Other, |(k, _)| *k)
+    }
+
+    /// The creation site as text: the creator where recorded, else the start function.
+    fn creation_site(&self) -> String {
+        self.key.creator.clone().unwrap_or_else(|| format!("start:{}", self.key.start))
+    }
+
+    fn stack_funcs<'c>(&self, capture: &'c Capture) -> impl Iterator<Item = &'c str> {
+        capture.stack_funcs(self.representative.stack)
+    }
+}
+
+/// Merges the capture's live groups into families by site key.
+fn families(capture: &Capture) -> Vec<Family> {
+    let mut index: HashMap<SiteKey, usize> = HashMap::new();
+    let mut out: Vec<Family> = Vec::new();
+    for group in capture.groups() {
+        let live: Vec<u32> = group
+            .members
+            .iter()
+            .copied()
+            .filter(|&i| capture.tasks.get(i as usize).is_some_and(|t| !t.flags.contains(TaskFlags::ENDED)))
+            .collect();
+        let count = if group.members.is_empty() { group.count } else { live.len() as u64 };
+        if count == 0 {
+            continue;
+        }
+        let key = SiteKey::new(capture, group.stack, group.created_by);
+        let slot = *index.entry(key.clone()).or_insert_with(|| {
+            out.push(Family {
+                key,
+                created_by: group.created_by,
+                count: 0,
+                stacks: Vec::new(),
+                members: Vec::new(),
+                states: BTreeMap::new(),
+                wait_kinds: BTreeMap::new(),
+                leaked: 0,
+                wait_ns: None,
+                representative: Group { count: 0, members: Vec::new(), ..group.clone() },
+                system: true,
+                main: false,
+            });
+            out.len() - 1
+        });
+        let Some(f) = out.get_mut(slot) else { continue };
+        f.count += count;
+        f.stacks.push((group.stack, count));
+        let state =
+            group.state.map_or_else(|| group.wait_kind.name().to_owned(), |s| capture.str(s).to_owned());
+        *f.states.entry(state).or_insert(0) += count;
+        *f.wait_kinds.entry(group.wait_kind).or_insert(0) += count;
+        if group.leaked || capture.is_leak_profile() {
+            f.leaked += count;
+        }
+        if let Some((lo, hi)) = group.wait_ns {
+            f.wait_ns = Some(f.wait_ns.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+        if count > f.representative.count {
+            f.representative = Group { count, members: Vec::new(), ..group.clone() };
+        }
+        f.system &= is_system_group(capture, &group, &live);
+        f.main |= is_main_group(capture, &group, &live);
+        f.members.extend(live);
+    }
+    for f in &mut out {
+        f.members.sort_unstable();
+        f.stacks.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let wait_ns = f.wait_ns;
+        let count = f.count;
+        f.representative.count = count;
+        f.representative.wait_ns = wait_ns;
+        f.representative.leaked = f.leaked > 0;
+        f.representative.members = std::mem::take(&mut f.members);
+    }
+    out
+}
+
+fn is_system_group(capture: &Capture, group: &Group, live: &[u32]) -> bool {
+    if !live.is_empty() {
+        return live
+            .iter()
+            .all(|&i| capture.tasks.get(i as usize).is_some_and(|t| t.flags.contains(TaskFlags::SYSTEM)));
+    }
+    // Profiles: a goroutine that starts in the runtime (other than runtime.main) is the
+    // runtime's own, as Go's isSystemGoroutine decides.
+    let start = Sites::of(capture, group.stack).start.map_or("", |f| capture.func_name(f));
+    start.starts_with("runtime.") && start != "runtime.main"
+}
+
+fn is_main_group(capture: &Capture, group: &Group, live: &[u32]) -> bool {
+    if live
+        .iter()
+        .any(|&i| capture.tasks.get(i as usize).is_some_and(|t| t.id == 1 && t.created_by.is_none()))
+    {
+        return true;
+    }
+    capture.stack_funcs(group.stack).any(|f| f == "runtime.main" || f == "main.main")
+        && group.created_by.is_none()
+}
+
+/// Growth of each family of `capture` against the first capture of the series, with the count
+/// series when there are more than two.
+fn growth_by_family(series: &[&Capture], families: &[Family], config: &Config) -> HashMap<SiteKey, Growth> {
+    let mut out = HashMap::new();
+    if series.len() < 2 {
+        return out;
+    }
+    let with_creator = series.iter().all(|c| c.tasks.iter().any(|t| t.created_by.is_some()));
+    let counts: Vec<BTreeMap<SiteKey, (u64, StackId)>> =
+        series.iter().map(|c| family_counts(c, with_creator)).collect();
+    for family in families {
+        let key = if with_creator { family.key.clone() } else { family.key.without_creator() };
+        let row: Vec<u64> = counts.iter().map(|c| c.get(&key).map_or(0, |e| e.0)).collect();
+        let before = row.first().copied().unwrap_or(0);
+        let after = family.count;
+        let series_row = if row.len() > 2 { row } else { Vec::new() };
+        if grew(before, after, &series_row, &config.thresholds) {
+            out.insert(family.key.clone(), Growth { before, after, series: series_row });
+        }
+    }
+    out
+}
+
+/// Whether a family grew enough to count: by `growth_min` goroutines and by `growth_ratio`,
+/// and (for a series) never shrinking on the way.
+fn grew(before: u64, after: u64, series: &[u64], t: &Thresholds) -> bool {
+    let enough = after >= before + t.growth_min && (after as f64) >= (before as f64) * t.growth_ratio;
+    let monotonic = series.windows(2).all(|w| w.first() <= w.get(1));
+    enough && monotonic
+}
+
+/// Applies every rule to one family.
+fn judge(
+    ctx: &Context<'_>,
+    family: &Family,
+    funcs: &[&str],
+    creation_site_total: u64,
+    growth: Option<Growth>,
+    baselines: usize,
+    config: &Config,
+) -> Option<Finding> {
+    let capture = ctx.capture;
+    let t = &config.thresholds;
+    let wait = family.dominant_wait();
+    // A profile without states whose frames don't show the wait (debug=1 text hides the leading
+    // runtime frames) still says something: at most GOMAXPROCS goroutines run at once, so a
+    // crowd sitting at one stack is parked.
+    let stateless = family.representative.state.is_none() && wait == WaitKind::Other;
+    let parked_by_count = stateless && family.count >= t.crowd;
+    let parked = wait.is_parked() || parked_by_count;
+    let mut matched: Vec<(RuleId, Severity)> = Vec::new();
+    let mut ev = Evidence {
+        states: family.states.clone(),
+        wait_minutes: family.wait_ns.map(|(a, b)| [a / 60_000_000_000, b / 60_000_000_000]),
+        created_by: family.created_by.map(|f| describe_frame(capture, f)),
+        runtime_marked: family.leaked,
+        creation_site_total,
+        stacks: family.stacks.len() as u64,
+        ..Evidence::default()
+    };
+    let max_minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi.max(0) as u64);
+    let long = max_minutes >= t.long_wait_minutes;
+
+    if family.leaked > 0 {
+        matched.push((RuleId::RuntimeProven, Severity::Proven));
+    }
+    let never_wakes = family.states.keys().any(|s| knowledge::never_wakes_state(s))
+        || (family.representative.state.is_none() && funcs.contains(&knowledge::EMPTY_SELECT_FRAME));
+    if never_wakes && !family.main {
+        matched.push((RuleId::NeverWakes, Severity::Proven));
+    }
+
+    // Parents and creator.
+    let parents = parent_facts(ctx, family);
+    if let Some(creator) = family.key.creator.as_deref() {
+        ev.creator_is_request_code = ctx.is_request_code(creator)
+            || parents.as_ref().is_some_and(|p| p.in_request + p.request_over > 0);
+        ev.creator_active = Some(ctx.active.get(creator).copied().unwrap_or(0));
+    }
+    if !family.main && parked {
+        let orphaned = parents.as_ref().is_some_and(|p| p.gone > 0);
+        let request_over = parents.as_ref().is_some_and(|p| p.request_over > 0);
+        let creator_done = ev.creator_active == Some(0);
+        // The parent being gone is enough (its creator returned and left it parked); so is a
+        // parent connection idle between requests. Without parent ids (Go < 1.21), a creator that
+        // is request code and that no goroutine is running any more tells the same story.
+        let outlived =
+            orphaned || request_over || (!ctx.has_parents && ev.creator_is_request_code && creator_done);
+        if outlived {
+            matched.push((RuleId::OutlivedRequest, Severity::Likely));
+        }
+    }
+    ev.parents = parents;
+    ev.parked_inferred_from_count = parked_by_count;
+
+    let client = knowledge::client_call(funcs.iter().copied());
+    if let Some((frame, call)) = client {
+        ev.client_call = Some([frame.to_owned(), call.client.to_owned()]);
+        let waiting = parked || matches!(wait, WaitKind::Io | WaitKind::Syscall);
+        let orphaned = ev.parents.as_ref().is_some_and(|p| p.gone > 0);
+        let strong = family.count >= t.client_calls || long || growth.is_some() || orphaned;
+        if waiting && (parked || long || growth.is_some()) {
+            matched.push((
+                RuleId::BlockedClientCall,
+                if strong { Severity::Likely } else { Severity::Possible },
+            ));
+        }
+    }
+    if knowledge::connection_loop(funcs.iter().copied()).is_some()
+        && (family.count >= t.conn_loops || growth.is_some())
+    {
+        matched.push((RuleId::ConnPoolGrowth, Severity::Likely));
+    }
+    if funcs.iter().any(|f| knowledge::is_context_propagation(f)) {
+        let strong = family.count >= t.context_propagation || growth.is_some();
+        matched
+            .push((RuleId::ContextPropagation, if strong { Severity::Likely } else { Severity::Possible }));
+    }
+    if growth.is_some() && !family.main {
+        matched.push((RuleId::Growing, Severity::Likely));
+    }
+    let sync_wait = wait == WaitKind::Sync;
+    if sync_wait && family.count >= t.pile_up && client.is_none() {
+        matched.push((RuleId::PileUp, Severity::Warning));
+    }
+    let explained = matched.iter().any(|(r, _)| *r != RuleId::PileUp);
+    if parked && !family.main && !explained {
+        if long {
+            matched.push((RuleId::LongWait, Severity::Possible));
+        } else if creation_site_total >= t.crowd {
+            matched.push((RuleId::ParkedCrowd, Severity::Possible));
+        }
+    }
+    if matched.is_empty() {
+        return None;
+    }
+    matched.sort_by_key(|(r, s)| (*s, RuleId::ALL.iter().position(|x| x == r)));
+    let (rule, severity) = *matched.first()?;
+    let rules: Vec<RuleId> = matched.iter().map(|(r, _)| *r).collect();
+    let texts = explain::Texts::new(
+        capture,
+        &family_view(family, wait),
+        &ev,
+        growth.as_ref(),
+        &rules,
+        client.map(|c| c.1),
+        baselines,
+    );
+    ev.facts = texts.facts;
+    Some(Finding {
+        rule,
+        rules,
+        severity,
+        title: texts.title,
+        count: family.count,
+        key: family.key.clone(),
+        group: family.representative.clone(),
+        stacks: family.stacks.iter().map(|(s, _)| *s).collect(),
+        evidence: ev,
+        explanation: texts.explanation,
+        fix: texts.fix,
+        growth,
+    })
+}
+
+fn family_view(family: &Family, wait: WaitKind) -> explain::FamilyView<'_> {
+    explain::FamilyView {
+        key: &family.key,
+        count: family.count,
+        wait,
+        states: &family.states,
+        leaked: family.leaked,
+    }
+}
+
+fn describe_frame(capture: &Capture, frame: FrameId) -> String {
+    let f = capture.tables.frame(frame);
+    let func = capture.str(f.func);
+    let file = capture.str(f.file);
+    if file.is_empty() {
+        func.to_owned()
+    } else {
+        let short = file.rsplit('/').next().unwrap_or(file);
+        format!("{func} ({short}:{})", f.line)
+    }
+}
+
+fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
+    let tasks = &ctx.capture.tasks;
+    let mut facts = ParentFacts::default();
+    let mut distinct: HashSet<u64> = HashSet::new();
+    for &i in &family.representative.members {
+        let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id) else { continue };
+        facts.known += 1;
+        distinct.insert(parent);
+        if ctx.alive.contains(&parent) {
+            facts.alive += 1;
+            match ctx.requests.get(&parent) {
+                Some(true) => facts.request_over += 1,
+                Some(false) => facts.in_request += 1,
+                None => {}
+            }
+        } else {
+            facts.gone += 1;
+        }
+    }
+    facts.distinct = distinct.len() as u64;
+    (facts.known > 0).then_some(facts)
+}
+
+/// The client call a finding is about, for the fix text.
+pub fn client_of(finding: &Finding) -> Option<&str> {
+    finding.evidence.client_call.as_ref().map(|[_, c]| c.as_str())
+}

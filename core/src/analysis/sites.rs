@@ -1,0 +1,138 @@
+//! Where a goroutine waits, where it started and who created it, normalised so that the same
+//! goroutine family is recognised in a `debug=2` dump (runtime frames hidden), a SIGQUIT dump
+//! (runtime frames and `gowrap` wrappers shown), a `debug=1` text profile and a pprof profile.
+
+use serde::Serialize;
+
+use crate::model::{Capture, FrameId, StackId, funcname};
+
+/// Whether a frame is call machinery rather than code: `runtime.goexit`, compiler-generated
+/// `go`/`defer` wrappers (`.gowrap1`, `.deferwrap1`).
+pub fn is_wrapper(func: &str) -> bool {
+    func == "runtime.goexit"
+        || has_numbered_suffix(func, ".gowrap")
+        || has_numbered_suffix(func, ".deferwrap")
+}
+
+fn has_numbered_suffix(func: &str, marker: &str) -> bool {
+    func.rfind(marker).is_some_and(|i| {
+        let digits = func.get(i + marker.len()..).unwrap_or("");
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// The sites of one stack.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sites {
+    /// Innermost frame outside the runtime: where the goroutine waits (`time.Sleep`,
+    /// `main.waitForRelease`, `sync.(*Cond).Wait`).
+    pub wait: Option<FrameId>,
+    /// Innermost frame outside the standard library: the code its owner would change.
+    pub user: Option<FrameId>,
+    /// Outermost frame that is code, not machinery: the function the goroutine started in.
+    pub start: Option<FrameId>,
+    /// Outermost frame outside the standard library: where the program's own code was entered
+    /// (the handler of a request goroutine, which `start` — `net/http.(*conn).serve` — hides).
+    pub entry: Option<FrameId>,
+}
+
+impl Sites {
+    /// Computes the sites of `stack`.
+    pub fn of(capture: &Capture, stack: StackId) -> Self {
+        let frames = capture.tables.stack(stack);
+        let func = |f: &FrameId| capture.func_name(*f);
+        let wait = frames.iter().find(|f| !funcname::is_runtime(func(f)) && !is_wrapper(func(f))).copied();
+        let user =
+            frames.iter().find(|f| !funcname::is_standard_library(func(f)) && !is_wrapper(func(f))).copied();
+        let start = frames.iter().rev().find(|f| !is_wrapper(func(f))).copied();
+        let entry = frames
+            .iter()
+            .rev()
+            .find(|f| !funcname::is_standard_library(func(f)) && !is_wrapper(func(f)))
+            .copied();
+        Self { wait: wait.or_else(|| frames.first().copied()), user, start, entry }
+    }
+}
+
+/// A goroutine family's identity as text, comparable across captures and formats.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SiteKey {
+    /// The creating function (`created by F`), where the capture records it.
+    pub creator: Option<String>,
+    /// The function the goroutine started in.
+    pub start: String,
+    /// Where it waits.
+    pub wait: String,
+    /// Innermost user frame.
+    pub user: String,
+    /// Every frame outside the standard library, innermost first: the program's own call path
+    /// to the wait. Two requests stuck at the same place through different handlers are
+    /// different families.
+    pub user_path: Vec<String>,
+}
+
+impl SiteKey {
+    /// The key of a stack and creation site in `capture`.
+    pub fn new(capture: &Capture, stack: StackId, created_by: Option<FrameId>) -> Self {
+        let sites = Sites::of(capture, stack);
+        let name = |f: Option<FrameId>| f.map(|f| capture.func_name(f).to_owned()).unwrap_or_default();
+        Self {
+            creator: created_by.map(|f| capture.func_name(f).to_owned()),
+            start: name(sites.start),
+            wait: name(sites.wait),
+            user: name(sites.user),
+            user_path: capture
+                .stack_funcs(stack)
+                .filter(|f| !funcname::is_standard_library(f) && !is_wrapper(f))
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// The same key without the creator, for matching a capture that records creators (a dump)
+    /// against one that doesn't (a profile).
+    #[must_use]
+    pub fn without_creator(&self) -> Self {
+        Self { creator: None, ..self.clone() }
+    }
+
+    /// Where the family waits, for people: `time.Sleep in main.refreshCacheLater`.
+    pub fn wait_site(&self) -> String {
+        self.without_creator().describe()
+    }
+
+    /// A short description for people: `main.waitForRelease, created by main.handler`.
+    pub fn describe(&self) -> String {
+        let mut at = if self.user.is_empty() || self.user == self.wait {
+            self.wait.clone()
+        } else {
+            format!("{} in {}", self.wait, self.user)
+        };
+        if let Some(entry) = self.user_path.last()
+            && *entry != self.user
+        {
+            at.push_str(" (entered through ");
+            at.push_str(entry);
+            at.push(')');
+        }
+        match &self.creator {
+            Some(c) => format!("{at}, created by {c}"),
+            None => at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrappers() {
+        assert!(is_wrapper("runtime.goexit"));
+        assert!(is_wrapper("main.runTiny.gowrap12"));
+        assert!(is_wrapper("net/http.(*connReader).startBackgroundRead.gowrap2"));
+        assert!(is_wrapper("main.f.deferwrap1"));
+        assert!(!is_wrapper("main.gowrapper"));
+        assert!(!is_wrapper("main.gowrap"));
+    }
+}
