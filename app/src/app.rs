@@ -84,6 +84,7 @@ impl App {
 
     /// Creates the app with given settings (tests use this without storage).
     pub fn with_state(ctx: &egui::Context, state: AppState, startup: Startup, process_start: Instant) -> Self {
+        theme::install_fonts(ctx);
         theme::apply(ctx, state.theme);
         let mut app = Self {
             state,
@@ -245,6 +246,17 @@ impl App {
                     self.select_capture(next);
                 }
             }
+            Command::ShowFinding(index) => {
+                self.views.findings.select(index);
+                self.state.view = ViewKind::Findings;
+            }
+            Command::FocusFinding { finding, view } => {
+                if let Some(ws) = &self.workspace {
+                    self.focus = Focus::for_finding(ws, finding);
+                    self.views.on_focus(self.focus.as_ref(), ws);
+                }
+                self.state.view = view;
+            }
             Command::FocusGroup { group, view } => {
                 if let Some(ws) = &self.workspace {
                     self.focus = Focus::for_group(ws, group);
@@ -401,7 +413,7 @@ impl App {
                 ui.separator();
                 let palette = Palette::of(ui);
                 ui.label(egui::RichText::new(format!("Narrowed to: {}", focus.title)).color(palette.link));
-                if ui.small_button("✕ Show all").on_hover_text("Stop narrowing the views").clicked() {
+                if ui.small_button("× Show all").on_hover_text("Stop narrowing the views").clicked() {
                     self.commands.send(Command::ClearFocus);
                 }
             }
@@ -421,7 +433,7 @@ impl App {
                 if !warnings.is_empty() {
                     let n = warnings.list().len() as u64 + warnings.suppressed();
                     let palette = Palette::of(ui);
-                    let text = egui::RichText::new(format!("⚠ {n} parser warning{}", if n == 1 { "" } else { "s" }))
+                    let text = egui::RichText::new(format!("▲ {n} parser warning{}", if n == 1 { "" } else { "s" }))
                         .color(palette.warning);
                     if ui.link(text).clicked() {
                         self.commands.send(Command::ShowWarnings(true));
@@ -488,7 +500,7 @@ impl App {
             2 => "Drop to compare these two captures (first: before, second: after)".to_owned(),
             n => format!("Drop to open these {n} captures as a series"),
         };
-        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::new("drop-overlay")));
+        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop-overlay")));
         let rect = ctx.content_rect();
         let visuals = ctx.global_style().visuals.clone();
         painter.rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.85));

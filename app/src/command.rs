@@ -32,6 +32,15 @@ pub enum Command {
     SelectCapture(usize),
     /// Cycle to the next capture (Ctrl+Tab).
     NextCapture,
+    /// Open the Findings view on one finding (by index in the active capture's findings).
+    ShowFinding(usize),
+    /// Narrow the views to one finding's goroutines and switch to `view`.
+    FocusFinding {
+        /// Index of the finding in the active capture's findings.
+        finding: usize,
+        /// The view to show it in.
+        view: ViewKind,
+    },
     /// Narrow the views to one group of the active capture and switch to `view`.
     FocusGroup {
         /// Index into the active capture's groups.

@@ -154,6 +154,21 @@ impl Palette {
     }
 }
 
+/// Sets up the fonts: egui's defaults, with the monospace face (Hack) as a fallback for
+/// proportional text, so the arrows and shapes the views use (▶ ▼ ● → ■) have a glyph without
+/// shipping an emoji font.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(proportional) = fonts.families.get_mut(&egui::FontFamily::Proportional)
+        && !proportional.iter().any(|f| f == "Hack")
+    {
+        // After the text face, before the icon fallbacks.
+        let at = proportional.iter().position(|f| f == "Ubuntu-Light").map_or(0, |i| i + 1);
+        proportional.insert(at, "Hack".to_owned());
+    }
+    ctx.set_fonts(fonts);
+}
+
 /// Applies the theme choice to the context: follow the system, or force one.
 pub fn apply(ctx: &egui::Context, choice: ThemeChoice) {
     let preference = match choice {

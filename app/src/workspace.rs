@@ -8,7 +8,9 @@ use std::time::Duration;
 use hashbrown::HashMap;
 use leakscope_core::Capture;
 use leakscope_core::analysis::flame::{self, FlameTree};
+use leakscope_core::analysis::leaks::{self, Analysis, Config};
 use leakscope_core::analysis::lineage::Lineage;
+use leakscope_core::diff::{self, CaptureDiff, SeriesGroup};
 use leakscope_core::model::{Group, TaskKind, WaitKind};
 
 /// One open capture and what the views need from it, computed up front so no frame pays for it.
@@ -34,6 +36,8 @@ pub struct LoadedCapture {
     pub children_by_id: HashMap<u64, Vec<u32>>,
     /// Group index of each task (`u32::MAX` for tasks in no group).
     pub group_of_task: Vec<u32>,
+    /// Leak findings, worst first, with growth against the captures opened before this one.
+    pub analysis: Analysis,
     /// Time spent parsing and analysing.
     pub load_time: Duration,
 }
@@ -105,6 +109,7 @@ impl LoadedCapture {
             task_by_id,
             children_by_id,
             group_of_task,
+            analysis: Analysis::default(),
             load_time,
         }
     }
@@ -211,8 +216,10 @@ pub struct Comparison {
     pub before: usize,
     /// Index of the later capture.
     pub after: usize,
-    /// Merged stacks of both, `total` from after and `baseline_total` from before.
-    pub diff_flame: FlameTree,
+    /// Families matched across the two, with the diff flame tree.
+    pub diff: CaptureDiff,
+    /// Every family followed across all open captures, oldest first (for the growth chart).
+    pub series: Vec<SeriesGroup>,
 }
 
 /// Everything open.
@@ -225,25 +232,46 @@ pub struct Workspace {
     pub comparison: Option<Comparison>,
     /// The paths opened, for the recent list (empty for the bundled sample).
     pub paths: Vec<PathBuf>,
+    /// Why the project's `leakscope.toml` could not be used, if it could not.
+    pub config_error: Option<String>,
 }
 
 impl Workspace {
-    /// Builds the workspace from parsed captures. With `compare`, the last capture of the first
-    /// file is "before" and the last capture overall is "after"; a single file holding a series
-    /// compares its first and last dumps.
-    pub fn new(captures: Vec<LoadedCapture>, first_file_len: usize, paths: Vec<PathBuf>) -> Self {
+    /// Builds the workspace from parsed captures: analyses each capture against the ones
+    /// opened before it (so the last one shows growth along the whole sequence), and compares
+    /// the last capture of the first file ("before") with the last capture overall ("after");
+    /// a single file holding a series compares its first and last dumps.
+    pub fn new(mut captures: Vec<LoadedCapture>, first_file_len: usize, paths: Vec<PathBuf>) -> Self {
+        let (config, config_error) = project_config();
+        let analyses: Vec<Analysis> = (0..captures.len())
+            .map(|i| {
+                let series: Vec<&Capture> = captures.iter().take(i + 1).map(|c| &c.capture).collect();
+                leaks::analyze_series(&series, &config)
+            })
+            .collect();
+        for (loaded, analysis) in captures.iter_mut().zip(analyses) {
+            loaded.analysis = analysis;
+        }
         let comparison = if captures.len() >= 2 {
             let before = if first_file_len < captures.len() { first_file_len.saturating_sub(1) } else { 0 };
             let after = captures.len() - 1;
             match (captures.get(before), captures.get(after)) {
-                (Some(b), Some(a)) => Some(Comparison { before, after, diff_flame: diff_flame(b, a) }),
+                (Some(b), Some(a)) => {
+                    let all: Vec<&Capture> = captures.iter().map(|c| &c.capture).collect();
+                    Some(Comparison {
+                        before,
+                        after,
+                        diff: diff::diff(&b.capture, &a.capture),
+                        series: diff::series(&all),
+                    })
+                }
                 _ => None,
             }
         } else {
             None
         };
         let active = comparison.as_ref().map_or(0, |c| c.after);
-        Self { captures, active, comparison, paths }
+        Self { captures, active, comparison, paths, config_error }
     }
 
     /// The capture the views show.
@@ -252,8 +280,12 @@ impl Workspace {
     }
 }
 
-fn diff_flame(before: &LoadedCapture, after: &LoadedCapture) -> FlameTree {
-    let mut a = flame::goroutine_stacks(&after.capture).into_iter();
-    let mut b = flame::goroutine_stacks(&before.capture).into_iter();
-    FlameTree::diff((&after.capture, &mut a), (&before.capture, &mut b))
+/// The project's leak-rule configuration (`leakscope.toml` found from the working directory
+/// up, as `leakscope report` does), or the defaults with the reason it could not be read.
+fn project_config() -> (Config, Option<String>) {
+    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match Config::discover(&dir) {
+        Ok(config) => (config, None),
+        Err(e) => (Config::default(), Some(e.to_string())),
+    }
 }

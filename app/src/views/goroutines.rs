@@ -155,9 +155,7 @@ impl GoroutinesView {
                     .hint_text("Filter: function, file, state, goroutine id (Ctrl+F)")
                     .desired_width(320.0),
             );
-            search.widget_info(|| {
-                egui::WidgetInfo::text_edit(true, "", &self.filter, "Filter goroutines")
-            });
+            super::name_text_field(&search, "Filter goroutines", &self.filter);
             if self.focus_search {
                 search.request_focus();
                 self.focus_search = false;
@@ -270,7 +268,7 @@ impl GoroutinesView {
                 ] {
                     header.col(|ui| {
                         let arrow = if options.sort == column {
-                            if options.descending { " ⏷" } else { " ⏶" }
+                            if options.descending { " ▼" } else { " ▲" }
                         } else {
                             ""
                         };
@@ -355,24 +353,24 @@ impl GoroutinesView {
             }
         }
         let palette = Palette::of(ui);
-        // Flatten what is open into rows: (node, or a section header).
+        // Flatten what is open into rows. Orphans first: a parked goroutine whose creator has
+        // returned is where leaks are.
         let mut rows: Vec<TreeRow> = Vec::new();
+        if !lineage.orphan_roots.is_empty() {
+            let direct: u64 =
+                lineage.orphan_roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.members.len() as u64).sum();
+            rows.push(TreeRow::Header(format!(
+                "Orphans: the goroutine that created them is gone ({} goroutines, {} more started by them)",
+                fmt_count(direct),
+                fmt_count(lineage.orphaned_count().saturating_sub(direct))
+            )));
+            self.flatten(lineage, &lineage.orphan_roots, &mut rows);
+        }
         rows.push(TreeRow::Header(format!(
             "Started by the program: {} goroutines",
             fmt_count(lineage.roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.subtree_count).sum())
         )));
         self.flatten(lineage, &lineage.roots, &mut rows);
-        if !lineage.orphan_roots.is_empty() {
-            rows.push(TreeRow::Header(format!(
-                "Orphans: the goroutine that created them is gone ({} goroutines, {} under them)",
-                fmt_count(lineage.orphan_roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.members.len() as u64).sum()),
-                fmt_count(
-                    lineage.orphaned_count()
-                        - lineage.orphan_roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.members.len() as u64).sum::<u64>()
-                )
-            )));
-            self.flatten(lineage, &lineage.orphan_roots, &mut rows);
-        }
         egui::ScrollArea::vertical().id_salt("lineage-tree").auto_shrink([false, false]).show_rows(
             ui,
             ROW_HEIGHT,
@@ -455,7 +453,7 @@ impl GoroutinesView {
         }
         if node.orphan {
             let parents = orphan_parents(loaded, &node.members);
-            child.label(RichText::new(format!("⚠ parent gone ({parents})")).color(palette.orphan));
+            child.label(RichText::new(format!("parent gone ({parents})")).color(palette.orphan));
         } else if node.under_orphan && node.parked > 0 {
             child.label(RichText::new(format!("{} parked under an orphan", fmt_count(node.parked))).color(palette.orphan));
         }

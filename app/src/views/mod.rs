@@ -51,6 +51,34 @@ pub struct Focus {
 }
 
 impl Focus {
+    /// Focus on one finding of the active capture: its members, their groups and stacks.
+    pub fn for_finding(ws: &Workspace, index: usize) -> Option<Self> {
+        let loaded = ws.active()?;
+        let finding = loaded.analysis.findings.get(index)?;
+        let mut members = finding.group.members.clone();
+        members.sort_unstable();
+        let mut groups: Vec<usize> = members.iter().filter_map(|&m| loaded.group_of(m)).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.is_empty() {
+            // Count profiles have no members: the finding's stacks name its groups.
+            groups = (0..loaded.groups.len())
+                .filter(|&g| loaded.groups.get(g).is_some_and(|gr| finding.stacks.contains(&gr.stack)))
+                .collect();
+        }
+        let mut stacks = finding.stacks.clone();
+        stacks.sort_unstable();
+        stacks.dedup();
+        Some(Self {
+            capture: ws.active,
+            title: format!("{} × {}", fmt_count(finding.count), finding.title),
+            members,
+            groups,
+            stacks,
+            finding: Some(index),
+        })
+    }
+
     /// Focus on one group of the active capture.
     pub fn for_group(ws: &Workspace, group: usize) -> Option<Self> {
         let loaded = ws.active()?;
@@ -222,7 +250,9 @@ pub fn error_ui(ui: &mut egui::Ui, error: &LoadErrorNote, commands: &mut Command
                     }
                 });
             });
-            ui.add(egui::Label::new(egui::RichText::new(&error.message).color(palette.error).monospace()).wrap());
+            // Undecodable bytes quoted from the file have no glyph in the UI fonts.
+            let message = error.message.replace('\u{FFFD}', "?");
+            ui.add(egui::Label::new(egui::RichText::new(message).color(palette.error).monospace()).wrap());
         });
     ui.add_space(6.0);
 }
@@ -263,6 +293,15 @@ pub fn warnings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
             }
         },
     );
+}
+
+/// Names a text field for screen readers and tests (`get_by_label(name)`), keeping its value.
+pub fn name_text_field(response: &egui::Response, name: &str, text: &str) {
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::text_edit(true, text, text, "");
+        info.label = Some(name.to_owned());
+        info
+    });
 }
 
 /// A clickable text that navigates, with an accessible name that says where it goes.

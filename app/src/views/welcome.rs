@@ -53,7 +53,7 @@ pub fn ui(
         ui.horizontal(|ui| {
             ui.add_space((ui.available_width() - 520.0).max(0.0) / 2.0);
             let field = ui.add(egui::TextEdit::singleline(typed_path).hint_text("/path/to/capture  (two paths: before after)").desired_width(420.0));
-            field.widget_info(|| egui::WidgetInfo::text_edit(true, "", typed_path.as_str(), "Path to open"));
+            super::name_text_field(&field, "Path to open", typed_path);
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if (ui.button("Open path").clicked() || enter) && !typed_path.trim().is_empty() {
                 let paths: Vec<PathBuf> = typed_path.split_whitespace().map(PathBuf::from).collect();

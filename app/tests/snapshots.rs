@@ -1,0 +1,79 @@
+//! Image snapshots of every view on the bundled sample (egui_kittest + wgpu; on CI through
+//! Mesa's software Vulkan). Run with `cargo test -p leakscope --features snapshots --test
+//! snapshots`; `UPDATE_SNAPSHOTS=1` rewrites the images after a deliberate change.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use egui_kittest::kittest::Queryable as _;
+use egui_kittest::{Harness, SnapshotResults};
+use leakscope::state::{AppState, ComparePane, ThemeChoice, ViewKind};
+use leakscope::{App, Startup};
+
+fn harness(theme: ThemeChoice) -> Harness<'static, App> {
+    let state = AppState { theme, ..AppState::default() };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .wgpu()
+        .build_eframe(move |cc| App::with_state(&cc.egui_ctx, state, Startup::Sample, Instant::now()));
+    h.run_steps(2);
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    h
+}
+
+/// The parse time in the status bar changes from run to run; keep it out of the images.
+fn mask_timing(h: &mut Harness<'_, App>) {
+    let rect = h.query_by_label_contains("parsed in").map(|n| n.rect());
+    if let Some(rect) = rect {
+        h.mask(rect.expand(2.0));
+    }
+}
+
+#[test]
+fn every_view_of_the_sample() {
+    let mut results = SnapshotResults::new();
+    let mut h = harness(ThemeChoice::Dark);
+    for view in ViewKind::ALL {
+        h.get_by_label(view.label()).click();
+        h.run();
+        mask_timing(&mut h);
+        results.add(h.try_snapshot(format!("view_{}", view.label().to_lowercase())));
+    }
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Group: 220 goroutines, chan send, main.uploadChunk").click();
+    h.run();
+    mask_timing(&mut h);
+    results.add(h.try_snapshot("goroutines_group_selected"));
+    h.get_by_label("Created-by tree").click();
+    h.run();
+    mask_timing(&mut h);
+    results.add(h.try_snapshot("goroutines_tree"));
+}
+
+#[test]
+fn compare_panes() {
+    let mut results = SnapshotResults::new();
+    let mut h = harness(ThemeChoice::Dark);
+    h.get_by_label("Compare").click();
+    h.run();
+    for (pane, label) in [
+        (ComparePane::DiffFlamegraph, "Diff flamegraph"),
+        (ComparePane::Goroutines, "Goroutines side by side"),
+    ] {
+        h.get_by_label(label).click();
+        h.run();
+        assert_eq!(h.state().state.compare.pane, pane);
+        mask_timing(&mut h);
+        results.add(h.try_snapshot(format!("compare_{}", label.to_lowercase().replace(' ', "_"))));
+    }
+}
+
+#[test]
+fn light_theme() {
+    let mut h = harness(ThemeChoice::Light);
+    mask_timing(&mut h);
+    h.snapshot("view_findings_light");
+}
