@@ -96,6 +96,21 @@ impl SiteKey {
         Self { creator: None, ..self.clone() }
     }
 
+    /// The handler the program's code was entered through: the outermost frame of the user
+    /// path that is not a closure, so that middleware closures (`countRequests.func1`) wrapped
+    /// around a handler don't hide it.
+    pub fn entry(&self) -> Option<&str> {
+        let is_closure = |f: &str| {
+            f.rsplit_once(".func").is_some_and(|(_, n)| n.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        };
+        self.user_path
+            .iter()
+            .rev()
+            .find(|f| !is_closure(f))
+            .or_else(|| self.user_path.last())
+            .map(String::as_str)
+    }
+
     /// Where the family waits, for people: `time.Sleep in main.refreshCacheLater`.
     pub fn wait_site(&self) -> String {
         self.without_creator().describe()
@@ -108,8 +123,8 @@ impl SiteKey {
         } else {
             format!("{} in {}", self.wait, self.user)
         };
-        if let Some(entry) = self.user_path.last()
-            && *entry != self.user
+        if let Some(entry) = self.entry()
+            && entry != self.user
         {
             at.push_str(" (entered through ");
             at.push_str(entry);

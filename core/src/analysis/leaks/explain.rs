@@ -142,6 +142,15 @@ impl Texts {
         if let Some([frame, what]) = &ev.client_call {
             facts.push(format!("inside a {what} call ({frame})"));
         }
+        if ev.blocked_rollbacks > 0 {
+            facts.push(format!(
+                "{} transaction(s) in this capture are blocked rolling back after their context ended: the query holding their connection ignores the cancelled context",
+                ev.blocked_rollbacks
+            ));
+        }
+        if ev.open_response_bodies {
+            facts.push("net/http read loops parked waiting for their response body to be read or closed: bodies are being held open".to_owned());
+        }
         if ev.parked_inferred_from_count {
             facts.push(format!(
                 "the capture records no states and hides the runtime frames, but {n} goroutines at one stack can't all be running (at most GOMAXPROCS run at once): they are parked"
@@ -156,7 +165,13 @@ impl Texts {
                 ev.creation_site_total
             ));
         }
-        if let Some(g) = growth {
+        if let Some(g) = growth.filter(|_| primary == RuleId::PileUp) {
+            facts.push(format!(
+                "the queue grew from {} to {}: whoever holds the lock is not letting go",
+                g.before, g.after
+            ));
+        }
+        if let Some(g) = growth.filter(|_| primary != RuleId::PileUp) {
             let what = if baselines > 1 { "across the series" } else { "since the baseline" };
             let mut line = format!(
                 "grew from {} to {} (+{}) {what}",

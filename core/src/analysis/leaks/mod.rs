@@ -171,6 +171,11 @@ pub struct Evidence {
     /// The capture gives no state and the frames don't show the wait; that they are parked is
     /// inferred from how many share the stack.
     pub parked_inferred_from_count: bool,
+    /// net/http client read loops waiting for response bodies to be read or closed.
+    pub open_response_bodies: bool,
+    /// Transactions in the capture blocked rolling back after their context ended (SQL calls
+    /// only): the driver is ignoring cancelled contexts.
+    pub blocked_rollbacks: u64,
     /// Facts for people, one line each.
     pub facts: Vec<String>,
 }
@@ -274,11 +279,15 @@ struct Context<'c> {
     active: HashMap<&'c str, u64>,
     /// Whether the capture records parents.
     has_parents: bool,
+    /// Transactions blocked rolling back after their context ended: proof that SQL calls in
+    /// this capture are stuck, not in flight.
+    blocked_rollbacks: u64,
 }
 
 impl<'c> Context<'c> {
     fn new(capture: &'c Capture) -> Self {
         // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
+        // Profiles list no goroutines; their counted stacks stand in.
         let mut per_stack: HashMap<StackId, u64> = HashMap::new();
         let mut alive = HashSet::new();
         let mut has_parents = false;
@@ -289,7 +298,13 @@ impl<'c> Context<'c> {
                 *per_stack.entry(task.stack).or_insert(0) += 1;
             }
         }
+        if capture.tasks.is_empty() {
+            for (stack, n) in crate::analysis::flame::goroutine_stacks(capture) {
+                *per_stack.entry(stack).or_insert(0) += n.max(0) as u64;
+            }
+        }
         let mut request_stacks: HashMap<StackId, bool> = HashMap::new();
+        let mut blocked_rollbacks = 0;
         let mut request_code = HashSet::new();
         let mut active: HashMap<&str, u64> = HashMap::new();
         for (&stack, &n) in &per_stack {
@@ -299,6 +314,9 @@ impl<'c> Context<'c> {
                 if seen.insert(f) {
                     *active.entry(f).or_insert(0) += n;
                 }
+            }
+            if knowledge::is_blocked_rollback(&funcs) {
+                blocked_rollbacks += n;
             }
             if let Some(serving) = funcs.iter().position(|f| knowledge::is_request_serving(f)) {
                 request_stacks.insert(stack, knowledge::is_idle_between_requests(funcs.iter().copied()));
@@ -315,7 +333,7 @@ impl<'c> Context<'c> {
             .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED))
             .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
             .collect();
-        Self { capture, alive, requests, request_code, active, has_parents }
+        Self { capture, alive, requests, request_code, active, has_parents, blocked_rollbacks }
     }
 
     fn is_request_code(&self, func: &str) -> bool {
@@ -382,9 +400,15 @@ impl Family {
             .map_or(WaitKind::Other, |(k, _)| *k)
     }
 
-    /// The creation site as text: the creator where recorded, else the start function.
+    /// The creation site as text, for counting crowds: the creator where it is the program's
+    /// own code. A standard-library creator (`net/http.(*Server).Serve` creates every request
+    /// goroutine) says nothing about which code piled them up, and neither does a missing one
+    /// (profiles): then the family itself is the site.
     fn creation_site(&self) -> String {
-        self.key.creator.clone().unwrap_or_else(|| format!("start:{}", self.key.start))
+        match self.key.creator.as_deref() {
+            Some(c) if !funcname::is_standard_library(c) => c.to_owned(),
+            _ => format!("{:?}", (&self.key.start, &self.key.wait, &self.key.user_path)),
+        }
     }
 
     fn stack_funcs<'c>(&self, capture: &'c Capture) -> impl Iterator<Item = &'c str> {
@@ -560,7 +584,13 @@ fn judge(
             || parents.as_ref().is_some_and(|p| p.in_request + p.request_over > 0);
         ev.creator_active = Some(ctx.active.get(creator).copied().unwrap_or(0));
     }
-    if !family.main && parked {
+    // Connection loops live as long as their connection, whoever started them (net/http dials
+    // on a short-lived goroutine, websocket handlers return after starting their pumps): they are
+    // judged by how many there are, never by a missing parent. Goroutines a library started
+    // (created by standard library code) aren't the program's request work either.
+    let connection_loop = knowledge::connection_loop(funcs.iter().copied()).is_some();
+    let creator_is_program = family.key.creator.as_deref().is_some_and(|c| !funcname::is_standard_library(c));
+    if !family.main && parked && !connection_loop && creator_is_program {
         let orphaned = parents.as_ref().is_some_and(|p| p.gone > 0);
         let request_over = parents.as_ref().is_some_and(|p| p.request_over > 0);
         let creator_done = ev.creator_active == Some(0);
@@ -579,35 +609,51 @@ fn judge(
     let client = knowledge::client_call(funcs.iter().copied());
     if let Some((frame, call)) = client {
         ev.client_call = Some([frame.to_owned(), call.client.to_owned()]);
-        let waiting = parked || matches!(wait, WaitKind::Io | WaitKind::Syscall);
         let orphaned = ev.parents.as_ref().is_some_and(|p| p.gone > 0);
-        let strong = family.count >= t.client_calls || long || growth.is_some() || orphaned;
-        if waiting && (parked || long || growth.is_some()) {
+        let proven_stuck = call.sql && ctx.blocked_rollbacks > 0;
+        ev.blocked_rollbacks = if call.sql { ctx.blocked_rollbacks } else { 0 };
+        let strong = family.count >= t.client_calls || long || growth.is_some() || orphaned || proven_stuck;
+        // One goroutine in a call is traffic; several parked at the same call, or any that has
+        // waited long, are worth a look; many, old, growing or orphaned ones are likely stuck.
+        // Reads on the wire (IO wait) are in-flight traffic unless they have waited long.
+        let suspicious =
+            (parked && family.count >= 2) || long || growth.is_some() || orphaned || proven_stuck;
+        let waiting =
+            parked || matches!(wait, WaitKind::Io | WaitKind::Syscall) || (stateless && proven_stuck);
+        if waiting && suspicious && (parked || long || growth.is_some() || proven_stuck) {
             matched.push((
                 RuleId::BlockedClientCall,
                 if strong { Severity::Likely } else { Severity::Possible },
             ));
         }
     }
-    if knowledge::connection_loop(funcs.iter().copied()).is_some()
-        && (family.count >= t.conn_loops || growth.is_some())
+    let open_bodies = knowledge::holds_response_body_open(funcs, wait);
+    if connection_loop
+        && (family.count >= t.conn_loops
+            || growth.is_some()
+            || (open_bodies && family.count >= t.client_calls))
     {
         matched.push((RuleId::ConnPoolGrowth, Severity::Likely));
     }
+    ev.open_response_bodies = open_bodies;
     if funcs.iter().any(|f| knowledge::is_context_propagation(f)) {
         let strong = family.count >= t.context_propagation || growth.is_some();
         matched
             .push((RuleId::ContextPropagation, if strong { Severity::Likely } else { Severity::Possible }));
     }
-    if growth.is_some() && !family.main {
+    let sync_wait = wait == WaitKind::Sync;
+    let pile_up = sync_wait && family.count >= t.pile_up && client.is_none();
+    // A pile-up is reported apart from leaks: growth, crowds and long waits stay facts of the
+    // pile-up instead of turning it into a leak finding. Structural evidence (the runtime's
+    // mark, a parent gone) still makes it a leak.
+    if growth.is_some() && !family.main && !pile_up {
         matched.push((RuleId::Growing, Severity::Likely));
     }
-    let sync_wait = wait == WaitKind::Sync;
-    if sync_wait && family.count >= t.pile_up && client.is_none() {
+    if pile_up {
         matched.push((RuleId::PileUp, Severity::Warning));
     }
-    let explained = matched.iter().any(|(r, _)| *r != RuleId::PileUp);
-    if parked && !family.main && !explained {
+    let explained = !matched.is_empty();
+    if parked && !family.main && !explained && !connection_loop {
         if long {
             matched.push((RuleId::LongWait, Severity::Possible));
         } else if creation_site_total >= t.crowd {
