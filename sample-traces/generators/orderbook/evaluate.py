@@ -4,7 +4,7 @@ expected.json: per family, whether it was flagged, with which severity and rules
 a finding landed on healthy goroutines (a false positive).
 
     python3 evaluate.py --leakscope target/debug/leakscope [--root sample-traces/orderbook]
-                        [--only SUBSTRING] [--json results.json]
+                        [--only SUBSTRING] [--json results.json] [--brief]
 
 Each finding is mapped to a family through its group's stack (group.frames) and creator, with
 the same matchers make_expected.py used (expected.json "families"/"match_order"). For every
@@ -112,15 +112,21 @@ def judge(exp: dict, report: dict, scenario: str, with_baseline: bool) -> dict:
     }
 
 
-def print_table(title: str, res: dict) -> None:
+def print_table(title: str, res: dict, brief: bool) -> None:
     print(f"\n### {title}")
     print(f"{'family':27} {'kind':8} {'count':>6} {'leaking':>7}  {'flagged':7} {'severity':8} {'found':>6}  {'verdict':26} rules")
     order = {n: i for i, n in enumerate(captures.FAMILY_BY_NAME)}
+    quiet = []
     for name, r in sorted(res["rows"].items(), key=lambda kv: order.get(kv[0], 999)):
         if not r["count"] and not r["flagged"]:
             continue
+        if brief and r["verdict"] == "ok" and not r["flagged"] and r["leaking"] == 0:
+            quiet.append(f"{name} {r['count']}")
+            continue
         print(f"{name:27} {r['kind']:8} {r['count']:>6} {r['leaking']:>7}  {'yes' if r['flagged'] else 'no':7} "
               f"{r['severity']:8} {r['found']:>6}  {r['verdict']:26} {','.join(r['rules']) or '-'}")
+    if quiet:
+        print(f"not flagged, correctly: {', '.join(quiet)}")
     for u in res["unmapped"]:
         print(f"  finding on no family: {u['rule']} x{u['count']} {u['frames']}")
     fp = ", ".join(res["false_positive_families"]) or "none"
@@ -135,6 +141,7 @@ def main() -> int:
     ap.add_argument("--root", default=os.path.join(here, "..", "..", "orderbook"))
     ap.add_argument("--only", default="", help="evaluate only captures whose path contains this")
     ap.add_argument("--json", help="write every result here")
+    ap.add_argument("--brief", action="store_true", help="fold the healthy families that were correctly left alone into one line")
     args = ap.parse_args()
     root = os.path.abspath(args.root)
     with open(os.path.join(root, "expected.json")) as fh:
@@ -157,7 +164,7 @@ def main() -> int:
                 results[label] = {"error": err}
                 continue
             res = judge(exp, report, exp["scenario"], bool(base))
-            print_table(label, res)
+            print_table(label, res, args.brief)
             results[label] = res
             summary.append((label, "parsed", f"{res['leak_families_flagged']}/{res['leak_families']}",
                             f"{res['tp_findings']}/{res['findings']}", ",".join(res["false_positive_families"]) or "none"))
