@@ -150,6 +150,11 @@ impl Texts {
         }
         if ev.open_response_bodies {
             facts.push("net/http read loops parked waiting for their response body to be read or closed: bodies are being held open".to_owned());
+        } else if ev.connections_with_open_bodies > 0 {
+            facts.push(format!(
+                "{} of these write loops belong to connections whose read loop holds a response body open (each connection has one of each)",
+                ev.connections_with_open_bodies
+            ));
         }
         if ev.parked_inferred_from_count {
             facts.push(format!(

@@ -173,6 +173,9 @@ pub struct Evidence {
     pub parked_inferred_from_count: bool,
     /// net/http client read loops waiting for response bodies to be read or closed.
     pub open_response_bodies: bool,
+    /// Connections of this family whose response body is held open (read loops holding one,
+    /// or the write loops paired with them).
+    pub connections_with_open_bodies: u64,
     /// Transactions in the capture blocked rolling back after their context ended (SQL calls
     /// only): the driver is ignoring cancelled contexts.
     pub blocked_rollbacks: u64,
@@ -282,32 +285,35 @@ struct Context<'c> {
     /// Transactions blocked rolling back after their context ended: proof that SQL calls in
     /// this capture are stuck, not in flight.
     blocked_rollbacks: u64,
+    /// net/http client read loops holding a response body open.
+    open_bodies: u64,
 }
 
 impl<'c> Context<'c> {
     fn new(capture: &'c Capture) -> Self {
         // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
         // Profiles list no goroutines; their counted stacks stand in.
-        let mut per_stack: HashMap<StackId, u64> = HashMap::new();
+        let mut per_stack: HashMap<(StackId, crate::model::StrId), u64> = HashMap::new();
         let mut alive = HashSet::new();
         let mut has_parents = false;
         for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
             has_parents |= task.parent_id.is_some();
             if !task.flags.contains(TaskFlags::ENDED) {
                 alive.insert(task.id);
-                *per_stack.entry(task.stack).or_insert(0) += 1;
+                *per_stack.entry((task.stack, task.state)).or_insert(0) += 1;
             }
         }
         if capture.tasks.is_empty() {
             for (stack, n) in crate::analysis::flame::goroutine_stacks(capture) {
-                *per_stack.entry(stack).or_insert(0) += n.max(0) as u64;
+                *per_stack.entry((stack, crate::model::StrId::EMPTY)).or_insert(0) += n.max(0) as u64;
             }
         }
         let mut request_stacks: HashMap<StackId, bool> = HashMap::new();
         let mut blocked_rollbacks = 0;
+        let mut open_bodies = 0;
         let mut request_code = HashSet::new();
         let mut active: HashMap<&str, u64> = HashMap::new();
-        for (&stack, &n) in &per_stack {
+        for (&(stack, state), &n) in &per_stack {
             let funcs: Vec<&str> = capture.stack_funcs(stack).collect();
             let mut seen: HashSet<&str> = HashSet::new();
             for f in &funcs {
@@ -317,6 +323,10 @@ impl<'c> Context<'c> {
             }
             if knowledge::is_blocked_rollback(&funcs) {
                 blocked_rollbacks += n;
+            }
+            let wait = capture.wait_kind_of(state, stack);
+            if knowledge::holds_response_body_open(&funcs, wait) {
+                open_bodies += n;
             }
             if let Some(serving) = funcs.iter().position(|f| knowledge::is_request_serving(f)) {
                 request_stacks.insert(stack, knowledge::is_idle_between_requests(funcs.iter().copied()));
@@ -333,7 +343,7 @@ impl<'c> Context<'c> {
             .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED))
             .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
             .collect();
-        Self { capture, alive, requests, request_code, active, has_parents, blocked_rollbacks }
+        Self { capture, alive, requests, request_code, active, has_parents, blocked_rollbacks, open_bodies }
     }
 
     fn is_request_code(&self, func: &str) -> bool {
@@ -628,10 +638,18 @@ fn judge(
         }
     }
     let open_bodies = knowledge::holds_response_body_open(funcs, wait);
+    // Each net/http connection has one read loop and one write loop: when read loops hold
+    // bodies open, as many write loops belong to those same stuck connections.
+    let stuck_connections = if open_bodies {
+        family.count
+    } else if funcs.iter().any(|f| knowledge::frame_matches(f, "net/http.(*persistConn).writeLoop")) {
+        ctx.open_bodies.min(family.count)
+    } else {
+        0
+    };
+    ev.connections_with_open_bodies = stuck_connections;
     if connection_loop
-        && (family.count >= t.conn_loops
-            || growth.is_some()
-            || (open_bodies && family.count >= t.client_calls))
+        && (family.count >= t.conn_loops || growth.is_some() || stuck_connections >= t.client_calls)
     {
         matched.push((RuleId::ConnPoolGrowth, Severity::Likely));
     }
