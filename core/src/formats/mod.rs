@@ -7,6 +7,7 @@ use crate::error::ParseError;
 use crate::load::{Bytes, Progress};
 use crate::model::{Capture, FormatKind};
 
+pub mod go_trace;
 pub mod goroutine_dump;
 
 /// A format's answer to "is this yours?" on a prefix of the input.
@@ -51,7 +52,7 @@ pub trait Format: Send + Sync {
 /// Every format, in the order sniffing tries them: exact magic numbers first, loose text
 /// heuristics after, so a stricter format is never shadowed.
 pub fn all() -> &'static [&'static dyn Format] {
-    &[&goroutine_dump::GoroutineDump]
+    &[&go_trace::GoTrace, &goroutine_dump::GoroutineDump]
 }
 
 /// The format registered for `kind`.
