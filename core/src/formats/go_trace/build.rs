@@ -166,7 +166,9 @@ impl Builder {
             iv_task: Vec::new(),
             has_spans: Vec::new(),
             trace_start: None,
-            last_time: i64::MIN,
+            // Go's reader starts from 0, so a first event at time 0 becomes 1; we do the same so that
+            // times match it exactly.
+            last_time: 0,
             first_generation: true,
             counts: [0; 14],
             info: TraceInfo::default(),
