@@ -1,3 +1,4 @@
 //! Analysis over the model: flame trees now; leak rules and statistics build on them.
 
 pub mod flame;
+pub mod trace_facts;

@@ -836,9 +836,12 @@ impl Builder {
         }
     }
 
-    /// Start functions of goroutines the trace did not see created (their outermost frame,
-    /// when the stack reaches `runtime.goexit`), and the SYSTEM flag for runtime goroutines.
+    /// Start functions of goroutines the trace did not see created (the outermost frame of
+    /// their last stack, unless the stack was cut at the runtime's frame limit), and the SYSTEM
+    /// flag for runtime goroutines.
     fn set_start_funcs(&mut self) {
+        // The runtime records at most this many frames (`tracev2.MaxFramesPerStack`).
+        const MAX_FRAMES: usize = 128;
         let capture = &mut self.capture;
         let goexit = capture.strings.find("runtime.goexit");
         for task in &mut capture.tasks {
@@ -846,11 +849,14 @@ impl Builder {
                 continue;
             }
             if task.start_func.is_none() {
-                let frames = capture.tables.stack(task.stack);
-                if let [.., outer, last] = frames
+                let mut frames = capture.tables.stack(task.stack);
+                if let [rest @ .., last] = frames
                     && goexit.is_some_and(|g| capture.tables.frame(*last).func == g)
                 {
-                    task.start_func = Some(*outer);
+                    frames = rest;
+                }
+                if frames.len() < MAX_FRAMES {
+                    task.start_func = frames.last().copied();
                 }
             }
             let func = |f: Option<FrameId>| f.map(|f| capture.strings.resolve(capture.tables.frame(f).func));
