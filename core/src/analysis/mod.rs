@@ -4,3 +4,4 @@
 pub mod flame;
 pub mod leaks;
 pub mod sites;
+pub mod trace_facts;
