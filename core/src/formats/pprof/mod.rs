@@ -663,7 +663,10 @@ impl<'a> Builder<'a> {
             for &loc in locs.get(start..).unwrap_or_default() {
                 let add = self.location_frames(loc);
                 let room = MAX_STACK_FRAMES - frames.len();
-                frames.extend_from_slice(add.get(..room.min(add.len())).unwrap_or_default());
+                // Most locations are one or two frames: pushing them beats a memcpy call each.
+                for &f in add.iter().take(room) {
+                    frames.push(f);
+                }
                 if frames.len() == MAX_STACK_FRAMES {
                     self.tally.note(Problem::DeepStack, at);
                     break;
