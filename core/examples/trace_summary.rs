@@ -21,7 +21,10 @@ fn main() -> ExitCode {
     };
     let stacks = args.iter().any(|a| a == "--stacks");
     let quiet = args.iter().any(|a| a == "--quiet");
-    let captures = match leakscope_core::open(path.as_ref(), &LoadOptions::default(), &Progress::new()) {
+    let started = std::time::Instant::now();
+    let opened = leakscope_core::open(path.as_ref(), &LoadOptions::default(), &Progress::new());
+    eprintln!("parsed in {:.3} s", started.elapsed().as_secs_f64());
+    let captures = match opened {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -53,6 +56,14 @@ fn summary(c: &Capture, stacks: bool, quiet: bool) {
     if quiet {
         return;
     }
+    let mut kinds: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for t in &c.tasks {
+        for i in t.intervals.indices() {
+            let k = c.intervals.kind.get(i).map(|k| format!("{k:?}")).unwrap_or_default();
+            *kinds.entry((format!("{:?}", t.kind), k)).or_default() += 1;
+        }
+    }
+    println!("intervals by task kind and state: {kinds:?}");
     let mut states: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &goroutines {
         *states.entry(c.str(t.state)).or_default() += 1;

@@ -28,7 +28,13 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
     let goroutines: Vec<_> = c.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine).collect();
     let flag = |f: TaskFlags| goroutines.iter().filter(|t| t.flags.contains(f)).count();
     let links = |k: LinkKind| c.links.iter().filter(|l| l.kind == k).count();
-    writeln!(s, "file {name}: {} {}", c.source.format.unwrap(), c.source.go_version.as_deref().unwrap_or("?")).unwrap();
+    writeln!(
+        s,
+        "file {name}: {} {}",
+        c.source.format.unwrap(),
+        c.source.go_version.as_deref().unwrap_or("?")
+    )
+    .unwrap();
     writeln!(s, "generations {}, events {:?}", info.generations, info.event_counts).unwrap();
     writeln!(
         s,
@@ -44,14 +50,16 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
         c.samples.len(),
     )
     .unwrap();
-    let counters: Vec<String> = c.counters.iter().map(|k| format!("{} ({} points)", c.str(k.name), k.time_ns.len())).collect();
+    let counters: Vec<String> =
+        c.counters.iter().map(|k| format!("{} ({} points)", c.str(k.name), k.time_ns.len())).collect();
     writeln!(s, "counters {counters:?}").unwrap();
     let mut states: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &goroutines {
         *states.entry(c.str(t.state)).or_default() += 1;
     }
     writeln!(s, "states {states:?}").unwrap();
-    writeln!(s, "sites (entry: at start, created, ended, alive at end, blocked at end, peak, only grows):").unwrap();
+    writeln!(s, "sites (entry: at start, created, ended, alive at end, blocked at end, peak, only grows):")
+        .unwrap();
     for site in &facts.sites {
         let entry = site.start_func.map_or("?", |f| c.func_name(f));
         let creators: Vec<&str> = site.created_by.iter().map(|&f| c.func_name(f)).collect();
@@ -95,7 +103,14 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
     let mut regions: Vec<String> = info
         .regions
         .iter()
-        .map(|r| format!("region {:?} task {} on goroutine {}", c.str(r.name), r.user_task, c.tasks[r.task as usize].id))
+        .map(|r| {
+            format!(
+                "region {:?} task {} on goroutine {}",
+                c.str(r.name),
+                r.user_task,
+                c.tasks[r.task as usize].id
+            )
+        })
         .collect();
     regions.sort();
     for r in regions {
@@ -105,8 +120,10 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
         writeln!(s, "log task {} {}={}", l.user_task, c.str(l.category), c.str(l.message)).unwrap();
     }
     let block = block_time_stacks(c, BlockReasons::Sync, true);
-    let mut block: Vec<(i64, String)> =
-        block.iter().map(|&(st, ns)| (ns, c.stack_funcs(st).take(2).collect::<Vec<_>>().join(" < "))).collect();
+    let mut block: Vec<(i64, String)> = block
+        .iter()
+        .map(|&(st, ns)| (ns, c.stack_funcs(st).take(2).collect::<Vec<_>>().join(" < ")))
+        .collect();
     block.sort_by(|a, b| b.cmp(a));
     writeln!(s, "block time (sync, open blocks included), top stacks:").unwrap();
     for (ns, stack) in block.iter().take(5) {
@@ -127,13 +144,22 @@ fn golden(name: &str) -> (Capture, TraceFacts) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &text).unwrap();
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (bless with LEAKSCOPE_BLESS=1)", path.display()));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (bless with LEAKSCOPE_BLESS=1)", path.display()));
     assert_eq!(text, want, "summary of {name} changed (bless with LEAKSCOPE_BLESS=1 if intended)");
     (capture, facts)
 }
 
-fn site<'a>(c: &Capture, facts: &'a TraceFacts, entry: &str) -> &'a leakscope_core::analysis::trace_facts::CreationSite {
-    facts.sites.iter().find(|s| s.start_func.is_some_and(|f| c.func_name(f) == entry)).unwrap_or_else(|| panic!("no site {entry}"))
+fn site<'a>(
+    c: &Capture,
+    facts: &'a TraceFacts,
+    entry: &str,
+) -> &'a leakscope_core::analysis::trace_facts::CreationSite {
+    facts
+        .sites
+        .iter()
+        .find(|s| s.start_func.is_some_and(|f| c.func_name(f) == entry))
+        .unwrap_or_else(|| panic!("no site {entry}"))
 }
 
 #[test]
@@ -181,7 +207,12 @@ fn go_leaky_trace() {
     let pool = site(&c, &facts, "main.workerPool.func1");
     assert_eq!((pool.created, pool.ended), (4, 4));
     assert!(!c.samples.is_empty(), "CPU profiling ran during the trace");
-    assert!(c.samples.task.iter().all(|&t| t == leakscope_core::model::Samples::NO_TASK || (t as usize) < c.tasks.len()));
+    assert!(
+        c.samples
+            .task
+            .iter()
+            .all(|&t| t == leakscope_core::model::Samples::NO_TASK || (t as usize) < c.tasks.len())
+    );
 }
 
 #[test]
@@ -209,10 +240,13 @@ fn go_annotated_trace() {
     // Regions are drawn as spans on their goroutine, nested regions one level deeper.
     let depth_of = |name: &str| {
         let id = c.strings.find(name).unwrap();
-        (0..c.intervals.len()).find(|&i| c.intervals.label[i] == id && c.intervals.depth[i] > 0).map(|i| c.intervals.depth[i])
+        (0..c.intervals.len())
+            .find(|&i| c.intervals.label[i] == id && c.intervals.depth[i] > 0)
+            .map(|i| c.intervals.depth[i])
     };
     assert_eq!(depth_of("step"), depth_of("prepare").map(|d| d + 1));
-    let logs: Vec<(String, String)> = info.logs.iter().map(|l| (c.str(l.category).to_owned(), c.str(l.message).to_owned())).collect();
+    let logs: Vec<(String, String)> =
+        info.logs.iter().map(|l| (c.str(l.category).to_owned(), c.str(l.message).to_owned())).collect();
     assert!(logs.contains(&("job-id".to_owned(), "42".to_owned())));
     assert_eq!(logs.iter().filter(|(k, _)| k == "part").count(), 3);
 }

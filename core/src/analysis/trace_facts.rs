@@ -123,14 +123,19 @@ impl TraceFacts {
                 task.intervals.indices().filter(|&i| iv.depth.get(i).copied() == Some(0)).collect();
             let unblocks = states
                 .iter()
-                .filter(|&&i| iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) < Some(&end_ns))
+                .filter(|&&i| {
+                    iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) < Some(&end_ns)
+                })
                 .count() as u32;
             let last = states.last().copied();
             let ended = task.flags.contains(TaskFlags::ENDED);
             let blocked_at_end = !ended
-                && last.is_some_and(|i| iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) == Some(&end_ns));
+                && last.is_some_and(|i| {
+                    iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) == Some(&end_ns)
+                });
             let since = last.filter(|_| blocked_at_end).and_then(|i| iv.start_ns.get(i).copied());
-            let blocked_before_trace = blocked_at_end && states.len() == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
+            let blocked_before_trace =
+                blocked_at_end && states.len() == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
             let creator = task
                 .parent_id
                 .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
@@ -147,7 +152,10 @@ impl TraceFacts {
                 blocked_since_ns: since,
                 blocked_before_trace,
                 blocked_ns: since.map(|s| end_ns - s),
-                block_reason: last.filter(|_| blocked_at_end).and_then(|i| iv.label.get(i).copied()).unwrap_or_default(),
+                block_reason: last
+                    .filter(|_| blocked_at_end)
+                    .and_then(|i| iv.label.get(i).copied())
+                    .unwrap_or_default(),
                 block_stack: last
                     .filter(|_| blocked_at_end)
                     .and_then(|i| iv.stack.get(i).copied())
@@ -251,7 +259,9 @@ pub enum BlockReasons {
 impl BlockReasons {
     fn accepts(self, reason: &str) -> bool {
         match self {
-            BlockReasons::Sync => reason.contains("chan") || reason.contains("sync") || reason.contains("select"),
+            BlockReasons::Sync => {
+                reason.contains("chan") || reason.contains("sync") || reason.contains("select")
+            }
             BlockReasons::Network => reason == "network",
             BlockReasons::All => true,
         }
@@ -263,8 +273,14 @@ impl BlockReasons {
 ///
 /// `go tool trace -pprof=sync` counts a block only once it ends; with `include_open` the blocks
 /// still open at the end of the trace count too, up to the end (those are where leaks sit).
-pub fn block_time_stacks(capture: &Capture, reasons: BlockReasons, include_open: bool) -> Vec<(StackId, i64)> {
-    state_time_stacks(capture, IntervalKind::Blocked, include_open, |label| reasons.accepts(capture.str(label)))
+pub fn block_time_stacks(
+    capture: &Capture,
+    reasons: BlockReasons,
+    include_open: bool,
+) -> Vec<(StackId, i64)> {
+    state_time_stacks(capture, IntervalKind::Blocked, include_open, |label| {
+        reasons.accepts(capture.str(label))
+    })
 }
 
 /// Time goroutines spent in one state by the stack the state began at (syscall time with
@@ -282,9 +298,14 @@ pub fn state_time_stacks(
     let mut sums: HashMap<StackId, i64> = HashMap::new();
     for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
         for i in task.intervals.indices() {
-            let (Some(&kind), Some(&depth), Some(&s), Some(&e), Some(&label), Some(&stack)) =
-                (iv.kind.get(i), iv.depth.get(i), iv.start_ns.get(i), iv.end_ns.get(i), iv.label.get(i), iv.stack.get(i))
-            else {
+            let (Some(&kind), Some(&depth), Some(&s), Some(&e), Some(&label), Some(&stack)) = (
+                iv.kind.get(i),
+                iv.depth.get(i),
+                iv.start_ns.get(i),
+                iv.end_ns.get(i),
+                iv.label.get(i),
+                iv.stack.get(i),
+            ) else {
                 continue;
             };
             if kind != state || depth != 0 || (!include_open && e >= end) || !accept(label) {

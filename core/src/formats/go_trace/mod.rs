@@ -120,6 +120,7 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     reader.builder.problems = problems;
     reader.builder.set_format(minor, None);
     let gens = &located.generations;
+    reader.builder.reserve(&count_events(bytes, gens, version));
     let mut next_tables = gens.first().map(|g| tables::decode(bytes, g, version));
     for (i, generation) in gens.iter().enumerate() {
         let Some(current) = next_tables.take() else { break };
@@ -140,6 +141,29 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
     Ok(capture)
+}
+
+/// Counts the events of every type in all event batches, in parallel.
+fn count_events(bytes: &[u8], gens: &[Generation], version: Version) -> [u64; 256] {
+    use rayon::prelude::*;
+    gens.par_iter()
+        .flat_map_iter(|g| g.batches.iter().filter(|b| b.kind == BatchKind::Events))
+        .fold(
+            || [0u64; 256],
+            |mut counts, b| {
+                order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
+                counts
+            },
+        )
+        .reduce(
+            || [0u64; 256],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        )
 }
 
 /// The state of one read: the ordering carries over generations, as goroutines do.
