@@ -821,12 +821,11 @@ impl Builder {
             self.capture.samples.types.push(SampleType { kind, unit });
         }
         let stack = self.stack(ids, sample.stack, 0);
-        let task = if sample.g != 0 && sample.g != NONE {
-            self.known_goroutine(sample.g)
-        } else if sample.p != NONE {
-            Some(self.proc_lane(sample.p))
-        } else {
-            None
+        let goroutine = if sample.g == 0 { None } else { self.known_goroutine(sample.g) };
+        let task = match goroutine {
+            Some(task) => Some(task),
+            None if sample.p != NONE => Some(self.proc_lane(sample.p)),
+            None => None,
         };
         let samples = &mut self.capture.samples;
         samples.push(stack, &[1], crate::model::LabelSetId::EMPTY);
@@ -999,4 +998,40 @@ fn sort_by_task(
 fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
     let out: Vec<T> = perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or_default()).collect();
     *col = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_puts_each_tasks_intervals_together_in_depth_then_start_order() {
+        let mut iv = Intervals::default();
+        let mut task = Vec::new();
+        let mut push = |t: u32, s: i64, e: i64, d: u16| {
+            iv.push(s, e, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, d);
+            task.push(t);
+        };
+        push(1, 0, 10, 0);
+        push(0, 0, 5, 0);
+        push(1, 4, 6, 2); // an inner span ends first
+        push(1, 3, 8, 1);
+        push(0, 5, 9, 0);
+        push(1, 10, 20, 0);
+        let (iv, ranges) = sort_by_task(iv, task, &[false, true], 2);
+        assert_eq!(ranges, vec![IntervalRange { start: 0, len: 2 }, IntervalRange { start: 2, len: 4 }]);
+        assert_eq!(iv.start_ns, vec![0, 5, 0, 10, 3, 4]);
+        assert_eq!(iv.depth, vec![0, 0, 0, 0, 1, 2]);
+        assert_eq!(iv.end_ns, vec![5, 9, 10, 20, 8, 6]);
+    }
+
+    #[test]
+    fn every_wire_event_type_has_a_kind() {
+        assert_eq!(kind_of(ev::GO_BLOCK), Kind::StateTransition);
+        assert_eq!(kind_of(ev::GC_ACTIVE), Kind::RangeActive);
+        assert_eq!(kind_of(ev::HEAP_GOAL), Kind::Metric);
+        assert_eq!(kind_of(ev::USER_LOG), Kind::Log);
+        assert_eq!(kind_of(130), Kind::Experimental);
+        assert_eq!(KIND_NAMES.len(), Kind::Experimental as usize + 1);
+    }
 }
