@@ -862,6 +862,11 @@ impl Builder {
             }
         }
         self.set_start_funcs();
+        // The lanes and lookup tables are done with; free them before the sort needs room.
+        self.lanes = Vec::new();
+        self.goroutines = HashMap::new();
+        self.procs = HashMap::new();
+        self.active_user_tasks = HashMap::new();
         let (intervals, ranges) = sort_by_task(
             std::mem::take(&mut self.iv),
             std::mem::take(&mut self.iv_task),
