@@ -3,7 +3,10 @@
 //! warnings. `--stacks` prints every distinct end stack; `--quiet` prints only the counts (for
 //! timing runs against `go tool trace -d=parsed`).
 //!
-//! `cargo run --release -p leakscope-core --example trace_summary -- FILE [--stacks|--quiet]`
+//! `--sites` prints the trace facts per entry function (created, ended, blocked at the end,
+//! orphans, whether the live count only grows).
+//!
+//! `cargo run --release -p leakscope-core --example trace_summary -- FILE [--stacks|--quiet|--sites]`
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,6 +23,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let stacks = args.iter().any(|a| a == "--stacks");
+    let sites = args.iter().any(|a| a == "--sites");
     let quiet = args.iter().any(|a| a == "--quiet");
     let started = std::time::Instant::now();
     let opened = leakscope_core::open(path.as_ref(), &LoadOptions::default(), &Progress::new());
@@ -33,6 +37,9 @@ fn main() -> ExitCode {
     };
     for capture in &captures {
         summary(capture, stacks, quiet);
+        if sites {
+            print_sites(capture);
+        }
     }
     ExitCode::SUCCESS
 }
@@ -97,5 +104,26 @@ fn summary(c: &Capture, stacks: bool, quiet: bool) {
     }
     for w in c.warnings.lines() {
         println!("warning: {w}");
+    }
+}
+
+fn print_sites(c: &Capture) {
+    let facts = leakscope_core::analysis::trace_facts::TraceFacts::new(c);
+    println!(
+        "entry function: alive at start, created, ended, alive at end, blocked at end, orphans, only grows"
+    );
+    for site in &facts.sites {
+        let orphans =
+            site.members.iter().filter(|&&m| facts.goroutine(m).is_some_and(|g| g.is_orphan())).count();
+        println!(
+            "  {}: {} {} {} {} {} {orphans} {}",
+            site.start_func.map_or("?", |f| c.func_name(f)),
+            site.alive_at_start,
+            site.created,
+            site.ended,
+            site.alive_at_end,
+            site.blocked_at_end,
+            site.only_grows()
+        );
     }
 }

@@ -204,3 +204,56 @@ fn old_format_trace_is_refused_with_its_version() {
     assert!(text.contains("not read yet"), "{text}");
     assert!(text.contains("1.22"), "{text}");
 }
+
+/// The trace facts the leak rules use: on every leaky scenario each family's entry function is
+/// a site whose live count only grows, with every member parked at the end; the healthy
+/// scenario has no such site outside the runtime (whose tracing helpers start with the trace).
+#[test]
+fn trace_facts_find_the_growing_families() {
+    use leakscope_core::analysis::trace_facts::TraceFacts;
+    let Some(realdata) = support::realdata("trace_facts_find_the_growing_families") else { return };
+    let truth = support::ground_truth(&realdata);
+    let entries = [
+        ("A1", "main.waitForRelease"),
+        ("A2", "main.pollUpstream"),
+        ("B1", "main.publishAuditEvent"),
+        ("B2", "main.refreshCacheLater"),
+        ("B3", "main.notifyWebhook"),
+        ("C3", "database/sql.(*Tx).awaitDone"),
+    ];
+    for rel in go127_traces(&realdata) {
+        if !rel.contains("/after/") {
+            continue;
+        }
+        let c = load(&realdata.join(&rel));
+        let facts = TraceFacts::new(&c);
+        let growing: Vec<&str> = facts
+            .sites
+            .iter()
+            .filter(|s| s.only_grows())
+            .filter_map(|s| s.start_func.map(|f| c.func_name(f)))
+            .filter(|f| !f.starts_with("runtime"))
+            .collect();
+        let families = counts(&truth[rel.as_str()]["families_alive_at_end"]);
+        if families.is_empty() {
+            assert!(growing.is_empty(), "{rel}: healthy trace has growing sites {growing:?}");
+            continue;
+        }
+        for (family, entry) in entries {
+            let Some(&alive) = families.get(family) else { continue };
+            let site = facts
+                .sites
+                .iter()
+                .find(|s| s.start_func.is_some_and(|f| c.func_name(f) == entry))
+                .unwrap_or_else(|| panic!("{rel}: no site for {entry}"));
+            assert!(site.only_grows(), "{rel}: {entry} should only grow");
+            assert_eq!(u64::from(site.blocked_at_end), alive, "{rel}: {entry} blocked at end");
+            assert!(site.live.windows(2).all(|w| w[0].1 <= w[1].1), "{rel}: {entry} live count dips");
+        }
+        // C1 and C2 are request goroutines stuck in the driver: their site is the server's
+        // connection goroutine, which only grows too.
+        if families.contains_key("C1") {
+            assert!(growing.contains(&"net/http.(*conn).serve"), "{rel}: {growing:?}");
+        }
+    }
+}
