@@ -23,6 +23,12 @@ fn seeds() -> &'static [Vec<u8>] {
         for name in ["go-leaky.trace", "go-annotated.trace"] {
             out.push(std::fs::read(dir.join(name)).expect("sample trace"));
         }
+        // Old-format (Go 1.11-1.21) traces too.
+        for name in ["user_task_region_1_11_good", "stress_start_stop_1_19_good", "http_1_21_good"] {
+            out.push(
+                std::fs::read(dir.join("go-testdata-v1").join(format!("{name}.trace"))).expect("old trace"),
+            );
+        }
         let mut tests: Vec<_> = std::fs::read_dir(dir.join("go-testdata"))
             .expect("go-testdata")
             .map(|e| e.unwrap().path())
@@ -157,7 +163,7 @@ proptest! {
     }
 
     #[test]
-    fn random_bodies_never_panic(version in prop_oneof![Just(22u32), Just(23), Just(25), Just(26), Just(30)], body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+    fn random_bodies_never_panic(version in prop_oneof![Just(11u32), Just(19), Just(21), Just(22), Just(23), Just(25), Just(26), Just(30)], body in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let mut bytes = format!("go 1.{version} trace\0\0\0").into_bytes();
         bytes.extend_from_slice(&body);
         parse(&bytes);

@@ -1,5 +1,5 @@
-//! Fuzz target for the Go execution trace parser: no input may make it panic, hang or allocate
-//! without bound. Inputs that do not start with a trace header get one (the version chosen by
+//! Fuzz target for the Go execution trace parser (both the Go 1.22+ format and the Go 1.11-1.21
+//! one): no input may make it panic, hang or allocate without bound. Inputs that do not start with a trace header get one (the version chosen by
 //! the first byte), so the fuzzer spends its time past the header, in batches and events.
 //!
 //! Seed it with real traces: `cp ../sample-traces/*.trace corpus/go_trace/`, then
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Some((&which, body)) = data.split_first() else { return };
-    let version = [22u8, 23, 25, 26][usize::from(which % 4)];
+    let version = [11u8, 19, 21, 22, 23, 25, 26, 26][usize::from(which % 8)];
     let mut input = format!("go 1.{version} trace\0\0\0").into_bytes();
     input.extend_from_slice(body);
     let _ = go_trace::parse_bytes(&input, "fuzz", &progress);

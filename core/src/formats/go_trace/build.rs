@@ -262,6 +262,16 @@ impl Builder {
         self.count(Kind::Sync);
     }
 
+    /// Starts a trace that has no generations (the old format) at `time`, taken as is: Go's
+    /// reader dates that first sync point just before the first event, outside its time fixing.
+    pub fn start_at(&mut self, time: i64) {
+        self.last_time = time;
+        self.trace_start = Some(time);
+        self.first_generation = true;
+        self.info.generations = 1;
+        self.count(Kind::Sync);
+    }
+
     /// The sync event that closes the trace; returns its time, the trace's end.
     pub fn final_sync(&mut self) -> i64 {
         let t = self.fix_time(self.last_time);

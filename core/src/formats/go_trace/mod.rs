@@ -11,14 +11,16 @@
 //!    the data contradicts itself;
 //! 4. build tasks, state intervals, links, samples and counters (`build`).
 //!
-//! Go 1.11-1.21 traces use an older, different format: they are recognised and refused with a
-//! message saying so.
+//! Go 1.11-1.21 traces use an older, different format (per-P batches, one string and stack table
+//! for the whole trace); `v1` reads them and converts their events into the current ones, as Go's
+//! reader does, so the same builder makes the model. Older formats are refused with a message.
 
 mod batches;
 mod build;
 mod order;
 mod problems;
 mod tables;
+mod v1;
 mod wire;
 
 use hashbrown::HashMap;
@@ -71,13 +73,16 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
         }
     };
     let mut problems = Problems::default();
-    if minor < Version::GO122.0 {
+    if (11..Version::GO122.0).contains(&minor) {
+        return v1::parse(bytes, minor, path, progress);
+    }
+    if minor < 11 {
         return Err(ParseError::at_offset(
             KIND,
             0,
             format!(
-                "this is a Go 1.{minor} execution trace (header \"go 1.{minor} trace\"): the format of Go 1.11-1.21, \
-                 which leakscope does not read yet; it reads traces written by Go 1.22 and newer"
+                "this is a Go 1.{minor} execution trace (header \"go 1.{minor} trace\"), a format older than Go 1.11's \
+                 that leakscope does not read; it reads traces written by Go 1.11 and newer"
             ),
         ));
     }
@@ -472,8 +477,10 @@ mod tests {
 
     #[test]
     fn old_and_foreign_inputs_are_refused_clearly() {
-        let old = parse_bytes(b"go 1.21 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
-        assert!(old.message.contains("Go 1.21") && old.message.contains("1.22"), "{old}");
+        let ancient = parse_bytes(b"go 1.10 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
+        assert!(ancient.message.contains("Go 1.10") && ancient.message.contains("1.11"), "{ancient}");
+        let old_cut = parse_bytes(b"go 1.21 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
+        assert!(old_cut.message.contains("frequency"), "{old_cut}");
         let empty = parse_bytes(b"go 1.26 trace\0\0\0", "t", &Progress::new()).unwrap_err();
         assert!(empty.message.contains("no trace data"), "{empty}");
         assert!(parse_bytes(b"hello", "t", &Progress::new()).is_err());
