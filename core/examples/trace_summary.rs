@@ -3,7 +3,10 @@
 //! warnings. `--stacks` prints every distinct end stack; `--quiet` prints only the counts (for
 //! timing runs against `go tool trace -d=parsed`).
 //!
-//! `cargo run --release -p leakscope-core --example trace_summary -- FILE [--stacks|--quiet]`
+//! `--sites` prints the trace facts per entry function (created, ended, blocked at the end,
+//! orphans, whether the live count only grows).
+//!
+//! `cargo run --release -p leakscope-core --example trace_summary -- FILE [--stacks|--quiet|--sites]`
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,8 +23,12 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let stacks = args.iter().any(|a| a == "--stacks");
+    let sites = args.iter().any(|a| a == "--sites");
     let quiet = args.iter().any(|a| a == "--quiet");
-    let captures = match leakscope_core::open(path.as_ref(), &LoadOptions::default(), &Progress::new()) {
+    let started = std::time::Instant::now();
+    let opened = leakscope_core::open(path.as_ref(), &LoadOptions::default(), &Progress::new());
+    eprintln!("parsed in {:.3} s", started.elapsed().as_secs_f64());
+    let captures = match opened {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -30,6 +37,9 @@ fn main() -> ExitCode {
     };
     for capture in &captures {
         summary(capture, stacks, quiet);
+        if sites {
+            print_sites(capture);
+        }
     }
     ExitCode::SUCCESS
 }
@@ -53,6 +63,14 @@ fn summary(c: &Capture, stacks: bool, quiet: bool) {
     if quiet {
         return;
     }
+    let mut kinds: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for t in &c.tasks {
+        for i in t.intervals.indices() {
+            let k = c.intervals.kind.get(i).map(|k| format!("{k:?}")).unwrap_or_default();
+            *kinds.entry((format!("{:?}", t.kind), k)).or_default() += 1;
+        }
+    }
+    println!("intervals by task kind and state: {kinds:?}");
     let mut states: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &goroutines {
         *states.entry(c.str(t.state)).or_default() += 1;
@@ -86,5 +104,33 @@ fn summary(c: &Capture, stacks: bool, quiet: bool) {
     }
     for w in c.warnings.lines() {
         println!("warning: {w}");
+    }
+}
+
+fn print_sites(c: &Capture) {
+    let facts = leakscope_core::analysis::trace_facts::TraceFacts::new(c);
+    println!(
+        "entry function: alive at start, created, ended, alive at end, blocked at end, orphans, only grows"
+    );
+    for site in &facts.sites {
+        let orphans = site
+            .members
+            .iter()
+            .filter(|&&m| {
+                facts
+                    .goroutine(m)
+                    .is_some_and(leakscope_core::analysis::trace_facts::GoroutineFacts::is_orphan)
+            })
+            .count();
+        println!(
+            "  {}: {} {} {} {} {} {orphans} {}",
+            site.start_func.map_or("?", |f| c.func_name(f)),
+            site.alive_at_start,
+            site.created,
+            site.ended,
+            site.alive_at_end,
+            site.blocked_at_end,
+            site.only_grows()
+        );
     }
 }

@@ -105,3 +105,28 @@ fn go_golden_traces() {
         }
     }
 }
+
+/// Go's own old-format traces (Go 1.11, 1.19 and 1.21, from `internal/trace/internal/tracev1`)
+/// all parse without a warning into a well-formed model.
+#[test]
+fn go_old_format_traces() {
+    let dir = support::sample_traces().join("go-testdata-v1");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).expect("go-testdata-v1").map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "trace"));
+    files.sort();
+    assert!(files.len() >= 9, "Go's old-format traces are missing from {}", dir.display());
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let capture =
+            go_trace::parse_bytes(&bytes, &name, &Progress::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_invariants(&capture, &name);
+        assert!(capture.warnings.is_empty(), "{name}: {:?}", capture.warnings.lines());
+        // Named like `http_1_19_good`: the Go version follows a lone `1`.
+        let parts: Vec<&str> = name.split('_').collect();
+        let minor = parts.windows(2).find(|w| w[0] == "1").map(|w| w[1]).unwrap();
+        assert_eq!(capture.source.go_version.as_deref(), Some(format!("go1.{minor}").as_str()), "{name}");
+        assert!(capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine), "{name}: no goroutines");
+    }
+}

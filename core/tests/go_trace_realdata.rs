@@ -1,4 +1,5 @@
-//! Every execution trace in the real captures parses, and its numbers match `ground_truth.json`,
+//! Every execution trace in the real captures parses (the Go 1.27 ones in the current format, the
+//! Go 1.19 one in the old format), and its numbers match `ground_truth.json`,
 //! which was computed with Go's own trace reader (`internal/trace` via `golang.org/x/exp/trace`):
 //! goroutines seen, existing at the start, created, created-and-ended and created-and-alive in
 //! the window, per start function, end states, event counts by kind, and the goroutines blocked
@@ -151,13 +152,13 @@ fn expected(truth: &Value) -> Numbers {
     }
 }
 
-fn go127_traces(realdata: &Path) -> Vec<String> {
+fn go_traces(realdata: &Path) -> Vec<String> {
     let truth = support::ground_truth(realdata);
     let mut paths: Vec<String> = truth
         .as_object()
         .expect("object")
         .iter()
-        .filter(|(k, v)| k.starts_with("go127/") && v.get("kind").and_then(Value::as_str) == Some("go-trace"))
+        .filter(|(_, v)| v.get("kind").and_then(Value::as_str) == Some("go-trace"))
         .map(|(k, _)| k.clone())
         .collect();
     paths.sort();
@@ -168,8 +169,8 @@ fn go127_traces(realdata: &Path) -> Vec<String> {
 fn every_real_trace_matches_ground_truth() {
     let Some(realdata) = support::realdata("every_real_trace_matches_ground_truth") else { return };
     let truth = support::ground_truth(&realdata);
-    let paths = go127_traces(&realdata);
-    assert!(paths.len() >= 9, "expected the nine Go 1.27 traces, found {paths:?}");
+    let paths = go_traces(&realdata);
+    assert!(paths.len() >= 10, "expected the nine Go 1.27 traces and the Go 1.19 one, found {paths:?}");
     let mut failures = Vec::new();
     for rel in &paths {
         let capture = load(&realdata.join(rel));
@@ -180,7 +181,8 @@ fn every_real_trace_matches_ground_truth() {
             failures.push(format!("{rel}:\n  got  {got:?}\n  want {want:?}"));
         }
         let header = truth[rel.as_str()]["header"].as_str().unwrap_or_default();
-        assert_eq!(capture.source.go_version.as_deref(), Some("go1.26"), "{rel}: header {header}");
+        let version = header.trim_end_matches(" trace").replace("go ", "go");
+        assert_eq!(capture.source.go_version.as_deref(), Some(version.as_str()), "{rel}: header {header}");
         let span = truth[rel.as_str()]["span_seconds"].as_f64().unwrap_or_default();
         let (start, end) = capture.time_range_ns.expect("time range");
         assert!(
@@ -192,15 +194,55 @@ fn every_real_trace_matches_ground_truth() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The trace facts the leak rules use: on every leaky scenario each family's entry function is
+/// a site whose live count only grows, with every member parked at the end; the healthy
+/// scenario has no such site outside the runtime (whose tracing helpers start with the trace).
 #[test]
-fn old_format_trace_is_refused_with_its_version() {
-    let Some(realdata) = support::realdata("old_format_trace_is_refused_with_its_version") else { return };
-    let path = realdata.join("go119/mixed/before/exec.trace");
-    let err = leakscope_core::open(&path, &LoadOptions::default(), &Progress::new())
-        .expect_err("old format refused");
-    let text = err.to_string();
-    assert!(text.contains("go-execution-trace"), "{text}");
-    assert!(text.contains("Go 1.19"), "{text}");
-    assert!(text.contains("not read yet"), "{text}");
-    assert!(text.contains("1.22"), "{text}");
+fn trace_facts_find_the_growing_families() {
+    use leakscope_core::analysis::trace_facts::TraceFacts;
+    let Some(realdata) = support::realdata("trace_facts_find_the_growing_families") else { return };
+    let truth = support::ground_truth(&realdata);
+    let entries = [
+        ("A1", "main.waitForRelease"),
+        ("A2", "main.pollUpstream"),
+        ("B1", "main.publishAuditEvent"),
+        ("B2", "main.refreshCacheLater"),
+        ("B3", "main.notifyWebhook"),
+        ("C3", "database/sql.(*Tx).awaitDone"),
+    ];
+    for rel in go_traces(&realdata) {
+        if !rel.contains("/after/") {
+            continue;
+        }
+        let c = load(&realdata.join(&rel));
+        let facts = TraceFacts::new(&c);
+        let growing: Vec<&str> = facts
+            .sites
+            .iter()
+            .filter(|s| s.only_grows())
+            .filter_map(|s| s.start_func.map(|f| c.func_name(f)))
+            .filter(|f| !f.starts_with("runtime"))
+            .collect();
+        let families = counts(&truth[rel.as_str()]["families_alive_at_end"]);
+        if families.is_empty() {
+            assert!(growing.is_empty(), "{rel}: healthy trace has growing sites {growing:?}");
+            continue;
+        }
+        for (family, entry) in entries {
+            let Some(&alive) = families.get(family) else { continue };
+            let site = facts
+                .sites
+                .iter()
+                .find(|s| s.start_func.is_some_and(|f| c.func_name(f) == entry))
+                .unwrap_or_else(|| panic!("{rel}: no site for {entry}"));
+            assert!(site.only_grows(), "{rel}: {entry} should only grow");
+            assert_eq!(u64::from(site.blocked_at_end), alive, "{rel}: {entry} blocked at end");
+            assert!(site.live.windows(2).all(|w| w[0].1 <= w[1].1), "{rel}: {entry} live count dips");
+        }
+        // C1 and C2 are request goroutines stuck in the driver: their site is the server's
+        // connection goroutine, which only grows too.
+        if families.contains_key("C1") {
+            assert!(growing.contains(&"net/http.(*conn).serve"), "{rel}: {growing:?}");
+        }
+    }
 }

@@ -33,22 +33,24 @@ fn go_binary(test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Events per kind in Go's output (the word after the context on each event line).
+fn go_kinds(text: &str) -> BTreeMap<String, u64> {
+    let mut kinds = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("M=")) {
+        if let Some(kind) = line.split_whitespace().nth(3) {
+            *kinds.entry(kind.to_owned()).or_default() += 1;
+        }
+    }
+    kinds
+}
+
 /// One goroutine state change: time, new state (Go's names) and reason.
 type Transition = (i64, String, String);
 
 /// Transitions per goroutine id as Go's reader reports them, without the first sighting of
 /// goroutines that existed before the trace (we date those back to the trace's start) and
 /// without same-state transitions (statuses repeated at generation boundaries).
-fn go_transitions(go: &Path, trace: &Path) -> BTreeMap<u64, Vec<Transition>> {
-    let out =
-        Command::new(go).args(["tool", "trace", "-d=parsed"]).arg(trace).output().expect("run go tool trace");
-    assert!(
-        out.status.success(),
-        "go tool trace failed on {}: {}",
-        trace.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("utf-8");
+fn go_transitions(text: &str) -> BTreeMap<u64, Vec<Transition>> {
     let mut by_g: BTreeMap<u64, Vec<Transition>> = BTreeMap::new();
     for line in text.lines() {
         let Some(rest) = line.split_once(" StateTransition Time=").map(|(_, r)| r) else { continue };
@@ -101,7 +103,14 @@ fn compare(go: &Path, path: &Path, name: &str) -> usize {
     let capture = leakscope_core::open(path, &LoadOptions::default(), &Progress::new())
         .unwrap_or_else(|e| panic!("{name}: {e}"))
         .remove(0);
-    let want = go_transitions(go, path);
+    let out =
+        Command::new(go).args(["tool", "trace", "-d=parsed"]).arg(path).output().expect("run go tool trace");
+    assert!(out.status.success(), "go tool trace failed on {name}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let kinds: BTreeMap<String, u64> =
+        capture.trace.as_ref().unwrap().event_counts.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    assert_eq!(kinds, go_kinds(&text), "{name}: events per kind");
+    let want = go_transitions(&text);
     let got = our_transitions(&capture);
     let goroutines: std::collections::BTreeSet<u64> = want.keys().chain(got.keys()).copied().collect();
     for g in goroutines {
@@ -123,7 +132,7 @@ fn transitions_match_go_tool_trace() {
     let Some(go) = go_binary("transitions_match_go_tool_trace") else { return };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     if let Some(realdata) = support::realdata("transitions_match_go_tool_trace (real captures)") {
-        for entry in walk(&realdata.join("go127")) {
+        for entry in walk(&realdata) {
             if entry.extension().is_some_and(|e| e == "trace") {
                 files.push((entry.strip_prefix(&realdata).unwrap().display().to_string(), entry));
             }

@@ -55,7 +55,8 @@ impl GoroutineFacts {
 /// listed in `created_by`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CreationSite {
-    /// The entry function; `None` for goroutines whose entry is unknown.
+    /// The entry function (a creation event's frame where the trace saw one); `None` for
+    /// goroutines whose entry is unknown.
     pub start_func: Option<FrameId>,
     /// Distinct creating frames (the `go` statements) seen during the trace, ascending.
     pub created_by: Vec<FrameId>,
@@ -177,12 +178,15 @@ impl TraceFacts {
 }
 
 fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec<CreationSite> {
-    let mut index: HashMap<Option<FrameId>, usize> = HashMap::new();
+    // Keyed by the function's name: the creation event names the entry by its start PC and a
+    // stack by a PC inside it, so the two frames differ in their line.
+    let mut index: HashMap<Option<StrId>, usize> = HashMap::new();
     let mut sites: Vec<CreationSite> = Vec::new();
     let mut changes: Vec<Vec<(i64, i32)>> = Vec::new();
     for g in goroutines {
         let Some(task) = capture.tasks.get(g.task as usize) else { continue };
-        let slot = *index.entry(task.start_func).or_insert_with(|| {
+        let key = task.start_func.map(|f| capture.tables.frame(f).func);
+        let slot = *index.entry(key).or_insert_with(|| {
             sites.push(CreationSite {
                 start_func: task.start_func,
                 created_by: Vec::new(),
@@ -203,6 +207,10 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
             site.alive_at_start += 1;
         } else {
             site.created += 1;
+            // The creation event's frame is the entry itself; prefer it to a frame inside it.
+            if site.created == 1 {
+                site.start_func = task.start_func;
+            }
             deltas.push((task.start_ns.unwrap_or(start_ns), 1));
             if let Some(f) = task.created_by
                 && !site.created_by.contains(&f)

@@ -205,3 +205,72 @@ fn classify(data: &[u8], version: Version) -> BatchKind {
         _ => BatchKind::Events,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::go_trace::wire::put_uvarint;
+
+    fn batch(out: &mut Vec<u8>, generation: u64, m: u64, data: &[u8]) {
+        out.push(ev::EVENT_BATCH);
+        put_uvarint(out, generation);
+        put_uvarint(out, m);
+        put_uvarint(out, 100);
+        put_uvarint(out, data.len() as u64);
+        out.extend_from_slice(data);
+    }
+
+    fn header(v: u32) -> Vec<u8> {
+        format!("go 1.{v} trace\0\0\0").into_bytes()
+    }
+
+    #[test]
+    fn generations_end_at_their_mark_or_when_the_number_changes() {
+        let mut t = header(26);
+        batch(&mut t, 1, 5, &[ev::STRINGS]);
+        batch(&mut t, 1, 6, &[ev::PROC_STOP, 1]);
+        t.push(ev::END_OF_GENERATION);
+        batch(&mut t, 2, 6, &[ev::STACKS]);
+        t.push(ev::END_OF_GENERATION);
+        let found = locate(&t, Version(26));
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+        let kinds: Vec<Vec<BatchKind>> =
+            found.generations.iter().map(|g| g.batches.iter().map(|b| b.kind).collect()).collect();
+        assert_eq!(kinds, vec![vec![BatchKind::Strings, BatchKind::Events], vec![BatchKind::Stacks]]);
+
+        let mut old = header(23);
+        batch(&mut old, 1, 5, &[ev::FREQUENCY, 1]);
+        batch(&mut old, 2, 5, &[ev::FREQUENCY, 1]);
+        let found = locate(&old, Version(23));
+        assert_eq!(found.generations.len(), 2);
+        assert_eq!(found.generations[0].batches[0].kind, BatchKind::Sync);
+        assert!(found.problems.is_empty());
+    }
+
+    #[test]
+    fn cut_and_corrupt_files_keep_what_came_before() {
+        let mut t = header(26);
+        batch(&mut t, 1, 5, &[ev::PROC_STOP, 1, ev::PROC_STOP, 2]);
+        let whole = t.len();
+        t.truncate(whole - 1);
+        let found = locate(&t, Version(26));
+        assert_eq!(found.generations.len(), 1);
+        assert_eq!(found.generations[0].batches[0].data.len(), 3);
+        assert!(found.problems.iter().any(|p| p.message.contains("ends inside a batch")));
+        assert!(found.problems.iter().any(|p| p.message.contains("no end-of-generation")));
+
+        let mut junk = header(26);
+        batch(&mut junk, 1, 5, &[ev::PROC_STOP, 1]);
+        junk.push(0x77);
+        junk.extend_from_slice(&[1, 2, 3]);
+        let found = locate(&junk, Version(26));
+        assert_eq!(found.generations.len(), 1);
+        assert!(found.problems.iter().any(|p| p.message.contains("expected a batch header")));
+
+        let mut cut_header = header(26);
+        cut_header.extend_from_slice(&[ev::EVENT_BATCH, 1, 0x80]);
+        let found = locate(&cut_header, Version(26));
+        assert!(found.generations.is_empty());
+        assert!(found.problems.iter().any(|p| p.message.contains("inside a batch header")));
+    }
+}

@@ -179,6 +179,72 @@ impl Builder {
         }
     }
 
+    /// Reserves room for a trace with these event counts (by wire type), so that the big
+    /// tables are allocated once at their final size: growing them by doubling would copy them
+    /// and, for a while, hold two copies.
+    pub fn reserve(&mut self, counts: &[u64; 256]) {
+        let n = |types: &[u8]| -> usize {
+            types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
+        };
+        // Every interval is closed by an event (or by the end of the trace, once per task).
+        let tasks = n(&[
+            ev::GO_CREATE,
+            ev::GO_CREATE_BLOCKED,
+            ev::GO_CREATE_SYSCALL,
+            ev::GO_STATUS,
+            ev::GO_STATUS_STACK,
+        ]);
+        let intervals = n(&[
+            ev::GO_CREATE,
+            ev::GO_CREATE_BLOCKED,
+            ev::GO_CREATE_SYSCALL,
+            ev::GO_START,
+            ev::GO_STOP,
+            ev::GO_BLOCK,
+            ev::GO_UNBLOCK,
+            ev::GO_DESTROY,
+            ev::GO_DESTROY_SYSCALL,
+            ev::GO_SYSCALL_BEGIN,
+            ev::GO_SYSCALL_END,
+            ev::GO_SYSCALL_END_BLOCKED,
+            ev::GO_STATUS,
+            ev::GO_STATUS_STACK,
+            ev::PROC_START,
+            ev::PROC_STOP,
+            ev::PROC_STEAL,
+            ev::PROC_STATUS,
+            ev::GC_BEGIN,
+            ev::GC_ACTIVE,
+            ev::STW_BEGIN,
+            ev::GC_SWEEP_BEGIN,
+            ev::GC_SWEEP_ACTIVE,
+            ev::GC_MARK_ASSIST_BEGIN,
+            ev::GC_MARK_ASSIST_ACTIVE,
+            ev::USER_REGION_BEGIN,
+            ev::USER_REGION_END,
+        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY])
+            + tasks
+            + 1024;
+        let iv = &mut self.iv;
+        iv.start_ns.reserve_exact(intervals);
+        iv.end_ns.reserve_exact(intervals);
+        iv.kind.reserve_exact(intervals);
+        iv.label.reserve_exact(intervals);
+        iv.stack.reserve_exact(intervals);
+        iv.depth.reserve_exact(intervals);
+        self.iv_task.reserve_exact(intervals);
+        self.capture.links.reserve_exact(n(&[
+            ev::GO_CREATE,
+            ev::GO_CREATE_BLOCKED,
+            ev::GO_UNBLOCK,
+            ev::GO_SWITCH,
+            ev::GO_SWITCH_DESTROY,
+        ]));
+        self.capture.tasks.reserve_exact(tasks + 64);
+        self.lanes.reserve_exact(tasks + 64);
+        self.has_spans.reserve_exact(tasks + 64);
+    }
+
     /// Makes times strictly increasing, as Go's reader does: an event no later than the one
     /// before it is moved just after it.
     pub fn fix_time(&mut self, t: i64) -> i64 {
@@ -193,6 +259,16 @@ impl Builder {
         self.trace_start.get_or_insert(t);
         self.first_generation = generation_index == 0;
         self.info.generations += 1;
+        self.count(Kind::Sync);
+    }
+
+    /// Starts a trace that has no generations (the old format) at `time`, taken as is: Go's
+    /// reader dates that first sync point just before the first event, outside its time fixing.
+    pub fn start_at(&mut self, time: i64) {
+        self.last_time = time;
+        self.trace_start = Some(time);
+        self.first_generation = true;
+        self.info.generations = 1;
         self.count(Kind::Sync);
     }
 
@@ -755,12 +831,11 @@ impl Builder {
             self.capture.samples.types.push(SampleType { kind, unit });
         }
         let stack = self.stack(ids, sample.stack, 0);
-        let task = if sample.g != 0 && sample.g != NONE {
-            self.known_goroutine(sample.g)
-        } else if sample.p != NONE {
-            Some(self.proc_lane(sample.p))
-        } else {
-            None
+        let goroutine = if sample.g == 0 { None } else { self.known_goroutine(sample.g) };
+        let task = match goroutine {
+            Some(task) => Some(task),
+            None if sample.p != NONE => Some(self.proc_lane(sample.p)),
+            None => None,
         };
         let samples = &mut self.capture.samples;
         samples.push(stack, &[1], crate::model::LabelSetId::EMPTY);
@@ -797,6 +872,11 @@ impl Builder {
             }
         }
         self.set_start_funcs();
+        // The lanes and lookup tables are done with; free them before the sort needs room.
+        self.lanes = Vec::new();
+        self.goroutines = HashMap::new();
+        self.procs = HashMap::new();
+        self.active_user_tasks = HashMap::new();
         let (intervals, ranges) = sort_by_task(
             std::mem::take(&mut self.iv),
             std::mem::take(&mut self.iv_task),
@@ -873,8 +953,8 @@ impl Builder {
 
 /// Reorders intervals so each task's are contiguous, sorted by (depth, start), and returns each
 /// task's range. Depth-0 intervals arrive in time order already and spans in the order they
-/// ended, so a stable sort by task (and by depth and start only within tasks that have spans)
-/// is enough.
+/// ended, so a stable counting sort by task does most of the work; within tasks that have spans,
+/// the spans are moved after the depth-0 intervals and sorted among themselves.
 fn sort_by_task(
     mut iv: Intervals,
     iv_task: Vec<u32>,
@@ -896,6 +976,7 @@ fn sort_by_task(
         at += c;
     }
     drop(counts);
+    // perm[new position] = old position.
     let mut perm = vec![0u32; iv_task.len()];
     for (i, &t) in iv_task.iter().enumerate() {
         if let Some(slot) = next.get_mut(t as usize) {
@@ -906,14 +987,15 @@ fn sort_by_task(
         }
     }
     drop(iv_task);
+    drop(next);
     for (range, _) in ranges.iter().zip(has_spans).filter(|(_, s)| **s) {
-        if let Some(part) = perm.get_mut(range.indices()) {
-            part.sort_by_key(|&i| {
-                (
-                    iv.depth.get(i as usize).copied().unwrap_or(0),
-                    iv.start_ns.get(i as usize).copied().unwrap_or(0),
-                )
-            });
+        let Some(part) = perm.get_mut(range.indices()) else { continue };
+        let depth = |i: u32| iv.depth.get(i as usize).copied().unwrap_or(0);
+        let mut spans: Vec<u32> = part.iter().copied().filter(|&i| depth(i) > 0).collect();
+        spans.sort_by_key(|&i| (depth(i), iv.start_ns.get(i as usize).copied().unwrap_or(0)));
+        let zeros: Vec<u32> = part.iter().copied().filter(|&i| depth(i) == 0).collect();
+        for (slot, i) in part.iter_mut().zip(zeros.into_iter().chain(spans)) {
+            *slot = i;
         }
     }
     gather(&mut iv.start_ns, &perm);
@@ -925,8 +1007,46 @@ fn sort_by_task(
     (iv, ranges)
 }
 
-/// Reorders one column by `perm` (new position → old position).
+/// Reorders one column by `perm` (new position → old position). One column at a time keeps the
+/// extra memory to the largest column; following the permutation's cycles in place would save
+/// that, but misses the cache on every row of every column and takes several times as long.
 fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
     let out: Vec<T> = perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or_default()).collect();
     *col = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_puts_each_tasks_intervals_together_in_depth_then_start_order() {
+        let mut iv = Intervals::default();
+        let mut task = Vec::new();
+        let mut push = |t: u32, s: i64, e: i64, d: u16| {
+            iv.push(s, e, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, d);
+            task.push(t);
+        };
+        push(1, 0, 10, 0);
+        push(0, 0, 5, 0);
+        push(1, 4, 6, 2); // an inner span ends first
+        push(1, 3, 8, 1);
+        push(0, 5, 9, 0);
+        push(1, 10, 20, 0);
+        let (iv, ranges) = sort_by_task(iv, task, &[false, true], 2);
+        assert_eq!(ranges, vec![IntervalRange { start: 0, len: 2 }, IntervalRange { start: 2, len: 4 }]);
+        assert_eq!(iv.start_ns, vec![0, 5, 0, 10, 3, 4]);
+        assert_eq!(iv.depth, vec![0, 0, 0, 0, 1, 2]);
+        assert_eq!(iv.end_ns, vec![5, 9, 10, 20, 8, 6]);
+    }
+
+    #[test]
+    fn every_wire_event_type_has_a_kind() {
+        assert_eq!(kind_of(ev::GO_BLOCK), Kind::StateTransition);
+        assert_eq!(kind_of(ev::GC_ACTIVE), Kind::RangeActive);
+        assert_eq!(kind_of(ev::HEAP_GOAL), Kind::Metric);
+        assert_eq!(kind_of(ev::USER_LOG), Kind::Log);
+        assert_eq!(kind_of(130), Kind::Experimental);
+        assert_eq!(KIND_NAMES.len(), Kind::Experimental as usize + 1);
+    }
 }

@@ -11,14 +11,16 @@
 //!    the data contradicts itself;
 //! 4. build tasks, state intervals, links, samples and counters (`build`).
 //!
-//! Go 1.11-1.21 traces use an older, different format: they are recognised and refused with a
-//! message saying so.
+//! Go 1.11-1.21 traces use an older, different format (per-P batches, one string and stack table
+//! for the whole trace); `v1` reads them and converts their events into the current ones, as Go's
+//! reader does, so the same builder makes the model. Older formats are refused with a message.
 
 mod batches;
 mod build;
 mod order;
 mod problems;
 mod tables;
+mod v1;
 mod wire;
 
 use hashbrown::HashMap;
@@ -71,13 +73,16 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
         }
     };
     let mut problems = Problems::default();
-    if minor < Version::GO122.0 {
+    if (11..Version::GO122.0).contains(&minor) {
+        return v1::parse(bytes, minor, path, progress);
+    }
+    if minor < 11 {
         return Err(ParseError::at_offset(
             KIND,
             0,
             format!(
-                "this is a Go 1.{minor} execution trace (header \"go 1.{minor} trace\"): the format of Go 1.11-1.21, \
-                 which leakscope does not read yet; it reads traces written by Go 1.22 and newer"
+                "this is a Go 1.{minor} execution trace (header \"go 1.{minor} trace\"), a format older than Go 1.11's \
+                 that leakscope does not read; it reads traces written by Go 1.11 and newer"
             ),
         ));
     }
@@ -120,6 +125,7 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     reader.builder.problems = problems;
     reader.builder.set_format(minor, None);
     let gens = &located.generations;
+    reader.builder.reserve(&count_events(bytes, gens, version));
     let mut next_tables = gens.first().map(|g| tables::decode(bytes, g, version));
     for (i, generation) in gens.iter().enumerate() {
         let Some(current) = next_tables.take() else { break };
@@ -140,6 +146,29 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
     Ok(capture)
+}
+
+/// Counts the events of every type in all event batches, in parallel.
+fn count_events(bytes: &[u8], gens: &[Generation], version: Version) -> [u64; 256] {
+    use rayon::prelude::*;
+    gens.par_iter()
+        .flat_map_iter(|g| g.batches.iter().filter(|b| b.kind == BatchKind::Events))
+        .fold(
+            || [0u64; 256],
+            |mut counts, b| {
+                order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
+                counts
+            },
+        )
+        .reduce(
+            || [0u64; 256],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        )
 }
 
 /// The state of one read: the ordering carries over generations, as goroutines do.
@@ -353,4 +382,112 @@ fn remove(heap: &mut Vec<Cursor<'_>>, mut i: usize) {
     heap.swap(0, last);
     heap.pop();
     sift_down(heap, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::go_trace::wire::{ev, put_uvarint};
+    use crate::model::{IntervalKind, TaskFlags};
+
+    /// A one-generation Go 1.26 trace whose thread 1 writes `events` (type, args after dt).
+    fn trace(events: &[(u8, &[u64])]) -> Vec<u8> {
+        let mut out = b"go 1.26 trace\0\0\0".to_vec();
+        let mut batch = |m: u64, data: &[u8]| {
+            out.push(ev::EVENT_BATCH);
+            for v in [1, m, 1, data.len() as u64] {
+                put_uvarint(&mut out, v);
+            }
+            out.extend_from_slice(data);
+        };
+        let mut sync = vec![ev::SYNC, ev::FREQUENCY];
+        put_uvarint(&mut sync, 1_000_000_000);
+        sync.push(ev::CLOCK_SNAPSHOT);
+        for v in [0, 0, 1_700_000_000, 0] {
+            put_uvarint(&mut sync, v);
+        }
+        batch(u64::MAX, &sync);
+        let mut data = Vec::new();
+        for (typ, args) in events {
+            data.push(*typ);
+            put_uvarint(&mut data, 10);
+            for &a in *args {
+                put_uvarint(&mut data, a);
+            }
+        }
+        batch(1, &data);
+        let mut strings = vec![ev::STRINGS, ev::STRING, 1, 12];
+        strings.extend_from_slice(b"chan receive");
+        batch(u64::MAX, &strings);
+        batch(u64::MAX, &[ev::STACKS]);
+        out.push(ev::END_OF_GENERATION);
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Capture {
+        parse_bytes(bytes, "t", &Progress::new()).unwrap()
+    }
+
+    #[test]
+    fn a_goroutine_lives_blocks_and_ends() {
+        let c = parse(&trace(&[
+            (ev::PROC_STATUS, &[0, 1]),
+            (ev::GO_STATUS, &[1, 1, 2]),
+            (ev::GO_CREATE, &[7, 0, 0]),
+            (ev::GO_BLOCK, &[1, 0]),
+            (ev::GO_START, &[7, 1]),
+            (ev::GO_UNBLOCK, &[1, 1, 0]),
+            (ev::GO_DESTROY, &[]),
+            (ev::GO_START, &[1, 2]),
+        ]));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings.lines());
+        let g7 = c.tasks.iter().find(|t| t.id == 7).unwrap();
+        assert!(g7.flags.contains(TaskFlags::ENDED));
+        assert_eq!(g7.parent_id, Some(1));
+        let kinds: Vec<IntervalKind> = g7.intervals.indices().map(|i| c.intervals.kind[i]).collect();
+        assert_eq!(kinds, vec![IntervalKind::Runnable, IntervalKind::Running]);
+        let g1 = c.tasks.iter().find(|t| t.id == 1).unwrap();
+        assert!(g1.flags.contains(TaskFlags::EXISTED_BEFORE));
+        assert_eq!(c.str(g1.state), "running");
+        let blocked = g1.intervals.indices().find(|&i| c.intervals.kind[i] == IntervalKind::Blocked).unwrap();
+        assert_eq!(c.str(c.intervals.label[blocked]), "chan receive");
+        let unblock = c.links.iter().find(|l| l.kind == crate::model::LinkKind::Unblock).unwrap();
+        assert_eq!((c.tasks[unblock.from_task as usize].id, c.tasks[unblock.to_task as usize].id), (7, 1));
+    }
+
+    #[test]
+    fn out_of_sequence_events_are_forced_through_with_a_warning() {
+        // The start names sequence 5 where 1 is due: nothing can advance, so it is forced.
+        let c = parse(&trace(&[
+            (ev::PROC_STATUS, &[0, 1]),
+            (ev::GO_STATUS, &[3, NONE_M, 1]),
+            (ev::GO_START, &[3, 5]),
+        ]));
+        let g3 = c.tasks.iter().find(|t| t.id == 3).unwrap();
+        assert_eq!(c.str(g3.state), "running");
+        assert!(c.warnings.lines().iter().any(|w| w.contains("sequence")), "{:?}", c.warnings.lines());
+    }
+
+    #[test]
+    fn events_that_cannot_be_true_are_skipped_with_a_warning() {
+        // A block with no goroutine running on the thread.
+        let c = parse(&trace(&[(ev::PROC_STATUS, &[0, 1]), (ev::GO_BLOCK, &[1, 0])]));
+        assert!(c.warnings.lines().iter().any(|w| w.contains("no goroutine")), "{:?}", c.warnings.lines());
+    }
+
+    #[test]
+    fn old_and_foreign_inputs_are_refused_clearly() {
+        let ancient = parse_bytes(b"go 1.10 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
+        assert!(ancient.message.contains("Go 1.10") && ancient.message.contains("1.11"), "{ancient}");
+        let old_cut = parse_bytes(b"go 1.21 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
+        assert!(old_cut.message.contains("frequency"), "{old_cut}");
+        let empty = parse_bytes(b"go 1.26 trace\0\0\0", "t", &Progress::new()).unwrap_err();
+        assert!(empty.message.contains("no trace data"), "{empty}");
+        assert!(parse_bytes(b"hello", "t", &Progress::new()).is_err());
+        assert_eq!(GoTrace.sniff(b"go 1.2", false), Sniff::NeedMore);
+        assert_eq!(GoTrace.sniff(b"go 1.19 trace\0\0\0", true), Sniff::Yes);
+        assert_eq!(GoTrace.sniff(b"goroutine 1 [running]:", false), Sniff::No);
+    }
+
+    const NONE_M: u64 = u64::MAX;
 }

@@ -867,6 +867,22 @@ impl<'b> Cursor<'b> {
     }
 }
 
+/// Counts the events of each type in a batch, up to the first unreadable one (a cheap pass that
+/// lets the builder size its tables once instead of growing them).
+pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256]) {
+    let mut pos = 0;
+    while pos < data.len() {
+        match read_event(data, &mut pos, version) {
+            Ok((typ, _, _)) => {
+                if let Some(c) = counts.get_mut(usize::from(typ)) {
+                    *c += 1;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
 /// Reads one timed event: its type, timestamp delta and arguments.
 #[inline]
 fn read_event(data: &[u8], pos: &mut usize, version: Version) -> Result<(u8, u64, [u64; 4]), &'static str> {

@@ -37,6 +37,18 @@ impl Problems {
         self.entries.push(Entry { message: message.to_owned(), first_offset: offset, count: 1 });
     }
 
+    /// Adds another collector's problems after these.
+    pub fn merge(&mut self, other: Problems) {
+        for e in other.entries {
+            if let Some(mine) = self.index.get(&e.message).and_then(|&i| self.entries.get_mut(i)) {
+                mine.count += e.count;
+            } else {
+                self.index.insert(e.message.clone(), self.entries.len());
+                self.entries.push(e);
+            }
+        }
+    }
+
     /// Moves the problems into warnings, one per kind.
     pub fn into_warnings(self, warnings: &mut Warnings) {
         for e in self.entries {

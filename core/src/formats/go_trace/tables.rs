@@ -397,3 +397,89 @@ pub(crate) fn intern(
     });
     Interned { strings, stacks, unknown_frame_strings: unknown }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::go_trace::batches::{Batch, Generation};
+    use crate::formats::go_trace::wire::put_uvarint;
+    use crate::model::FormatKind;
+
+    fn generation(batches: &[(BatchKind, Vec<u8>)]) -> (Vec<u8>, Generation) {
+        let mut bytes = Vec::new();
+        let mut g = Generation { number: 1, ..Generation::default() };
+        for (kind, data) in batches {
+            let start = bytes.len();
+            bytes.extend_from_slice(data);
+            g.batches.push(Batch { m: u64::MAX, time: 10, data: start..bytes.len(), kind: *kind });
+        }
+        (bytes, g)
+    }
+
+    fn string(out: &mut Vec<u8>, id: u64, s: &[u8]) {
+        out.push(ev::STRING);
+        put_uvarint(out, id);
+        put_uvarint(out, s.len() as u64);
+        out.extend_from_slice(s);
+    }
+
+    #[test]
+    fn tables_decode_and_intern_with_frames_shared_by_pc() {
+        let mut strings = vec![ev::STRINGS];
+        string(&mut strings, 1, b"main.main");
+        string(&mut strings, 2, b"main.go");
+        string(&mut strings, 3, b"bad \xff utf-8");
+        let mut stacks = vec![ev::STACKS];
+        for (id, frames) in
+            [(1u64, vec![(0x10u64, 1u64, 2u64, 7u64)]), (2, vec![(0x10, 1, 2, 7), (0x20, 3, 2, 9)])]
+        {
+            stacks.push(ev::STACK);
+            put_uvarint(&mut stacks, id);
+            put_uvarint(&mut stacks, frames.len() as u64);
+            for (pc, f, file, line) in frames {
+                for v in [pc, f, file, line] {
+                    put_uvarint(&mut stacks, v);
+                }
+            }
+        }
+        let mut sync = vec![ev::SYNC, ev::FREQUENCY];
+        put_uvarint(&mut sync, 15_625_000);
+        sync.push(ev::CLOCK_SNAPSHOT);
+        for v in [5, 99, 1_700_000_000, 42] {
+            put_uvarint(&mut sync, v);
+        }
+        let (bytes, g) = generation(&[
+            (BatchKind::Strings, strings),
+            (BatchKind::Stacks, stacks),
+            (BatchKind::Sync, sync),
+        ]);
+        let tables = decode(&bytes, &g, Version(26));
+        assert!(tables.problems.is_empty(), "{:?}", tables.problems);
+        assert_eq!(tables.freq, Some(15_625_000));
+        assert_eq!(tables.clock, Some(ClockSnapshot { ticks: 15, mono: 99, sec: 1_700_000_000, nsec: 42 }));
+        let mut capture = Capture::new("t", FormatKind::GoExecutionTrace);
+        let mut by_pc = HashMap::new();
+        let ids = intern(&tables, &mut capture, &mut by_pc);
+        let two = ids.stack(2).unwrap();
+        let funcs: Vec<&str> = capture.stack_funcs(two).collect();
+        assert_eq!(funcs, vec!["main.main", "bad \u{fffd} utf-8"]);
+        assert_eq!(capture.tables.stack(ids.stack(1).unwrap()).first(), capture.tables.stack(two).first());
+        assert_eq!(ids.stack(0), Some(StackId::EMPTY));
+        assert_eq!(ids.stack(3), None);
+        assert_eq!(ids.str(0), Some(StrId::EMPTY));
+    }
+
+    #[test]
+    fn corrupt_tables_are_reported_not_fatal() {
+        let mut strings = vec![ev::STRINGS];
+        string(&mut strings, 1, b"ok");
+        strings.extend_from_slice(&[ev::STRING, 2, 200, 1]); // 200 bytes claimed, 1 present
+        let mut stacks = vec![ev::STACKS, ev::STACK, 1];
+        put_uvarint(&mut stacks, 1 << 40); // absurd frame count
+        let (bytes, g) = generation(&[(BatchKind::Strings, strings), (BatchKind::Stacks, stacks)]);
+        let tables = decode(&bytes, &g, Version(26));
+        assert_eq!(tables.problems.len(), 2, "{:?}", tables.problems);
+        assert!(tables.strings.get(1).is_some());
+        assert!(tables.stacks.get(1).is_none());
+    }
+}
