@@ -6,7 +6,8 @@
 //! /usr/bin/time -v target/release/leakscope report /tmp/debug2-200k.txt
 //! ```
 //!
-//! The shapes are those of `benches/goroutine_dump.rs` (same generator, same seeds).
+//! The shapes are those of `benches/goroutine_dump.rs` (same generator, same seeds); an optional
+//! third argument sets the number of goroutines (debug2) or bytes (sigquit).
 
 #[path = "../benches/support/dumpgen.rs"]
 mod dumpgen;
@@ -14,17 +15,19 @@ mod dumpgen;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    const USAGE: &str = "usage: gen_dump debug2 OUTPUT [GOROUTINES] | gen_dump sigquit OUTPUT [BYTES]";
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let size = args.get(2).and_then(|n| n.parse::<usize>().ok());
     let text = match args.first().map(String::as_str) {
-        Some("debug2") => dumpgen::debug2_dump(200_000, 7),
-        Some("sigquit") => dumpgen::sigquit_dump(300 << 20, 11),
+        Some("debug2") => dumpgen::debug2_dump(size.unwrap_or(200_000), 7),
+        Some("sigquit") => dumpgen::sigquit_dump(size.unwrap_or(300 << 20), 11),
         _ => {
-            eprintln!("usage: gen_dump debug2|sigquit OUTPUT");
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
     let Some(path) = args.get(1) else {
-        eprintln!("usage: gen_dump debug2|sigquit OUTPUT");
+        eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
     if let Err(e) = std::fs::write(path, text.as_bytes()) {

@@ -552,9 +552,17 @@ fn go_test_timeout_with_trailing_fail_lines() {
     let d = one(&text);
     assert_eq!(summary(&[c]), summary(std::slice::from_ref(&d)));
     assert!(d.warnings.is_empty(), "{:?}", d.warnings.lines());
-    // Nor when a FAIL line follows the last frame directly and ends the file.
-    let e = one("goroutine 5 [running]:\nmain.f()\n\t/a.go:1 +0x1\nFAIL");
+    // Nor is "exit status 2" without a newline after the last frame. A bare word there could
+    // be a function name cut short, so it counts as a cut.
+    let e = one("goroutine 5 [running]:\nmain.f()\n\t/a.go:1 +0x1\nexit status 2");
     assert!(e.warnings.is_empty() && e.tasks[0].flags.is_empty(), "{:?}", e.warnings.lines());
+    let f = one("goroutine 5 [running]:\nmain.f()\n\t/a.go:1 +0x1\nFAIL");
+    assert!(f.tasks[0].flags.contains(TaskFlags::TRUNCATED));
+    assert!(
+        f.warnings.lines()[0].contains("the partial line \"FAIL\" is dropped"),
+        "{:?}",
+        f.warnings.lines()
+    );
 }
 
 #[test]

@@ -99,11 +99,22 @@ impl Chunk<'_> {
 }
 
 /// A frame while parsing: borrowed bytes, validated when the chunk ends.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Eq, Hash)]
 struct FrameKey<'a> {
+    line: u32,
     func: &'a [u8],
     file: &'a [u8],
-    line: u32,
+}
+
+impl PartialEq for FrameKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        // The line and lengths reject most different frames before any bytes are compared.
+        self.line == other.line
+            && self.func.len() == other.func.len()
+            && self.file.len() == other.file.len()
+            && self.func == other.func
+            && self.file == other.file
+    }
 }
 
 /// What a frame's function says about its goroutine.
@@ -130,8 +141,16 @@ impl FrameInfo {
     }
 }
 
+/// Slots of the direct-mapped cache in front of the frame table.
+const RECENT_FRAMES: usize = 1 << 12;
+
 /// Chunk-local interning of frames, stacks and statuses, keyed by borrowed bytes.
 struct Tables<'a> {
+    /// Frame index + 1 by a cheap fingerprint of (line, function, file). A dump repeats a few
+    /// hundred frames millions of times; checking the one candidate the fingerprint names costs
+    /// a fraction of hashing a hundred bytes. A miss (or a collision, even a crafted one) falls
+    /// back to the hash table, so the cache can only save work.
+    recent: Vec<u32>,
     frames: Vec<FrameKey<'a>>,
     frame_info: Vec<FrameInfo>,
     frame_index: HashTable<u32>,
@@ -148,6 +167,7 @@ struct Tables<'a> {
 impl<'a> Tables<'a> {
     fn new() -> Self {
         let mut t = Self {
+            recent: vec![0; RECENT_FRAMES],
             frames: Vec::new(),
             frame_info: Vec::new(),
             frame_index: HashTable::new(),
@@ -164,16 +184,28 @@ impl<'a> Tables<'a> {
     }
 
     fn frame(&mut self, func: &'a [u8], file: &'a [u8], line: u32) -> u32 {
-        let key = FrameKey { func, file, line };
-        let hash = self.hasher.hash_one(key);
-        let Self { frames, frame_info, frame_index, hasher, .. } = self;
-        if let Some(&i) = frame_index.find(hash, |&i| frames.get(i as usize) == Some(&key)) {
-            return i;
+        let key = FrameKey { line, func, file };
+        let slot = fingerprint(&key) % RECENT_FRAMES;
+        if let Some(&cached) = self.recent.get(slot)
+            && cached > 0
+            && self.frames.get(cached as usize - 1) == Some(&key)
+        {
+            return cached - 1;
         }
-        let i = frames.len() as u32;
-        frames.push(key);
-        frame_info.push(FrameInfo::of(func));
-        frame_index.insert_unique(hash, i, |&i| frames.get(i as usize).map_or(0, |f| hasher.hash_one(f)));
+        let hash = self.hasher.hash_one(key);
+        let Self { frames, frame_info, frame_index, hasher, recent, .. } = self;
+        let i = if let Some(&i) = frame_index.find(hash, |&i| frames.get(i as usize) == Some(&key)) {
+            i
+        } else {
+            let i = frames.len() as u32;
+            frames.push(key);
+            frame_info.push(FrameInfo::of(func));
+            frame_index.insert_unique(hash, i, |&i| frames.get(i as usize).map_or(0, |f| hasher.hash_one(f)));
+            i
+        };
+        if let Some(c) = recent.get_mut(slot) {
+            *c = i + 1;
+        }
         i
     }
 
@@ -211,6 +243,27 @@ impl<'a> Tables<'a> {
             .insert_unique(hash, i, |&i| status_text.get(i as usize).map_or(0, |t| hasher.hash_one(t)));
         i
     }
+}
+
+/// A cheap mix of a frame's line, lengths and the ends of its names: enough to tell the frames
+/// of one dump apart in a small cache, far cheaper than hashing every byte.
+fn fingerprint(key: &FrameKey<'_>) -> usize {
+    fn word(bytes: &[u8], from_end: bool) -> u64 {
+        let mut w = [0u8; 8];
+        let n = bytes.len().min(8);
+        let part = if from_end { bytes.get(bytes.len() - n..) } else { bytes.get(..n) };
+        if let (Some(dst), Some(src)) = (w.get_mut(..n), part) {
+            dst.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    }
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = u64::from(key.line) ^ ((key.func.len() as u64) << 32) ^ ((key.file.len() as u64) << 48);
+    for w in [word(key.func, false), word(key.func, true), word(key.file, true)] {
+        h = (h ^ w).wrapping_mul(K);
+        h ^= h >> 29;
+    }
+    (h >> 32) as usize
 }
 
 fn stack_slice<'p>(pool: &'p [u32], stacks: &[(u32, u32)], i: u32) -> &'p [u32] {
@@ -342,6 +395,17 @@ pub(super) fn function_name(line: &[u8]) -> &[u8] {
     line
 }
 
+/// Splits `F in goroutine N` (Go 1.21+) into the function and the creator's id; older dumps
+/// print only `F`.
+fn split_creator(rest: &[u8]) -> (&[u8], Option<u64>) {
+    let digits = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let (head, id) = rest.split_at(rest.len() - digits);
+    match (head.strip_suffix(b" in goroutine "), header::parse_u64(id)) {
+        (Some(func), Some(id)) => (func.trim_ascii_end(), Some(id)),
+        _ => (rest, None),
+    }
+}
+
 /// Whether a line outside any block says why a dump was taken.
 fn is_headline(text: &[u8]) -> bool {
     text.starts_with(b"panic: ")
@@ -413,14 +477,8 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some(rest) = line.strip_prefix(b"created by ") {
-            let (func, parent) = match memchr::memmem::rfind(rest, b" in goroutine ") {
-                Some(i) => (
-                    rest.get(..i).unwrap_or_default(),
-                    rest.get(i + 14..).and_then(|n| header::parse_u64(n.trim_ascii())),
-                ),
-                None => (rest, None),
-            };
-            self.pending = Some(Pending::CreatedBy { func: func.trim_ascii_end(), parent, line: no });
+            let (func, parent) = split_creator(rest.trim_ascii_end());
+            self.pending = Some(Pending::CreatedBy { func, parent, line: no });
         } else if let Some(rest) = line.strip_prefix(b"[originating from goroutine ") {
             let id = rest.strip_suffix(b"]:").and_then(|n| header::parse_u64(n.trim_ascii())).unwrap_or(0);
             self.close_ancestor();
@@ -577,15 +635,28 @@ impl<'a> Parser<'a> {
             }
             return;
         }
-        let first = line.first().copied().unwrap_or(b' ');
-        let part_of_block = self.open.is_some()
-            && (first == b'\t'
-                || first == b' '
-                || b"created by ".starts_with(line)
-                || line.starts_with(b"created by ")
-                || line.starts_with(b"[originating")
-                || line.starts_with(b"...")
-                || looks_like_go_function(function_name(line).split(|&b| b == b'(').next().unwrap_or(line)));
+        let indented = matches!(line.first(), Some(b'\t' | b' '));
+        let pending_is_not_a_frame = self.pending.is_some_and(
+            |p| !matches!(p, Pending::Frame { func, .. } if func.starts_with(b"non-Go function")),
+        );
+        if self.open.is_none() || (!indented && pending_is_not_a_frame) {
+            // No block, or the line under a function line is not its source line: the block
+            // already ended and this is a trailer.
+            self.line(no, line);
+            return;
+        }
+        // Any line of a block could be cut to this: a source line, a keyword prefix, or a
+        // function name (which has no space before its arguments). A line with words in it
+        // ("exit status 2") is a trailer that lacks its newline.
+        let name = line.split(|&b| b == b'(').next().unwrap_or(line);
+        let part_of_block = indented
+            || b"created by ".starts_with(line)
+            || line.starts_with(b"created by ")
+            || line.starts_with(b"[originating")
+            || line.starts_with(b"...")
+            || line.starts_with(b"non-Go ")
+            || b"non-Go function".starts_with(line)
+            || !name.iter().any(u8::is_ascii_whitespace);
         if part_of_block {
             self.cut_off(no, line);
         } else {
@@ -595,7 +666,11 @@ impl<'a> Parser<'a> {
 
     /// The block ends in the middle: keep what is whole, mark it truncated.
     fn cut_off(&mut self, no: u64, line: &[u8]) {
-        self.pending = None;
+        // A `non-Go function` line before the cut is a whole frame; any other waiting function
+        // line lost its source line.
+        if let Some(pending) = self.pending.take() {
+            self.frame_without_source(pending);
+        }
         if let Some(open) = self.open.as_mut() {
             open.flags |= TaskFlags::TRUNCATED;
             let id = open.id;
@@ -762,6 +837,22 @@ mod tests {
         assert_eq!(name("main.Map[...].Get(0x1)"), "main.Map[...].Get");
         assert_eq!(name("non-Go function at pc=0x4e12a8"), "non-Go function at pc=0x4e12a8");
         assert_eq!(name("c_dispatch"), "c_dispatch");
+    }
+
+    #[test]
+    fn creators() {
+        let split = |s: &str| {
+            let (f, id) = split_creator(s.as_bytes());
+            (std::str::from_utf8(f).unwrap().to_owned(), id)
+        };
+        assert_eq!(split("main.main in goroutine 1"), ("main.main".to_owned(), Some(1)));
+        assert_eq!(split("net/http.(*Server).Serve"), ("net/http.(*Server).Serve".to_owned(), None));
+        assert_eq!(split("main.f in goroutine "), ("main.f in goroutine ".to_owned(), None));
+        assert_eq!(
+            split("main.f in goroutine 99999999999999999999"),
+            ("main.f in goroutine 99999999999999999999".to_owned(), None)
+        );
+        assert_eq!(split("x in goroutine 7"), ("x".to_owned(), Some(7)));
     }
 
     #[test]

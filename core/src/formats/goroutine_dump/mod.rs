@@ -93,6 +93,7 @@ pub fn parse_bytes_in_pieces(
         return Err(super::cancelled(FormatKind::GoGoroutineDump));
     }
     let mut assembler = Assembler::new(path);
+    assembler.current.tasks.reserve_exact(chunks.iter().map(|c| c.blocks.len()).sum());
     let mut first_line = 1u64;
     for (i, chunk) in chunks.iter().enumerate() {
         assembler.chunk(i, chunk, first_line);
@@ -108,19 +109,23 @@ pub fn parse_bytes_in_pieces(
     Ok(captures)
 }
 
-/// Splits the input at line starts of `goroutine ` headers into pieces of about `target` bytes.
+/// Splits the input at goroutine header lines into pieces of about `target` bytes. A piece
+/// starts where the parser would start a block anyway, so the split never changes the result;
+/// a line that merely starts with "goroutine " (a log line) is no place to split.
 fn split_chunks(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
     let finder = memchr::memmem::Finder::new(b"\ngoroutine ");
     let mut starts = vec![0usize];
     let mut pos = target;
     while pos < bytes.len() {
-        match finder.find(bytes.get(pos..).unwrap_or_default()) {
-            Some(i) => {
-                let start = pos + i + 1;
-                starts.push(start);
-                pos = start + target;
-            }
-            None => break,
+        let Some(i) = finder.find(bytes.get(pos..).unwrap_or_default()) else { break };
+        let start = pos + i + 1;
+        let line = bytes.get(start..).unwrap_or_default();
+        let line = line.get(..memchr::memchr(b'\n', line).unwrap_or(line.len())).unwrap_or_default();
+        if header::parse(line.strip_suffix(b"\r").unwrap_or(line)).is_some() {
+            starts.push(start);
+            pos = start + target;
+        } else {
+            pos = start;
         }
     }
     let mut ranges: Vec<Range<usize>> =
