@@ -740,3 +740,41 @@ fn generated_dumps_parse_whole_across_chunks() {
     assert_eq!(c.source.headline.as_deref(), Some("SIGQUIT: quit"));
     assert!(c.warnings.is_empty(), "{:?}", c.warnings.lines());
 }
+
+/// Found by fuzzing: the line of the "invalid UTF-8" warning was the first block of the piece
+/// the parallel split happened to make, so the result depended on the split. Warnings about a
+/// distinct string now come once per capture, at the first block that uses it.
+#[test]
+fn regression_invalid_utf8_warning_independent_of_the_split() {
+    let mut text = b"goroutine 1 [running]:\nmain.a()\n\t/a.go:1 +0x1\n\n".to_vec();
+    text.extend_from_slice(b"goroutine 2 [chan \xffreceive, 1 minutes]:\nmain.caf\xe9()\n\t/a.go:2 +0x1\n\n");
+    text.extend_from_slice(b"goroutine 3 [chan \xffreceive, 1 minutes]:\nmain.caf\xe9()\n\t/a.go:2 +0x1\n\n");
+    // The same goroutine again: a second dump, which warns again.
+    text.extend_from_slice(b"goroutine 1 [chan \xffreceive]:\nmain.caf\xe9()\n\t/a.go:2 +0x1\n");
+    let parse = |piece| {
+        leakscope_core::formats::goroutine_dump::parse_bytes_in_pieces(&text, "t", &Progress::new(), piece)
+            .unwrap()
+    };
+    let whole = parse(usize::MAX);
+    assert_eq!(whole.len(), 2);
+    let warnings: Vec<Vec<String>> = whole.iter().map(|c| c.warnings.lines()).collect();
+    assert_eq!(
+        warnings,
+        [
+            vec![
+                "line 5: invalid UTF-8 in the state \"chan \u{fffd}receive\" was replaced with U+FFFD".to_owned(),
+                "line 5: invalid UTF-8 in the frame \"main.caf\u{fffd}\" (\"/a.go\") was replaced with U+FFFD".to_owned(),
+            ],
+            vec![
+                "line 13: invalid UTF-8 in the state \"chan \u{fffd}receive\" was replaced with U+FFFD".to_owned(),
+                "line 13: invalid UTF-8 in the frame \"main.caf\u{fffd}\" (\"/a.go\") was replaced with U+FFFD".to_owned(),
+            ],
+        ]
+    );
+    for piece in [1, 40, 60, 100] {
+        let split = parse(piece);
+        assert_eq!(summary(&whole), summary(&split), "piece {piece}");
+        let split_warnings: Vec<Vec<String>> = split.iter().map(|c| c.warnings.lines()).collect();
+        assert_eq!(warnings, split_warnings, "piece {piece}");
+    }
+}

@@ -740,37 +740,18 @@ impl<'a> Parser<'a> {
     }
 
     fn into_chunk(mut self, line_count: u64, cancelled: bool) -> Chunk<'a> {
-        let Tables { frames, stacks, stack_pool, status_text, .. } = self.tables;
-        let mut invalid_utf8 = false;
-        let mut text = |bytes: &'a [u8]| {
-            let s = String::from_utf8_lossy(bytes);
-            invalid_utf8 |= matches!(s, Cow::Owned(_));
-            s
-        };
-        let frames: Vec<RawFrame<'a>> = frames
+        // Names and statuses are checked as UTF-8 once each here; the merge warns about the
+        // invalid ones where a capture first uses them.
+        let Tables { frames: keys, stacks, stack_pool, status_text, .. } = self.tables;
+        let frames = keys
             .iter()
-            .map(|k| RawFrame { func: text(k.func), file: text(k.file), line: k.line })
+            .map(|k| RawFrame {
+                func: String::from_utf8_lossy(k.func),
+                file: String::from_utf8_lossy(k.file),
+                line: k.line,
+            })
             .collect();
-        let mut statuses: Vec<Status<'a>> = Vec::with_capacity(status_text.len());
-        for (i, &t) in status_text.iter().enumerate() {
-            let status = header::parse_status(t);
-            invalid_utf8 |= matches!(status.state, Cow::Owned(_));
-            if let Some(part) = &status.unknown_part {
-                let line = self.blocks.iter().find(|b| b.status as usize == i).map_or(1, |b| b.line);
-                self.warnings.push((
-                    line,
-                    format!("unknown part {part:?} in a goroutine status; kept out of the state"),
-                ));
-            }
-            statuses.push(status);
-        }
-        if invalid_utf8 {
-            let line = self.blocks.first().map_or(1, |b| b.line);
-            self.warnings.push((
-                line,
-                "invalid UTF-8 in function, file or state names was replaced with U+FFFD".to_owned(),
-            ));
-        }
+        let statuses = status_text.iter().map(|t| header::parse_status(t)).collect();
         self.warnings.sort_by_key(|&(line, _)| line);
         Chunk {
             blocks: self.blocks,

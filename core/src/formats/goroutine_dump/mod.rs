@@ -12,9 +12,10 @@
 mod chunk;
 mod header;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use self::chunk::{Chunk, RawBlock, RawFrame, Text};
@@ -151,6 +152,12 @@ struct Assembler<'a> {
     stack_map: Vec<Option<StackId>>,
     state_map: Vec<Option<StrId>>,
     label_cache: HashMap<&'a [u8], LabelSetId>,
+    /// Warnings about a distinct string (an invalid name, an unknown status part) already
+    /// given in this capture: each is given once, at the first block that uses the string, so
+    /// the warnings do not depend on how the input was split.
+    said_once: HashSet<String>,
+    /// Line of the block being merged.
+    line: u64,
 }
 
 impl<'a> Assembler<'a> {
@@ -167,6 +174,8 @@ impl<'a> Assembler<'a> {
             stack_map: Vec::new(),
             state_map: Vec::new(),
             label_cache: HashMap::new(),
+            said_once: HashSet::new(),
+            line: 0,
         }
     }
 
@@ -236,6 +245,7 @@ impl<'a> Assembler<'a> {
         self.seen.clear();
         self.mapped_chunk = None;
         self.label_cache.clear();
+        self.said_once.clear();
         self.relay_marker = false;
         self.in_relay = false;
     }
@@ -288,7 +298,19 @@ impl<'a> Assembler<'a> {
             self.state_map.clear();
             self.state_map.resize(chunk.statuses.len(), None);
         }
+        self.line = line;
         let status = chunk.statuses.get(block.status as usize);
+        if let Some(status) = status {
+            if let Some(part) = &status.unknown_part {
+                self.warn_once(format!("unknown part {part:?} in a goroutine status; kept out of the state"));
+            }
+            if matches!(status.state, Cow::Owned(_)) {
+                self.warn_once(format!(
+                    "invalid UTF-8 in the state {:?} was replaced with U+FFFD",
+                    status.state
+                ));
+            }
+        }
         let state = if let Some(id) = self.state_map.get(block.status as usize).copied().flatten() {
             id
         } else {
@@ -373,11 +395,30 @@ impl<'a> Assembler<'a> {
             line,
             column: 0,
         };
+        let known = self.current.tables.frame_count();
         let id = self.current.tables.frame_id(frame);
+        let invalid = chunk
+            .frames
+            .get(local as usize)
+            .is_some_and(|f| matches!(f.func, Cow::Owned(_)) || matches!(f.file, Cow::Owned(_)));
+        if invalid && self.current.tables.frame_count() > known {
+            self.warn_once(format!(
+                "invalid UTF-8 in the frame {func:?} ({file:?}) was replaced with U+FFFD",
+                func = self.current.str(frame.func),
+                file = self.current.str(frame.file)
+            ));
+        }
         if let Some(slot) = self.frame_map.get_mut(local as usize) {
             *slot = Some(id);
         }
         id
+    }
+
+    fn warn_once(&mut self, message: String) {
+        if !self.said_once.contains(&message) {
+            self.current.warnings.at_line(self.line, message.clone());
+            self.said_once.insert(message);
+        }
     }
 
     fn map_stack(&mut self, chunk: &Chunk<'_>, local: u32) -> StackId {
