@@ -778,3 +778,79 @@ fn regression_invalid_utf8_warning_independent_of_the_split() {
         assert_eq!(warnings, split_warnings, "piece {piece}");
     }
 }
+
+/// Before Go 1.22 a crash printed g0 stacks as `goroutine 0 [idle]:`, without `gp= m= mp=`;
+/// the `PC=... m=N` line before each says which thread it is.
+#[test]
+fn go119_crash_g0_stacks_without_thread_fields() {
+    let text = "SIGQUIT: quit
+PC=0x46a4a1 m=0 sigcode=0
+
+goroutine 0 [idle]:
+runtime.futex(0x5599b8, 0x80, 0x0, 0x0, 0x0, 0x7ffc35d5f8e8, 0x437c0c, 0xc000022000, 0x7ffc35d5f918, 0x40bf25, ...)
+\t/usr/local/go/src/runtime/sys_linux_amd64.s:519 +0x21 fp=0x7ffc35d5f8b8 sp=0x7ffc35d5f8b0 pc=0x46a4a1
+runtime.mstart()
+\t/usr/local/go/src/runtime/asm_amd64.s:391 +0x30 fp=0x7ffc35d5fa48 sp=0x7ffc35d5fa40 pc=0x4660b0
+
+goroutine 1 [chan receive, 2 minutes]:
+runtime.gopark(0x4c8a58, 0xc00005e0b8, 0xe, 0x2)
+\t/usr/local/go/src/runtime/proc.go:363 +0xd6 fp=0xc00006ef38 sp=0xc00006ef18 pc=0x4372b6
+main.main()
+\t/tmp/x.go:10 +0x1d fp=0xc00006ef80 sp=0xc00006ef38 pc=0x45c3f7
+runtime.main()
+\t/usr/local/go/src/runtime/proc.go:250 +0x212 fp=0xc00006efe0 sp=0xc00006ef80 pc=0x436ef2
+runtime.goexit()
+\t/usr/local/go/src/runtime/asm_amd64.s:1594 +0x1 fp=0xc00006efe8 sp=0xc00006efe0 pc=0x466401
+
+goroutine 2 [force gc (idle)]:
+runtime.gopark(0x0, 0x0, 0x0, 0x0)
+\t/usr/local/go/src/runtime/proc.go:363 +0xd6 fp=0xc00004efb0 sp=0xc00004ef90 pc=0x4372b6
+runtime.forcegchelper()
+\t/usr/local/go/src/runtime/proc.go:302 +0xad fp=0xc00004efe0 sp=0xc00004efb0 pc=0x43714d
+runtime.goexit()
+\t/usr/local/go/src/runtime/asm_amd64.s:1594 +0x1 fp=0xc00004efe8 sp=0xc00004efe0 pc=0x466401
+created by runtime.init.6
+\t/usr/local/go/src/runtime/proc.go:290 +0x25
+
+rax    0xca
+rbx    0x0
+rip    0x46a4a1
+rflags 0x286
+
+-----
+
+SIGQUIT: quit
+PC=0x46a4a3 m=2 sigcode=0
+
+goroutine 0 [idle]:
+runtime.futex(0xc000050150, 0x80, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x7f9e6c7fbd98, 0x433426, ...)
+\t/usr/local/go/src/runtime/sys_linux_amd64.s:519 +0x23 fp=0x7f9e6c7fbd48 sp=0x7f9e6c7fbd40 pc=0x46a4a3
+runtime.mstart()
+\t/usr/local/go/src/runtime/asm_amd64.s:391 +0x30 fp=0x7f9e6c7fbfd0 sp=0x7f9e6c7fbfc8 pc=0x4660b0
+rax    0xca
+rip    0x46a4a3
+";
+    let c = one(text);
+    assert_eq!(c.source.headline.as_deref(), Some("SIGQUIT: quit"));
+    assert_eq!(c.task_count(), 2);
+    let g0: Vec<(u64, String)> = c
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Resource)
+        .map(|t| (t.id, c.str(t.name).to_owned()))
+        .collect();
+    assert_eq!(g0, [(0, "M0".to_owned()), (2, "M2".to_owned())]);
+    let main = by_id(&c, 1);
+    assert_eq!(
+        (main.wait_minutes, main.funcs()),
+        (Some(2), vec!["runtime.gopark", "main.main", "runtime.main", "runtime.goexit"])
+    );
+    assert!(!main.flags.contains(TaskFlags::SYSTEM));
+    assert!(by_id(&c, 2).flags.contains(TaskFlags::SYSTEM));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings.lines());
+    // Without the PC= lines the threads get the first free numbers.
+    let bare = text.replace("PC=0x46a4a1 m=0 sigcode=0\n", "").replace("PC=0x46a4a3 m=2 sigcode=0\n", "");
+    let c = one(&bare);
+    let ids: Vec<u64> = c.tasks.iter().filter(|t| t.kind == TaskKind::Resource).map(|t| t.id).collect();
+    assert_eq!(ids, [0, 1]);
+}

@@ -63,6 +63,9 @@ pub(super) enum Text<'a> {
     /// `-----`: under `GOTRACEBACK=crash` the runtime relays SIGQUIT to every thread, and each
     /// prints a section of the same dump after this line.
     RelayMarker,
+    /// `PC=0x46a4a1 m=3 sigcode=0`: the thread a signal arrived on. Before Go 1.22 the g0 stack
+    /// printed next is just `goroutine 0 [idle]:`, without `m=`.
+    SignalThread(u64),
 }
 
 /// A [`Text`] and where it is.
@@ -406,6 +409,13 @@ fn split_creator(rest: &[u8]) -> (&[u8], Option<u64>) {
     }
 }
 
+/// The `m=N` of a `PC=0x... m=N sigcode=N` line.
+fn signal_thread(text: &[u8]) -> Option<u64> {
+    let rest = text.strip_prefix(b"PC=")?;
+    let m = rest.split(|&b| b == b' ').find_map(|field| field.strip_prefix(b"m="))?;
+    header::parse_u64(m)
+}
+
 /// Whether a line outside any block says why a dump was taken.
 fn is_headline(text: &[u8]) -> bool {
     text.starts_with(b"panic: ")
@@ -586,6 +596,8 @@ impl<'a> Parser<'a> {
     fn text(&mut self, no: u64, text: &'a [u8]) {
         let text = if text == b"-----" {
             Text::RelayMarker
+        } else if let Some(m) = signal_thread(text) {
+            Text::SignalThread(m)
         } else if is_headline(text) {
             Text::Headline(text)
         } else {
@@ -723,7 +735,8 @@ impl<'a> Parser<'a> {
             .created_by
             .and_then(|f| self.tables.frame_info.get(f as usize))
             .is_some_and(|info| info.runtime);
-        if creator_is_runtime || (open.id == 0 && open.m.is_some()) {
+        // Goroutine ids start at 1: goroutine 0 is always a thread's g0 stack.
+        if creator_is_runtime || open.id == 0 {
             flags |= TaskFlags::SYSTEM;
         }
         self.blocks.push(RawBlock {
@@ -834,6 +847,14 @@ mod tests {
             ("main.f in goroutine 99999999999999999999".to_owned(), None)
         );
         assert_eq!(split("x in goroutine 7"), ("x".to_owned(), Some(7)));
+    }
+
+    #[test]
+    fn signal_threads() {
+        assert_eq!(signal_thread(b"PC=0x4116ce m=0 sigcode=0"), Some(0));
+        assert_eq!(signal_thread(b"PC=0x46a4a1 m=12 sigcode=0 addr=0x0"), Some(12));
+        assert_eq!(signal_thread(b"PC=0x46a4a1 sigcode=0"), None);
+        assert_eq!(signal_thread(b"PCX m=1"), None);
     }
 
     #[test]

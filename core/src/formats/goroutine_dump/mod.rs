@@ -158,6 +158,10 @@ struct Assembler<'a> {
     said_once: HashSet<String>,
     /// Line of the block being merged.
     line: u64,
+    /// The thread of the last `PC=... m=N` line, for an old-style `goroutine 0 [idle]:`.
+    signal_thread: Option<u64>,
+    /// Where to look for a free thread number for a g0 stack without one.
+    next_thread_id: u64,
 }
 
 impl<'a> Assembler<'a> {
@@ -176,6 +180,8 @@ impl<'a> Assembler<'a> {
             label_cache: HashMap::new(),
             said_once: HashSet::new(),
             line: 0,
+            signal_thread: None,
+            next_thread_id: 0,
         }
     }
 
@@ -220,6 +226,7 @@ impl<'a> Assembler<'a> {
     fn text(&mut self, text: Text<'_>, line: u64) {
         match text {
             Text::RelayMarker => self.relay_marker = true,
+            Text::SignalThread(m) => self.signal_thread = Some(m),
             Text::Headline(_) if self.relay_marker => {
                 self.relay_marker = false;
                 self.in_relay = true;
@@ -246,6 +253,7 @@ impl<'a> Assembler<'a> {
         self.mapped_chunk = None;
         self.label_cache.clear();
         self.said_once.clear();
+        self.next_thread_id = 0;
         self.relay_marker = false;
         self.in_relay = false;
     }
@@ -260,9 +268,13 @@ impl<'a> Assembler<'a> {
         line: u64,
     ) -> Option<u32> {
         self.relay_marker = false;
+        let signal_thread = self.signal_thread.take();
         let (kind, id) = match (block.id, block.m) {
             // `goroutine 0 ... m=N` is the g0 (scheduler) stack of thread M N, not a goroutine.
             (0, Some(m)) => (TaskKind::Resource, m),
+            // Before Go 1.22 a g0 stack was `goroutine 0 [idle]:`; its thread is the one the
+            // `PC=... m=N` line before it names, else the next number not yet used.
+            (0, None) => (TaskKind::Resource, signal_thread.unwrap_or_else(|| self.unused_thread_id())),
             _ => (TaskKind::Goroutine, block.id),
         };
         let replace = match self.seen.get(&(kind, id)).copied() {
@@ -412,6 +424,14 @@ impl<'a> Assembler<'a> {
             *slot = Some(id);
         }
         id
+    }
+
+    fn unused_thread_id(&mut self) -> u64 {
+        // Only goes up, so a file of a million bare g0 headers costs a million steps in all.
+        while self.seen.contains_key(&(TaskKind::Resource, self.next_thread_id)) {
+            self.next_thread_id = self.next_thread_id.saturating_add(1);
+        }
+        self.next_thread_id
     }
 
     fn warn_once(&mut self, message: String) {
