@@ -7,7 +7,7 @@
 //! test's answer key, not something the rules know.
 
 // Test fixtures panic on bad input by design: a broken fixture should fail loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::format_push_string)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::format_push_string, clippy::indexing_slicing)]
 
 mod support;
 
@@ -266,6 +266,47 @@ fn baseline_matches_families_across_formats() {
                     .map(|(k, n)| (*k, (fb.get(k).copied().unwrap_or(0), *n)))
                     .collect();
                 assert_eq!(growing, expected, "{s}: {b} -> {f}");
+            }
+        }
+    }
+}
+
+/// Execution traces: every family alive at the end is flagged, nothing healthy is; families
+/// whose goroutines were created during the trace and none ended are growing; the healthy
+/// traces give no finding at all. (Go 1.19 traces are refused with a clear error elsewhere.)
+#[test]
+fn traces_flag_leaking_families_with_their_trace_evidence() {
+    let Some(dir) = support::realdata("traces_flag_leaking_families_with_their_trace_evidence") else {
+        return;
+    };
+    let truth = support::ground_truth(&dir);
+    let config = Config::default();
+    for s in SCENARIOS {
+        for phase in ["before", "after"] {
+            let rel = format!("go127/{s}/{phase}/exec.trace");
+            let c = open(&dir.join(&rel));
+            let a = leaks::analyze(&c, None, &config);
+            let got = flagged(&c, &a);
+            assert!(!got.contains_key("other"), "{rel}: {:?}", got.get("other"));
+            let alive = truth[&rel]["families_alive_at_end"].as_object().unwrap();
+            let expected: BTreeSet<&str> = alive.keys().map(String::as_str).collect();
+            let flagged_families: BTreeSet<&str> = got.keys().copied().collect();
+            assert_eq!(flagged_families, expected, "{rel}");
+            for f in &a.findings {
+                let te = f.evidence.trace.as_ref().expect("trace evidence");
+                assert_eq!(te.blocked_at_end, f.count, "{rel}: {}: all parked to the end", f.title);
+                // Sites the program starts (not net/http's connection goroutines, which
+                // outlive any trace window on a keep-alive server) that only grew are growing.
+                let program_site = f
+                    .group
+                    .created_by
+                    .is_some_and(|cb| !leakscope_core::model::funcname::is_standard_library(c.func_name(cb)));
+                let grew = te.site.as_ref().is_some_and(|site| {
+                    site.ended == 0 && u64::from(site.created) >= config.thresholds.growth_min
+                });
+                if program_site && grew {
+                    assert!(f.rules.contains(&RuleId::Growing), "{rel}: {} grew during the trace", f.title);
+                }
             }
         }
     }

@@ -5,3 +5,4 @@ pub mod flame;
 pub mod leaks;
 pub mod lineage;
 pub mod sites;
+pub mod trace_facts;

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Capture, FrameId, StackId, funcname};
+use crate::model::{Capture, FrameId, Group, StackId, TaskFlags, funcname};
 
 /// Whether a frame is call machinery rather than code: `runtime.goexit`, compiler-generated
 /// `go`/`defer` wrappers (`.gowrap1`, `.deferwrap1`).
@@ -96,6 +96,21 @@ impl SiteKey {
         Self { creator: None, ..self.clone() }
     }
 
+    /// The handler the program's code was entered through: the outermost frame of the user
+    /// path that is not a closure, so that middleware closures (`countRequests.func1`) wrapped
+    /// around a handler don't hide it.
+    pub fn entry(&self) -> Option<&str> {
+        let is_closure = |f: &str| {
+            f.rsplit_once(".func").is_some_and(|(_, n)| n.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        };
+        self.user_path
+            .iter()
+            .rev()
+            .find(|f| !is_closure(f))
+            .or_else(|| self.user_path.last())
+            .map(String::as_str)
+    }
+
     /// Where the family waits, for people: `time.Sleep in main.refreshCacheLater`.
     pub fn wait_site(&self) -> String {
         self.without_creator().describe()
@@ -108,8 +123,8 @@ impl SiteKey {
         } else {
             format!("{} in {}", self.wait, self.user)
         };
-        if let Some(entry) = self.user_path.last()
-            && *entry != self.user
+        if let Some(entry) = self.entry()
+            && entry != self.user
         {
             at.push_str(" (entered through ");
             at.push_str(entry);
@@ -135,4 +150,55 @@ mod tests {
         assert!(!is_wrapper("main.gowrapper"));
         assert!(!is_wrapper("main.gowrap"));
     }
+}
+
+/// One family's goroutines in one capture: a group of live goroutines and its key.
+#[derive(Clone, Debug)]
+pub struct FamilyGroup {
+    /// The family.
+    pub key: SiteKey,
+    /// The capture's group, its members and count cut down to goroutines alive at the end.
+    pub group: Group,
+}
+
+/// Whether a capture records goroutines over time (an execution trace): then goroutines that
+/// existed before the capture began have no recorded creator, and families are keyed by the
+/// function goroutines start in, so that old and new goroutines of one family meet.
+pub fn records_lifetimes(capture: &Capture) -> bool {
+    capture.time_range_ns.is_some() && capture.tasks.iter().any(|t| t.intervals.len > 0)
+}
+
+/// The capture's groups of goroutines alive at its end, each with its family key. Goroutines
+/// that ended within the capture (a trace) are left out: they leak nothing.
+pub fn family_groups(capture: &Capture) -> Vec<FamilyGroup> {
+    let lifetimes = records_lifetimes(capture);
+    let mut out = Vec::new();
+    for mut group in capture.groups() {
+        if !group.members.is_empty() {
+            let before = group.members.len();
+            group.members.retain(|&i| {
+                capture.tasks.get(i as usize).is_some_and(|t| !t.flags.contains(TaskFlags::ENDED))
+            });
+            if group.members.is_empty() {
+                continue;
+            }
+            if group.members.len() != before {
+                group.count = group.members.len() as u64;
+            }
+        }
+        if group.count == 0 {
+            continue;
+        }
+        let mut key = SiteKey::new(capture, group.stack, group.created_by);
+        if lifetimes {
+            key.creator = None;
+            let start =
+                group.members.first().and_then(|&i| capture.tasks.get(i as usize)).and_then(|t| t.start_func);
+            if let Some(f) = start {
+                capture.func_name(f).clone_into(&mut key.start);
+            }
+        }
+        out.push(FamilyGroup { key, group });
+    }
+    out
 }

@@ -7,6 +7,7 @@ use crate::error::ParseError;
 use crate::load::{Bytes, Progress};
 use crate::model::{Capture, FormatKind};
 
+pub mod go_trace;
 pub mod goroutine_dump;
 pub mod goroutine_profile_text;
 pub mod pprof;
@@ -55,7 +56,12 @@ pub trait Format: Send + Sync {
 /// sniff validates protobuf structure and refuses text), so it goes last: any format with a
 /// fixed header is asked before it.
 pub fn all() -> &'static [&'static dyn Format] {
-    &[&goroutine_profile_text::GoroutineProfileText, &goroutine_dump::GoroutineDump, &pprof::Pprof]
+    &[
+        &go_trace::GoTrace,
+        &goroutine_profile_text::GoroutineProfileText,
+        &goroutine_dump::GoroutineDump,
+        &pprof::Pprof,
+    ]
 }
 
 /// The format registered for `kind`.

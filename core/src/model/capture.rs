@@ -219,6 +219,9 @@ pub struct Capture {
     pub warnings: Warnings,
     /// The input bytes, kept where views read from them later (lazily parsed event args).
     pub raw: Option<Arc<Bytes>>,
+    /// What an execution trace says beyond tasks and intervals (event counts, user tasks,
+    /// regions, logs); `None` for other formats. Boxed: most captures are not traces.
+    pub trace: Option<Box<super::trace::TraceInfo>>,
 }
 
 impl Capture {

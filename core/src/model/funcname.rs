@@ -15,10 +15,16 @@ pub fn package_path(func: &str) -> &str {
     }
 }
 
+/// How Go tracebacks print `runtime.gopanic` (`panic({0x6c4c90?, 0x27320949c180?})`).
+const PANIC: &str = "panic";
+
 /// Whether a function belongs to Go's standard library (runtime included). Standard packages
 /// have no dot in their first path element; `main` and module paths like `example.com/x` are
 /// user code. Cgo and assembly names without a package are not standard.
 pub fn is_standard_library(func: &str) -> bool {
+    if func == PANIC {
+        return true;
+    }
     let pkg = package_path(func);
     if pkg.is_empty() || pkg == func || pkg == "main" || pkg.starts_with("main/") {
         return false;
@@ -30,7 +36,8 @@ pub fn is_standard_library(func: &str) -> bool {
 /// Whether a function is part of the runtime's own machinery (`runtime.`, `internal/runtime/`),
 /// which is never where a leak is fixed.
 pub fn is_runtime(func: &str) -> bool {
-    func.starts_with("runtime.")
+    func == PANIC
+        || func.starts_with("runtime.")
         || func.starts_with("internal/runtime/")
         || func.starts_with("runtime/internal/")
 }
@@ -71,6 +78,7 @@ mod tests {
         assert!(!is_standard_library("github.com/lib/pq.(*conn).query"));
         assert!(!is_standard_library("golang.org/x/net/http2.(*ClientConn).readLoop"));
         assert!(!is_standard_library("non-Go function"));
+        assert!(is_standard_library("panic"));
     }
 
     #[test]
@@ -81,5 +89,6 @@ mod tests {
         assert!(is_runtime("runtime.chanrecv1"));
         assert!(is_runtime("internal/runtime/syscall/linux.Syscall6"));
         assert!(!is_runtime("runtime/pprof.writeGoroutineStacks"));
+        assert!(is_runtime("panic"));
     }
 }

@@ -29,11 +29,15 @@ pub struct Samples {
     pub labels: Vec<LabelSetId>,
     /// Time of each sample; empty when the format does not time samples.
     pub time_ns: Vec<i64>,
-    /// Index of the task each sample was taken on; empty when unknown.
+    /// Index of the task each sample was taken on; empty when unknown. [`Samples::NO_TASK`]
+    /// marks a sample taken on no task (a trace's CPU sample outside any goroutine or proc).
     pub task: Vec<u32>,
 }
 
 impl Samples {
+    /// The `task` of a sample taken on no task.
+    pub const NO_TASK: u32 = u32::MAX;
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.stack.len()

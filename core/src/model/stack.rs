@@ -94,6 +94,12 @@ impl StackTables {
         StackId(self.stacks.intern(frames))
     }
 
+    /// Makes room for `additional` more distinct stacks, for parsers that know how many may
+    /// come (a pprof profile's sample count): growing rehashes every stack held so far.
+    pub fn reserve_stacks(&mut self, additional: usize) {
+        self.stacks.reserve(additional);
+    }
+
     /// Interns a label set; the labels are sorted by key so that order in the input doesn't
     /// split groups.
     pub fn label_set_id(&mut self, labels: &mut [Label]) -> LabelSetId {

@@ -105,6 +105,15 @@ pub struct Task {
     pub end_ns: Option<i64>,
     /// State intervals over time, sorted by (depth, start); empty for dumps.
     pub intervals: IntervalRange,
+    /// The function the goroutine started in, where the capture says it (an execution trace's
+    /// creation event names it; for goroutines that existed before a trace began it is the
+    /// outermost frame of their first complete stack). Dumps leave it `None`: there it is the
+    /// outermost frame of `stack`. Groups by creation site use it to tell apart goroutines that
+    /// one function starts with different `go` statements.
+    pub start_func: Option<FrameId>,
+    /// The creator's stack at the moment of creation, innermost first (an execution trace's
+    /// creation event records it); [`StackId::EMPTY`] where unknown. `created_by` is its leaf.
+    pub creation_stack: StackId,
 }
 
 impl Task {

@@ -60,7 +60,9 @@ impl WaitKind {
     pub fn from_state(state: &str) -> Option<WaitKind> {
         let base = state.split_once(" (").map_or(state, |(b, _)| b);
         let kind = match base {
-            "" => return None,
+            // "waiting" is Go's status without a reason (a trace's status events, old dumps):
+            // it says nothing, so the frames decide.
+            "" | "waiting" => return None,
             "chan receive" => WaitKind::ChanReceive,
             "chan send" => WaitKind::ChanSend,
             "select" => WaitKind::Select,

@@ -2,6 +2,7 @@
 //! hurry — what the stack shows, why that means a leak, and what change stops it.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use super::knowledge::ClientCall;
 use super::{Evidence, Growth, RuleId};
@@ -23,6 +24,20 @@ pub(super) struct Texts {
     pub facts: Vec<String>,
     pub explanation: String,
     pub fix: String,
+}
+
+/// A duration for people: `850 µs`, `1.2 s`, `3 min`.
+fn human_ns(ns: i64) -> String {
+    let ns = ns.max(0) as f64;
+    if ns >= 120e9 {
+        format!("{:.0} min", ns / 60e9)
+    } else if ns >= 1e9 {
+        format!("{:.1} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.0} µs", ns / 1e3)
+    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -142,10 +157,53 @@ impl Texts {
         if let Some([frame, what]) = &ev.client_call {
             facts.push(format!("inside a {what} call ({frame})"));
         }
+        if ev.blocked_rollbacks > 0 {
+            facts.push(format!(
+                "{} transaction(s) in this capture are blocked rolling back after their context ended: the query holding their connection ignores the cancelled context",
+                ev.blocked_rollbacks
+            ));
+        }
+        if ev.open_response_bodies {
+            facts.push("net/http read loops parked waiting for their response body to be read or closed: bodies are being held open".to_owned());
+        } else if ev.connections_with_open_bodies > 0 {
+            facts.push(format!(
+                "{} of these write loops belong to connections whose read loop holds a response body open (each connection has one of each)",
+                ev.connections_with_open_bodies
+            ));
+        }
         if ev.parked_inferred_from_count {
             facts.push(format!(
                 "the capture records no states and hides the runtime frames, but {n} goroutines at one stack can't all be running (at most GOMAXPROCS run at once): they are parked"
             ));
+        }
+        if let Some(te) = &ev.trace {
+            if let Some([lo, hi]) = te.blocked_ns {
+                let mut line = format!(
+                    "{} parked at the end of the trace and not woken since, blocked for {}–{}",
+                    te.blocked_at_end,
+                    human_ns(lo),
+                    human_ns(hi)
+                );
+                if te.blocked_before_trace > 0 {
+                    let _ = write!(line, " ({} since before the trace began)", te.blocked_before_trace);
+                }
+                facts.push(line);
+            }
+            if te.never_woken > 0 && te.never_woken < te.blocked_at_end {
+                facts.push(format!("{} were never woken during the trace", te.never_woken));
+            }
+            if te.orphaned > 0 {
+                facts.push(format!(
+                    "{} were orphaned during the trace: their creator ended while they stayed parked",
+                    te.orphaned
+                ));
+            }
+            if let Some(site) = &te.site {
+                facts.push(format!(
+                    "{} goroutines start there: {} alive when the trace began, {} created and {} ended during it, {} alive at the end",
+                    fam.key.start, site.alive_at_start, site.created, site.ended, site.alive_at_end
+                ));
+            }
         }
         if let Some([lo, hi]) = ev.wait_minutes {
             facts.push(format!("waiting {lo}-{hi} minutes (the dump prints whole minutes)"));
@@ -156,8 +214,20 @@ impl Texts {
                 ev.creation_site_total
             ));
         }
-        if let Some(g) = growth {
-            let what = if baselines > 1 { "across the series" } else { "since the baseline" };
+        if let Some(g) = growth.filter(|_| primary == RuleId::PileUp) {
+            facts.push(format!(
+                "the queue grew from {} to {}: whoever holds the lock is not letting go",
+                g.before, g.after
+            ));
+        }
+        if let Some(g) = growth.filter(|_| primary != RuleId::PileUp) {
+            let what = if baselines > 1 {
+                "across the series"
+            } else if baselines == 0 {
+                "during the trace, and none of them ended"
+            } else {
+                "since the baseline"
+            };
             let mut line = format!(
                 "grew from {} to {} (+{}) {what}",
                 g.before,

@@ -202,6 +202,9 @@ pub fn looks_like_handler(func: &str) -> bool {
 pub struct ClientCall {
     /// The client, for people: "database/sql", "net/http client", "gRPC client", ...
     pub client: &'static str,
+    /// Whether it is a SQL client (database/sql or a driver), whose stuck calls a blocked
+    /// transaction rollback elsewhere in the capture proves.
+    pub sql: bool,
     /// What to change, specific to the client.
     pub fix: &'static str,
 }
@@ -214,53 +217,82 @@ const KV_FIX: &str = "Configure dial, read and write timeouts on the client and 
 /// Frame prefixes of client calls, with the client they belong to. Pool maintenance and
 /// per-connection loops are not here: they are not calls somebody is waiting on.
 const CLIENT_CALLS: &[(&str, ClientCall)] = &[
-    ("database/sql.(*DB).queryDC", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*DB).execDC", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*DB).conn", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*DB).pingDC", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*DB).beginDC", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*Conn).grabConn", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*Tx).grabConn", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*Tx).rollback", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*Tx).Commit", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*Stmt).connStmt", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.ctxDriverQuery", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.ctxDriverExec", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.ctxDriverPrepare", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.ctxDriverBegin", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*Rows).Next", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("database/sql.(*closingMutex).Lock", ClientCall { client: "database/sql", fix: SQL_FIX }),
-    ("github.com/lib/pq.", ClientCall { client: "PostgreSQL driver (lib/pq)", fix: SQL_FIX }),
-    ("github.com/jackc/pgx/", ClientCall { client: "PostgreSQL driver (pgx)", fix: SQL_FIX }),
-    ("github.com/go-sql-driver/mysql.", ClientCall { client: "MySQL driver", fix: SQL_FIX }),
-    ("go.mongodb.org/mongo-driver/", ClientCall { client: "MongoDB driver", fix: KV_FIX }),
-    ("net/http.(*Client).do", ClientCall { client: "net/http client", fix: HTTP_FIX }),
-    ("net/http.(*Transport).roundTrip", ClientCall { client: "net/http client", fix: HTTP_FIX }),
-    ("net/http.(*persistConn).roundTrip", ClientCall { client: "net/http client", fix: HTTP_FIX }),
-    ("net/http.(*Transport).getConn", ClientCall { client: "net/http client", fix: HTTP_FIX }),
-    ("net/http.(*Transport).dialConn", ClientCall { client: "net/http client", fix: HTTP_FIX }),
+    ("database/sql.(*DB).queryDC", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*DB).execDC", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*DB).conn", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*DB).pingDC", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*DB).beginDC", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*Conn).grabConn", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*Tx).grabConn", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*Tx).rollback", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*Tx).Commit", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*Stmt).connStmt", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.ctxDriverQuery", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.ctxDriverExec", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.ctxDriverPrepare", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.ctxDriverBegin", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*Rows).Next", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("database/sql.(*closingMutex).Lock", ClientCall { client: "database/sql", sql: true, fix: SQL_FIX }),
+    ("github.com/lib/pq.", ClientCall { client: "PostgreSQL driver (lib/pq)", sql: true, fix: SQL_FIX }),
+    ("github.com/jackc/pgx/", ClientCall { client: "PostgreSQL driver (pgx)", sql: true, fix: SQL_FIX }),
+    ("github.com/go-sql-driver/mysql.", ClientCall { client: "MySQL driver", sql: true, fix: SQL_FIX }),
+    ("go.mongodb.org/mongo-driver/", ClientCall { client: "MongoDB driver", sql: false, fix: KV_FIX }),
+    ("net/http.(*Client).do", ClientCall { client: "net/http client", sql: false, fix: HTTP_FIX }),
+    ("net/http.(*Transport).roundTrip", ClientCall { client: "net/http client", sql: false, fix: HTTP_FIX }),
+    (
+        "net/http.(*persistConn).roundTrip",
+        ClientCall { client: "net/http client", sql: false, fix: HTTP_FIX },
+    ),
+    ("net/http.(*Transport).getConn", ClientCall { client: "net/http client", sql: false, fix: HTTP_FIX }),
+    ("net/http.(*Transport).dialConn", ClientCall { client: "net/http client", sql: false, fix: HTTP_FIX }),
     (
         "net/http.(*http2ClientConn).RoundTrip",
-        ClientCall { client: "net/http client (HTTP/2)", fix: HTTP_FIX },
+        ClientCall { client: "net/http client (HTTP/2)", sql: false, fix: HTTP_FIX },
     ),
-    ("golang.org/x/net/http2.(*ClientConn).RoundTrip", ClientCall { client: "HTTP/2 client", fix: HTTP_FIX }),
-    ("google.golang.org/grpc.(*ClientConn).Invoke", ClientCall { client: "gRPC client", fix: GRPC_FIX }),
-    ("google.golang.org/grpc.invoke", ClientCall { client: "gRPC client", fix: GRPC_FIX }),
-    ("google.golang.org/grpc.newClientStream", ClientCall { client: "gRPC client", fix: GRPC_FIX }),
-    ("google.golang.org/grpc.(*clientStream).", ClientCall { client: "gRPC client", fix: GRPC_FIX }),
-    ("github.com/redis/go-redis/", ClientCall { client: "Redis client (go-redis)", fix: KV_FIX }),
-    ("github.com/go-redis/redis/", ClientCall { client: "Redis client (go-redis)", fix: KV_FIX }),
-    ("github.com/gomodule/redigo/redis.", ClientCall { client: "Redis client (redigo)", fix: KV_FIX }),
+    (
+        "golang.org/x/net/http2.(*ClientConn).RoundTrip",
+        ClientCall { client: "HTTP/2 client", sql: false, fix: HTTP_FIX },
+    ),
+    (
+        "google.golang.org/grpc.(*ClientConn).Invoke",
+        ClientCall { client: "gRPC client", sql: false, fix: GRPC_FIX },
+    ),
+    ("google.golang.org/grpc.invoke", ClientCall { client: "gRPC client", sql: false, fix: GRPC_FIX }),
+    (
+        "google.golang.org/grpc.newClientStream",
+        ClientCall { client: "gRPC client", sql: false, fix: GRPC_FIX },
+    ),
+    (
+        "google.golang.org/grpc.(*clientStream).",
+        ClientCall { client: "gRPC client", sql: false, fix: GRPC_FIX },
+    ),
+    ("github.com/redis/go-redis/", ClientCall { client: "Redis client (go-redis)", sql: false, fix: KV_FIX }),
+    ("github.com/go-redis/redis/", ClientCall { client: "Redis client (go-redis)", sql: false, fix: KV_FIX }),
+    (
+        "github.com/gomodule/redigo/redis.",
+        ClientCall { client: "Redis client (redigo)", sql: false, fix: KV_FIX },
+    ),
     (
         "github.com/bradfitz/gomemcache/memcache.(*Client)",
-        ClientCall { client: "memcached client", fix: KV_FIX },
+        ClientCall { client: "memcached client", sql: false, fix: KV_FIX },
     ),
-    ("github.com/segmentio/kafka-go.", ClientCall { client: "Kafka client (kafka-go)", fix: KV_FIX }),
-    ("github.com/IBM/sarama.", ClientCall { client: "Kafka client (sarama)", fix: KV_FIX }),
-    ("github.com/Shopify/sarama.", ClientCall { client: "Kafka client (sarama)", fix: KV_FIX }),
-    ("github.com/aws/aws-sdk-go-v2/", ClientCall { client: "AWS SDK", fix: HTTP_FIX }),
-    ("github.com/aws/aws-sdk-go/", ClientCall { client: "AWS SDK", fix: HTTP_FIX }),
+    (
+        "github.com/segmentio/kafka-go.",
+        ClientCall { client: "Kafka client (kafka-go)", sql: false, fix: KV_FIX },
+    ),
+    ("github.com/IBM/sarama.", ClientCall { client: "Kafka client (sarama)", sql: false, fix: KV_FIX }),
+    ("github.com/Shopify/sarama.", ClientCall { client: "Kafka client (sarama)", sql: false, fix: KV_FIX }),
+    ("github.com/aws/aws-sdk-go-v2/", ClientCall { client: "AWS SDK", sql: false, fix: HTTP_FIX }),
+    ("github.com/aws/aws-sdk-go/", ClientCall { client: "AWS SDK", sql: false, fix: HTTP_FIX }),
 ];
+
+/// Whether a stack is database/sql's transaction watcher blocked rolling back: the
+/// transaction's context is done, but the connection is still held by a query that hasn't
+/// returned. That proves the driver is ignoring the cancelled context.
+pub fn is_blocked_rollback(funcs: &[&str]) -> bool {
+    funcs.iter().any(|f| frame_matches(f, "database/sql.(*Tx).awaitDone"))
+        && funcs.iter().any(|f| frame_matches(f, "database/sql.(*Tx).rollback"))
+}
 
 /// Frames that belong to a client library's own long-lived loops, which are never "a call
 /// somebody waits on" even though they sit inside the client's package.
@@ -313,6 +345,17 @@ pub fn connection_loop<'a>(funcs: impl IntoIterator<Item = &'a str>) -> Option<&
                 && !crate::model::funcname::is_standard_library(f)
         }
     })
+}
+
+/// Whether a stack is net/http's client read loop waiting for a response body to be read or
+/// closed. After handing a response to the caller, `persistConn.readLoop` parks in a select on
+/// the body being read to EOF or closed (or the request's context ending); an idle pooled
+/// connection waits in `Peek` for the next response instead. So a read loop parked in a select
+/// is a response body somebody still holds open.
+pub fn holds_response_body_open(funcs: &[&str], wait: crate::model::WaitKind) -> bool {
+    wait == crate::model::WaitKind::Select
+        && funcs.iter().any(|f| frame_matches(f, "net/http.(*persistConn).readLoop"))
+        && !funcs.iter().any(|f| frame_matches(f, "bufio.(*Reader).Peek"))
 }
 
 /// The context package's cancel-propagation goroutine: started when a cancelable context is

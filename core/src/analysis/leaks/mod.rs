@@ -18,7 +18,8 @@ use serde::Serialize;
 
 pub use self::config::{Config, ConfigError, IgnoreScope, Thresholds};
 use self::knowledge::Benign;
-use super::sites::{SiteKey, Sites};
+use super::sites::{FamilyGroup, SiteKey, Sites, family_groups, records_lifetimes};
+use super::trace_facts::TraceFacts;
 use crate::diff::family_counts;
 use crate::model::{Capture, FrameId, Group, StackId, TaskFlags, TaskKind, WaitKind, funcname};
 
@@ -171,8 +172,51 @@ pub struct Evidence {
     /// The capture gives no state and the frames don't show the wait; that they are parked is
     /// inferred from how many share the stack.
     pub parked_inferred_from_count: bool,
+    /// net/http client read loops waiting for response bodies to be read or closed.
+    pub open_response_bodies: bool,
+    /// Connections of this family whose response body is held open (read loops holding one,
+    /// or the write loops paired with them).
+    pub connections_with_open_bodies: u64,
+    /// Transactions in the capture blocked rolling back after their context ended (SQL calls
+    /// only): the driver is ignoring cancelled contexts.
+    pub blocked_rollbacks: u64,
+    /// What an execution trace adds: exact block times, wake-ups, orphaning, site growth.
+    pub trace: Option<TraceEvidence>,
     /// Facts for people, one line each.
     pub facts: Vec<String>,
+}
+
+/// A family's evidence from an execution trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TraceEvidence {
+    /// Members parked at the end and not woken since they parked.
+    pub blocked_at_end: u64,
+    /// Least and most time blocked at the end (lower bounds for goroutines parked before the
+    /// trace began).
+    pub blocked_ns: Option<[i64; 2]>,
+    /// Members parked since before the trace began: the trace never saw them awake.
+    pub blocked_before_trace: u64,
+    /// Members created during the trace.
+    pub created_in_trace: u64,
+    /// Members never woken during the trace.
+    pub never_woken: u64,
+    /// Members whose creator ended during the trace while they stayed parked.
+    pub orphaned: u64,
+    /// The creation site (the function these goroutines start in) over the trace.
+    pub site: Option<SiteGrowth>,
+}
+
+/// How a creation site's live goroutines moved during a trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SiteGrowth {
+    /// Alive when the trace began.
+    pub alive_at_start: u32,
+    /// Created during the trace.
+    pub created: u32,
+    /// Ended during the trace.
+    pub ended: u32,
+    /// Alive at the end.
+    pub alive_at_end: u32,
 }
 
 /// Counts before and after.
@@ -248,7 +292,11 @@ impl Analysis {
 /// Goroutines of one family in one capture, merged across the capture's groups.
 struct Family {
     key: SiteKey,
+    /// The creating frame of the members that record one (in a trace, goroutines older than
+    /// the trace record none, so the key leaves the creator out).
     created_by: Option<FrameId>,
+    /// Its function name.
+    creator: Option<String>,
     count: u64,
     stacks: Vec<(StackId, u64)>,
     members: Vec<u32>,
@@ -274,31 +322,53 @@ struct Context<'c> {
     active: HashMap<&'c str, u64>,
     /// Whether the capture records parents.
     has_parents: bool,
+    /// Transactions blocked rolling back after their context ended: proof that SQL calls in
+    /// this capture are stuck, not in flight.
+    blocked_rollbacks: u64,
+    /// net/http client read loops holding a response body open.
+    open_bodies: u64,
+    /// What an execution trace says beyond final states.
+    trace: Option<TraceFacts>,
 }
 
 impl<'c> Context<'c> {
     fn new(capture: &'c Capture) -> Self {
         // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
-        let mut per_stack: HashMap<StackId, u64> = HashMap::new();
+        // Profiles list no goroutines; their counted stacks stand in.
+        let mut per_stack: HashMap<(StackId, crate::model::StrId), u64> = HashMap::new();
         let mut alive = HashSet::new();
         let mut has_parents = false;
         for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
             has_parents |= task.parent_id.is_some();
             if !task.flags.contains(TaskFlags::ENDED) {
                 alive.insert(task.id);
-                *per_stack.entry(task.stack).or_insert(0) += 1;
+                *per_stack.entry((task.stack, task.state)).or_insert(0) += 1;
+            }
+        }
+        if capture.tasks.is_empty() {
+            for (stack, n) in crate::analysis::flame::goroutine_stacks(capture) {
+                *per_stack.entry((stack, crate::model::StrId::EMPTY)).or_insert(0) += n.max(0) as u64;
             }
         }
         let mut request_stacks: HashMap<StackId, bool> = HashMap::new();
+        let mut blocked_rollbacks = 0;
+        let mut open_bodies = 0;
         let mut request_code = HashSet::new();
         let mut active: HashMap<&str, u64> = HashMap::new();
-        for (&stack, &n) in &per_stack {
+        for (&(stack, state), &n) in &per_stack {
             let funcs: Vec<&str> = capture.stack_funcs(stack).collect();
             let mut seen: HashSet<&str> = HashSet::new();
             for f in &funcs {
                 if seen.insert(f) {
                     *active.entry(f).or_insert(0) += n;
                 }
+            }
+            if knowledge::is_blocked_rollback(&funcs) {
+                blocked_rollbacks += n;
+            }
+            let wait = capture.wait_kind_of(state, stack);
+            if knowledge::holds_response_body_open(&funcs, wait) {
+                open_bodies += n;
             }
             if let Some(serving) = funcs.iter().position(|f| knowledge::is_request_serving(f)) {
                 request_stacks.insert(stack, knowledge::is_idle_between_requests(funcs.iter().copied()));
@@ -315,7 +385,18 @@ impl<'c> Context<'c> {
             .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED))
             .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
             .collect();
-        Self { capture, alive, requests, request_code, active, has_parents }
+        let trace = records_lifetimes(capture).then(|| TraceFacts::new(capture));
+        Self {
+            capture,
+            alive,
+            requests,
+            request_code,
+            active,
+            has_parents,
+            blocked_rollbacks,
+            open_bodies,
+            trace,
+        }
     }
 
     fn is_request_code(&self, func: &str) -> bool {
@@ -343,7 +424,7 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
     let mut analysis = Analysis::default();
     for family in &families {
         let funcs: Vec<&str> = family.stack_funcs(capture).collect();
-        let creator = family.key.creator.as_deref();
+        let creator = family.creator.as_deref();
         if let Some(rule) = config.ignored_by(&funcs, &family.key.user, creator) {
             let reason =
                 rule.reason.clone().unwrap_or_else(|| format!("ignored by the rule /{}/", rule.pattern));
@@ -382,9 +463,15 @@ impl Family {
             .map_or(WaitKind::Other, |(k, _)| *k)
     }
 
-    /// The creation site as text: the creator where recorded, else the start function.
+    /// The creation site as text, for counting crowds: the creator where it is the program's
+    /// own code. A standard-library creator (`net/http.(*Server).Serve` creates every request
+    /// goroutine) says nothing about which code piled them up, and neither does a missing one
+    /// (profiles): then the family itself is the site.
     fn creation_site(&self) -> String {
-        self.key.creator.clone().unwrap_or_else(|| format!("start:{}", self.key.start))
+        match self.creator.as_deref() {
+            Some(c) if !funcname::is_standard_library(c) => c.to_owned(),
+            _ => format!("{:?}", (&self.key.start, &self.key.wait, &self.key.user_path)),
+        }
     }
 
     fn stack_funcs<'c>(&self, capture: &'c Capture) -> impl Iterator<Item = &'c str> {
@@ -396,22 +483,14 @@ impl Family {
 fn families(capture: &Capture) -> Vec<Family> {
     let mut index: HashMap<SiteKey, usize> = HashMap::new();
     let mut out: Vec<Family> = Vec::new();
-    for group in capture.groups() {
-        let live: Vec<u32> = group
-            .members
-            .iter()
-            .copied()
-            .filter(|&i| capture.tasks.get(i as usize).is_some_and(|t| !t.flags.contains(TaskFlags::ENDED)))
-            .collect();
-        let count = if group.members.is_empty() { group.count } else { live.len() as u64 };
-        if count == 0 {
-            continue;
-        }
-        let key = SiteKey::new(capture, group.stack, group.created_by);
+    for FamilyGroup { key, group } in family_groups(capture) {
+        let count = group.count;
+        let live = group.members.clone();
         let slot = *index.entry(key.clone()).or_insert_with(|| {
             out.push(Family {
                 key,
-                created_by: group.created_by,
+                created_by: None,
+                creator: None,
                 count: 0,
                 stacks: Vec::new(),
                 members: Vec::new(),
@@ -426,6 +505,10 @@ fn families(capture: &Capture) -> Vec<Family> {
             out.len() - 1
         });
         let Some(f) = out.get_mut(slot) else { continue };
+        if f.created_by.is_none() && group.created_by.is_some() {
+            f.created_by = group.created_by;
+            f.creator = group.created_by.map(|c| capture.func_name(c).to_owned());
+        }
         f.count += count;
         f.stacks.push((group.stack, count));
         let state =
@@ -488,7 +571,10 @@ fn growth_by_family(series: &[&Capture], families: &[Family], config: &Config) -
     if series.len() < 2 {
         return out;
     }
-    let with_creator = series.iter().all(|c| c.tasks.iter().any(|t| t.created_by.is_some()));
+    let with_creator = series.windows(2).all(|w| match w {
+        [a, b] => crate::diff::both_record_creators(a, b),
+        _ => true,
+    }) && series.len() > 1;
     let counts: Vec<BTreeMap<SiteKey, (u64, StackId)>> =
         series.iter().map(|c| family_counts(c, with_creator)).collect();
     for family in families {
@@ -523,6 +609,7 @@ fn judge(
     config: &Config,
 ) -> Option<Finding> {
     let capture = ctx.capture;
+    let mut growth = growth;
     let t = &config.thresholds;
     let wait = family.dominant_wait();
     // A profile without states whose frames don't show the wait (debug=1 text hides the leading
@@ -534,7 +621,11 @@ fn judge(
     let mut matched: Vec<(RuleId, Severity)> = Vec::new();
     let mut ev = Evidence {
         states: family.states.clone(),
-        wait_minutes: family.wait_ns.map(|(a, b)| [a / 60_000_000_000, b / 60_000_000_000]),
+        // Minutes are what a dump prints; a trace's exact block times go in `trace`.
+        wait_minutes: family
+            .wait_ns
+            .filter(|_| ctx.trace.is_none())
+            .map(|(a, b)| [a / 60_000_000_000, b / 60_000_000_000]),
         created_by: family.created_by.map(|f| describe_frame(capture, f)),
         runtime_marked: family.leaked,
         creation_site_total,
@@ -542,7 +633,21 @@ fn judge(
         ..Evidence::default()
     };
     let max_minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi.max(0) as u64);
-    let long = max_minutes >= t.long_wait_minutes;
+    let mut long = max_minutes >= t.long_wait_minutes;
+    if let Some(facts) = &ctx.trace {
+        let (te, site_growth) = trace_evidence(capture, facts, family, t);
+        // Goroutines created during the trace that parked and were never woken for most of it
+        // are waiting long by the trace's own clock; older ones could be idle pool workers.
+        let span = (facts.end_ns - facts.start_ns).max(1);
+        long |= te.created_in_trace > 0
+            && te.never_woken == te.blocked_at_end
+            && te.blocked_ns.is_some_and(|[lo, _]| lo as f64 >= span as f64 * t.trace_blocked_fraction);
+        if growth.is_none() {
+            growth = site_growth
+                .filter(|_| family.creator.as_deref().is_some_and(|c| !funcname::is_standard_library(c)));
+        }
+        ev.trace = Some(te);
+    }
 
     if family.leaked > 0 {
         matched.push((RuleId::RuntimeProven, Severity::Proven));
@@ -555,12 +660,18 @@ fn judge(
 
     // Parents and creator.
     let parents = parent_facts(ctx, family);
-    if let Some(creator) = family.key.creator.as_deref() {
+    if let Some(creator) = family.creator.as_deref() {
         ev.creator_is_request_code = ctx.is_request_code(creator)
             || parents.as_ref().is_some_and(|p| p.in_request + p.request_over > 0);
         ev.creator_active = Some(ctx.active.get(creator).copied().unwrap_or(0));
     }
-    if !family.main && parked {
+    // Connection loops live as long as their connection, whoever started them (net/http dials
+    // on a short-lived goroutine, websocket handlers return after starting their pumps): they are
+    // judged by how many there are, never by a missing parent. Goroutines a library started
+    // (created by standard library code) aren't the program's request work either.
+    let connection_loop = knowledge::connection_loop(funcs.iter().copied()).is_some();
+    let creator_is_program = family.creator.as_deref().is_some_and(|c| !funcname::is_standard_library(c));
+    if !family.main && parked && !connection_loop && creator_is_program {
         let orphaned = parents.as_ref().is_some_and(|p| p.gone > 0);
         let request_over = parents.as_ref().is_some_and(|p| p.request_over > 0);
         let creator_done = ev.creator_active == Some(0);
@@ -579,35 +690,59 @@ fn judge(
     let client = knowledge::client_call(funcs.iter().copied());
     if let Some((frame, call)) = client {
         ev.client_call = Some([frame.to_owned(), call.client.to_owned()]);
-        let waiting = parked || matches!(wait, WaitKind::Io | WaitKind::Syscall);
         let orphaned = ev.parents.as_ref().is_some_and(|p| p.gone > 0);
-        let strong = family.count >= t.client_calls || long || growth.is_some() || orphaned;
-        if waiting && (parked || long || growth.is_some()) {
+        let proven_stuck = call.sql && ctx.blocked_rollbacks > 0;
+        ev.blocked_rollbacks = if call.sql { ctx.blocked_rollbacks } else { 0 };
+        let strong = family.count >= t.client_calls || long || growth.is_some() || orphaned || proven_stuck;
+        // One goroutine in a call is traffic; several parked at the same call, or any that has
+        // waited long, are worth a look; many, old, growing or orphaned ones are likely stuck.
+        // Reads on the wire (IO wait) are in-flight traffic unless they have waited long.
+        let suspicious =
+            (parked && family.count >= 2) || long || growth.is_some() || orphaned || proven_stuck;
+        let waiting =
+            parked || matches!(wait, WaitKind::Io | WaitKind::Syscall) || (stateless && proven_stuck);
+        if waiting && suspicious && (parked || long || growth.is_some() || proven_stuck) {
             matched.push((
                 RuleId::BlockedClientCall,
                 if strong { Severity::Likely } else { Severity::Possible },
             ));
         }
     }
-    if knowledge::connection_loop(funcs.iter().copied()).is_some()
-        && (family.count >= t.conn_loops || growth.is_some())
+    let open_bodies = knowledge::holds_response_body_open(funcs, wait);
+    // Each net/http connection has one read loop and one write loop: when read loops hold
+    // bodies open, as many write loops belong to those same stuck connections.
+    let stuck_connections = if open_bodies {
+        family.count
+    } else if funcs.iter().any(|f| knowledge::frame_matches(f, "net/http.(*persistConn).writeLoop")) {
+        ctx.open_bodies.min(family.count)
+    } else {
+        0
+    };
+    ev.connections_with_open_bodies = stuck_connections;
+    if connection_loop
+        && (family.count >= t.conn_loops || growth.is_some() || stuck_connections >= t.client_calls)
     {
         matched.push((RuleId::ConnPoolGrowth, Severity::Likely));
     }
+    ev.open_response_bodies = open_bodies;
     if funcs.iter().any(|f| knowledge::is_context_propagation(f)) {
         let strong = family.count >= t.context_propagation || growth.is_some();
         matched
             .push((RuleId::ContextPropagation, if strong { Severity::Likely } else { Severity::Possible }));
     }
-    if growth.is_some() && !family.main {
+    let sync_wait = wait == WaitKind::Sync;
+    let pile_up = sync_wait && family.count >= t.pile_up && client.is_none();
+    // A pile-up is reported apart from leaks: growth, crowds and long waits stay facts of the
+    // pile-up instead of turning it into a leak finding. Structural evidence (the runtime's
+    // mark, a parent gone) still makes it a leak.
+    if growth.is_some() && !family.main && !pile_up {
         matched.push((RuleId::Growing, Severity::Likely));
     }
-    let sync_wait = wait == WaitKind::Sync;
-    if sync_wait && family.count >= t.pile_up && client.is_none() {
+    if pile_up {
         matched.push((RuleId::PileUp, Severity::Warning));
     }
-    let explained = matched.iter().any(|(r, _)| *r != RuleId::PileUp);
-    if parked && !family.main && !explained {
+    let explained = !matched.is_empty();
+    if parked && !family.main && !explained && !connection_loop {
         if long {
             matched.push((RuleId::LongWait, Severity::Possible));
         } else if creation_site_total >= t.crowd {
@@ -694,4 +829,89 @@ fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
 /// The client call a finding is about, for the fix text.
 pub fn client_of(finding: &Finding) -> Option<&str> {
     finding.evidence.client_call.as_ref().map(|[_, c]| c.as_str())
+}
+
+/// A family's trace evidence, and the growth of its creation site when its live count only went
+/// up during the trace (goroutines created, none ended).
+fn trace_evidence(
+    capture: &Capture,
+    facts: &TraceFacts,
+    family: &Family,
+    t: &Thresholds,
+) -> (TraceEvidence, Option<Growth>) {
+    let mut te = TraceEvidence::default();
+    let mut blocked: Option<(i64, i64)> = None;
+    for &i in &family.representative.members {
+        let task = capture.tasks.get(i as usize);
+        if task.is_some_and(|t| !t.flags.contains(TaskFlags::EXISTED_BEFORE)) {
+            te.created_in_trace += 1;
+        }
+        let Some(g) = facts.goroutine(i) else { continue };
+        if g.blocked_at_end {
+            te.blocked_at_end += 1;
+            if g.unblocks == 0 {
+                te.never_woken += 1;
+            }
+            if let Some(ns) = g.blocked_ns {
+                blocked = Some(blocked.map_or((ns, ns), |(a, b)| (a.min(ns), b.max(ns))));
+            }
+        }
+        te.blocked_before_trace += u64::from(g.blocked_before_trace);
+        te.orphaned += u64::from(g.is_orphan());
+    }
+    te.blocked_ns = blocked.map(|(a, b)| [a, b]);
+    // A site is one function: goroutines seen created name it by their entry frame, older ones
+    // by their stack's outermost frame, which can be two frames of one function.
+    let sites: Vec<&crate::analysis::trace_facts::CreationSite> = facts
+        .sites
+        .iter()
+        .filter(|s| s.start_func.is_some_and(|f| capture.func_name(f) == family.key.start))
+        .collect();
+    let merged = (!sites.is_empty()).then(|| {
+        let sum = |f: fn(&crate::analysis::trace_facts::CreationSite) -> u32| {
+            sites.iter().map(|s| f(s)).sum::<u32>()
+        };
+        SiteGrowth {
+            alive_at_start: sum(|s| s.alive_at_start),
+            created: sum(|s| s.created),
+            ended: sum(|s| s.ended),
+            alive_at_end: sum(|s| s.alive_at_end),
+        }
+    });
+    // Within one trace the site's own history decides: created goroutines and none ended.
+    let growth = merged.as_ref().filter(|m| m.ended == 0 && u64::from(m.created) >= t.growth_min).map(|m| {
+        let live: Vec<&[(i64, u32)]> = sites.iter().map(|s| s.live.as_slice()).collect();
+        Growth {
+            before: u64::from(m.alive_at_start),
+            after: u64::from(m.alive_at_end),
+            series: sample_series(&sum_steps(&live), 8),
+        }
+    });
+    te.site = merged;
+    (te, growth)
+}
+
+/// The sum of step series (`(time, value from then on)`, ascending), as one step series.
+fn sum_steps(series: &[&[(i64, u32)]]) -> Vec<(i64, u32)> {
+    let mut times: Vec<i64> = series.iter().flat_map(|s| s.iter().map(|&(t, _)| t)).collect();
+    times.sort_unstable();
+    times.dedup();
+    times
+        .into_iter()
+        .map(|t| {
+            let at = |s: &[(i64, u32)]| match s.partition_point(|&(x, _)| x <= t) {
+                0 => 0,
+                i => s.get(i - 1).map_or(0, |&(_, v)| v),
+            };
+            (t, series.iter().map(|s| at(s)).sum())
+        })
+        .collect()
+}
+
+/// At most `n` points of a step series, evenly spread, first and last included.
+fn sample_series(live: &[(i64, u32)], n: usize) -> Vec<u64> {
+    if live.len() <= n {
+        return live.iter().map(|&(_, c)| u64::from(c)).collect();
+    }
+    (0..n).filter_map(|k| live.get(k * (live.len() - 1) / (n - 1)).map(|&(_, c)| u64::from(c))).collect()
 }

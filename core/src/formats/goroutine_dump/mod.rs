@@ -2,24 +2,29 @@
 //! `GOTRACEBACK=all/system/crash` output, panics, fatal errors and `go test` timeouts.
 //!
 //! Large dumps are split at goroutine boundaries and the pieces parsed in parallel; each piece
-//! borrows its strings from the input and interns frames and stacks locally, and the pieces are
-//! merged in order. A file holding several dumps (a goroutine id seen twice, or a new
-//! `SIGQUIT:`/`panic:` headline) becomes a series of captures, oldest first.
+//! borrows its strings from the input and interns frames, stacks and statuses locally, and the
+//! pieces are merged in order. A file holding several dumps (a goroutine id seen twice, or a new
+//! `SIGQUIT:`/`panic:`/`fatal error:` headline) becomes a series of captures, oldest first. The
+//! sections `GOTRACEBACK=crash` prints for each thread after a `-----` line belong to the same
+//! dump: they add the threads' g0 stacks and the stacks of goroutines that were running
+//! elsewhere ("stack unavailable") when the first thread printed.
 
 mod chunk;
 mod header;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
-use self::chunk::{Chunk, RawBlock, RawFrame};
+use self::chunk::{Chunk, RawBlock, RawFrame, Text};
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
 use crate::load::Progress;
 use crate::model::{
-    Ancestor, Capture, FormatKind, Frame, FrameId, Label, LabelSetId, StackId, Task, TaskFlags, TaskKind,
+    Ancestor, Capture, FormatKind, Frame, FrameId, Label, LabelSetId, StackId, StrId, Task, TaskFlags,
+    TaskKind,
 };
 
 /// The goroutine dump format.
@@ -38,11 +43,12 @@ impl Format for GoroutineDump {
         if head.iter().take(1024).any(|&b| b == 0) {
             return Sniff::No;
         }
-        for line in head.split(|&b| b == b'\n') {
-            if line.starts_with(b"goroutine ")
-                && let Ok(text) = std::str::from_utf8(line)
-                && header::parse(text.trim_end()).is_some()
-            {
+        let headers = memchr::memmem::find_iter(head, b"goroutine ");
+        for at in headers {
+            let starts_line = at == 0 || head.get(at - 1) == Some(&b'\n');
+            let line = head.get(at..).unwrap_or_default();
+            let line = line.get(..memchr::memchr(b'\n', line).unwrap_or(line.len())).unwrap_or_default();
+            if starts_line && header::parse(line.strip_suffix(b"\r").unwrap_or(line)).is_some() {
                 return Sniff::Yes;
             }
         }
@@ -56,32 +62,30 @@ impl Format for GoroutineDump {
 
 /// Parses dump text into a series of captures.
 pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Vec<Capture>, ParseError> {
+    // A few pieces per thread balance the load; below 256 KiB a piece costs more to merge
+    // than it saves.
     let threads = rayon::current_num_threads().max(1);
-    let target = (bytes.len() / (threads * 8)).max(256 << 10);
-    let ranges = split_chunks(bytes, target);
-    // Invalid UTF-8 (binary junk in a log around the dump) is replaced chunk by chunk so that
-    // the rest of the file still parses as borrowed text.
-    let repaired: Vec<Option<String>> = ranges
-        .par_iter()
-        .map(|r| {
-            let piece = bytes.get(r.clone()).unwrap_or_default();
-            std::str::from_utf8(piece).err().map(|_| String::from_utf8_lossy(piece).into_owned())
-        })
-        .collect();
+    parse_bytes_in_pieces(bytes, path, progress, (bytes.len() / (threads * 8)).max(256 << 10))
+}
+
+/// Parses dump text split into pieces of about `piece_bytes` (at goroutine boundaries). The
+/// result does not depend on the split, which tests check by comparing splits.
+pub fn parse_bytes_in_pieces(
+    bytes: &[u8],
+    path: &str,
+    progress: &Progress,
+    piece_bytes: usize,
+) -> Result<Vec<Capture>, ParseError> {
+    let ranges = split_chunks(bytes, piece_bytes.max(1));
     let last = ranges.len().saturating_sub(1);
     let chunks: Vec<Chunk<'_>> = ranges
         .par_iter()
-        .zip(repaired.par_iter())
         .enumerate()
-        .map(|(i, (range, fixed))| {
-            let text = match fixed {
-                Some(s) => s.as_str(),
-                None => std::str::from_utf8(bytes.get(range.clone()).unwrap_or_default()).unwrap_or(""),
-            };
+        .map(|(i, range)| {
             if progress.is_cancelled() {
                 return Chunk { cancelled: true, ..Chunk::default() };
             }
-            let chunk = chunk::parse(text, i == last, progress);
+            let chunk = chunk::parse(bytes.get(range.clone()).unwrap_or_default(), i == last, progress);
             progress.advance(range.len() as u64);
             chunk
         })
@@ -90,14 +94,9 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Vec<
         return Err(super::cancelled(FormatKind::GoGoroutineDump));
     }
     let mut assembler = Assembler::new(path);
+    assembler.current.tasks.reserve_exact(chunks.iter().map(|c| c.blocks.len()).sum());
     let mut first_line = 1u64;
-    for (i, (chunk, fixed)) in chunks.iter().zip(&repaired).enumerate() {
-        if fixed.is_some() {
-            assembler.current.warnings.at_line(
-                first_line,
-                "invalid UTF-8 in this part of the file was replaced with U+FFFD".to_owned(),
-            );
-        }
+    for (i, chunk) in chunks.iter().enumerate() {
         assembler.chunk(i, chunk, first_line);
         first_line += chunk.line_count;
     }
@@ -111,19 +110,23 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Vec<
     Ok(captures)
 }
 
-/// Splits the input at line starts of `goroutine ` headers into pieces of about `target` bytes.
+/// Splits the input at goroutine header lines into pieces of about `target` bytes. A piece
+/// starts where the parser would start a block anyway, so the split never changes the result;
+/// a line that merely starts with "goroutine " (a log line) is no place to split.
 fn split_chunks(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
     let finder = memchr::memmem::Finder::new(b"\ngoroutine ");
     let mut starts = vec![0usize];
     let mut pos = target;
     while pos < bytes.len() {
-        match finder.find(bytes.get(pos..).unwrap_or_default()) {
-            Some(i) => {
-                let start = pos + i + 1;
-                starts.push(start);
-                pos = start + target;
-            }
-            None => break,
+        let Some(i) = finder.find(bytes.get(pos..).unwrap_or_default()) else { break };
+        let start = pos + i + 1;
+        let line = bytes.get(start..).unwrap_or_default();
+        let line = line.get(..memchr::memchr(b'\n', line).unwrap_or(line.len())).unwrap_or_default();
+        if header::parse(line.strip_suffix(b"\r").unwrap_or(line)).is_some() {
+            starts.push(start);
+            pos = start + target;
+        } else {
+            pos = start;
         }
     }
     let mut ranges: Vec<Range<usize>> =
@@ -132,68 +135,112 @@ fn split_chunks(bytes: &[u8], target: usize) -> Vec<Range<usize>> {
     ranges
 }
 
-/// Whether a line outside any block announces a new dump and says why it was taken.
-fn is_headline(text: &str) -> bool {
-    text.starts_with("panic: ")
-        || text.starts_with("fatal error: ")
-        || (text.starts_with("SIG")
-            && text.split_once(':').is_some_and(|(sig, _)| sig.bytes().all(|b| b.is_ascii_uppercase())))
-}
-
 /// Builds captures from chunks in input order.
-struct Assembler<'p> {
-    path: &'p str,
+struct Assembler<'a> {
+    path: &'a str,
     done: Vec<Capture>,
     current: Capture,
-    seen: HashSet<(TaskKind, u64)>,
-    /// Chunk whose local ids `frame_map`/`stack_map` translate, reset per capture.
+    /// Task index of each (kind, id) in the current capture: a repeat starts a new dump.
+    seen: HashMap<(TaskKind, u64), u32>,
+    /// A `-----` line came since the last headline: the next `SIGQUIT:` continues this dump.
+    relay_marker: bool,
+    /// The current capture is in its per-thread `GOTRACEBACK=crash` sections.
+    in_relay: bool,
+    /// Chunk whose local ids the maps below translate, reset per capture.
     mapped_chunk: Option<usize>,
     frame_map: Vec<Option<FrameId>>,
     stack_map: Vec<Option<StackId>>,
-    label_cache: HashMap<String, LabelSetId>,
+    state_map: Vec<Option<StrId>>,
+    label_cache: HashMap<&'a [u8], LabelSetId>,
+    /// Warnings about a distinct string (an invalid name, an unknown status part) already
+    /// given in this capture: each is given once, at the first block that uses the string, so
+    /// the warnings do not depend on how the input was split.
+    said_once: HashSet<String>,
+    /// Line of the block being merged.
+    line: u64,
+    /// The thread of the last `PC=... m=N` line, for an old-style `goroutine 0 [idle]:`.
+    signal_thread: Option<u64>,
+    /// Where to look for a free thread number for a g0 stack without one.
+    next_thread_id: u64,
 }
 
-impl<'p> Assembler<'p> {
-    fn new(path: &'p str) -> Self {
+impl<'a> Assembler<'a> {
+    fn new(path: &'a str) -> Self {
         Self {
             path,
             done: Vec::new(),
             current: Capture::new(path, FormatKind::GoGoroutineDump),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
+            relay_marker: false,
+            in_relay: false,
             mapped_chunk: None,
             frame_map: Vec::new(),
             stack_map: Vec::new(),
+            state_map: Vec::new(),
             label_cache: HashMap::new(),
+            said_once: HashSet::new(),
+            line: 0,
+            signal_thread: None,
+            next_thread_id: 0,
         }
     }
 
-    fn chunk(&mut self, index: usize, chunk: &Chunk<'_>, first_line: u64) {
+    fn chunk(&mut self, index: usize, chunk: &Chunk<'a>, first_line: u64) {
         let global = |local: u64| first_line + local - 1;
-        for &(line, ref message) in &chunk.warnings {
-            self.current.warnings.at_line(global(line), message.clone());
-        }
+        // Warnings go to the capture their line belongs to, for a chunk may span two dumps.
+        let mut warnings = chunk.warnings.iter().peekable();
+        let mut flush = |this: &mut Self, before: u64| {
+            while let Some((line, message)) = warnings.next_if(|(line, _)| *line < before) {
+                this.current.warnings.at_line(global(*line), message.clone());
+            }
+        };
         let mut texts = chunk.texts.iter().peekable();
+        let mut ancestors = chunk.ancestors.iter().peekable();
         for (b, block) in chunk.blocks.iter().enumerate() {
             while let Some(t) = texts.next_if(|t| t.after_blocks <= b) {
+                flush(self, t.line);
                 self.text(t.text, global(t.line));
             }
-            self.block(index, chunk, block, global(block.line));
+            flush(self, block.line);
+            let task = self.block(index, chunk, block, global(block.line));
+            while let Some(a) = ancestors.next_if(|a| a.block as usize <= b) {
+                if let Some(task) = task {
+                    let stack = self.map_stack(chunk, a.stack);
+                    let created_by = a.created_by.map(|f| self.map_frame(chunk, f));
+                    self.current.ancestors.push(Ancestor {
+                        task,
+                        goroutine_id: a.goroutine_id,
+                        stack,
+                        created_by,
+                    });
+                }
+            }
         }
         for t in texts {
+            flush(self, t.line);
             self.text(t.text, global(t.line));
         }
+        flush(self, u64::MAX);
     }
 
-    fn text(&mut self, text: &str, line: u64) {
-        if !is_headline(text) {
-            return;
-        }
-        if !self.current.tasks.is_empty() {
-            self.next_capture(line);
-        }
-        if self.current.source.headline.is_none() {
-            self.current.source.headline = Some(text.trim().to_owned());
-            self.current.source.first_line = line;
+    fn text(&mut self, text: Text<'_>, line: u64) {
+        match text {
+            Text::RelayMarker => self.relay_marker = true,
+            Text::SignalThread(m) => self.signal_thread = Some(m),
+            Text::Headline(_) if self.relay_marker => {
+                self.relay_marker = false;
+                self.in_relay = true;
+            }
+            Text::Headline(headline) => {
+                if !self.current.tasks.is_empty() {
+                    self.next_capture(line);
+                }
+                self.in_relay = false;
+                if self.current.source.headline.is_none() {
+                    self.current.source.headline = Some(String::from_utf8_lossy(headline).trim().to_owned());
+                    self.current.source.first_line = line;
+                }
+            }
         }
     }
 
@@ -205,20 +252,52 @@ impl<'p> Assembler<'p> {
         self.seen.clear();
         self.mapped_chunk = None;
         self.label_cache.clear();
+        self.said_once.clear();
+        self.next_thread_id = 0;
+        self.relay_marker = false;
+        self.in_relay = false;
     }
 
-    fn block(&mut self, chunk_index: usize, chunk: &Chunk<'_>, block: &RawBlock<'_>, line: u64) {
-        let h = &block.header;
-        let (kind, id) = match (h.id, h.m) {
+    /// Adds a block as a task; returns its index, or `None` when it only completed an earlier
+    /// task of the same dump.
+    fn block(
+        &mut self,
+        chunk_index: usize,
+        chunk: &Chunk<'a>,
+        block: &RawBlock<'a>,
+        line: u64,
+    ) -> Option<u32> {
+        self.relay_marker = false;
+        let signal_thread = self.signal_thread.take();
+        let (kind, id) = match (block.id, block.m) {
             // `goroutine 0 ... m=N` is the g0 (scheduler) stack of thread M N, not a goroutine.
             (0, Some(m)) => (TaskKind::Resource, m),
-            _ => (TaskKind::Goroutine, h.id),
+            // Before Go 1.22 a g0 stack was `goroutine 0 [idle]:`; its thread is the one the
+            // `PC=... m=N` line before it names, else the next number not yet used.
+            (0, None) => (TaskKind::Resource, signal_thread.unwrap_or_else(|| self.unused_thread_id())),
+            _ => (TaskKind::Goroutine, block.id),
         };
-        if !self.seen.insert((kind, id)) {
-            // The same goroutine again: the file holds another dump from here on.
-            self.next_capture(line);
-            self.seen.insert((kind, id));
-        }
+        let replace = match self.seen.get(&(kind, id)).copied() {
+            None => None,
+            Some(earlier) if self.in_relay => {
+                // A thread's crash section prints the goroutine it was running, which the first
+                // thread could only list as "stack unavailable": fill that in, same dump.
+                let unavailable = self
+                    .current
+                    .tasks
+                    .get(earlier as usize)
+                    .is_some_and(|t| t.flags.contains(TaskFlags::STACK_UNAVAILABLE));
+                if !unavailable || block.flags.contains(TaskFlags::STACK_UNAVAILABLE) {
+                    return None;
+                }
+                Some(earlier)
+            }
+            Some(_) => {
+                // The same goroutine again: the file holds another dump from here on.
+                self.next_capture(line);
+                None
+            }
+        };
         if self.current.tasks.is_empty() && self.current.source.first_line == 0 {
             self.current.source.first_line = line;
         }
@@ -228,66 +307,73 @@ impl<'p> Assembler<'p> {
             self.frame_map.resize(chunk.frames.len(), None);
             self.stack_map.clear();
             self.stack_map.resize(chunk.stacks.len(), None);
+            self.state_map.clear();
+            self.state_map.resize(chunk.statuses.len(), None);
         }
-        let mut flags = block.flags;
-        let funcs =
-            || chunk.stack(block.stack).iter().filter_map(|&f| chunk.frames.get(f as usize)).map(|f| f.func);
-        if funcs().any(|f| {
-            matches!(f, "runtime/pprof.writeGoroutineStacks" | "runtime.Stack" | "runtime/debug.Stack")
-        }) {
-            flags |= TaskFlags::DUMPER;
+        self.line = line;
+        let status = chunk.statuses.get(block.status as usize);
+        if let Some(status) = status {
+            if let Some(part) = &status.unknown_part {
+                self.warn_once(format!("unknown part {part:?} in a goroutine status; kept out of the state"));
+            }
+            if matches!(status.state, Cow::Owned(_)) {
+                self.warn_once(format!(
+                    "invalid UTF-8 in the state {:?} was replaced with U+FFFD",
+                    status.state
+                ));
+            }
         }
-        let creator = block.created_by.and_then(|f| chunk.frames.get(f as usize)).map(|f| f.func);
-        let start_func = funcs().rfind(|f| *f != "runtime.goexit");
-        if kind == TaskKind::Resource
-            || creator.is_some_and(|c| c.starts_with("runtime."))
-            || start_func.is_some_and(|f| f.starts_with("runtime.") && f != "runtime.main")
-        {
-            flags |= TaskFlags::SYSTEM;
-        }
+        let state = if let Some(id) = self.state_map.get(block.status as usize).copied().flatten() {
+            id
+        } else {
+            let id = self.current.strings.intern(status.map_or("", |s| s.state.as_ref()));
+            if let Some(slot) = self.state_map.get_mut(block.status as usize) {
+                *slot = Some(id);
+            }
+            id
+        };
         let stack = self.map_stack(chunk, block.stack);
         let created_by = block.created_by.map(|f| self.map_frame(chunk, f));
-        let labels = match h.labels {
+        let labels = match block.labels {
             Some(raw) => self.labels(raw, line),
             None => LabelSetId::EMPTY,
         };
         let name = match kind {
             TaskKind::Resource => self.current.strings.intern(&format!("M{id}")),
-            _ => crate::model::StrId::EMPTY,
+            _ => StrId::EMPTY,
         };
-        let task_index = self.current.tasks.len() as u32;
-        for a in &block.ancestors {
-            let stack = self.map_stack(chunk, a.stack);
-            let created_by = a.created_by.map(|f| self.map_frame(chunk, f));
-            self.current.ancestors.push(Ancestor {
-                task: task_index,
-                goroutine_id: a.goroutine_id,
-                stack,
-                created_by,
-            });
-        }
-        let state = self.current.strings.intern(h.state);
-        self.current.tasks.push(Task {
+        let task = Task {
             id,
             kind,
             name,
             state,
-            flags,
-            wait_ns: h.wait_minutes.map(|m| (m as i64).saturating_mul(NS_PER_MINUTE)),
+            flags: block.flags | status.map_or(TaskFlags::empty(), |s| s.flags),
+            wait_ns: status.and_then(|s| s.wait_minutes).map(|m| (m as i64).saturating_mul(NS_PER_MINUTE)),
             stack,
             created_by,
             parent_id: block.parent_id,
             labels,
-            bubble: h.bubble,
+            bubble: status.and_then(|s| s.bubble),
             ..Task::default()
-        });
+        };
+        if let Some(index) = replace
+            && let Some(slot) = self.current.tasks.get_mut(index as usize)
+        {
+            *slot = task;
+            return Some(index);
+        }
+        let index = self.current.tasks.len() as u32;
+        self.current.tasks.push(task);
+        self.seen.insert((kind, id), index);
+        Some(index)
     }
 
-    fn labels(&mut self, raw: &str, line: u64) -> LabelSetId {
+    fn labels(&mut self, raw: &'a [u8], line: u64) -> LabelSetId {
         if let Some(&id) = self.label_cache.get(raw) {
             return id;
         }
-        let id = match header::parse_labels(raw) {
+        let text = String::from_utf8_lossy(raw);
+        let id = match header::parse_labels(&text) {
             Ok(pairs) => {
                 let mut labels: Vec<Label> = pairs
                     .iter()
@@ -299,11 +385,11 @@ impl<'p> Assembler<'p> {
                 self.current.tables.label_set_id(&mut labels)
             }
             Err(why) => {
-                self.current.warnings.at_line(line, format!("unreadable goroutine labels {{{raw}}}: {why}"));
+                self.current.warnings.at_line(line, format!("unreadable goroutine labels {{{text}}}: {why}"));
                 LabelSetId::EMPTY
             }
         };
-        self.label_cache.insert(raw.to_owned(), id);
+        self.label_cache.insert(raw, id);
         id
     }
 
@@ -311,19 +397,48 @@ impl<'p> Assembler<'p> {
         if let Some(Some(id)) = self.frame_map.get(local as usize) {
             return *id;
         }
-        let RawFrame { func, file, line } =
-            chunk.frames.get(local as usize).copied().unwrap_or(RawFrame { func: "", file: "", line: 0 });
+        let (func, file, line) = chunk
+            .frames
+            .get(local as usize)
+            .map_or(("", "", 0), |RawFrame { func, file, line }| (func.as_ref(), file.as_ref(), *line));
         let frame = Frame {
             func: self.current.strings.intern(func),
             file: self.current.strings.intern(file),
             line,
             column: 0,
         };
+        let known = self.current.tables.frame_count();
         let id = self.current.tables.frame_id(frame);
+        let invalid = chunk
+            .frames
+            .get(local as usize)
+            .is_some_and(|f| matches!(f.func, Cow::Owned(_)) || matches!(f.file, Cow::Owned(_)));
+        if invalid && self.current.tables.frame_count() > known {
+            self.warn_once(format!(
+                "invalid UTF-8 in the frame {func:?} ({file:?}) was replaced with U+FFFD",
+                func = self.current.str(frame.func),
+                file = self.current.str(frame.file)
+            ));
+        }
         if let Some(slot) = self.frame_map.get_mut(local as usize) {
             *slot = Some(id);
         }
         id
+    }
+
+    fn unused_thread_id(&mut self) -> u64 {
+        // Only goes up, so a file of a million bare g0 headers costs a million steps in all.
+        while self.seen.contains_key(&(TaskKind::Resource, self.next_thread_id)) {
+            self.next_thread_id = self.next_thread_id.saturating_add(1);
+        }
+        self.next_thread_id
+    }
+
+    fn warn_once(&mut self, message: String) {
+        if !self.said_once.contains(&message) {
+            self.current.warnings.at_line(self.line, message.clone());
+            self.said_once.insert(message);
+        }
     }
 
     fn map_stack(&mut self, chunk: &Chunk<'_>, local: u32) -> StackId {

@@ -32,6 +32,11 @@ pub struct Pprof;
 /// How many samples (or top-level fields) pass between progress reports and cancel checks.
 const POLL_EVERY: usize = 1 << 12;
 
+/// Most frames a sample's stack keeps (its innermost ones). Go records at most a few hundred;
+/// the limit only stops a small file whose samples repeat a location of thousands of lines from
+/// costing billions of frames.
+const MAX_STACK_FRAMES: usize = 1 << 14;
+
 /// Complete, valid table fields a partial head must show before sniffing says yes.
 const SNIFF_MIN_FIELDS: usize = 4;
 
@@ -149,7 +154,7 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     b.functions(&tables);
     b.mappings(&tables);
     b.locations(&tables);
-    b.samples(bytes, tables.sample_types.len(), progress)?;
+    b.samples(bytes, tables.sample_types.len(), tables.sample_fields, progress)?;
     b.profile_type(path);
     Ok(b.finish(tables.strings.len()))
 }
@@ -263,6 +268,7 @@ enum Problem {
     DuplicateFunction(u64),
     DuplicateMapping(u64),
     UnknownDefaultType,
+    DeepStack,
 }
 
 /// First offset and number of occurrences of each problem.
@@ -324,6 +330,10 @@ impl Tally {
                         times("times")
                     )
                 }
+                Problem::DeepStack => format!(
+                    "stacks deeper than {MAX_STACK_FRAMES} frames are cut to their {MAX_STACK_FRAMES} innermost frames{}",
+                    times("samples")
+                ),
                 Problem::UnknownDefaultType => {
                     "default_sample_type names no sample type; the last one is the default".to_owned()
                 }
@@ -580,7 +590,13 @@ impl<'a> Builder<'a> {
     }
 
     /// The second walk: every sample, decoded into one reused message.
-    fn samples(&mut self, bytes: &[u8], value_columns: usize, progress: &Progress) -> Result<(), ParseError> {
+    fn samples(
+        &mut self,
+        bytes: &[u8],
+        value_columns: usize,
+        sample_fields: usize,
+        progress: &Progress,
+    ) -> Result<(), ParseError> {
         let mut sample = proto::Sample::default();
         let mut locs: Vec<usize> = Vec::new();
         let mut prunes: Vec<Prune> = Vec::new();
@@ -588,10 +604,19 @@ impl<'a> Builder<'a> {
         let mut labels: Vec<Label> = Vec::new();
         let mut seen = 0usize;
         let mut unreported = 0usize;
+        // Every value a sample carries takes at least a byte of the file, so a profile whose
+        // samples fill their columns never gets near this; padding missing values must not turn
+        // a small file into gigabytes.
+        let cell_budget = bytes.len().saturating_mul(2).max(1 << 20);
+        // Go writes one sample per distinct stack: expect about as many stacks as samples.
+        self.capture.tables.reserve_stacks(sample_fields);
+        let s = &mut self.capture.samples;
+        s.stack.reserve(sample_fields);
+        s.labels.reserve(sample_fields);
+        s.values.reserve(sample_fields.saturating_mul(value_columns).min(cell_budget));
         // The first walk succeeded, so this one sees the same fields and no error.
         for field in Fields::new(bytes).map_while(Result::ok) {
             let (tag::SAMPLE, Payload::Bytes(b)) = (field.tag, field.payload) else { continue };
-            seen += 1;
             unreported += b.len();
             if seen.is_multiple_of(POLL_EVERY) {
                 progress.advance(unreported as u64);
@@ -600,6 +625,17 @@ impl<'a> Builder<'a> {
                     return Err(super::cancelled(FormatKind::Pprof));
                 }
             }
+            if (seen + 1).saturating_mul(value_columns) > cell_budget {
+                self.capture.warnings.at_offset(
+                    field.offset as u64,
+                    format!(
+                        "{value_columns} sample types for samples that carry far fewer values: the samples from here on \
+                         would take more memory than the file justifies and are skipped"
+                    ),
+                );
+                break;
+            }
+            seen += 1;
             sample.clear();
             if let Err(e) = sample.merge(b) {
                 self.capture.warnings.at_offset(field.offset as u64, format!("corrupt sample skipped: {e}"));
@@ -625,7 +661,16 @@ impl<'a> Builder<'a> {
             };
             frames.clear();
             for &loc in locs.get(start..).unwrap_or_default() {
-                frames.extend_from_slice(self.location_frames(loc));
+                let add = self.location_frames(loc);
+                let room = MAX_STACK_FRAMES - frames.len();
+                // Most locations are one or two frames: pushing them beats a memcpy call each.
+                for &f in add.iter().take(room) {
+                    frames.push(f);
+                }
+                if frames.len() == MAX_STACK_FRAMES {
+                    self.tally.note(Problem::DeepStack, at);
+                    break;
+                }
             }
             let stack = self.capture.tables.stack_id(&frames);
             let label_set = if sample.label.is_empty() {

@@ -572,3 +572,41 @@ fn a_sample_type_with_bad_contents_keeps_the_columns_aligned() {
     assert_eq!(c.str(c.samples.types[1].kind), "a");
     assert!(warnings(&c).iter().any(|m| m.contains("corrupt sample type")));
 }
+
+#[test]
+fn stacks_are_cut_to_their_innermost_frames() {
+    // One location of 10,000 inlined lines, used twice by a sample: a few dozen KB that would
+    // otherwise be 20,000 frames per sample.
+    let mut w = Writer::new();
+    w.sample_type("samples", "count");
+    let f = Function { id: 1, name: w.s("main.deep"), ..Function::default() };
+    w.p.function.push(f);
+    let lines: Vec<(u64, i64)> = (0..10_000).map(|i| (1, i + 1)).collect();
+    let loc = w.location(&lines);
+    w.sample(&[loc, loc], &[1]).sample(&[loc], &[1]);
+    let c = parse(&w.bytes());
+    let deep = c.tables.stack(c.samples.stack[0]);
+    assert_eq!(deep.len(), MAX_STACK_FRAMES);
+    assert_eq!(c.tables.frame(deep[0]).line, 1, "the innermost frames stay");
+    assert_eq!(c.tables.stack(c.samples.stack[1]).len(), 10_000);
+    let w = warnings(&c);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("innermost"), "{w:?}");
+}
+
+#[test]
+fn many_columns_over_empty_samples_do_not_blow_up_memory() {
+    // 5,000 sample types and 600 samples without values: 3 million padded cells from 11 KB.
+    let mut bytes = Vec::new();
+    for _ in 0..5000 {
+        bytes.extend_from_slice(&[0x0a, 0]);
+    }
+    for _ in 0..600 {
+        bytes.extend_from_slice(&[0x12, 0]);
+    }
+    bytes.extend_from_slice(&[0x32, 0]);
+    let c = parse(&bytes);
+    assert!(c.samples.values.len() <= 1 << 20, "{} cells", c.samples.values.len());
+    assert!(c.samples.len() < 600);
+    assert!(warnings(&c).iter().any(|m| m.contains("skipped")), "{:?}", warnings(&c));
+}

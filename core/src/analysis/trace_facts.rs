@@ -1,0 +1,328 @@
+//! Facts about goroutines that only an execution trace can give, for the leak rules: whether a
+//! goroutine is parked at the end and has not been woken since it parked (and since when), the
+//! reason and stack of that block, how often it was woken before, whether its creator ended
+//! while it stayed parked, and per entry function how many goroutines were alive over time.
+//! Also the "block time by stack" profile (what `go tool trace -pprof=sync` shows).
+//!
+//! Everything is computed from the model (tasks and their state intervals), so it works for any
+//! capture with goroutine state intervals; for captures without them it is empty.
+
+use hashbrown::HashMap;
+
+use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, TaskFlags, TaskKind};
+
+/// What a trace says about one goroutine, for leak rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoroutineFacts {
+    /// Index of the goroutine's task.
+    pub task: u32,
+    /// Parked at the end of the trace, in a block that lasts to the end: it has not been
+    /// unblocked since it blocked.
+    pub blocked_at_end: bool,
+    /// When that block began; for goroutines parked since before the trace, the trace's start
+    /// (a lower bound, see `blocked_before_trace`).
+    pub blocked_since_ns: Option<i64>,
+    /// The block began before the trace did: the trace never saw it awake.
+    pub blocked_before_trace: bool,
+    /// How long it has been blocked at the end (a lower bound when `blocked_before_trace`).
+    pub blocked_ns: Option<i64>,
+    /// The block's reason in the trace's words (`chan receive`, `select`, `sync`, `sleep`,
+    /// ...); empty when the trace only saw its status (which carries no reason).
+    pub block_reason: StrId,
+    /// The stack where it blocked (or its stack when the trace first saw it parked).
+    pub block_stack: StackId,
+    /// How many times it was woken (left a blocked state) during the trace.
+    pub unblocks: u32,
+    /// Its creator's task, where the trace saw the creation by a goroutine.
+    pub creator: Option<u32>,
+    /// When its creator ended, if the creator ended during the trace while this goroutine is
+    /// still parked at the end: it was orphaned.
+    pub orphaned_at_ns: Option<i64>,
+}
+
+impl GoroutineFacts {
+    /// Whether its creator ended during the trace and it stays parked at the end.
+    pub fn is_orphan(&self) -> bool {
+        self.orphaned_at_ns.is_some()
+    }
+}
+
+/// Goroutines that start in one function, and how many of them were alive over time.
+///
+/// A site is keyed by the goroutines' entry function: the trace names it at creation, and for
+/// goroutines that existed before the trace it is the outermost frame of their stack, so both
+/// meet in one site. The `go` statements that created the site's goroutines during the trace are
+/// listed in `created_by`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreationSite {
+    /// The entry function (a creation event's frame where the trace saw one); `None` for
+    /// goroutines whose entry is unknown.
+    pub start_func: Option<FrameId>,
+    /// Distinct creating frames (the `go` statements) seen during the trace, ascending.
+    pub created_by: Vec<FrameId>,
+    /// Alive when the trace began (existed before it).
+    pub alive_at_start: u32,
+    /// Created during the trace.
+    pub created: u32,
+    /// Ended during the trace.
+    pub ended: u32,
+    /// Alive at the end.
+    pub alive_at_end: u32,
+    /// Parked at the end and not woken since they parked.
+    pub blocked_at_end: u32,
+    /// Live count over time: `(time, count from then on)`, starting at the trace's start,
+    /// one step per change, ascending.
+    pub live: Vec<(i64, u32)>,
+    /// Task indices of the site's goroutines, ascending.
+    pub members: Vec<u32>,
+}
+
+impl CreationSite {
+    /// Whether the live count only went up during the trace: goroutines were created and none
+    /// of the site's goroutines ended.
+    pub fn only_grows(&self) -> bool {
+        self.created > 0 && self.ended == 0
+    }
+
+    /// The most alive at once.
+    pub fn peak(&self) -> u32 {
+        self.live.iter().map(|&(_, n)| n).max().unwrap_or(0)
+    }
+}
+
+/// The trace facts of one capture.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TraceFacts {
+    /// The trace's start and end.
+    pub start_ns: i64,
+    /// The trace's end.
+    pub end_ns: i64,
+    /// One entry per goroutine task with state intervals, by task index ascending.
+    pub goroutines: Vec<GoroutineFacts>,
+    /// Creation sites, by entry function name (unknown last).
+    pub sites: Vec<CreationSite>,
+}
+
+impl TraceFacts {
+    /// Computes the facts of a capture; empty when it has no time range or no intervals.
+    pub fn new(capture: &Capture) -> Self {
+        let Some((start_ns, end_ns)) = capture.time_range_ns else { return Self::default() };
+        let iv = &capture.intervals;
+        let by_id: HashMap<u64, u32> = capture
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == TaskKind::Goroutine)
+            .map(|(i, t)| (t.id, i as u32))
+            .collect();
+        let mut goroutines = Vec::new();
+        for (index, task) in capture.tasks.iter().enumerate() {
+            if task.kind != TaskKind::Goroutine || task.intervals.len == 0 {
+                continue;
+            }
+            let states: Vec<usize> =
+                task.intervals.indices().filter(|&i| iv.depth.get(i).copied() == Some(0)).collect();
+            let unblocks = states
+                .iter()
+                .filter(|&&i| {
+                    iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) < Some(&end_ns)
+                })
+                .count() as u32;
+            let last = states.last().copied();
+            let ended = task.flags.contains(TaskFlags::ENDED);
+            let blocked_at_end = !ended
+                && last.is_some_and(|i| {
+                    iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) == Some(&end_ns)
+                });
+            let since = last.filter(|_| blocked_at_end).and_then(|i| iv.start_ns.get(i).copied());
+            let blocked_before_trace =
+                blocked_at_end && states.len() == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
+            let creator = task
+                .parent_id
+                .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
+                .and_then(|p| by_id.get(&p).copied())
+                .filter(|&c| capture.tasks.get(c as usize).and_then(|t| t.start_ns) <= task.start_ns);
+            let orphaned_at_ns = creator
+                .filter(|_| blocked_at_end)
+                .and_then(|c| capture.tasks.get(c as usize))
+                .filter(|c| c.flags.contains(TaskFlags::ENDED))
+                .and_then(|c| c.end_ns);
+            goroutines.push(GoroutineFacts {
+                task: index as u32,
+                blocked_at_end,
+                blocked_since_ns: since,
+                blocked_before_trace,
+                blocked_ns: since.map(|s| end_ns - s),
+                block_reason: last
+                    .filter(|_| blocked_at_end)
+                    .and_then(|i| iv.label.get(i).copied())
+                    .unwrap_or_default(),
+                block_stack: last
+                    .filter(|_| blocked_at_end)
+                    .and_then(|i| iv.stack.get(i).copied())
+                    .filter(|s| *s != StackId::EMPTY)
+                    .unwrap_or(if blocked_at_end { task.stack } else { StackId::EMPTY }),
+                unblocks,
+                creator,
+                orphaned_at_ns,
+            });
+        }
+        let sites = sites(capture, &goroutines, start_ns);
+        Self { start_ns, end_ns, goroutines, sites }
+    }
+
+    /// The facts of one task, if it is a goroutine with intervals.
+    pub fn goroutine(&self, task: u32) -> Option<&GoroutineFacts> {
+        self.goroutines.binary_search_by_key(&task, |g| g.task).ok().and_then(|i| self.goroutines.get(i))
+    }
+}
+
+fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec<CreationSite> {
+    // Keyed by the function's name: the creation event names the entry by its start PC and a
+    // stack by a PC inside it, so the two frames differ in their line.
+    let mut index: HashMap<Option<StrId>, usize> = HashMap::new();
+    let mut sites: Vec<CreationSite> = Vec::new();
+    let mut changes: Vec<Vec<(i64, i32)>> = Vec::new();
+    for g in goroutines {
+        let Some(task) = capture.tasks.get(g.task as usize) else { continue };
+        let key = task.start_func.map(|f| capture.tables.frame(f).func);
+        let slot = *index.entry(key).or_insert_with(|| {
+            sites.push(CreationSite {
+                start_func: task.start_func,
+                created_by: Vec::new(),
+                alive_at_start: 0,
+                created: 0,
+                ended: 0,
+                alive_at_end: 0,
+                blocked_at_end: 0,
+                live: Vec::new(),
+                members: Vec::new(),
+            });
+            changes.push(Vec::new());
+            sites.len() - 1
+        });
+        let (Some(site), Some(deltas)) = (sites.get_mut(slot), changes.get_mut(slot)) else { continue };
+        site.members.push(g.task);
+        if task.flags.contains(TaskFlags::EXISTED_BEFORE) {
+            site.alive_at_start += 1;
+        } else {
+            site.created += 1;
+            // The creation event's frame is the entry itself; prefer it to a frame inside it.
+            if site.created == 1 {
+                site.start_func = task.start_func;
+            }
+            deltas.push((task.start_ns.unwrap_or(start_ns), 1));
+            if let Some(f) = task.created_by
+                && !site.created_by.contains(&f)
+            {
+                site.created_by.push(f);
+            }
+        }
+        if task.flags.contains(TaskFlags::ENDED) {
+            site.ended += 1;
+            deltas.push((task.end_ns.unwrap_or(start_ns), -1));
+        } else {
+            site.alive_at_end += 1;
+        }
+        if g.blocked_at_end {
+            site.blocked_at_end += 1;
+        }
+    }
+    for (site, mut deltas) in sites.iter_mut().zip(changes) {
+        site.created_by.sort_unstable();
+        deltas.sort_unstable();
+        let mut live = i64::from(site.alive_at_start);
+        site.live.push((start_ns, site.alive_at_start));
+        for (t, d) in deltas {
+            live += i64::from(d);
+            let n = live.max(0) as u32;
+            match site.live.last_mut() {
+                Some(last) if last.0 == t => last.1 = n,
+                _ => site.live.push((t, n)),
+            }
+        }
+    }
+    let name = |s: &CreationSite| s.start_func.map(|f| capture.func_name(f));
+    sites.sort_by(|a, b| match (name(a), name(b)) {
+        (Some(x), Some(y)) => x.cmp(y).then_with(|| a.start_func.cmp(&b.start_func)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    sites
+}
+
+/// Which blocked time a block profile counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockReasons {
+    /// Waits on synchronisation: reasons naming a channel, `sync` or `select`, as
+    /// `go tool trace -pprof=sync` counts them.
+    Sync,
+    /// Network waits (`-pprof=net`).
+    Network,
+    /// Every blocked interval, whatever its reason (including blocks with no known reason).
+    All,
+}
+
+impl BlockReasons {
+    fn accepts(self, reason: &str) -> bool {
+        match self {
+            BlockReasons::Sync => {
+                reason.contains("chan") || reason.contains("sync") || reason.contains("select")
+            }
+            BlockReasons::Network => reason == "network",
+            BlockReasons::All => true,
+        }
+    }
+}
+
+/// Blocked time by the stack each block began at, as `(stack, nanoseconds)` pairs sorted by
+/// stack, for [`FlameTree::from_stacks`](super::flame::FlameTree::from_stacks).
+///
+/// `go tool trace -pprof=sync` counts a block only once it ends; with `include_open` the blocks
+/// still open at the end of the trace count too, up to the end (those are where leaks sit).
+pub fn block_time_stacks(
+    capture: &Capture,
+    reasons: BlockReasons,
+    include_open: bool,
+) -> Vec<(StackId, i64)> {
+    state_time_stacks(capture, IntervalKind::Blocked, include_open, |label| {
+        reasons.accepts(capture.str(label))
+    })
+}
+
+/// Time goroutines spent in one state by the stack the state began at (syscall time with
+/// [`IntervalKind::Syscall`], scheduler latency with [`IntervalKind::Runnable`]), as
+/// `(stack, nanoseconds)` pairs sorted by stack. Intervals whose label `accept` rejects are
+/// skipped, and so are intervals still open at the end unless `include_open`.
+pub fn state_time_stacks(
+    capture: &Capture,
+    state: IntervalKind,
+    include_open: bool,
+    mut accept: impl FnMut(StrId) -> bool,
+) -> Vec<(StackId, i64)> {
+    let end = capture.time_range_ns.map_or(i64::MAX, |(_, e)| e);
+    let iv = &capture.intervals;
+    let mut sums: HashMap<StackId, i64> = HashMap::new();
+    for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
+        for i in task.intervals.indices() {
+            let (Some(&kind), Some(&depth), Some(&s), Some(&e), Some(&label), Some(&stack)) = (
+                iv.kind.get(i),
+                iv.depth.get(i),
+                iv.start_ns.get(i),
+                iv.end_ns.get(i),
+                iv.label.get(i),
+                iv.stack.get(i),
+            ) else {
+                continue;
+            };
+            if kind != state || depth != 0 || (!include_open && e >= end) || !accept(label) {
+                continue;
+            }
+            *sums.entry(stack).or_insert(0) += e - s;
+        }
+    }
+    let mut out: Vec<(StackId, i64)> = sums.into_iter().filter(|&(_, ns)| ns > 0).collect();
+    out.sort_unstable();
+    out
+}

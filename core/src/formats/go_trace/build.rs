@@ -1,0 +1,1052 @@
+//! Turning ordered events into the model: a task per goroutine (and per proc, and one for the
+//! GC) with its state intervals, create and unblock links, user annotations, CPU samples and
+//! metrics.
+//!
+//! Intervals are appended as transitions close them, in time order, with the task each belongs
+//! to in a side column; at the end one stable counting sort by task gives every task its
+//! contiguous range, column by column so that only one extra column is alive at a time.
+
+use hashbrown::HashMap;
+
+use super::order::{NONE, OLD_UNDETERMINED, Ordered, gstatus, pstatus};
+use super::problems::Problems;
+use super::tables::{Interned, RawSample};
+use super::wire::ev;
+use crate::model::{
+    Capture, Counter, FrameId, IntervalKind, IntervalRange, Intervals, Link, LinkKind, SampleType, Samples,
+    StackId, StrId, Task, TaskFlags, TaskKind, TraceInfo, UserLog, UserRegion, UserTask,
+};
+
+/// Event kinds as Go's reader reports them, for counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum Kind {
+    Sync,
+    Metric,
+    Label,
+    StackSample,
+    RangeBegin,
+    RangeActive,
+    RangeEnd,
+    TaskBegin,
+    TaskEnd,
+    RegionBegin,
+    RegionEnd,
+    Log,
+    StateTransition,
+    Experimental,
+}
+
+const KIND_NAMES: [&str; 14] = [
+    "Sync",
+    "Metric",
+    "Label",
+    "StackSample",
+    "RangeBegin",
+    "RangeActive",
+    "RangeEnd",
+    "TaskBegin",
+    "TaskEnd",
+    "RegionBegin",
+    "RegionEnd",
+    "Log",
+    "StateTransition",
+    "Experimental",
+];
+
+fn kind_of(typ: u8) -> Kind {
+    match typ {
+        ev::PROCS_CHANGE | ev::HEAP_ALLOC | ev::HEAP_GOAL => Kind::Metric,
+        ev::GO_LABEL => Kind::Label,
+        ev::STW_BEGIN | ev::GC_BEGIN | ev::GC_SWEEP_BEGIN | ev::GC_MARK_ASSIST_BEGIN => Kind::RangeBegin,
+        ev::GC_ACTIVE | ev::GC_SWEEP_ACTIVE | ev::GC_MARK_ASSIST_ACTIVE => Kind::RangeActive,
+        ev::STW_END | ev::GC_END | ev::GC_SWEEP_END | ev::GC_MARK_ASSIST_END => Kind::RangeEnd,
+        ev::USER_TASK_BEGIN => Kind::TaskBegin,
+        ev::USER_TASK_END => Kind::TaskEnd,
+        ev::USER_REGION_BEGIN => Kind::RegionBegin,
+        ev::USER_REGION_END => Kind::RegionEnd,
+        ev::USER_LOG => Kind::Log,
+        ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL => Kind::Experimental,
+        _ => Kind::StateTransition,
+    }
+}
+
+/// What a span on a lane is, to find it again when it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpanKey {
+    Region { user_task: u64, name: StrId },
+    Assist,
+    Sweep,
+    Stw,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct OpenSpan {
+    key: SpanKey,
+    depth: u16,
+    start: i64,
+    label: StrId,
+    stack: StackId,
+}
+
+/// Builder-side state of one task's lane.
+#[derive(Clone, Debug, Default)]
+struct Lane {
+    /// Kind of the open depth-0 interval.
+    open: Option<IntervalKind>,
+    ended: bool,
+    since: i64,
+    label: StrId,
+    stack: StackId,
+    /// Latest non-empty stack seen.
+    last_stack: StackId,
+    spans: Vec<OpenSpan>,
+    max_depth: u16,
+}
+
+/// Strings the builder labels things with, interned once.
+struct Names {
+    running: StrId,
+    runnable: StrId,
+    syscall: StrId,
+    waiting: StrId,
+    ended: StrId,
+    gc_mark: StrId,
+    gc_sweep: StrId,
+    gc_assist: StrId,
+    gc_lane: StrId,
+}
+
+const COUNTER_NAMES: [&str; 3] =
+    ["/memory/classes/heap/objects:bytes", "/gc/heap/goal:bytes", "/sched/gomaxprocs:threads"];
+
+/// Builds one capture from ordered events.
+pub(crate) struct Builder {
+    pub capture: Capture,
+    lanes: Vec<Lane>,
+    goroutines: HashMap<u64, u32>,
+    procs: HashMap<u64, u32>,
+    gc_lane: Option<u32>,
+    iv: Intervals,
+    iv_task: Vec<u32>,
+    has_spans: Vec<bool>,
+    trace_start: Option<i64>,
+    last_time: i64,
+    first_generation: bool,
+    counts: [u64; 14],
+    info: TraceInfo,
+    active_user_tasks: HashMap<u64, usize>,
+    counters: [Option<usize>; 3],
+    names: Names,
+    pub problems: Problems,
+}
+
+impl Builder {
+    /// A builder filling `capture`.
+    pub fn new(mut capture: Capture) -> Self {
+        let mut s = |t: &str| capture.strings.intern(t);
+        let names = Names {
+            running: s("running"),
+            runnable: s("runnable"),
+            syscall: s("syscall"),
+            waiting: s("waiting"),
+            ended: s("ended"),
+            gc_mark: s("GC concurrent mark phase"),
+            gc_sweep: s("GC incremental sweep"),
+            gc_assist: s("GC mark assist"),
+            gc_lane: s("GC"),
+        };
+        Self {
+            capture,
+            lanes: Vec::new(),
+            goroutines: HashMap::new(),
+            procs: HashMap::new(),
+            gc_lane: None,
+            iv: Intervals::default(),
+            iv_task: Vec::new(),
+            has_spans: Vec::new(),
+            trace_start: None,
+            // Go's reader starts from 0, so a first event at time 0 becomes 1; we do the same so that
+            // times match it exactly.
+            last_time: 0,
+            first_generation: true,
+            counts: [0; 14],
+            info: TraceInfo::default(),
+            active_user_tasks: HashMap::new(),
+            counters: [None; 3],
+            names,
+            problems: Problems::default(),
+        }
+    }
+
+    /// Reserves room for a trace with these event counts (by wire type), so that the big
+    /// tables are allocated once at their final size: growing them by doubling would copy them
+    /// and, for a while, hold two copies.
+    pub fn reserve(&mut self, counts: &[u64; 256]) {
+        let n = |types: &[u8]| -> usize {
+            types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
+        };
+        // Every interval is closed by an event (or by the end of the trace, once per task).
+        let tasks = n(&[
+            ev::GO_CREATE,
+            ev::GO_CREATE_BLOCKED,
+            ev::GO_CREATE_SYSCALL,
+            ev::GO_STATUS,
+            ev::GO_STATUS_STACK,
+        ]);
+        let intervals = n(&[
+            ev::GO_CREATE,
+            ev::GO_CREATE_BLOCKED,
+            ev::GO_CREATE_SYSCALL,
+            ev::GO_START,
+            ev::GO_STOP,
+            ev::GO_BLOCK,
+            ev::GO_UNBLOCK,
+            ev::GO_DESTROY,
+            ev::GO_DESTROY_SYSCALL,
+            ev::GO_SYSCALL_BEGIN,
+            ev::GO_SYSCALL_END,
+            ev::GO_SYSCALL_END_BLOCKED,
+            ev::GO_STATUS,
+            ev::GO_STATUS_STACK,
+            ev::PROC_START,
+            ev::PROC_STOP,
+            ev::PROC_STEAL,
+            ev::PROC_STATUS,
+            ev::GC_BEGIN,
+            ev::GC_ACTIVE,
+            ev::STW_BEGIN,
+            ev::GC_SWEEP_BEGIN,
+            ev::GC_SWEEP_ACTIVE,
+            ev::GC_MARK_ASSIST_BEGIN,
+            ev::GC_MARK_ASSIST_ACTIVE,
+            ev::USER_REGION_BEGIN,
+            ev::USER_REGION_END,
+        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY])
+            + tasks
+            + 1024;
+        let iv = &mut self.iv;
+        iv.start_ns.reserve_exact(intervals);
+        iv.end_ns.reserve_exact(intervals);
+        iv.kind.reserve_exact(intervals);
+        iv.label.reserve_exact(intervals);
+        iv.stack.reserve_exact(intervals);
+        iv.depth.reserve_exact(intervals);
+        self.iv_task.reserve_exact(intervals);
+        self.capture.links.reserve_exact(n(&[
+            ev::GO_CREATE,
+            ev::GO_CREATE_BLOCKED,
+            ev::GO_UNBLOCK,
+            ev::GO_SWITCH,
+            ev::GO_SWITCH_DESTROY,
+        ]));
+        self.capture.tasks.reserve_exact(tasks + 64);
+        self.lanes.reserve_exact(tasks + 64);
+        self.has_spans.reserve_exact(tasks + 64);
+    }
+
+    /// Makes times strictly increasing, as Go's reader does: an event no later than the one
+    /// before it is moved just after it.
+    pub fn fix_time(&mut self, t: i64) -> i64 {
+        let t = if t <= self.last_time { self.last_time.saturating_add(1) } else { t };
+        self.last_time = t;
+        t
+    }
+
+    /// A generation begins (its sync point), at `time` (not yet fixed).
+    pub fn sync(&mut self, time: i64, generation_index: usize) {
+        let t = self.fix_time(time);
+        self.trace_start.get_or_insert(t);
+        self.first_generation = generation_index == 0;
+        self.info.generations += 1;
+        self.count(Kind::Sync);
+    }
+
+    /// Starts a trace that has no generations (the old format) at `time`, taken as is: Go's
+    /// reader dates that first sync point just before the first event, outside its time fixing.
+    pub fn start_at(&mut self, time: i64) {
+        self.last_time = time;
+        self.trace_start = Some(time);
+        self.first_generation = true;
+        self.info.generations = 1;
+        self.count(Kind::Sync);
+    }
+
+    /// The sync event that closes the trace; returns its time, the trace's end.
+    pub fn final_sync(&mut self) -> i64 {
+        let t = self.fix_time(self.last_time);
+        self.count(Kind::Sync);
+        t
+    }
+
+    /// Records the format version and the first generation's frequency.
+    pub fn set_format(&mut self, version: u32, ticks_per_second: Option<u64>) {
+        self.info.format_version = version;
+        if self.info.ticks_per_second == 0
+            && let Some(f) = ticks_per_second
+        {
+            self.info.ticks_per_second = f;
+        }
+    }
+
+    /// Counts a skipped experimental batch.
+    pub fn experimental_batch(&mut self) {
+        self.info.experimental_batches += 1;
+    }
+
+    fn count(&mut self, kind: Kind) {
+        if let Some(c) = self.counts.get_mut(kind as usize) {
+            *c += 1;
+        }
+    }
+
+    fn start(&self) -> i64 {
+        self.trace_start.unwrap_or(self.last_time)
+    }
+
+    fn str(&mut self, ids: &Interned, id: u64, offset: usize) -> StrId {
+        ids.str(id).unwrap_or_else(|| {
+            self.problems.add("event names a string missing from its generation's table", offset);
+            StrId::EMPTY
+        })
+    }
+
+    fn stack(&mut self, ids: &Interned, id: u64, offset: usize) -> StackId {
+        ids.stack(id).unwrap_or_else(|| {
+            self.problems.add("event names a stack missing from its generation's table", offset);
+            StackId::EMPTY
+        })
+    }
+
+    fn new_task(&mut self, task: Task) -> u32 {
+        let index = self.capture.tasks.len() as u32;
+        self.capture.tasks.push(task);
+        self.lanes.push(Lane::default());
+        self.has_spans.push(false);
+        index
+    }
+
+    /// The task of a live goroutine, created (as existing before the trace) if unknown.
+    fn goroutine(&mut self, goid: u64, t: i64) -> u32 {
+        if let Some(&task) = self.goroutines.get(&goid) {
+            return task;
+        }
+        let task = self.new_task(Task {
+            id: goid,
+            kind: TaskKind::Goroutine,
+            flags: TaskFlags::EXISTED_BEFORE,
+            ..Task::default()
+        });
+        if let Some(lane) = self.lanes.get_mut(task as usize) {
+            lane.since = t;
+        }
+        self.goroutines.insert(goid, task);
+        task
+    }
+
+    fn known_goroutine(&self, goid: u64) -> Option<u32> {
+        if goid == NONE { None } else { self.goroutines.get(&goid).copied() }
+    }
+
+    fn proc_lane(&mut self, p: u64) -> u32 {
+        if let Some(&task) = self.procs.get(&p) {
+            return task;
+        }
+        let name = self.capture.strings.intern(&format!("P{p}"));
+        let task = self.new_task(Task { id: p, kind: TaskKind::Resource, name, ..Task::default() });
+        self.procs.insert(p, task);
+        task
+    }
+
+    fn gc_lane(&mut self) -> u32 {
+        if let Some(task) = self.gc_lane {
+            return task;
+        }
+        // Proc ids are small; the GC lane takes an id no proc can have.
+        let task = self.new_task(Task {
+            id: u64::MAX,
+            kind: TaskKind::Resource,
+            name: self.names.gc_lane,
+            ..Task::default()
+        });
+        self.gc_lane = Some(task);
+        task
+    }
+
+    // One argument per interval column: bundling them in a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    fn push_interval(
+        &mut self,
+        task: u32,
+        start: i64,
+        end: i64,
+        kind: IntervalKind,
+        label: StrId,
+        stack: StackId,
+        depth: u16,
+    ) {
+        self.iv.push(start, end, kind, label, stack, depth);
+        self.iv_task.push(task);
+        if depth > 0
+            && let Some(flag) = self.has_spans.get_mut(task as usize)
+        {
+            *flag = true;
+        }
+    }
+
+    /// Closes the lane's open interval at `t` and opens `kind` (or nothing).
+    fn transition(&mut self, task: u32, t: i64, kind: Option<IntervalKind>, label: StrId, stack: StackId) {
+        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
+        let closed = lane.open.map(|k| (lane.since, k, lane.label, lane.stack));
+        lane.open = kind;
+        lane.since = t;
+        lane.label = label;
+        lane.stack = stack;
+        if stack != StackId::EMPTY {
+            lane.last_stack = stack;
+        }
+        if let Some((since, k, l, s)) = closed {
+            self.push_interval(task, since, t, k, l, s, 0);
+        }
+    }
+
+    fn open_span(
+        &mut self,
+        task: u32,
+        start: i64,
+        key: SpanKey,
+        label: StrId,
+        stack: StackId,
+        backdated: bool,
+    ) {
+        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
+        let depth = if backdated {
+            lane.max_depth.saturating_add(1)
+        } else {
+            (1u16..=u16::MAX).find(|d| !lane.spans.iter().any(|s| s.depth == *d)).unwrap_or(u16::MAX)
+        };
+        lane.max_depth = lane.max_depth.max(depth);
+        lane.spans.push(OpenSpan { key, depth, start, label, stack });
+    }
+
+    fn has_span(&self, task: u32, key: SpanKey) -> bool {
+        self.lanes.get(task as usize).is_some_and(|l| l.spans.iter().any(|s| s.key == key))
+    }
+
+    /// Closes the innermost open span with `key`; whether there was one.
+    fn close_span(&mut self, task: u32, t: i64, key: SpanKey) -> Option<OpenSpan> {
+        let lane = self.lanes.get_mut(task as usize)?;
+        let at = lane.spans.iter().rposition(|s| s.key == key)?;
+        let span = lane.spans.remove(at);
+        self.push_interval(task, span.start, t, IntervalKind::Span, span.label, span.stack, span.depth);
+        Some(span)
+    }
+
+    fn link(&mut self, kind: LinkKind, from: u32, to: u32, t: i64) {
+        self.capture.links.push(Link { kind, from_task: from, from_ns: t, to_task: to, to_ns: t });
+    }
+
+    fn counter(&mut self, which: usize, t: i64, value: u64) {
+        let slot = if let Some(i) = self.counters.get(which).copied().flatten() {
+            i
+        } else {
+            let name = self.capture.strings.intern(COUNTER_NAMES.get(which).copied().unwrap_or_default());
+            self.capture.counters.push(Counter { name, ..Counter::default() });
+            let i = self.capture.counters.len() - 1;
+            if let Some(s) = self.counters.get_mut(which) {
+                *s = Some(i);
+            }
+            i
+        };
+        if let Some(c) = self.capture.counters.get_mut(slot) {
+            c.time_ns.push(t);
+            c.value.push(value as f64);
+        }
+    }
+
+    /// Applies one ordered event whose time was already fixed.
+    pub fn event(&mut self, o: &Ordered, ids: &Interned) {
+        let e = &o.ev;
+        let t = e.time;
+        let a = e.args;
+        self.count(kind_of(e.typ));
+        match e.typ {
+            ev::GO_CREATE | ev::GO_CREATE_BLOCKED | ev::GO_CREATE_SYSCALL => self.create(o, ids),
+            ev::GO_START => {
+                let task = self.goroutine(a[0], t);
+                self.transition(task, t, Some(IntervalKind::Running), StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::GO_STOP | ev::GO_BLOCK => {
+                let label = self.str(ids, a[0], e.offset);
+                let stack = self.stack(ids, a[1], e.offset);
+                let kind = if e.typ == ev::GO_STOP { IntervalKind::Runnable } else { IntervalKind::Blocked };
+                let task = self.goroutine(o.ctx.g, t);
+                self.transition(task, t, Some(kind), label, stack);
+            }
+            ev::GO_DESTROY | ev::GO_DESTROY_SYSCALL => {
+                let task = self.goroutine(o.ctx.g, t);
+                self.end_goroutine(task, t);
+            }
+            ev::GO_UNBLOCK | ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
+                let task = self.goroutine(a[0], t);
+                self.transition(task, t, Some(IntervalKind::Runnable), StrId::EMPTY, StackId::EMPTY);
+                // Unblocks by the runtime itself (netpoller, timers, sysmon) have no goroutine;
+                // only goroutine-to-goroutine wake-ups are worth an arrow.
+                if let Some(from) = self.known_goroutine(o.ctx.g).filter(|&f| f != task) {
+                    self.link(LinkKind::Unblock, from, task, t);
+                }
+            }
+            ev::GO_SYSCALL_BEGIN => {
+                let stack = self.stack(ids, a[1], e.offset);
+                let task = self.goroutine(o.ctx.g, t);
+                self.transition(task, t, Some(IntervalKind::Syscall), StrId::EMPTY, stack);
+            }
+            ev::GO_SYSCALL_END => {
+                let task = self.goroutine(o.ctx.g, t);
+                self.transition(task, t, Some(IntervalKind::Running), StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::GO_SYSCALL_END_BLOCKED => {
+                let task = self.goroutine(o.ctx.g, t);
+                self.transition(task, t, Some(IntervalKind::Runnable), StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::GO_STATUS | ev::GO_STATUS_STACK => {
+                let stack = if e.typ == ev::GO_STATUS_STACK {
+                    self.stack(ids, a[3], e.offset)
+                } else {
+                    StackId::EMPTY
+                };
+                self.go_status(a[0], a[2] as u8, o.old, stack, t);
+            }
+            ev::PROC_STATUS => {
+                let lane = self.proc_lane(a[0]);
+                let running = matches!(a[1] as u8, pstatus::RUNNING | pstatus::SYSCALL);
+                let is_open = self.lanes.get(lane as usize).is_some_and(|l| l.open.is_some());
+                if running && !is_open {
+                    let since =
+                        if o.old == OLD_UNDETERMINED && self.first_generation { self.start() } else { t };
+                    self.transition(lane, since, Some(IntervalKind::Running), StrId::EMPTY, StackId::EMPTY);
+                } else if !running && is_open {
+                    self.transition(lane, t, None, StrId::EMPTY, StackId::EMPTY);
+                }
+            }
+            ev::PROC_START => {
+                let lane = self.proc_lane(a[0]);
+                self.transition(lane, t, Some(IntervalKind::Running), StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::PROC_STOP if o.ctx.p != NONE => {
+                let lane = self.proc_lane(o.ctx.p);
+                self.transition(lane, t, None, StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::PROC_STEAL => {
+                let lane = self.proc_lane(a[0]);
+                self.transition(lane, t, None, StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::GC_ACTIVE | ev::GC_BEGIN => {
+                let lane = self.gc_lane();
+                let is_open = self.lanes.get(lane as usize).is_some_and(|l| l.open.is_some());
+                if !is_open {
+                    let since =
+                        if e.typ == ev::GC_ACTIVE && self.first_generation { self.start() } else { t };
+                    let label = self.names.gc_mark;
+                    let stack =
+                        if e.typ == ev::GC_BEGIN { self.stack(ids, a[1], e.offset) } else { StackId::EMPTY };
+                    self.transition(lane, since, Some(IntervalKind::Gc), label, stack);
+                }
+            }
+            ev::GC_END => {
+                let lane = self.gc_lane();
+                self.transition(lane, t, None, StrId::EMPTY, StackId::EMPTY);
+            }
+            ev::STW_BEGIN => {
+                let kind = self.str(ids, a[0], e.offset);
+                let label = self
+                    .capture
+                    .strings
+                    .intern(&format!("stop-the-world ({})", self.capture.strings.resolve(kind)));
+                let stack = self.stack(ids, a[1], e.offset);
+                let lane = self.gc_lane();
+                self.open_span(lane, t, SpanKey::Stw, label, stack, false);
+            }
+            ev::STW_END => {
+                let lane = self.gc_lane();
+                if self.close_span(lane, t, SpanKey::Stw).is_none() {
+                    self.problems.add("stop-the-world ended that never began", e.offset);
+                }
+            }
+            ev::GC_SWEEP_ACTIVE => {
+                let lane = self.proc_lane(a[0]);
+                if !self.has_span(lane, SpanKey::Sweep) {
+                    let backdated = self.first_generation;
+                    let since = if backdated { self.start() } else { t };
+                    self.open_span(
+                        lane,
+                        since,
+                        SpanKey::Sweep,
+                        self.names.gc_sweep,
+                        StackId::EMPTY,
+                        backdated,
+                    );
+                }
+            }
+            ev::GC_SWEEP_BEGIN if o.ctx.p != NONE => {
+                let stack = self.stack(ids, a[0], e.offset);
+                let lane = self.proc_lane(o.ctx.p);
+                self.open_span(lane, t, SpanKey::Sweep, self.names.gc_sweep, stack, false);
+            }
+            ev::GC_SWEEP_END if o.ctx.p != NONE => {
+                let lane = self.proc_lane(o.ctx.p);
+                self.close_span(lane, t, SpanKey::Sweep);
+            }
+            ev::GC_MARK_ASSIST_ACTIVE => {
+                let task = self.goroutine(a[0], t);
+                if !self.has_span(task, SpanKey::Assist) {
+                    let backdated = self.first_generation;
+                    let since = if backdated { self.start() } else { t };
+                    self.open_span(
+                        task,
+                        since,
+                        SpanKey::Assist,
+                        self.names.gc_assist,
+                        StackId::EMPTY,
+                        backdated,
+                    );
+                }
+            }
+            ev::GC_MARK_ASSIST_BEGIN => {
+                let stack = self.stack(ids, a[0], e.offset);
+                let task = self.goroutine(o.ctx.g, t);
+                self.open_span(task, t, SpanKey::Assist, self.names.gc_assist, stack, false);
+            }
+            ev::GC_MARK_ASSIST_END => {
+                let task = self.goroutine(o.ctx.g, t);
+                self.close_span(task, t, SpanKey::Assist);
+            }
+            ev::HEAP_ALLOC => self.counter(0, t, a[0]),
+            ev::HEAP_GOAL => self.counter(1, t, a[0]),
+            ev::PROCS_CHANGE => self.counter(2, t, a[0]),
+            ev::GO_LABEL => {
+                let label = self.str(ids, a[0], e.offset);
+                let task = self.goroutine(o.ctx.g, t);
+                if let Some(task) = self.capture.tasks.get_mut(task as usize) {
+                    task.name = label;
+                }
+            }
+            ev::USER_TASK_BEGIN => {
+                let name = self.str(ids, a[2], e.offset);
+                let stack = self.stack(ids, a[3], e.offset);
+                let start_task = self.known_goroutine(o.ctx.g);
+                self.active_user_tasks.insert(a[0], self.info.user_tasks.len());
+                self.info.user_tasks.push(UserTask {
+                    id: a[0],
+                    parent_id: (a[1] != 0).then_some(a[1]),
+                    name,
+                    start_ns: Some(t),
+                    end_ns: None,
+                    start_task,
+                    end_task: None,
+                    start_stack: stack,
+                });
+            }
+            ev::USER_TASK_END => {
+                let end_task = self.known_goroutine(o.ctx.g);
+                match self.active_user_tasks.remove(&a[0]).and_then(|i| self.info.user_tasks.get_mut(i)) {
+                    Some(task) => {
+                        task.end_ns = Some(t);
+                        task.end_task = end_task;
+                    }
+                    None => self.info.user_tasks.push(UserTask {
+                        id: a[0],
+                        parent_id: None,
+                        name: StrId::EMPTY,
+                        start_ns: None,
+                        end_ns: Some(t),
+                        start_task: None,
+                        end_task,
+                        start_stack: StackId::EMPTY,
+                    }),
+                }
+            }
+            ev::USER_REGION_BEGIN => {
+                let name = self.str(ids, a[1], e.offset);
+                let stack = self.stack(ids, a[2], e.offset);
+                let task = self.goroutine(o.ctx.g, t);
+                self.open_span(task, t, SpanKey::Region { user_task: a[0], name }, name, stack, false);
+            }
+            ev::USER_REGION_END => {
+                let name = self.str(ids, a[1], e.offset);
+                let task = self.goroutine(o.ctx.g, t);
+                self.region_end(task, a[0], name, t, e.offset);
+            }
+            ev::USER_LOG => {
+                let category = self.str(ids, a[1], e.offset);
+                let message = self.str(ids, a[2], e.offset);
+                let stack = self.stack(ids, a[3], e.offset);
+                let task = self.known_goroutine(o.ctx.g);
+                self.info.logs.push(UserLog { time_ns: t, task, user_task: a[0], category, message, stack });
+            }
+            _ => {}
+        }
+    }
+
+    fn create(&mut self, o: &Ordered, ids: &Interned) {
+        let e = &o.ev;
+        let t = e.time;
+        let (start_stack, stack) = if e.typ == ev::GO_CREATE_SYSCALL {
+            (StackId::EMPTY, StackId::EMPTY)
+        } else {
+            (self.stack(ids, e.args[1], e.offset), self.stack(ids, e.args[2], e.offset))
+        };
+        let creator = self.known_goroutine(o.ctx.g);
+        let leaf = |c: &Capture, s: StackId| -> Option<FrameId> { c.tables.stack(s).first().copied() };
+        let task = self.new_task(Task {
+            id: e.args[0],
+            kind: TaskKind::Goroutine,
+            parent_id: (o.ctx.g != NONE && e.typ != ev::GO_CREATE_SYSCALL).then_some(o.ctx.g),
+            created_by: leaf(&self.capture, stack),
+            start_func: leaf(&self.capture, start_stack),
+            creation_stack: stack,
+            start_ns: Some(t),
+            ..Task::default()
+        });
+        self.goroutines.insert(e.args[0], task);
+        let state = match e.typ {
+            ev::GO_CREATE_BLOCKED => IntervalKind::Blocked,
+            ev::GO_CREATE_SYSCALL => IntervalKind::Syscall,
+            _ => IntervalKind::Runnable,
+        };
+        self.transition(task, t, Some(state), StrId::EMPTY, StackId::EMPTY);
+        let from = match creator {
+            Some(c) => Some(c),
+            None if o.ctx.p != NONE => Some(self.proc_lane(o.ctx.p)),
+            None => None,
+        };
+        if let Some(from) = from {
+            self.link(LinkKind::Create, from, task, t);
+        }
+    }
+
+    fn end_goroutine(&mut self, task: u32, t: i64) {
+        self.transition(task, t, None, StrId::EMPTY, StackId::EMPTY);
+        while let Some(key) = self.lanes.get(task as usize).and_then(|l| l.spans.last()).map(|s| s.key) {
+            if let Some(span) = self.close_span(task, t, key) {
+                self.note_region(task, span, t);
+            }
+        }
+        if let Some(lane) = self.lanes.get_mut(task as usize) {
+            lane.ended = true;
+        }
+        if let Some(task) = self.capture.tasks.get_mut(task as usize) {
+            task.end_ns = Some(t);
+            task.flags |= TaskFlags::ENDED;
+        }
+    }
+
+    fn note_region(&mut self, task: u32, span: OpenSpan, end: i64) {
+        if let SpanKey::Region { user_task, name } = span.key {
+            self.info.regions.push(UserRegion {
+                task,
+                user_task,
+                name,
+                start_ns: span.start,
+                end_ns: end,
+                stack: span.stack,
+            });
+        }
+    }
+
+    fn region_end(&mut self, task: u32, user_task: u64, name: StrId, t: i64, offset: usize) {
+        let key = SpanKey::Region { user_task, name };
+        let innermost_region = self
+            .lanes
+            .get(task as usize)
+            .and_then(|l| l.spans.iter().rev().find(|s| matches!(s.key, SpanKey::Region { .. })))
+            .map(|s| s.key);
+        if let Some(span) = self.close_span(task, t, key) {
+            if innermost_region != Some(key) {
+                self.problems.add("region ended while a region begun after it was still open", offset);
+            }
+            self.note_region(task, span, t);
+            return;
+        }
+        // Begun before the trace: it spans from the trace's (or the goroutine's) start.
+        let start = self
+            .capture
+            .tasks
+            .get(task as usize)
+            .and_then(|k| k.start_ns)
+            .unwrap_or_else(|| self.start())
+            .max(self.start());
+        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
+        lane.max_depth = lane.max_depth.saturating_add(1);
+        let depth = lane.max_depth;
+        self.push_interval(task, start, t, IntervalKind::Span, name, StackId::EMPTY, depth);
+        self.info.regions.push(UserRegion {
+            task,
+            user_task,
+            name,
+            start_ns: start,
+            end_ns: t,
+            stack: StackId::EMPTY,
+        });
+    }
+
+    fn go_status(&mut self, goid: u64, status: u8, old: u8, stack: StackId, t: i64) {
+        let kind = match status {
+            gstatus::RUNNABLE => IntervalKind::Runnable,
+            gstatus::RUNNING => IntervalKind::Running,
+            gstatus::SYSCALL => IntervalKind::Syscall,
+            _ => IntervalKind::Blocked,
+        };
+        let task = self.goroutine(goid, t);
+        let first = old == OLD_UNDETERMINED;
+        let since = if first && self.first_generation { self.start() } else { t };
+        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
+        if stack != StackId::EMPTY {
+            lane.last_stack = stack;
+        }
+        match lane.open {
+            Some(open) if open == kind => {
+                // The same state seen again at a generation boundary: the interval goes on, and
+                // a stack fills in one we did not have.
+                if lane.stack == StackId::EMPTY {
+                    lane.stack = stack;
+                }
+            }
+            None if !lane.ended => {
+                lane.open = Some(kind);
+                lane.since = since;
+                lane.label = StrId::EMPTY;
+                lane.stack = stack;
+            }
+            _ => self.transition(task, t, Some(kind), StrId::EMPTY, stack),
+        }
+    }
+
+    /// A CPU profile sample at `time` (already fixed).
+    pub fn cpu_sample(&mut self, time: i64, sample: &RawSample, ids: &Interned) {
+        self.count(Kind::StackSample);
+        if self.capture.samples.types.is_empty() {
+            let kind = self.capture.strings.intern("samples");
+            let unit = self.capture.strings.intern("count");
+            self.capture.samples.types.push(SampleType { kind, unit });
+        }
+        let stack = self.stack(ids, sample.stack, 0);
+        let goroutine = if sample.g == 0 { None } else { self.known_goroutine(sample.g) };
+        let task = match goroutine {
+            Some(task) => Some(task),
+            None if sample.p != NONE => Some(self.proc_lane(sample.p)),
+            None => None,
+        };
+        let samples = &mut self.capture.samples;
+        samples.push(stack, &[1], crate::model::LabelSetId::EMPTY);
+        samples.time_ns.push(time);
+        samples.task.push(task.unwrap_or(Samples::NO_TASK));
+    }
+
+    /// Closes everything still open at `end` and hands over the capture.
+    pub fn finish(mut self, end: i64) -> Capture {
+        let start = self.trace_start.unwrap_or(end);
+        for task in 0..self.lanes.len() as u32 {
+            let open = self.lanes.get(task as usize).is_some_and(|l| l.open.is_some());
+            if open {
+                let (kind, label, since) =
+                    self.lanes.get(task as usize).map(|l| (l.open, l.label, l.since)).unwrap_or_default();
+                self.finish_state(task, kind, label, since, end);
+                let stack = self.lanes.get(task as usize).map(|l| l.stack).unwrap_or_default();
+                self.transition(task, end, None, StrId::EMPTY, stack);
+            } else if let (Some(lane), Some(t)) =
+                (self.lanes.get(task as usize), self.capture.tasks.get_mut(task as usize))
+                && t.kind == TaskKind::Goroutine
+            {
+                t.state = if lane.ended { self.names.ended } else { self.names.waiting };
+            }
+            while let Some(span) = self.lanes.get(task as usize).and_then(|l| l.spans.last()).copied() {
+                if self.close_span(task, end, span.key).is_some() {
+                    self.note_region(task, span, end);
+                }
+            }
+            if let (Some(lane), Some(t)) =
+                (self.lanes.get(task as usize), self.capture.tasks.get_mut(task as usize))
+            {
+                t.stack = lane.last_stack;
+            }
+        }
+        self.set_start_funcs();
+        // The lanes and lookup tables are done with; free them before the sort needs room.
+        self.lanes = Vec::new();
+        self.goroutines = HashMap::new();
+        self.procs = HashMap::new();
+        self.active_user_tasks = HashMap::new();
+        let (intervals, ranges) = sort_by_task(
+            std::mem::take(&mut self.iv),
+            std::mem::take(&mut self.iv_task),
+            &self.has_spans,
+            self.capture.tasks.len(),
+        );
+        for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
+            task.intervals = range;
+        }
+        self.capture.intervals = intervals;
+        self.capture.time_range_ns = Some((start, end));
+        self.capture.source.duration_ns = Some(end - start);
+        for (name, count) in KIND_NAMES.iter().zip(self.counts) {
+            if count > 0 {
+                self.info.event_counts.insert(name, count);
+            }
+        }
+        self.capture.trace = Some(Box::new(self.info));
+        self.capture
+    }
+
+    fn finish_state(&mut self, task: u32, kind: Option<IntervalKind>, label: StrId, since: i64, end: i64) {
+        let names = &self.names;
+        let Some(t) = self.capture.tasks.get_mut(task as usize) else { return };
+        if t.kind != TaskKind::Goroutine {
+            return;
+        }
+        t.state = match kind {
+            Some(IntervalKind::Running) => names.running,
+            Some(IntervalKind::Runnable) => names.runnable,
+            Some(IntervalKind::Syscall) => names.syscall,
+            Some(IntervalKind::Blocked) if !label.is_empty() => label,
+            _ => names.waiting,
+        };
+        if kind == Some(IntervalKind::Blocked) {
+            t.wait_ns = Some(end - since);
+        }
+    }
+
+    /// Start functions of goroutines the trace did not see created (the outermost frame of
+    /// their last stack, unless the stack was cut at the runtime's frame limit), and the SYSTEM
+    /// flag for runtime goroutines.
+    fn set_start_funcs(&mut self) {
+        // The runtime records at most this many frames (`tracev2.MaxFramesPerStack`).
+        const MAX_FRAMES: usize = 128;
+        let capture = &mut self.capture;
+        let goexit = capture.strings.find("runtime.goexit");
+        for task in &mut capture.tasks {
+            if task.kind != TaskKind::Goroutine {
+                continue;
+            }
+            if task.start_func.is_none() {
+                let mut frames = capture.tables.stack(task.stack);
+                if let [rest @ .., last] = frames
+                    && goexit.is_some_and(|g| capture.tables.frame(*last).func == g)
+                {
+                    frames = rest;
+                }
+                if frames.len() < MAX_FRAMES {
+                    task.start_func = frames.last().copied();
+                }
+            }
+            let func = |f: Option<FrameId>| f.map(|f| capture.strings.resolve(capture.tables.frame(f).func));
+            let start = func(task.start_func);
+            let creator = func(task.created_by);
+            if start.is_some_and(|s| s.starts_with("runtime.") && s != "runtime.main")
+                || creator.is_some_and(|c| c.starts_with("runtime."))
+            {
+                task.flags |= TaskFlags::SYSTEM;
+            }
+        }
+    }
+}
+
+/// Reorders intervals so each task's are contiguous, sorted by (depth, start), and returns each
+/// task's range. Depth-0 intervals arrive in time order already and spans in the order they
+/// ended, so a stable counting sort by task does most of the work; within tasks that have spans,
+/// the spans are moved after the depth-0 intervals and sorted among themselves.
+fn sort_by_task(
+    mut iv: Intervals,
+    iv_task: Vec<u32>,
+    has_spans: &[bool],
+    tasks: usize,
+) -> (Intervals, Vec<IntervalRange>) {
+    let mut counts = vec![0u32; tasks];
+    for &t in &iv_task {
+        if let Some(c) = counts.get_mut(t as usize) {
+            *c += 1;
+        }
+    }
+    let mut ranges = Vec::with_capacity(tasks);
+    let mut next = Vec::with_capacity(tasks);
+    let mut at = 0u32;
+    for &c in &counts {
+        ranges.push(IntervalRange { start: at, len: c });
+        next.push(at);
+        at += c;
+    }
+    drop(counts);
+    // perm[new position] = old position.
+    let mut perm = vec![0u32; iv_task.len()];
+    for (i, &t) in iv_task.iter().enumerate() {
+        if let Some(slot) = next.get_mut(t as usize) {
+            if let Some(p) = perm.get_mut(*slot as usize) {
+                *p = i as u32;
+            }
+            *slot += 1;
+        }
+    }
+    drop(iv_task);
+    drop(next);
+    for (range, _) in ranges.iter().zip(has_spans).filter(|(_, s)| **s) {
+        let Some(part) = perm.get_mut(range.indices()) else { continue };
+        let depth = |i: u32| iv.depth.get(i as usize).copied().unwrap_or(0);
+        let mut spans: Vec<u32> = part.iter().copied().filter(|&i| depth(i) > 0).collect();
+        spans.sort_by_key(|&i| (depth(i), iv.start_ns.get(i as usize).copied().unwrap_or(0)));
+        let zeros: Vec<u32> = part.iter().copied().filter(|&i| depth(i) == 0).collect();
+        for (slot, i) in part.iter_mut().zip(zeros.into_iter().chain(spans)) {
+            *slot = i;
+        }
+    }
+    gather(&mut iv.start_ns, &perm);
+    gather(&mut iv.end_ns, &perm);
+    gather(&mut iv.kind, &perm);
+    gather(&mut iv.label, &perm);
+    gather(&mut iv.stack, &perm);
+    gather(&mut iv.depth, &perm);
+    (iv, ranges)
+}
+
+/// Reorders one column by `perm` (new position → old position). One column at a time keeps the
+/// extra memory to the largest column; following the permutation's cycles in place would save
+/// that, but misses the cache on every row of every column and takes several times as long.
+fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
+    let out: Vec<T> = perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or_default()).collect();
+    *col = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_puts_each_tasks_intervals_together_in_depth_then_start_order() {
+        let mut iv = Intervals::default();
+        let mut task = Vec::new();
+        let mut push = |t: u32, s: i64, e: i64, d: u16| {
+            iv.push(s, e, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, d);
+            task.push(t);
+        };
+        push(1, 0, 10, 0);
+        push(0, 0, 5, 0);
+        push(1, 4, 6, 2); // an inner span ends first
+        push(1, 3, 8, 1);
+        push(0, 5, 9, 0);
+        push(1, 10, 20, 0);
+        let (iv, ranges) = sort_by_task(iv, task, &[false, true], 2);
+        assert_eq!(ranges, vec![IntervalRange { start: 0, len: 2 }, IntervalRange { start: 2, len: 4 }]);
+        assert_eq!(iv.start_ns, vec![0, 5, 0, 10, 3, 4]);
+        assert_eq!(iv.depth, vec![0, 0, 0, 0, 1, 2]);
+        assert_eq!(iv.end_ns, vec![5, 9, 10, 20, 8, 6]);
+    }
+
+    #[test]
+    fn every_wire_event_type_has_a_kind() {
+        assert_eq!(kind_of(ev::GO_BLOCK), Kind::StateTransition);
+        assert_eq!(kind_of(ev::GC_ACTIVE), Kind::RangeActive);
+        assert_eq!(kind_of(ev::HEAP_GOAL), Kind::Metric);
+        assert_eq!(kind_of(ev::USER_LOG), Kind::Log);
+        assert_eq!(kind_of(130), Kind::Experimental);
+        assert_eq!(KIND_NAMES.len(), Kind::Experimental as usize + 1);
+    }
+}

@@ -1,0 +1,493 @@
+//! Go execution traces (`runtime/trace`, `/debug/pprof/trace`, `go test -trace`) in the format
+//! of Go 1.22 and newer: header `go 1.2x trace` (Go 1.27 still writes `go 1.26 trace`).
+//!
+//! A trace is a sequence of generations (about one a second); each has its own string and stack
+//! tables and its events in batches, one stream per thread (M). Reading goes:
+//! 1. locate every batch by its header, stepping over the contents (`batches`);
+//! 2. per generation, decode the tables, CPU samples and clock batches in parallel and intern
+//!    them into the capture (`tables`), while the previous generation's events are ordered;
+//! 3. merge the threads' events into one consistent order with the per-goroutine and per-proc
+//!    sequence numbers, as Go's own reader does (`order`), keeping going with a warning where
+//!    the data contradicts itself;
+//! 4. build tasks, state intervals, links, samples and counters (`build`).
+//!
+//! Go 1.11-1.21 traces use an older, different format (per-P batches, one string and stack table
+//! for the whole trace); `v1` reads them and converts their events into the current ones, as Go's
+//! reader does, so the same builder makes the model. Older formats are refused with a message.
+
+mod batches;
+mod build;
+mod order;
+mod problems;
+mod tables;
+mod v1;
+mod wire;
+
+use hashbrown::HashMap;
+
+use self::batches::{BatchKind, Generation};
+use self::build::Builder;
+use self::order::{Cursor, Freq, Ordering, Outcome};
+use self::problems::Problems;
+use self::tables::{GenTables, Interned};
+use self::wire::{Header, Version};
+use super::{Format, Input, Sniff};
+use crate::error::ParseError;
+use crate::load::Progress;
+use crate::model::{Capture, FormatKind};
+
+/// The Go execution trace format.
+pub struct GoTrace;
+
+const KIND: FormatKind = FormatKind::GoExecutionTrace;
+
+impl Format for GoTrace {
+    fn kind(&self) -> FormatKind {
+        KIND
+    }
+
+    fn sniff(&self, head: &[u8], complete: bool) -> Sniff {
+        match wire::header(head) {
+            Header::Go(_) => Sniff::Yes,
+            Header::NotATrace => Sniff::No,
+            Header::Short if complete => Sniff::No,
+            Header::Short => Sniff::NeedMore,
+        }
+    }
+
+    fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
+        parse_bytes(input.bytes, input.path, input.progress).map(|c| vec![c])
+    }
+}
+
+/// Parses a whole execution trace.
+pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capture, ParseError> {
+    let minor = match wire::header(bytes) {
+        Header::Go(minor) => minor,
+        Header::NotATrace | Header::Short => {
+            return Err(ParseError::at_offset(
+                KIND,
+                0,
+                "not a Go execution trace (no \"go 1.N trace\" header)",
+            ));
+        }
+    };
+    let mut problems = Problems::default();
+    if (11..Version::GO122.0).contains(&minor) {
+        return v1::parse(bytes, minor, path, progress);
+    }
+    if minor < 11 {
+        return Err(ParseError::at_offset(
+            KIND,
+            0,
+            format!(
+                "this is a Go 1.{minor} execution trace (header \"go 1.{minor} trace\"), a format older than Go 1.11's \
+                 that leakscope does not read; it reads traces written by Go 1.11 and newer"
+            ),
+        ));
+    }
+    let version = if minor > Version::NEWEST_KNOWN.0 {
+        problems.add_at(
+            &format!(
+                "trace format go 1.{minor} is newer than the newest leakscope knows (go 1.{}); read as that",
+                Version::NEWEST_KNOWN.0
+            ),
+            Some(0),
+        );
+        Version::NEWEST_KNOWN
+    } else {
+        Version(minor)
+    };
+    let located = batches::locate(bytes, version);
+    for p in &located.problems {
+        problems.add(&p.message, p.offset);
+    }
+    if located.generations.is_empty() {
+        return Err(ParseError::at_offset(
+            KIND,
+            wire::HEADER_LEN as u64,
+            "no trace data after the header (the trace is empty or cut off right after it)",
+        ));
+    }
+    let mut capture = Capture::new(path, KIND);
+    capture.source.go_version = Some(format!("go1.{minor}"));
+    capture.source.bytes = bytes.len() as u64;
+    let mut reader = Reader {
+        bytes,
+        version,
+        ordering: Ordering::default(),
+        builder: Builder::new(capture),
+        frames_by_pc: HashMap::new(),
+        freq: None,
+        progress,
+        cancelled: false,
+    };
+    reader.builder.problems = problems;
+    reader.builder.set_format(minor, None);
+    let gens = &located.generations;
+    reader.builder.reserve(&count_events(bytes, gens, version));
+    let mut next_tables = gens.first().map(|g| tables::decode(bytes, g, version));
+    for (i, generation) in gens.iter().enumerate() {
+        let Some(current) = next_tables.take() else { break };
+        // Decode the next generation's tables while this one's events are ordered.
+        let following = gens.get(i + 1);
+        let ((), decoded) = rayon::join(
+            || reader.generation(i, generation, &current),
+            || following.map(|g| tables::decode(bytes, g, version)),
+        );
+        next_tables = decoded;
+        if reader.cancelled || progress.is_cancelled() {
+            return Err(super::cancelled(KIND));
+        }
+    }
+    let Reader { mut builder, .. } = reader;
+    let end = builder.final_sync();
+    let problems = std::mem::take(&mut builder.problems);
+    let mut capture = builder.finish(end);
+    problems.into_warnings(&mut capture.warnings);
+    Ok(capture)
+}
+
+/// Counts the events of every type in all event batches, in parallel.
+fn count_events(bytes: &[u8], gens: &[Generation], version: Version) -> [u64; 256] {
+    use rayon::prelude::*;
+    gens.par_iter()
+        .flat_map_iter(|g| g.batches.iter().filter(|b| b.kind == BatchKind::Events))
+        .fold(
+            || [0u64; 256],
+            |mut counts, b| {
+                order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
+                counts
+            },
+        )
+        .reduce(
+            || [0u64; 256],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x += y;
+                }
+                a
+            },
+        )
+}
+
+/// The state of one read: the ordering carries over generations, as goroutines do.
+struct Reader<'a, 'p> {
+    bytes: &'a [u8],
+    version: Version,
+    ordering: Ordering,
+    builder: Builder,
+    frames_by_pc: HashMap<u64, crate::model::FrameId>,
+    freq: Option<Freq>,
+    progress: &'p Progress,
+    cancelled: bool,
+}
+
+impl Reader<'_, '_> {
+    fn generation(&mut self, index: usize, generation: &Generation, tables: &GenTables<'_>) {
+        for p in &tables.problems {
+            self.builder.problems.add(&p.message, p.offset);
+        }
+        let ids = tables::intern(tables, &mut self.builder.capture, &mut self.frames_by_pc);
+        if ids.unknown_frame_strings > 0 {
+            self.builder
+                .problems
+                .add("stack frames name strings missing from their generation's table", generation.offset);
+        }
+        let freq = if let Some(f) = tables.freq.filter(|&f| f > 0) {
+            if index == 0 {
+                self.builder.set_format(self.version.0, Some(f));
+                if let Some(c) = tables.clock {
+                    self.set_wall_clock(Freq::from_ticks_per_second(f), c, generation);
+                }
+            }
+            Freq::from_ticks_per_second(f)
+        } else {
+            self.builder
+                .problems
+                .add("generation without a timestamp frequency; the previous one is used", generation.offset);
+            // Go's runtime ticks at 64 ns on most platforms; without any frequency that is the
+            // best guess.
+            self.freq.unwrap_or(Freq(64.0))
+        };
+        self.freq = Some(freq);
+        self.builder.sync(freq.ns(generation.min_time.unwrap_or(0)), index);
+
+        let mut samples: Vec<(i64, usize)> =
+            tables.samples.iter().enumerate().map(|(i, s)| (freq.ns(s.ticks), i)).collect();
+        samples.sort_by_key(|&(t, _)| t);
+
+        let mut order: Vec<u64> = Vec::new();
+        let mut by_m: HashMap<u64, Vec<&batches::Batch>> = HashMap::new();
+        for b in &generation.batches {
+            match b.kind {
+                BatchKind::Events => {
+                    by_m.entry(b.m).or_insert_with(|| {
+                        order.push(b.m);
+                        Vec::new()
+                    });
+                    if let Some(list) = by_m.get_mut(&b.m) {
+                        list.push(b);
+                    }
+                }
+                BatchKind::Experimental => self.builder.experimental_batch(),
+                _ => {}
+            }
+        }
+        let mut heap: Vec<Cursor<'_>> = Vec::with_capacity(order.len());
+        for m in order {
+            let mut cursor = Cursor::new(m, by_m.remove(&m).unwrap_or_default());
+            if self.refill(&mut cursor, freq) {
+                heap.push(cursor);
+                let last = heap.len() - 1;
+                sift_up(&mut heap, last);
+            }
+        }
+        let mut next_sample = 0usize;
+        let mut steps = 0u32;
+        loop {
+            while let Some(&(t, i)) = samples.get(next_sample) {
+                if heap.first().is_some_and(|c| c.ev.time <= t) {
+                    break;
+                }
+                next_sample += 1;
+                let t = self.builder.fix_time(t);
+                if let Some(s) = tables.samples.get(i) {
+                    self.builder.cpu_sample(t, s, &ids);
+                }
+            }
+            if heap.is_empty() {
+                break;
+            }
+            steps = steps.wrapping_add(1);
+            if steps.is_multiple_of(1 << 16) && self.progress.is_cancelled() {
+                self.cancelled = true;
+                return;
+            }
+            if self.try_advance(&mut heap, 0, generation.number, freq, &ids, false) {
+                continue;
+            }
+            // The earliest event must wait for another thread's: try the others in time order.
+            heap.sort_by_key(|c| c.ev.time);
+            let advanced =
+                (1..heap.len()).any(|i| self.try_advance(&mut heap, i, generation.number, freq, &ids, false));
+            if !advanced {
+                let offset = heap.first().map_or(generation.offset, |c| c.ev.offset);
+                self.builder.problems.add(
+                    "no thread's next event can follow by the sequence numbers (events missing or out of order); the earliest was applied anyway",
+                    offset,
+                );
+                self.try_advance(&mut heap, 0, generation.number, freq, &ids, true);
+            }
+        }
+        let size: usize = generation.batches.iter().map(|b| b.data.len()).sum();
+        self.progress.advance(size as u64);
+    }
+
+    /// Reads a cursor's next event, reporting unreadable ones; false when it has no more.
+    fn refill(&mut self, cursor: &mut Cursor<'_>, freq: Freq) -> bool {
+        loop {
+            match cursor.next(self.bytes, freq, self.version) {
+                Ok(more) => return more,
+                Err(e) => self.builder.problems.add(e.message, e.offset),
+            }
+        }
+    }
+
+    /// Tries to advance the event of `heap[i]`; true when it was consumed.
+    fn try_advance(
+        &mut self,
+        heap: &mut Vec<Cursor<'_>>,
+        i: usize,
+        generation: u64,
+        freq: Freq,
+        ids: &Interned,
+        force: bool,
+    ) -> bool {
+        let Some(cursor) = heap.get_mut(i) else { return false };
+        match self.ordering.advance(&cursor.ev, cursor.m, generation, force) {
+            Outcome::NotYet if !force => return false,
+            Outcome::NotYet | Outcome::Advanced => {}
+            Outcome::AdvancedAnyway(why) | Outcome::Dropped(why) => {
+                self.builder.problems.add(why, cursor.ev.offset);
+            }
+        }
+        for mut o in self.ordering.queue.drain(..) {
+            o.ev.time = self.builder.fix_time(o.ev.time);
+            self.builder.event(&o, ids);
+        }
+        let Some(cursor) = heap.get_mut(i) else { return true };
+        let mut c = std::mem::replace(cursor, Cursor::new(0, Vec::new()));
+        if self.refill(&mut c, freq) {
+            if let Some(slot) = heap.get_mut(i) {
+                *slot = c;
+            }
+            if sift_up(heap, i) == i {
+                sift_down(heap, i);
+            }
+        } else {
+            remove(heap, i);
+        }
+        true
+    }
+
+    fn set_wall_clock(&mut self, freq: Freq, clock: tables::ClockSnapshot, generation: &Generation) {
+        let wall_ns = (clock.sec as i64).saturating_mul(1_000_000_000).saturating_add(clock.nsec as i64);
+        let snap_ns = freq.ns(clock.ticks);
+        let start_ns = freq.ns(generation.min_time.unwrap_or(clock.ticks));
+        self.builder.capture.source.captured_at_ns =
+            Some(wall_ns.saturating_sub(snap_ns.saturating_sub(start_ns)));
+    }
+}
+
+fn sift_up(heap: &mut [Cursor<'_>], mut i: usize) -> usize {
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        let (Some(p), Some(c)) = (heap.get(parent), heap.get(i)) else { break };
+        if p.ev.time <= c.ev.time {
+            break;
+        }
+        heap.swap(parent, i);
+        i = parent;
+    }
+    i
+}
+
+fn sift_down(heap: &mut [Cursor<'_>], mut i: usize) {
+    loop {
+        let mut min = i;
+        for child in [2 * i + 1, 2 * i + 2] {
+            if let (Some(c), Some(m)) = (heap.get(child), heap.get(min))
+                && c.ev.time < m.ev.time
+            {
+                min = child;
+            }
+        }
+        if min == i {
+            return;
+        }
+        heap.swap(i, min);
+        i = min;
+    }
+}
+
+fn remove(heap: &mut Vec<Cursor<'_>>, mut i: usize) {
+    // Move the entry to the root ignoring order, then drop the root like a pop.
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        heap.swap(parent, i);
+        i = parent;
+    }
+    let last = heap.len().saturating_sub(1);
+    heap.swap(0, last);
+    heap.pop();
+    sift_down(heap, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::go_trace::wire::{ev, put_uvarint};
+    use crate::model::{IntervalKind, TaskFlags};
+
+    /// A one-generation Go 1.26 trace whose thread 1 writes `events` (type, args after dt).
+    fn trace(events: &[(u8, &[u64])]) -> Vec<u8> {
+        let mut out = b"go 1.26 trace\0\0\0".to_vec();
+        let mut batch = |m: u64, data: &[u8]| {
+            out.push(ev::EVENT_BATCH);
+            for v in [1, m, 1, data.len() as u64] {
+                put_uvarint(&mut out, v);
+            }
+            out.extend_from_slice(data);
+        };
+        let mut sync = vec![ev::SYNC, ev::FREQUENCY];
+        put_uvarint(&mut sync, 1_000_000_000);
+        sync.push(ev::CLOCK_SNAPSHOT);
+        for v in [0, 0, 1_700_000_000, 0] {
+            put_uvarint(&mut sync, v);
+        }
+        batch(u64::MAX, &sync);
+        let mut data = Vec::new();
+        for (typ, args) in events {
+            data.push(*typ);
+            put_uvarint(&mut data, 10);
+            for &a in *args {
+                put_uvarint(&mut data, a);
+            }
+        }
+        batch(1, &data);
+        let mut strings = vec![ev::STRINGS, ev::STRING, 1, 12];
+        strings.extend_from_slice(b"chan receive");
+        batch(u64::MAX, &strings);
+        batch(u64::MAX, &[ev::STACKS]);
+        out.push(ev::END_OF_GENERATION);
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Capture {
+        parse_bytes(bytes, "t", &Progress::new()).unwrap()
+    }
+
+    #[test]
+    fn a_goroutine_lives_blocks_and_ends() {
+        let c = parse(&trace(&[
+            (ev::PROC_STATUS, &[0, 1]),
+            (ev::GO_STATUS, &[1, 1, 2]),
+            (ev::GO_CREATE, &[7, 0, 0]),
+            (ev::GO_BLOCK, &[1, 0]),
+            (ev::GO_START, &[7, 1]),
+            (ev::GO_UNBLOCK, &[1, 1, 0]),
+            (ev::GO_DESTROY, &[]),
+            (ev::GO_START, &[1, 2]),
+        ]));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings.lines());
+        let g7 = c.tasks.iter().find(|t| t.id == 7).unwrap();
+        assert!(g7.flags.contains(TaskFlags::ENDED));
+        assert_eq!(g7.parent_id, Some(1));
+        let kinds: Vec<IntervalKind> = g7.intervals.indices().map(|i| c.intervals.kind[i]).collect();
+        assert_eq!(kinds, vec![IntervalKind::Runnable, IntervalKind::Running]);
+        let g1 = c.tasks.iter().find(|t| t.id == 1).unwrap();
+        assert!(g1.flags.contains(TaskFlags::EXISTED_BEFORE));
+        assert_eq!(c.str(g1.state), "running");
+        let blocked = g1.intervals.indices().find(|&i| c.intervals.kind[i] == IntervalKind::Blocked).unwrap();
+        assert_eq!(c.str(c.intervals.label[blocked]), "chan receive");
+        let unblock = c.links.iter().find(|l| l.kind == crate::model::LinkKind::Unblock).unwrap();
+        assert_eq!((c.tasks[unblock.from_task as usize].id, c.tasks[unblock.to_task as usize].id), (7, 1));
+    }
+
+    #[test]
+    fn out_of_sequence_events_are_forced_through_with_a_warning() {
+        // The start names sequence 5 where 1 is due: nothing can advance, so it is forced.
+        let c = parse(&trace(&[
+            (ev::PROC_STATUS, &[0, 1]),
+            (ev::GO_STATUS, &[3, NONE_M, 1]),
+            (ev::GO_START, &[3, 5]),
+        ]));
+        let g3 = c.tasks.iter().find(|t| t.id == 3).unwrap();
+        assert_eq!(c.str(g3.state), "running");
+        assert!(c.warnings.lines().iter().any(|w| w.contains("sequence")), "{:?}", c.warnings.lines());
+    }
+
+    #[test]
+    fn events_that_cannot_be_true_are_skipped_with_a_warning() {
+        // A block with no goroutine running on the thread.
+        let c = parse(&trace(&[(ev::PROC_STATUS, &[0, 1]), (ev::GO_BLOCK, &[1, 0])]));
+        assert!(c.warnings.lines().iter().any(|w| w.contains("no goroutine")), "{:?}", c.warnings.lines());
+    }
+
+    #[test]
+    fn old_and_foreign_inputs_are_refused_clearly() {
+        let ancient = parse_bytes(b"go 1.10 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
+        assert!(ancient.message.contains("Go 1.10") && ancient.message.contains("1.11"), "{ancient}");
+        let old_cut = parse_bytes(b"go 1.21 trace\0\0\0\x00\x01", "t", &Progress::new()).unwrap_err();
+        assert!(old_cut.message.contains("frequency"), "{old_cut}");
+        let empty = parse_bytes(b"go 1.26 trace\0\0\0", "t", &Progress::new()).unwrap_err();
+        assert!(empty.message.contains("no trace data"), "{empty}");
+        assert!(parse_bytes(b"hello", "t", &Progress::new()).is_err());
+        assert_eq!(GoTrace.sniff(b"go 1.2", false), Sniff::NeedMore);
+        assert_eq!(GoTrace.sniff(b"go 1.19 trace\0\0\0", true), Sniff::Yes);
+        assert_eq!(GoTrace.sniff(b"goroutine 1 [running]:", false), Sniff::No);
+    }
+
+    const NONE_M: u64 = u64::MAX;
+}

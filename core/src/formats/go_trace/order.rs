@@ -1,0 +1,909 @@
+//! Putting the events of all threads into one consistent order.
+//!
+//! Each M writes its own batches, and timestamps across Ms are not trustworthy, so (like Go's
+//! own reader) we emulate the scheduler: goroutines, procs and threads with their statuses and
+//! per-generation sequence numbers. The next event of each M waits on a frontier; an event may
+//! go when the state it needs holds (a `GoStart` needs its goroutine runnable with the previous
+//! sequence number). The head of the frontier, the earliest event, almost always can go; when it
+//! cannot, the others are tried in time order.
+//!
+//! Where Go's reader gives up on the whole file (an impossible transition, a frontier on which
+//! nothing can advance), we keep going: an invalid event is applied as far as it makes sense or
+//! dropped, and a stuck frontier is unblocked by forcing its earliest event. Each such repair is
+//! counted and reported as a warning.
+
+use hashbrown::{HashMap, HashSet};
+
+use super::batches::Batch;
+use super::wire::{self, Version, ev};
+
+/// No goroutine, proc or thread (Go's -1).
+pub(crate) const NONE: u64 = u64::MAX;
+
+/// Goroutine statuses as the wire writes them.
+pub(crate) mod gstatus {
+    pub const RUNNABLE: u8 = 1;
+    pub const RUNNING: u8 = 2;
+    pub const SYSCALL: u8 = 3;
+    pub const WAITING: u8 = 4;
+}
+
+/// Proc statuses as the wire writes them.
+pub(crate) mod pstatus {
+    pub const RUNNING: u8 = 1;
+    pub const IDLE: u8 = 2;
+    pub const SYSCALL: u8 = 3;
+    pub const SYSCALL_ABANDONED: u8 = 4;
+}
+
+/// The `old` of a status event for a resource seen for the first time in the first generation:
+/// its state before is unknown (it existed before the trace).
+pub(crate) const OLD_UNDETERMINED: u8 = 0xfe;
+/// The `old` of a proc status event for a proc that appears after the first generation.
+pub(crate) const OLD_NOT_EXIST: u8 = 0xfd;
+
+/// The scheduling context of an event: the goroutine, proc and thread it happened on, as they
+/// were before the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ctx {
+    pub g: u64,
+    pub p: u64,
+    pub m: u64,
+}
+
+/// A decoded timed event.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RawEvent {
+    pub typ: u8,
+    /// Nanoseconds on the trace clock.
+    pub time: i64,
+    /// Arguments after the timestamp delta.
+    pub args: [u64; 4],
+    /// Byte offset in the file, for warnings.
+    pub offset: usize,
+}
+
+/// An event in its final order, with its context.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ordered {
+    pub ev: RawEvent,
+    pub ctx: Ctx,
+    /// For status events, the status before (or [`OLD_UNDETERMINED`]); for `ProcSteal`, the
+    /// proc's status before the steal.
+    pub old: u8,
+}
+
+/// Nanoseconds per tick, and the conversion Go's reader uses (so our times equal its times).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Freq(pub f64);
+
+impl Freq {
+    /// From timestamp units per second.
+    pub fn from_ticks_per_second(f: u64) -> Freq {
+        Freq(1.0 / (f as f64 / 1e9))
+    }
+
+    /// Ticks to nanoseconds.
+    #[inline]
+    pub fn ns(self, ticks: u64) -> i64 {
+        (ticks as f64 * self.0) as i64
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seq {
+    generation: u64,
+    seq: u64,
+}
+
+impl Seq {
+    fn succeeds(self, prev: Seq) -> bool {
+        self.generation == prev.generation && prev.seq.checked_add(1) == Some(self.seq)
+    }
+}
+
+/// Special ranges in flight on a goroutine or proc, as bits.
+const RANGE_STW: u8 = 1;
+const RANGE_ASSIST: u8 = 2;
+const RANGE_SWEEP: u8 = 4;
+
+#[derive(Clone, Copy, Debug)]
+struct GState {
+    status: u8,
+    seq: Seq,
+    ranges: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PState {
+    status: u8,
+    seq: Seq,
+    ranges: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct MState {
+    g: u64,
+    p: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gc {
+    Undetermined,
+    NotRunning,
+    Running,
+}
+
+/// The result of trying to advance one event.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// The event took effect (and is in the queue, maybe with synthesized companions).
+    Advanced,
+    /// It took effect, but broke a rule of the format.
+    AdvancedAnyway(&'static str),
+    /// Not yet: another thread's events must come first.
+    NotYet,
+    /// Invalid and without a sensible effect: skipped.
+    Dropped(&'static str),
+}
+
+/// The scheduler emulation.
+pub(crate) struct Ordering {
+    gs: HashMap<u64, GState>,
+    ps: HashMap<u64, PState>,
+    ms: HashMap<u64, MState>,
+    active_tasks: HashSet<u64>,
+    gc_seq: u64,
+    gc: Gc,
+    initial_gen: Option<u64>,
+    /// Events ready to be consumed, in order.
+    pub queue: Vec<Ordered>,
+}
+
+impl Default for Ordering {
+    fn default() -> Self {
+        Self {
+            gs: HashMap::new(),
+            ps: HashMap::new(),
+            ms: HashMap::new(),
+            active_tasks: HashSet::new(),
+            gc_seq: 0,
+            gc: Gc::Undetermined,
+            initial_gen: None,
+            queue: Vec::new(),
+        }
+    }
+}
+
+/// Whether a context lacks something an event needs: a warning text if so.
+fn needs(ctx: Ctx, p: bool, g: bool) -> Option<&'static str> {
+    if ctx.m == NONE {
+        Some("event without a thread")
+    } else if p && ctx.p == NONE {
+        Some("event needs a proc but its thread has none")
+    } else if g && ctx.g == NONE {
+        Some("event needs a running goroutine but its thread has none")
+    } else {
+        None
+    }
+}
+
+impl Ordering {
+    /// Tries to advance `ev`, written by thread `m` in generation `generation`. With `force`, sequence
+    /// and state preconditions are waived (used to get past a stuck frontier).
+    pub fn advance(&mut self, ev: &RawEvent, m: u64, generation: u64, force: bool) -> Outcome {
+        let initial = *self.initial_gen.get_or_insert(generation) == generation;
+        let mut cur = Ctx { g: NONE, p: NONE, m };
+        if m != NONE {
+            let ms = self.ms.entry(m).or_insert(MState { g: NONE, p: NONE });
+            cur.g = ms.g;
+            cur.p = ms.p;
+        }
+        let a = ev.args;
+        let (outcome, new) = match ev.typ {
+            ev::PROC_STATUS => self.proc_status(ev, cur, generation, initial),
+            ev::PROC_START => self.proc_start(ev, cur, generation, force),
+            ev::PROC_STOP => self.proc_stop(ev, cur),
+            ev::PROC_STEAL => self.proc_steal(ev, cur, generation, force),
+            ev::GO_STATUS | ev::GO_STATUS_STACK => self.go_status(ev, cur, generation, initial),
+            ev::GO_CREATE | ev::GO_CREATE_BLOCKED => self.go_create(ev, cur, generation),
+            ev::GO_CREATE_SYSCALL => self.go_create_syscall(ev, cur, generation),
+            ev::GO_START => self.go_start(ev, cur, generation, force),
+            ev::GO_DESTROY | ev::GO_STOP | ev::GO_BLOCK => self.go_stop_exec(ev, cur),
+            ev::GO_DESTROY_SYSCALL => self.go_destroy_syscall(ev, cur),
+            ev::GO_UNBLOCK => self.go_unblock(ev, cur, generation, force),
+            ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => self.go_switch(ev, cur, generation, force),
+            ev::GO_SYSCALL_BEGIN => self.go_syscall_begin(ev, cur, generation),
+            ev::GO_SYSCALL_END => self.go_syscall_end(ev, cur),
+            ev::GO_SYSCALL_END_BLOCKED => self.go_syscall_end_blocked(ev, cur, force),
+            ev::STW_BEGIN | ev::GC_MARK_ASSIST_BEGIN => self.go_range_begin(ev, cur),
+            ev::GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, cur, a[0], initial),
+            ev::STW_END | ev::GC_MARK_ASSIST_END => self.go_range_end(ev, cur),
+            ev::GC_ACTIVE => self.gc_active(ev, cur, initial, force),
+            ev::GC_BEGIN => self.gc_begin(ev, cur, force),
+            ev::GC_END => self.gc_end(ev, cur, force),
+            ev::GC_SWEEP_BEGIN => self.sweep_begin(ev, cur),
+            ev::GC_SWEEP_ACTIVE => self.sweep_active(ev, cur, initial),
+            ev::GC_SWEEP_END => self.sweep_end(ev, cur),
+            ev::HEAP_ALLOC | ev::HEAP_GOAL => self.simple(ev, cur, needs(cur, true, false)),
+            ev::PROCS_CHANGE | ev::USER_LOG => self.simple(ev, cur, needs(cur, true, true)),
+            ev::GO_LABEL | ev::USER_REGION_BEGIN | ev::USER_REGION_END => {
+                if cur.g == NONE {
+                    (Outcome::Dropped("goroutine annotation on a thread running no goroutine"), cur)
+                } else {
+                    self.simple(ev, cur, needs(cur, true, true))
+                }
+            }
+            ev::USER_TASK_BEGIN => {
+                let conflict = !self.active_tasks.insert(a[0]);
+                let warn = if conflict { Some("user task id begun twice") } else { needs(cur, true, true) };
+                self.simple(ev, cur, warn)
+            }
+            ev::USER_TASK_END => {
+                self.active_tasks.remove(&a[0]);
+                self.simple(ev, cur, needs(cur, true, true))
+            }
+            ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL => self.simple(ev, cur, needs(cur, false, false)),
+            _ => (Outcome::Dropped("event type that cannot appear in an event batch"), cur),
+        };
+        if matches!(outcome, Outcome::Advanced | Outcome::AdvancedAnyway(_))
+            && m != NONE
+            && let Some(ms) = self.ms.get_mut(&m)
+        {
+            ms.g = new.g;
+            ms.p = new.p;
+        }
+        outcome
+    }
+
+    fn push(&mut self, ev: RawEvent, ctx: Ctx, old: u8) {
+        self.queue.push(Ordered { ev, ctx, old });
+    }
+
+    fn done(&mut self, ev: &RawEvent, ctx: Ctx, warn: Option<&'static str>, new: Ctx) -> (Outcome, Ctx) {
+        self.push(*ev, ctx, 0);
+        (warn.map_or(Outcome::Advanced, Outcome::AdvancedAnyway), new)
+    }
+
+    fn simple(&mut self, ev: &RawEvent, cur: Ctx, warn: Option<&'static str>) -> (Outcome, Ctx) {
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn proc_status(&mut self, ev: &RawEvent, mut cur: Ctx, generation: u64, initial: bool) -> (Outcome, Ctx) {
+        let pid = ev.args[0];
+        let Ok(status) = u8::try_from(ev.args[1]) else {
+            return (Outcome::Dropped("invalid proc status"), cur);
+        };
+        if !(pstatus::RUNNING..=pstatus::SYSCALL_ABANDONED).contains(&status) {
+            return (Outcome::Dropped("invalid proc status"), cur);
+        }
+        let mut warn = None;
+        let mut ev = *ev;
+        let old = if let Some(s) = self.ps.get_mut(&pid) {
+            let old = if status == pstatus::SYSCALL_ABANDONED && s.status == pstatus::SYSCALL {
+                // Nothing was lost: the proc is still the one in the syscall we know of.
+                ev.args[1] = u64::from(pstatus::SYSCALL);
+                pstatus::RUNNING
+            } else if status == pstatus::SYSCALL_ABANDONED && s.status == pstatus::SYSCALL_ABANDONED {
+                pstatus::IDLE
+            } else {
+                if s.status != status {
+                    warn = Some("proc status disagrees with what its events said");
+                    s.status = status;
+                }
+                status_as_proc_state(s.status)
+            };
+            s.seq = Seq { generation, seq: 0 };
+            old
+        } else {
+            self.ps.insert(pid, PState { status, seq: Seq { generation, seq: 0 }, ranges: 0 });
+            if initial { OLD_UNDETERMINED } else { OLD_NOT_EXIST }
+        };
+        let mut new = cur;
+        if status == pstatus::RUNNING || status == pstatus::SYSCALL {
+            new.p = pid;
+        }
+        if status == pstatus::SYSCALL_ABANDONED && old == pstatus::RUNNING {
+            // The status is written by whoever steals the proc, not by the thread it is bound
+            // to; the transition belongs to that thread.
+            if let Some((&mid, ms)) = self.ms.iter().find(|(_, ms)| ms.p == pid) {
+                cur = Ctx { g: ms.g, p: pid, m: mid };
+            } else {
+                warn = Some("proc about to be stolen is bound to no thread");
+            }
+        }
+        self.push(ev, cur, old);
+        (warn.map_or(Outcome::Advanced, Outcome::AdvancedAnyway), new)
+    }
+
+    fn proc_start(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
+        let pid = ev.args[0];
+        let seq = Seq { generation, seq: ev.args[1] };
+        let ready = self
+            .ps
+            .get(&pid)
+            .is_some_and(|s| s.status == pstatus::IDLE && seq.succeeds(s.seq) && cur.p == NONE);
+        if !ready && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let state = self.ps.entry(pid).or_insert(PState { status: pstatus::IDLE, seq, ranges: 0 });
+        state.status = pstatus::RUNNING;
+        state.seq = seq;
+        let warn = if ready { needs(cur, false, false) } else { Some("proc started out of sequence") };
+        self.done(ev, cur, warn, Ctx { p: pid, ..cur })
+    }
+
+    fn proc_stop(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        let Some(state) = self.ps.get_mut(&cur.p) else {
+            return (Outcome::Dropped("proc stop on a thread without a proc"), cur);
+        };
+        let warn = if state.status == pstatus::RUNNING || state.status == pstatus::SYSCALL {
+            None
+        } else {
+            Some("proc stop for a proc that is not running")
+        };
+        state.status = pstatus::IDLE;
+        self.done(ev, cur, warn, Ctx { p: NONE, ..cur })
+    }
+
+    fn proc_steal(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
+        let pid = ev.args[0];
+        let seq = Seq { generation, seq: ev.args[1] };
+        let ready = self.ps.get(&pid).is_some_and(|s| {
+            (s.status == pstatus::SYSCALL || s.status == pstatus::SYSCALL_ABANDONED) && seq.succeeds(s.seq)
+        });
+        if !ready && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let mut warn = if ready { needs(cur, false, false) } else { Some("proc stolen out of sequence") };
+        let state = self.ps.entry(pid).or_insert(PState { status: pstatus::SYSCALL, seq, ranges: 0 });
+        let old = state.status;
+        state.status = pstatus::IDLE;
+        state.seq = seq;
+        if old == pstatus::SYSCALL_ABANDONED {
+            self.push(*ev, cur, old);
+            return (warn.map_or(Outcome::Advanced, Outcome::AdvancedAnyway), cur);
+        }
+        let mid = ev.args[2];
+        let mut new = cur;
+        if mid == cur.m {
+            if cur.p != pid {
+                warn = Some("thread stole a proc from itself that it did not hold");
+            }
+            new.p = NONE;
+        } else {
+            match self.ms.get_mut(&mid) {
+                Some(victim) => {
+                    if victim.p != pid {
+                        warn = Some("proc stolen from a thread that did not hold it");
+                    }
+                    victim.p = NONE;
+                }
+                None => warn = Some("proc stolen from a thread never seen"),
+            }
+        }
+        self.push(*ev, cur, old);
+        (warn.map_or(Outcome::Advanced, Outcome::AdvancedAnyway), new)
+    }
+
+    fn go_status(&mut self, ev: &RawEvent, mut cur: Ctx, generation: u64, initial: bool) -> (Outcome, Ctx) {
+        let gid = ev.args[0];
+        let mid = ev.args[1];
+        let Ok(status @ gstatus::RUNNABLE..=gstatus::WAITING) = u8::try_from(ev.args[2]) else {
+            return (Outcome::Dropped("invalid goroutine status"), cur);
+        };
+        let mut warn = None;
+        let old = if let Some(s) = self.gs.get_mut(&gid) {
+            let old = s.status;
+            if s.status != status {
+                warn = Some("goroutine status disagrees with what its events said");
+                s.status = status;
+            }
+            s.seq = Seq { generation, seq: 0 };
+            old
+        } else {
+            if !initial {
+                warn = Some("goroutine first appears after the first generation without being created");
+            }
+            self.gs.insert(gid, GState { status, seq: Seq { generation, seq: 0 }, ranges: 0 });
+            OLD_UNDETERMINED
+        };
+        let mut new = cur;
+        match status {
+            gstatus::RUNNING => new.g = gid,
+            gstatus::SYSCALL => {
+                if mid == NONE {
+                    warn = Some("goroutine in a syscall without a thread");
+                } else if mid == cur.m {
+                    if !initial && cur.g != gid {
+                        warn = Some("syscalling goroutine on a thread running another goroutine");
+                    }
+                    new.g = gid;
+                } else {
+                    match self.ms.get(&mid) {
+                        Some(ms) => {
+                            if ms.g != gid {
+                                warn = Some("syscalling goroutine on a thread running another goroutine");
+                            }
+                            cur.g = ms.g;
+                        }
+                        None => {
+                            self.ms.insert(mid, MState { g: gid, p: NONE });
+                        }
+                    }
+                    cur.m = mid;
+                }
+            }
+            _ => {}
+        }
+        self.push(*ev, cur, old);
+        (warn.map_or(Outcome::Advanced, Outcome::AdvancedAnyway), new)
+    }
+
+    fn go_create(&mut self, ev: &RawEvent, cur: Ctx, generation: u64) -> (Outcome, Ctx) {
+        let mut warn = needs(cur, true, false);
+        if self.gs.get(&cur.g).is_some_and(|s| s.status != gstatus::RUNNING) {
+            warn = Some("goroutine created by a goroutine that is not running");
+        }
+        let new_g = ev.args[0];
+        if self.gs.contains_key(&new_g) {
+            return (Outcome::Dropped("goroutine created twice"), cur);
+        }
+        let status = if ev.typ == ev::GO_CREATE_BLOCKED { gstatus::WAITING } else { gstatus::RUNNABLE };
+        self.gs.insert(new_g, GState { status, seq: Seq { generation, seq: 0 }, ranges: 0 });
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn go_create_syscall(&mut self, ev: &RawEvent, cur: Ctx, generation: u64) -> (Outcome, Ctx) {
+        let mut warn = needs(cur, false, false);
+        if cur.g != NONE {
+            warn = Some("goroutine created in a syscall on a thread already running one");
+        }
+        let new_g = ev.args[0];
+        if self.gs.contains_key(&new_g) {
+            return (Outcome::Dropped("goroutine created twice"), cur);
+        }
+        self.gs
+            .insert(new_g, GState { status: gstatus::SYSCALL, seq: Seq { generation, seq: 0 }, ranges: 0 });
+        self.done(ev, cur, warn, Ctx { g: new_g, ..cur })
+    }
+
+    /// GoDestroy, GoStop and GoBlock: the running goroutine leaves its thread.
+    fn go_stop_exec(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        if cur.g == NONE {
+            return (Outcome::Dropped("goroutine event on a thread running no goroutine"), cur);
+        }
+        let mut warn = needs(cur, true, true);
+        let Some(state) = self.gs.get_mut(&cur.g) else {
+            return (Outcome::Dropped("event for a goroutine that does not exist"), cur);
+        };
+        if state.status != gstatus::RUNNING {
+            warn = Some("goroutine stopped that was not running");
+        }
+        match ev.typ {
+            ev::GO_DESTROY => {
+                self.gs.remove(&cur.g);
+            }
+            ev::GO_STOP => state.status = gstatus::RUNNABLE,
+            _ => state.status = gstatus::WAITING,
+        }
+        self.done(ev, cur, warn, Ctx { g: NONE, ..cur })
+    }
+
+    fn go_start(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
+        let gid = ev.args[0];
+        let seq = Seq { generation, seq: ev.args[1] };
+        let ready = self.gs.get(&gid).is_some_and(|s| s.status == gstatus::RUNNABLE && seq.succeeds(s.seq));
+        if !ready && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let mut warn = needs(cur, true, false);
+        if cur.g != NONE {
+            warn = Some("goroutine started on a thread already running one");
+        }
+        if !ready {
+            warn = Some("goroutine started out of sequence");
+        }
+        let state = self.gs.entry(gid).or_insert(GState { status: gstatus::RUNNABLE, seq, ranges: 0 });
+        state.status = gstatus::RUNNING;
+        state.seq = seq;
+        self.done(ev, cur, warn, Ctx { g: gid, ..cur })
+    }
+
+    fn go_unblock(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
+        let gid = ev.args[0];
+        let seq = Seq { generation, seq: ev.args[1] };
+        let ready = self.gs.get(&gid).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
+        if !ready && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let state = self.gs.entry(gid).or_insert(GState { status: gstatus::WAITING, seq, ranges: 0 });
+        state.status = gstatus::RUNNABLE;
+        state.seq = seq;
+        let warn = if ready { None } else { Some("goroutine unblocked out of sequence") };
+        // Anything may unblock a goroutine (sysmon, the netpoller), so there is no context to
+        // check.
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn go_switch(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
+        if cur.g == NONE {
+            return (Outcome::Dropped("goroutine switch on a thread running no goroutine"), cur);
+        }
+        let next = ev.args[0];
+        let seq = Seq { generation, seq: ev.args[1] };
+        let ready = self.gs.get(&next).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
+        if !ready && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let mut warn = needs(cur, true, true);
+        match self.gs.get_mut(&cur.g) {
+            Some(s) if s.status == gstatus::RUNNING => {}
+            Some(_) => warn = Some("goroutine switched away from while not running"),
+            None => return (Outcome::Dropped("switch from a goroutine that does not exist"), cur),
+        }
+        if !ready {
+            warn = Some("goroutine switched to out of sequence");
+        }
+        // A switch is three events: unblock the next goroutine (the event itself reads as that),
+        // block or destroy the current one, and start the next.
+        self.push(*ev, cur, 0);
+        let synth = |typ, args: [u64; 4]| RawEvent { typ, time: ev.time, args, offset: ev.offset };
+        if ev.typ == ev::GO_SWITCH {
+            if let Some(s) = self.gs.get_mut(&cur.g) {
+                s.status = gstatus::WAITING;
+            }
+            self.push(synth(ev::GO_BLOCK, [0; 4]), cur, 0);
+        } else {
+            self.gs.remove(&cur.g);
+            self.push(synth(ev::GO_DESTROY, [0; 4]), cur, 0);
+        }
+        let state = self.gs.entry(next).or_insert(GState { status: gstatus::WAITING, seq, ranges: 0 });
+        state.status = gstatus::RUNNING;
+        state.seq = seq;
+        self.push(synth(ev::GO_START, [next, ev.args[1], 0, 0]), Ctx { g: NONE, ..cur }, 0);
+        (warn.map_or(Outcome::Advanced, Outcome::AdvancedAnyway), Ctx { g: next, ..cur })
+    }
+
+    fn go_syscall_begin(&mut self, ev: &RawEvent, cur: Ctx, generation: u64) -> (Outcome, Ctx) {
+        if cur.g == NONE {
+            return (Outcome::Dropped("syscall on a thread running no goroutine"), cur);
+        }
+        let mut warn = needs(cur, true, true);
+        match self.gs.get_mut(&cur.g) {
+            Some(s) => {
+                if s.status != gstatus::RUNNING {
+                    warn = Some("syscall by a goroutine that is not running");
+                }
+                s.status = gstatus::SYSCALL;
+            }
+            None => return (Outcome::Dropped("syscall by a goroutine that does not exist"), cur),
+        }
+        if let Some(p) = self.ps.get_mut(&cur.p) {
+            p.status = pstatus::SYSCALL;
+            let pseq = Seq { generation, seq: ev.args[0] };
+            if !pseq.succeeds(p.seq) {
+                warn = Some("syscall breaks its proc's sequence");
+            }
+            p.seq = pseq;
+        }
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn go_syscall_end(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        if cur.g == NONE {
+            return (Outcome::Dropped("syscall end on a thread running no goroutine"), cur);
+        }
+        let mut warn = needs(cur, true, true);
+        match self.gs.get_mut(&cur.g) {
+            Some(s) => {
+                if s.status != gstatus::SYSCALL {
+                    warn = Some("syscall end by a goroutine not in a syscall");
+                }
+                s.status = gstatus::RUNNING;
+            }
+            None => return (Outcome::Dropped("syscall end by a goroutine that does not exist"), cur),
+        }
+        if let Some(p) = self.ps.get_mut(&cur.p) {
+            if p.status != pstatus::SYSCALL {
+                warn = Some("syscall end on a proc not in a syscall");
+            }
+            p.status = pstatus::RUNNING;
+        }
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn go_syscall_end_blocked(&mut self, ev: &RawEvent, cur: Ctx, force: bool) -> (Outcome, Ctx) {
+        // The goroutine lost its proc during the syscall; until that loss (a ProcStop or a
+        // ProcSteal elsewhere) has been seen, this event must wait.
+        if cur.p != NONE && !force && self.ps.get(&cur.p).is_some_and(|p| p.status == pstatus::SYSCALL) {
+            return (Outcome::NotYet, cur);
+        }
+        if cur.g == NONE {
+            return (Outcome::Dropped("syscall end on a thread running no goroutine"), cur);
+        }
+        let mut warn = needs(cur, false, true);
+        match self.gs.get_mut(&cur.g) {
+            Some(s) => {
+                if s.status != gstatus::SYSCALL {
+                    warn = Some("syscall end by a goroutine not in a syscall");
+                }
+                s.status = gstatus::RUNNABLE;
+            }
+            None => return (Outcome::Dropped("syscall end by a goroutine that does not exist"), cur),
+        }
+        self.done(ev, cur, warn, Ctx { g: NONE, ..cur })
+    }
+
+    fn go_destroy_syscall(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        if cur.g == NONE {
+            return (Outcome::Dropped("goroutine exit on a thread running no goroutine"), cur);
+        }
+        let mut warn = needs(cur, false, true);
+        match self.gs.get(&cur.g) {
+            Some(s) if s.status != gstatus::SYSCALL => warn = Some("goroutine left a syscall it was not in"),
+            Some(_) => {}
+            None => return (Outcome::Dropped("exit of a goroutine that does not exist"), cur),
+        }
+        self.gs.remove(&cur.g);
+        let mut new = Ctx { g: NONE, ..cur };
+        if cur.p != NONE {
+            // The thread may be reused by the platform; treat the proc as lost with it.
+            if let Some(p) = self.ps.get_mut(&cur.p) {
+                if p.status != pstatus::SYSCALL {
+                    warn = Some("proc in an unexpected state at a cgo callback's end");
+                }
+                p.status = pstatus::SYSCALL_ABANDONED;
+            }
+            new.p = NONE;
+            let steal =
+                RawEvent { typ: ev::PROC_STEAL, time: ev.time, args: [cur.p, 0, 0, 0], offset: ev.offset };
+            self.push(steal, cur, pstatus::SYSCALL);
+        }
+        self.done(ev, cur, warn, new)
+    }
+
+    fn go_range_begin(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        let bit = if ev.typ == ev::STW_BEGIN { RANGE_STW } else { RANGE_ASSIST };
+        let mut warn = needs(cur, true, true);
+        match self.gs.get_mut(&cur.g) {
+            Some(s) => {
+                if s.ranges & bit != 0 {
+                    warn = Some("range begun twice on one goroutine");
+                }
+                s.ranges |= bit;
+            }
+            None if bit == RANGE_ASSIST => {
+                return (Outcome::Dropped("mark assist on a thread running no known goroutine"), cur);
+            }
+            None => warn = Some("stop-the-world on a thread running no known goroutine"),
+        }
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn go_range_active(&mut self, ev: &RawEvent, cur: Ctx, gid: u64, initial: bool) -> (Outcome, Ctx) {
+        let warn = match self.gs.get_mut(&gid) {
+            Some(s) => {
+                let had = s.ranges & RANGE_ASSIST != 0;
+                s.ranges |= RANGE_ASSIST;
+                match (initial, had) {
+                    (true, true) => Some("active range already in flight in the first generation"),
+                    (false, false) => Some("goroutine is missing an active range"),
+                    _ => None,
+                }
+            }
+            None => return (Outcome::Dropped("mark assist for an unknown goroutine"), cur),
+        };
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn go_range_end(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        let bit = if ev.typ == ev::STW_END { RANGE_STW } else { RANGE_ASSIST };
+        let mut warn = needs(cur, true, true);
+        match self.gs.get_mut(&cur.g) {
+            Some(s) => {
+                if s.ranges & bit == 0 {
+                    warn = Some("range ended that was not in flight");
+                }
+                s.ranges &= !bit;
+            }
+            None if bit == RANGE_ASSIST => {
+                return (Outcome::Dropped("mark assist end on a thread running no known goroutine"), cur);
+            }
+            None => warn = Some("stop-the-world end on a thread running no known goroutine"),
+        }
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn gc_active(&mut self, ev: &RawEvent, cur: Ctx, initial: bool, force: bool) -> (Outcome, Ctx) {
+        let seq = ev.args[0];
+        if initial {
+            let warn = (self.gc != Gc::Undetermined)
+                .then_some("GC active in the first generation after other GC events");
+            self.gc_seq = seq;
+            self.gc = Gc::Running;
+            return self.done(ev, cur, warn, cur);
+        }
+        if seq != self.gc_seq.wrapping_add(1) && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let warn = (self.gc != Gc::Running).then_some("GC active while no GC was in progress");
+        self.gc_seq = seq;
+        self.gc = Gc::Running;
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn gc_begin(&mut self, ev: &RawEvent, cur: Ctx, force: bool) -> (Outcome, Ctx) {
+        let seq = ev.args[0];
+        if self.gc == Gc::Undetermined {
+            self.gc_seq = seq;
+            self.gc = Gc::Running;
+            return self.done(ev, cur, None, cur);
+        }
+        if seq != self.gc_seq.wrapping_add(1) && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let warn = if self.gc == Gc::Running {
+            Some("GC began while one was in progress")
+        } else {
+            needs(cur, true, true)
+        };
+        self.gc_seq = seq;
+        self.gc = Gc::Running;
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn gc_end(&mut self, ev: &RawEvent, cur: Ctx, force: bool) -> (Outcome, Ctx) {
+        let seq = ev.args[0];
+        if seq != self.gc_seq.wrapping_add(1) && !force {
+            return (Outcome::NotYet, cur);
+        }
+        let warn = match self.gc {
+            Gc::Running => needs(cur, true, true),
+            Gc::NotRunning | Gc::Undetermined => Some("GC ended while none was known to be in progress"),
+        };
+        self.gc_seq = seq;
+        self.gc = Gc::NotRunning;
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn sweep_begin(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        let Some(p) = self.ps.get_mut(&cur.p) else {
+            return (Outcome::Dropped("sweep on a thread without a proc"), cur);
+        };
+        let warn = (p.ranges & RANGE_SWEEP != 0).then_some("sweep begun twice on one proc");
+        p.ranges |= RANGE_SWEEP;
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn sweep_active(&mut self, ev: &RawEvent, cur: Ctx, initial: bool) -> (Outcome, Ctx) {
+        let Some(p) = self.ps.get_mut(&ev.args[0]) else {
+            return (Outcome::Dropped("sweep active on an unknown proc"), cur);
+        };
+        let had = p.ranges & RANGE_SWEEP != 0;
+        p.ranges |= RANGE_SWEEP;
+        let warn = match (initial, had) {
+            (true, true) => Some("active range already in flight in the first generation"),
+            (false, false) => Some("proc is missing an active range"),
+            _ => None,
+        };
+        self.done(ev, cur, warn, cur)
+    }
+
+    fn sweep_end(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
+        let Some(p) = self.ps.get_mut(&cur.p) else {
+            return (Outcome::Dropped("sweep end on a thread without a proc"), cur);
+        };
+        let warn = (p.ranges & RANGE_SWEEP == 0).then_some("sweep ended that was not in flight");
+        p.ranges &= !RANGE_SWEEP;
+        self.done(ev, cur, warn, cur)
+    }
+}
+
+/// The Go API's proc state for a wire proc status (a proc in a syscall counts as running).
+fn status_as_proc_state(status: u8) -> u8 {
+    match status {
+        pstatus::RUNNING | pstatus::SYSCALL => pstatus::RUNNING,
+        _ => pstatus::IDLE,
+    }
+}
+
+/// Why an event could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DecodeError {
+    pub offset: usize,
+    pub message: &'static str,
+}
+
+/// One thread's batches in a generation, read one event at a time.
+#[derive(Debug)]
+pub(crate) struct Cursor<'b> {
+    /// The thread.
+    pub m: u64,
+    batches: Vec<&'b Batch>,
+    idx: usize,
+    off: usize,
+    last: Option<i64>,
+    /// The next event, once `next` returned true.
+    pub ev: RawEvent,
+}
+
+impl<'b> Cursor<'b> {
+    /// A cursor over `batches` (one thread's, in file order).
+    pub fn new(m: u64, batches: Vec<&'b Batch>) -> Self {
+        Self { m, batches, idx: 0, off: 0, last: None, ev: RawEvent::default() }
+    }
+
+    /// Reads the next event into `self.ev`; false at the end. A bad event skips the rest of its
+    /// batch and is returned as an error; calling again continues with the next batch.
+    pub fn next(&mut self, bytes: &[u8], freq: Freq, version: Version) -> Result<bool, DecodeError> {
+        loop {
+            let Some(batch) = self.batches.get(self.idx) else {
+                return Ok(false);
+            };
+            let data = bytes.get(batch.data.clone()).unwrap_or_default();
+            if self.off >= data.len() {
+                self.idx += 1;
+                self.off = 0;
+                self.last = None;
+                continue;
+            }
+            let last = *self.last.get_or_insert_with(|| freq.ns(batch.time));
+            let start = self.off;
+            let offset = batch.data.start + start;
+            match read_event(data, &mut self.off, version) {
+                Ok((typ, dt, args)) => {
+                    let time = freq.ns(dt).saturating_add(last);
+                    self.last = Some(time);
+                    self.ev = RawEvent { typ, time, args, offset };
+                    return Ok(true);
+                }
+                Err(message) => {
+                    self.off = data.len();
+                    return Err(DecodeError { offset, message });
+                }
+            }
+        }
+    }
+}
+
+/// Counts the events of each type in a batch, up to the first unreadable one (a cheap pass that
+/// lets the builder size its tables once instead of growing them).
+pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256]) {
+    let mut pos = 0;
+    while pos < data.len() {
+        match read_event(data, &mut pos, version) {
+            Ok((typ, _, _)) => {
+                if let Some(c) = counts.get_mut(usize::from(typ)) {
+                    *c += 1;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Reads one timed event: its type, timestamp delta and arguments.
+#[inline]
+fn read_event(data: &[u8], pos: &mut usize, version: Version) -> Result<(u8, u64, [u64; 4]), &'static str> {
+    let typ = *data.get(*pos).ok_or("empty event")?;
+    let experimental = (ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL).contains(&typ);
+    if typ > version.max_event() && !experimental {
+        return Err("unknown event type; the rest of the batch is skipped");
+    }
+    let n = wire::timed_arg_count(typ)
+        .ok_or("structural event inside an event batch; the rest of the batch is skipped")?;
+    if typ == ev::CLOCK_SNAPSHOT {
+        return Err("clock snapshot outside a sync batch; the rest of the batch is skipped");
+    }
+    *pos += 1;
+    let mut p = *pos;
+    let dt = wire::uvarint(data, &mut p).map_err(|_| "bad timestamp; the rest of the batch is skipped")?;
+    let mut args = [0u64; 4];
+    for slot in args.iter_mut().take(n - 1) {
+        *slot = wire::uvarint(data, &mut p)
+            .map_err(|_| "bad event argument; the rest of the batch is skipped")?;
+    }
+    *pos = p;
+    Ok((typ, dt, args))
+}

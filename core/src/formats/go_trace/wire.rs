@@ -1,0 +1,274 @@
+//! The wire format of Go 1.22+ execution traces: the header, event type numbers, how many
+//! arguments each event carries in each format version, and unsigned LEB128 varints.
+//!
+//! Written from the format's description in Go's `internal/trace/tracev2` (event table) and
+//! `internal/trace/version`; the numbering is the wire numbering, which only ever grew at the
+//! end between versions, so one table serves every version with a per-version upper bound.
+
+/// Event type numbers as they appear on the wire.
+pub(crate) mod ev {
+    pub const EVENT_BATCH: u8 = 1;
+    pub const STACKS: u8 = 2;
+    pub const STACK: u8 = 3;
+    pub const STRINGS: u8 = 4;
+    pub const STRING: u8 = 5;
+    pub const CPU_SAMPLES: u8 = 6;
+    pub const CPU_SAMPLE: u8 = 7;
+    pub const FREQUENCY: u8 = 8;
+    pub const PROCS_CHANGE: u8 = 9;
+    pub const PROC_START: u8 = 10;
+    pub const PROC_STOP: u8 = 11;
+    pub const PROC_STEAL: u8 = 12;
+    pub const PROC_STATUS: u8 = 13;
+    pub const GO_CREATE: u8 = 14;
+    pub const GO_CREATE_SYSCALL: u8 = 15;
+    pub const GO_START: u8 = 16;
+    pub const GO_DESTROY: u8 = 17;
+    pub const GO_DESTROY_SYSCALL: u8 = 18;
+    pub const GO_STOP: u8 = 19;
+    pub const GO_BLOCK: u8 = 20;
+    pub const GO_UNBLOCK: u8 = 21;
+    pub const GO_SYSCALL_BEGIN: u8 = 22;
+    pub const GO_SYSCALL_END: u8 = 23;
+    pub const GO_SYSCALL_END_BLOCKED: u8 = 24;
+    pub const GO_STATUS: u8 = 25;
+    pub const STW_BEGIN: u8 = 26;
+    pub const STW_END: u8 = 27;
+    pub const GC_ACTIVE: u8 = 28;
+    pub const GC_BEGIN: u8 = 29;
+    pub const GC_END: u8 = 30;
+    pub const GC_SWEEP_ACTIVE: u8 = 31;
+    pub const GC_SWEEP_BEGIN: u8 = 32;
+    pub const GC_SWEEP_END: u8 = 33;
+    pub const GC_MARK_ASSIST_ACTIVE: u8 = 34;
+    pub const GC_MARK_ASSIST_BEGIN: u8 = 35;
+    pub const GC_MARK_ASSIST_END: u8 = 36;
+    pub const HEAP_ALLOC: u8 = 37;
+    pub const HEAP_GOAL: u8 = 38;
+    pub const GO_LABEL: u8 = 39;
+    pub const USER_TASK_BEGIN: u8 = 40;
+    pub const USER_TASK_END: u8 = 41;
+    pub const USER_REGION_BEGIN: u8 = 42;
+    pub const USER_REGION_END: u8 = 43;
+    pub const USER_LOG: u8 = 44;
+    pub const GO_SWITCH: u8 = 45;
+    pub const GO_SWITCH_DESTROY: u8 = 46;
+    pub const GO_CREATE_BLOCKED: u8 = 47;
+    pub const GO_STATUS_STACK: u8 = 48;
+    pub const EXPERIMENTAL_BATCH: u8 = 49;
+    pub const SYNC: u8 = 50;
+    pub const CLOCK_SNAPSHOT: u8 = 51;
+    pub const END_OF_GENERATION: u8 = 52;
+    /// First experimental event type (heap span, object and goroutine stack events). They are
+    /// written into experimental batches, which we skip; their arities are still known so that
+    /// a stray one in a regular batch can be stepped over.
+    pub const FIRST_EXPERIMENTAL: u8 = 128;
+    pub const LAST_EXPERIMENTAL: u8 = 136;
+}
+
+/// Trace format versions that share the current wire format. The number is Go's minor version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Version(pub u32);
+
+impl Version {
+    /// Go 1.22: the first version of this format.
+    pub const GO122: Version = Version(22);
+    /// Go 1.25: frequency and clock snapshot travel in a sync batch.
+    pub const GO125: Version = Version(25);
+    /// Go 1.26: generations end with an explicit end-of-generation byte.
+    pub const GO126: Version = Version(26);
+    /// The newest version whose event table we know.
+    pub const NEWEST_KNOWN: Version = Version(26);
+
+    /// The highest regular (non-experimental) event type this version writes.
+    pub fn max_event(self) -> u8 {
+        match self.0 {
+            ..=22 => ev::USER_LOG,
+            23 | 24 => ev::EXPERIMENTAL_BATCH,
+            25 => ev::CLOCK_SNAPSHOT,
+            _ => ev::END_OF_GENERATION,
+        }
+    }
+}
+
+/// Number of arguments (timestamp delta first) of each timed event type, or `None` for
+/// structural and unknown types. Experimental event types are included.
+pub(crate) fn timed_arg_count(typ: u8) -> Option<usize> {
+    // The table reads like the format's event list; naming the module on every entry would
+    // hide it.
+    #[allow(clippy::wildcard_imports)]
+    use ev::*;
+    let n = match typ {
+        PROC_STOP
+        | GO_DESTROY
+        | GO_DESTROY_SYSCALL
+        | GO_SYSCALL_END
+        | GO_SYSCALL_END_BLOCKED
+        | STW_END
+        | GC_MARK_ASSIST_END => 1,
+        GO_CREATE_SYSCALL
+        | GC_ACTIVE
+        | GC_END
+        | GC_SWEEP_ACTIVE
+        | GC_SWEEP_BEGIN
+        | GC_MARK_ASSIST_ACTIVE
+        | GC_MARK_ASSIST_BEGIN
+        | HEAP_ALLOC
+        | HEAP_GOAL
+        | GO_LABEL => 2,
+        PROCS_CHANGE | PROC_START | PROC_STATUS | GO_START | GO_STOP | GO_BLOCK | GO_SYSCALL_BEGIN
+        | STW_BEGIN | GC_BEGIN | GC_SWEEP_END | USER_TASK_END | GO_SWITCH | GO_SWITCH_DESTROY => 3,
+        // Experimental (128-136): Span, SpanAlloc (4); SpanFree (2); HeapObject,
+        // HeapObjectAlloc (3); HeapObjectFree (2); GoroutineStack, GoroutineStackAlloc (3);
+        // GoroutineStackFree (2).
+        PROC_STEAL | GO_CREATE | GO_UNBLOCK | GO_STATUS | USER_REGION_BEGIN | USER_REGION_END
+        | GO_CREATE_BLOCKED | CLOCK_SNAPSHOT | 128 | 129 => 4,
+        USER_TASK_BEGIN | USER_LOG | GO_STATUS_STACK => 5,
+        130 | 133 | 136 => 2,
+        131 | 132 | 134 | 135 => 3,
+        _ => return None,
+    };
+    Some(n)
+}
+
+/// The header every trace starts with: `go 1.N trace` padded with NULs to 16 bytes.
+pub(crate) const HEADER_LEN: usize = 16;
+
+/// What the first bytes of a file say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Header {
+    /// A trace header naming Go 1.N.
+    Go(u32),
+    /// Not a trace header.
+    NotATrace,
+    /// Too few bytes to tell.
+    Short,
+}
+
+/// Reads the header from the start of `bytes`.
+pub(crate) fn header(bytes: &[u8]) -> Header {
+    const PREFIX: &[u8] = b"go 1.";
+    const SUFFIX: &[u8] = b" trace";
+    let probe = bytes.get(..bytes.len().min(HEADER_LEN)).unwrap_or(bytes);
+    let common = probe.len().min(PREFIX.len());
+    if probe.get(..common) != PREFIX.get(..common) {
+        return Header::NotATrace;
+    }
+    if probe.len() < HEADER_LEN {
+        // Enough to rule out, not enough to accept: the version and padding are missing.
+        return match probe.get(PREFIX.len()..) {
+            Some(rest) if !rest.iter().all(|b| b.is_ascii_digit() || b" trace\0".contains(b)) => {
+                Header::NotATrace
+            }
+            _ => Header::Short,
+        };
+    }
+    let rest = probe.get(PREFIX.len()..).unwrap_or_default();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 3 {
+        return Header::NotATrace;
+    }
+    let after = rest.get(digits..).unwrap_or_default();
+    if !after.starts_with(SUFFIX) || !after.get(SUFFIX.len()..).unwrap_or_default().iter().all(|&b| b == 0) {
+        return Header::NotATrace;
+    }
+    let minor =
+        rest.get(..digits).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse::<u32>().ok());
+    minor.map_or(Header::NotATrace, Header::Go)
+}
+
+/// Why a varint could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VarintError {
+    /// The input ended inside the number.
+    Truncated,
+    /// More than 64 bits.
+    Overflow,
+}
+
+/// Reads an unsigned LEB128 number from `buf` at `*pos`, advancing `*pos`.
+#[inline]
+pub(crate) fn uvarint(buf: &[u8], pos: &mut usize) -> Result<u64, VarintError> {
+    let mut value: u64 = 0;
+    let mut shift = 0u32;
+    let mut i = *pos;
+    loop {
+        let Some(&b) = buf.get(i) else {
+            return Err(VarintError::Truncated);
+        };
+        i += 1;
+        if shift == 63 && b > 1 {
+            return Err(VarintError::Overflow);
+        }
+        value |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            *pos = i;
+            return Ok(value);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err(VarintError::Overflow);
+        }
+    }
+}
+
+/// Appends `value` as an unsigned LEB128 number.
+#[cfg(test)]
+pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_recognises_versions_and_rejects_other_bytes() {
+        assert_eq!(header(b"go 1.26 trace\0\0\0rest"), Header::Go(26));
+        assert_eq!(header(b"go 1.19 trace\0\0\0"), Header::Go(19));
+        assert_eq!(header(b"go 1.5 trace\0\0\0\0"), Header::Go(5));
+        assert_eq!(header(b"go 1.26 tr"), Header::Short);
+        assert_eq!(header(b"go"), Header::Short);
+        assert_eq!(header(b"goroutine 1 [running]:\n"), Header::NotATrace);
+        assert_eq!(header(b"go 1.26 trace!\0\0"), Header::NotATrace);
+        assert_eq!(header(b"\x1f\x8b"), Header::NotATrace);
+        assert_eq!(header(b"go 1.x trace\0\0\0\0"), Header::NotATrace);
+    }
+
+    #[test]
+    fn uvarint_round_trips_and_rejects_bad_input() {
+        for v in [0u64, 1, 127, 128, 300, 1 << 35, u64::MAX] {
+            let mut buf = Vec::new();
+            put_uvarint(&mut buf, v);
+            let mut pos = 0;
+            assert_eq!(uvarint(&buf, &mut pos), Ok(v));
+            assert_eq!(pos, buf.len());
+        }
+        let mut pos = 0;
+        assert_eq!(uvarint(&[0x80, 0x80], &mut pos), Err(VarintError::Truncated));
+        assert_eq!(pos, 0);
+        let eleven = [0xffu8; 11];
+        assert_eq!(uvarint(&eleven, &mut pos), Err(VarintError::Overflow));
+        let mut pos = 0;
+        assert_eq!(
+            uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02], &mut pos),
+            Err(VarintError::Overflow)
+        );
+    }
+
+    #[test]
+    fn arities_cover_every_timed_event() {
+        for typ in ev::PROCS_CHANGE..=ev::GO_STATUS_STACK {
+            assert!(timed_arg_count(typ).is_some(), "event {typ}");
+        }
+        assert_eq!(timed_arg_count(ev::CLOCK_SNAPSHOT), Some(4));
+        assert_eq!(timed_arg_count(ev::STRING), None);
+        for typ in ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL {
+            assert!(timed_arg_count(typ).is_some(), "experimental {typ}");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Cross-check against Go's own trace reader: `go tool trace -d=parsed` prints every event in
+//! its final order with its time; every goroutine state transition it reports must appear in
+//! our model at the same nanosecond, with the same new state and reason, and nothing else.
+//!
+//! Needs a Go toolchain (1.22+): `$LEAKSCOPE_GO`, else `../.govenv/bin/go` beside the workspace,
+//! else `go` on the PATH; skips with a message when there is none. Runs over the real captures
+//! (when present), the traces in `sample-traces/`, and Go's golden traces that Go accepts.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stderr, clippy::indexing_slicing)]
+
+mod go_trace_text;
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use leakscope_core::model::{Capture, IntervalKind, TaskFlags, TaskKind};
+use leakscope_core::{LoadOptions, Progress};
+
+fn go_binary(test: &str) -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from),
+        Some(support::workspace().join("../.govenv/bin/go")),
+        Some(PathBuf::from("go")),
+    ];
+    for go in candidates.into_iter().flatten() {
+        if Command::new(&go).arg("version").output().is_ok_and(|o| o.status.success()) {
+            return Some(go);
+        }
+    }
+    eprintln!("SKIPPED {test}: no Go toolchain (set LEAKSCOPE_GO)");
+    None
+}
+
+/// Events per kind in Go's output (the word after the context on each event line).
+fn go_kinds(text: &str) -> BTreeMap<String, u64> {
+    let mut kinds = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("M=")) {
+        if let Some(kind) = line.split_whitespace().nth(3) {
+            *kinds.entry(kind.to_owned()).or_default() += 1;
+        }
+    }
+    kinds
+}
+
+/// One goroutine state change: time, new state (Go's names) and reason.
+type Transition = (i64, String, String);
+
+/// Transitions per goroutine id as Go's reader reports them, without the first sighting of
+/// goroutines that existed before the trace (we date those back to the trace's start) and
+/// without same-state transitions (statuses repeated at generation boundaries).
+fn go_transitions(text: &str) -> BTreeMap<u64, Vec<Transition>> {
+    let mut by_g: BTreeMap<u64, Vec<Transition>> = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.split_once(" StateTransition Time=").map(|(_, r)| r) else { continue };
+        let Some((time, rest)) = rest.split_once(' ') else { continue };
+        let Some(rest) = rest.strip_prefix("GoID=") else { continue };
+        let (goid, rest) = rest.split_once(' ').unwrap();
+        let (change, reason) = rest.split_once(" Reason=").unwrap();
+        let (from, to) = change.split_once("->").unwrap();
+        if from == to || from == "Undetermined" {
+            continue;
+        }
+        let reason = reason.trim_matches('"').to_owned();
+        by_g.entry(goid.parse().unwrap()).or_default().push((time.parse().unwrap(), to.to_owned(), reason));
+    }
+    by_g
+}
+
+fn our_transitions(c: &Capture) -> BTreeMap<u64, Vec<Transition>> {
+    let mut by_g: BTreeMap<u64, Vec<Transition>> = BTreeMap::new();
+    for task in c.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
+        let list = by_g.entry(task.id).or_default();
+        let mut prev_end = None;
+        for (n, i) in task.intervals.indices().filter(|&i| c.intervals.depth[i] == 0).enumerate() {
+            let start = c.intervals.start_ns[i];
+            if let Some(end) = prev_end {
+                assert_eq!(end, start, "goroutine {}: state intervals must be contiguous", task.id);
+            }
+            prev_end = Some(c.intervals.end_ns[i]);
+            if n == 0 && task.flags.contains(TaskFlags::EXISTED_BEFORE) {
+                continue;
+            }
+            let state = match c.intervals.kind[i] {
+                IntervalKind::Running => "Running",
+                IntervalKind::Runnable => "Runnable",
+                IntervalKind::Blocked => "Waiting",
+                IntervalKind::Syscall => "Syscall",
+                other => panic!("goroutine {} has a {other:?} state interval", task.id),
+            };
+            list.push((start, state.to_owned(), c.str(c.intervals.label[i]).to_owned()));
+        }
+        if let Some(end) = task.end_ns {
+            list.push((end, "NotExist".to_owned(), String::new()));
+        }
+    }
+    by_g.retain(|_, v| !v.is_empty());
+    by_g
+}
+
+fn compare(go: &Path, path: &Path, name: &str) -> usize {
+    let capture = leakscope_core::open(path, &LoadOptions::default(), &Progress::new())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .remove(0);
+    let out =
+        Command::new(go).args(["tool", "trace", "-d=parsed"]).arg(path).output().expect("run go tool trace");
+    assert!(out.status.success(), "go tool trace failed on {name}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let kinds: BTreeMap<String, u64> =
+        capture.trace.as_ref().unwrap().event_counts.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    assert_eq!(kinds, go_kinds(&text), "{name}: events per kind");
+    let want = go_transitions(&text);
+    let got = our_transitions(&capture);
+    let goroutines: std::collections::BTreeSet<u64> = want.keys().chain(got.keys()).copied().collect();
+    for g in goroutines {
+        let (w, o) = (want.get(&g).cloned().unwrap_or_default(), got.get(&g).cloned().unwrap_or_default());
+        if w != o {
+            let first = w.iter().zip(&o).position(|(a, b)| a != b).unwrap_or(w.len().min(o.len()));
+            panic!(
+                "{name}: goroutine {g} differs at transition {first}:\n  go:  {:?}\n  us:  {:?}",
+                w.get(first.saturating_sub(1)..(first + 2).min(w.len())),
+                o.get(first.saturating_sub(1)..(first + 2).min(o.len()))
+            );
+        }
+    }
+    want.values().map(Vec::len).sum()
+}
+
+#[test]
+fn transitions_match_go_tool_trace() {
+    let Some(go) = go_binary("transitions_match_go_tool_trace") else { return };
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(realdata) = support::realdata("transitions_match_go_tool_trace (real captures)") {
+        for entry in walk(&realdata) {
+            if entry.extension().is_some_and(|e| e == "trace") {
+                files.push((entry.strip_prefix(&realdata).unwrap().display().to_string(), entry));
+            }
+        }
+    }
+    for entry in walk(&support::sample_traces()) {
+        if entry.extension().is_some_and(|e| e == "trace") {
+            files.push((entry.file_name().unwrap().to_string_lossy().into_owned(), entry));
+        }
+    }
+    let tmp = std::env::temp_dir().join(format!("leakscope-go-golden-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    for entry in walk(&support::sample_traces().join("go-testdata")) {
+        if entry.extension().is_none_or(|e| e != "test") {
+            continue;
+        }
+        let (expect, bytes) = go_trace_text::parse_test_file(&std::fs::read_to_string(&entry).unwrap());
+        if expect == go_trace_text::Expect::Success {
+            let out = tmp.join(entry.file_name().unwrap()).with_extension("trace");
+            std::fs::write(&out, bytes).unwrap();
+            files.push((entry.file_name().unwrap().to_string_lossy().into_owned(), out));
+        }
+    }
+    files.sort();
+    let mut total = 0;
+    for (name, path) in &files {
+        total += compare(&go, path, name);
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+    eprintln!("{} traces, {total} goroutine transitions identical to go tool trace", files.len());
+    assert!(total > 0);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}

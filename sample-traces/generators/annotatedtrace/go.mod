@@ -1,0 +1,3 @@
+module leakscope.example/annotatedtrace
+
+go 1.22

@@ -1,0 +1,3 @@
+module leakscope.dev/generators
+
+go 1.27

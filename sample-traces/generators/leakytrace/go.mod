@@ -1,0 +1,3 @@
+module leakscope.example/leakytrace
+
+go 1.22

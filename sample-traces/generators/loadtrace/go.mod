@@ -1,0 +1,3 @@
+module leakscope.example/loadtrace
+
+go 1.22
