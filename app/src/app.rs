@@ -66,12 +66,17 @@ pub struct App {
     timing: Timing,
 }
 
-/// First-frame timing, printed with `LEAKSCOPE_TIMING=1`.
+/// Timing printed with `LEAKSCOPE_TIMING=1`: when the first frame and the first frame showing
+/// a capture were drawn, and how smoothly frames kept coming while a load ran.
 struct Timing {
     process_start: Instant,
     enabled: bool,
     first_frame_done: bool,
     first_capture_done: bool,
+    /// Frames drawn during the current load, the last frame's time and the longest gap.
+    load_frames: u64,
+    last_frame: Option<Instant>,
+    longest_gap_ms: f64,
 }
 
 impl App {
@@ -103,6 +108,9 @@ impl App {
                 enabled: std::env::var_os("LEAKSCOPE_TIMING").is_some(),
                 first_frame_done: false,
                 first_capture_done: false,
+                load_frames: 0,
+                last_frame: None,
+                longest_gap_ms: 0.0,
             },
         };
         match startup {
@@ -141,7 +149,9 @@ impl App {
                 if ws.comparison.is_none() && self.state.view == ViewKind::Compare {
                     self.state.view = ViewKind::Findings;
                 }
-                self.workspace = Some(ws);
+                if let Some(old) = self.workspace.replace(ws) {
+                    drop_in_background(old);
+                }
             }
             Err(LoadFailure::Cancelled) => {}
             Err(LoadFailure::Failed { message, path }) => self.error = Some(LoadErrorNote { message, path }),
@@ -233,7 +243,9 @@ impl App {
             }
             Command::CloseAll => {
                 self.loader.cancel();
-                self.workspace = None;
+                if let Some(old) = self.workspace.take() {
+                    drop_in_background(old);
+                }
                 self.focus = None;
                 self.views.reset();
             }
@@ -310,6 +322,23 @@ impl App {
         if !self.timing.first_capture_done && self.workspace.is_some() {
             self.timing.first_capture_done = true;
             eprintln!("leakscope timing: first frame showing the capture at {ms:.0} ms after start");
+        }
+        let now = Instant::now();
+        if self.loader.is_loading() {
+            if let Some(last) = self.timing.last_frame {
+                let gap = now.duration_since(last).as_secs_f64() * 1000.0;
+                self.timing.longest_gap_ms = self.timing.longest_gap_ms.max(gap);
+            }
+            self.timing.load_frames += 1;
+            self.timing.last_frame = Some(now);
+        } else if self.timing.load_frames > 0 {
+            eprintln!(
+                "leakscope timing: {} frames drawn while loading, longest gap between frames {:.0} ms",
+                self.timing.load_frames, self.timing.longest_gap_ms
+            );
+            self.timing.load_frames = 0;
+            self.timing.longest_gap_ms = 0.0;
+            self.timing.last_frame = None;
         }
     }
 
@@ -506,6 +535,14 @@ impl App {
         painter.rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.85));
         painter.text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(22.0), visuals.strong_text_color());
     }
+}
+
+/// Frees a workspace on a thread of its own: a capture of millions of goroutines takes a while
+/// to free, and the frame must not wait for it.
+fn drop_in_background(ws: Workspace) {
+    let spawned = std::thread::Builder::new().name("leakscope-drop".to_owned()).spawn(move || drop(ws));
+    // If no thread can start, the workspace was moved into the failed closure and is freed here.
+    let _ = spawned;
 }
 
 fn recent_tooltip(entry: &crate::state::RecentEntry) -> String {

@@ -246,4 +246,7 @@ golden! {
     go127_synctest_stack: "go127-synctest.stack.txt",
     go127_test_timeout: "go127-test-timeout.txt",
     go127_tiny_sigquit_stderr: "go127-tiny-sigquit.stderr.txt",
+    orders_api_before_debug2: "orders-api.before.debug2.txt.gz",
+    orders_api_after_debug2: "orders-api.after.debug2.txt.gz",
+    orders_api_after_goroutineleak_debug1: "orders-api.after.goroutineleak.debug1.txt",
 }
