@@ -89,7 +89,7 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
     if states.is_empty() {
         return;
     }
-    let names: Vec<String> = states.iter().map(|s| s.state.clone()).collect();
+    let names: Vec<String> = states.iter().map(|s| format!("{}  {}", s.state, fmt_count(s.count))).collect();
     let bars: Vec<Bar> = states
         .iter()
         .enumerate()
@@ -110,6 +110,7 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
         .allow_scroll(false)
         .allow_double_click_reset(false)
         .show_grid([true, false])
+        .show_axes([false, true])
         .y_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() > 0.01 || i < 0.0 {
@@ -117,7 +118,7 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
             }
             names.get(n.saturating_sub(1).saturating_sub(i as usize)).cloned().filter(|_| (i as usize) < n).unwrap_or_default()
         })
-        .y_axis_min_width(110.0)
+        .y_axis_min_width(150.0)
         .show(ui, |plot| plot.bar_chart(chart))
         .response;
     let summary = format!("Goroutines per state chart, {} states", n);

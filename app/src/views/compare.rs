@@ -132,6 +132,7 @@ impl CompareView {
             ));
             ui.checkbox(&mut self.show_unchanged, "Show unchanged");
         });
+        ui.style_mut().interaction.selectable_labels = false;
         TableBuilder::new(ui)
             .id_salt("growth-table")
             .striped(true)

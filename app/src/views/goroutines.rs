@@ -242,13 +242,15 @@ impl GoroutinesView {
             None
         };
         let options = &mut ctx.state.goroutines;
+        // A row is one click target: text selection inside cells would swallow the click.
+        ui.style_mut().interaction.selectable_labels = false;
         let mut table = TableBuilder::new(ui)
             .id_salt("groups-table")
             .striped(true)
             .sense(Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::exact(88.0))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::initial(200.0).at_least(80.0).clip(true))
             .column(Column::initial(90.0).at_least(60.0))
             .column(Column::initial(280.0).at_least(120.0).clip(true))
             .column(Column::remainder().at_least(120.0).clip(true))
@@ -353,6 +355,7 @@ impl GoroutinesView {
             }
         }
         let palette = Palette::of(ui);
+        ui.style_mut().interaction.selectable_labels = false;
         // Flatten what is open into rows. Orphans first: a parked goroutine whose creator has
         // returned is where leaks are.
         let mut rows: Vec<TreeRow> = Vec::new();
