@@ -159,6 +159,8 @@ pub struct Evidence {
     pub parents: Option<ParentFacts>,
     /// Goroutines the runtime marked leaked.
     pub runtime_marked: u64,
+    /// The runtime's deadlock detector stopped the program with these goroutines asleep.
+    pub deadlock: bool,
     /// The client call they are stuck in: (frame, client).
     pub client_call: Option<[String; 2]>,
     /// The creator's name follows request-handler conventions or appears in request stacks.
@@ -329,6 +331,9 @@ struct Context<'c> {
     open_bodies: u64,
     /// What an execution trace says beyond final states.
     trace: Option<TraceFacts>,
+    /// The runtime's deadlock detector stopped the program: every goroutine was asleep with
+    /// nothing left to wake it.
+    deadlock: bool,
 }
 
 impl<'c> Context<'c> {
@@ -386,7 +391,13 @@ impl<'c> Context<'c> {
             .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
             .collect();
         let trace = records_lifetimes(capture).then(|| TraceFacts::new(capture));
+        let deadlock = capture
+            .source
+            .headline
+            .as_deref()
+            .is_some_and(|h| h.starts_with("fatal error: all goroutines are asleep"));
         Self {
+            deadlock,
             capture,
             alive,
             requests,
@@ -649,9 +660,10 @@ fn judge(
         ev.trace = Some(te);
     }
 
-    if family.leaked > 0 {
+    if family.leaked > 0 || (ctx.deadlock && parked) {
         matched.push((RuleId::RuntimeProven, Severity::Proven));
     }
+    ev.deadlock = ctx.deadlock && parked;
     let never_wakes = family.states.keys().any(|s| knowledge::never_wakes_state(s))
         || (family.representative.state.is_none() && funcs.contains(&knowledge::EMPTY_SELECT_FRAME));
     if never_wakes && !family.main {
@@ -757,7 +769,7 @@ fn judge(
     let rules: Vec<RuleId> = matched.iter().map(|(r, _)| *r).collect();
     let texts = explain::Texts::new(
         capture,
-        &family_view(family, wait),
+        &family_view(family, wait, ev.deadlock),
         &ev,
         growth.as_ref(),
         &rules,
@@ -781,13 +793,14 @@ fn judge(
     })
 }
 
-fn family_view(family: &Family, wait: WaitKind) -> explain::FamilyView<'_> {
+fn family_view(family: &Family, wait: WaitKind, deadlock: bool) -> explain::FamilyView<'_> {
     explain::FamilyView {
         key: &family.key,
         count: family.count,
         wait,
         states: &family.states,
         leaked: family.leaked,
+        deadlock,
     }
 }
 
