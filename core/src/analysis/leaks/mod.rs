@@ -147,6 +147,8 @@ pub struct ParentFacts {
 }
 
 /// The facts a finding rests on.
+// Each flag is an independent fact a rule used; a flags enum would make the JSON less plain.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Evidence {
     /// Goroutines per state, as the capture spells states (wait kinds for profiles).
@@ -397,7 +399,6 @@ impl<'c> Context<'c> {
             .as_deref()
             .is_some_and(|h| h.starts_with("fatal error: all goroutines are asleep"));
         Self {
-            deadlock,
             capture,
             alive,
             requests,
@@ -407,6 +408,7 @@ impl<'c> Context<'c> {
             blocked_rollbacks,
             open_bodies,
             trace,
+            deadlock,
         }
     }
 
