@@ -343,7 +343,7 @@ impl<'c> Context<'c> {
         // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
         // Profiles list no goroutines; their counted stacks stand in.
         let mut per_stack: HashMap<(StackId, crate::model::StrId), u64> = HashMap::new();
-        let mut alive = HashSet::new();
+        let mut alive = HashSet::with_capacity(capture.tasks.len());
         let mut has_parents = false;
         for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
             has_parents |= task.parent_id.is_some();
@@ -821,23 +821,27 @@ fn describe_frame(capture: &Capture, frame: FrameId) -> String {
 fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
     let tasks = &ctx.capture.tasks;
     let mut facts = ParentFacts::default();
-    let mut distinct: HashSet<u64> = HashSet::new();
+    // Count children per parent first: families have far fewer parents than members.
+    let mut children: HashMap<u64, u64> = HashMap::new();
     for &i in &family.representative.members {
-        let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id) else { continue };
-        facts.known += 1;
-        distinct.insert(parent);
-        if ctx.alive.contains(&parent) {
-            facts.alive += 1;
-            match ctx.requests.get(&parent) {
-                Some(true) => facts.request_over += 1,
-                Some(false) => facts.in_request += 1,
+        if let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id) {
+            *children.entry(parent).or_insert(0) += 1;
+        }
+    }
+    for (parent, n) in &children {
+        facts.known += n;
+        if ctx.alive.contains(parent) {
+            facts.alive += n;
+            match ctx.requests.get(parent) {
+                Some(true) => facts.request_over += n,
+                Some(false) => facts.in_request += n,
                 None => {}
             }
         } else {
-            facts.gone += 1;
+            facts.gone += n;
         }
     }
-    facts.distinct = distinct.len() as u64;
+    facts.distinct = children.len() as u64;
     (facts.known > 0).then_some(facts)
 }
 
