@@ -98,8 +98,10 @@ pub fn parse_bytes_in_pieces(
     let mut assembler = Assembler::new(path);
     assembler.current.tasks.reserve_exact(chunks.iter().map(|c| c.blocks.len()).sum());
     let mut first_line = 1u64;
-    for (i, chunk) in chunks.iter().enumerate() {
-        assembler.chunk(i, chunk, first_line);
+    // Each piece is dropped once merged, so the raw blocks and the tasks replacing them are
+    // not all in memory at once.
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        assembler.chunk(i, &chunk, first_line);
         first_line += chunk.line_count;
     }
     let captures = assembler.finish();
