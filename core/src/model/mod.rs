@@ -14,6 +14,7 @@ pub mod sample;
 pub mod stack;
 pub mod strings;
 pub mod task;
+pub mod trace;
 pub mod wait;
 
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
@@ -23,4 +24,5 @@ pub use sample::{SampleType, Samples};
 pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};
 pub use task::{Ancestor, IntervalRange, Task, TaskFlags, TaskKind};
+pub use trace::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use wait::WaitKind;
