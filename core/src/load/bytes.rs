@@ -23,6 +23,19 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+impl Bytes {
+    /// Tells the OS that the pages holding `range` are no longer needed for now: for a file
+    /// mapping they leave the process's resident set and are read back from the file if
+    /// touched again. Parsers call it on the parts of a huge input they have finished, so
+    /// memory stays bounded by what they keep rather than by the file's size. A no-op for
+    /// bytes in memory.
+    pub fn release_pages(&self, range: std::ops::Range<usize>) {
+        if let Bytes::Mapped(map) = self {
+            super::mmap::release(map, range);
+        }
+    }
+}
+
 impl std::fmt::Debug for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self {
