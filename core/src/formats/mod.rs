@@ -7,6 +7,8 @@ use crate::error::ParseError;
 use crate::load::{Bytes, Progress};
 use crate::model::{Capture, FormatKind};
 
+pub mod chrome_trace;
+pub mod cpuprofile;
 pub mod goroutine_dump;
 
 /// A format's answer to "is this yours?" on a prefix of the input.
@@ -49,9 +51,11 @@ pub trait Format: Send + Sync {
 }
 
 /// Every format, in the order sniffing tries them: exact magic numbers first, loose text
-/// heuristics after, so a stricter format is never shadowed.
+/// heuristics after, so a stricter format is never shadowed. The JSON formats sit between:
+/// they read keys (`traceEvents`, a first event's `ph`, `nodes` with `callFrame`s), never
+/// claim input that is not JSON, and tell a CPU profile from a trace.
 pub fn all() -> &'static [&'static dyn Format] {
-    &[&goroutine_dump::GoroutineDump]
+    &[&chrome_trace::ChromeTrace, &cpuprofile::CpuProfile, &goroutine_dump::GoroutineDump]
 }
 
 /// The format registered for `kind`.

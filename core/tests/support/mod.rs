@@ -22,8 +22,7 @@ pub fn sample_traces() -> PathBuf {
 /// workspace. Prints why a test is skipped when they are absent.
 pub fn realdata(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("LEAKSCOPE_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/realdata"));
+        .map_or_else(|| workspace().join("../shared/realdata"), PathBuf::from);
     if dir.join("ground_truth.json").is_file() {
         Some(dir)
     } else {

@@ -1,0 +1,507 @@
+//! Leak facts of traces with threads and async operations (Chrome trace JSON from Node.js,
+//! viztracer, Chromium, `tracing-chrome`): what began and never ended, what each unfinished
+//! operation came from, and how each thread or task lane lived and ended. Rules
+//! (`analysis::rules`, written separately) turn these facts into findings; nothing here
+//! decides what is a leak.
+//!
+//! The facts, and why each is there:
+//! - [`NeverEnded`]: async operations begun and never ended (`b` without `e`, `S` without
+//!   `F`; a promise that never settled is a Node.js `PROMISE` resource never destroyed),
+//!   grouped by name and category with the thread span that created them.
+//! - [`OriginFamily`]: Node.js async_hooks resources record the resource whose work created
+//!   them (`triggerAsyncId`). Following that chain up through resources of the same type (a
+//!   promise created by a promise...) reaches the resource that started the work: a request
+//!   (`HTTPINCOMINGMESSAGE`), a timer, a socket. Grouping those origins by the shape of what
+//!   each left unfinished gives one family per leaking code path, counted per request.
+//! - [`OpenSpans`]: spans begun and never ended (`B` without `E`), grouped by span stack.
+//! - [`Lane`]: per thread (or per asyncio task, which viztracer draws as a thread): when it
+//!   was active, how much of its life it spent blocked in a long call or suspended, and what
+//!   another lane was doing when it ended (`Thread.join` at exit, asyncio's
+//!   `_cancel_all_tasks` cancelling the tasks still pending when `asyncio.run` returns).
+
+use hashbrown::HashMap;
+
+use crate::model::{AsyncKind, Capture, IntervalKind, StackId, StrId, TaskFlags, TaskKind};
+
+/// Leaf spans at least this long count as blocking calls (`lock.acquire`, `Queue.get`,
+/// `read`): instrumenting tracers record every call, and a leaf that lasts a millisecond is
+/// waiting, not computing.
+pub const BLOCKING_CALL_NS: i64 = 1_000_000;
+
+/// A lane whose last activity falls in the final share of the capture is alive at the end.
+pub const ALIVE_AT_END_SHARE: f64 = 0.05;
+
+/// Async operations of one name and category that were begun and never ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeverEnded {
+    /// Operation name (`PROMISE`, `Timeout`, `NavigationRequest`).
+    pub name: String,
+    /// Category as written.
+    pub category: String,
+    /// Which construct (nestable `b`/`e`, legacy `S`/`F`, object `N`/`D`).
+    pub kind: AsyncKind,
+    /// How many never ended.
+    pub count: u64,
+    /// How many of the same name and category did end, for scale (208 of 10,634 promises).
+    pub ended: u64,
+    /// Task indices of the unfinished ones, ascending.
+    pub tasks: Vec<u32>,
+    /// When the oldest and newest of them began.
+    pub began_ns: (i64, i64),
+    /// Span stacks of the threads where they were created, with counts, most common first
+    /// (the empty stack when the thread had no span open).
+    pub creating_stacks: Vec<(StackId, u64)>,
+}
+
+/// Origins (resources that started a chain of work) that left the same unfinished shape of
+/// one operation type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OriginFamily {
+    /// Name of the origin resource (`HTTPINCOMINGMESSAGE`), or `(outside the trace)` when
+    /// the chain leads to a resource the trace never saw begin (the program's main module).
+    pub origin_name: String,
+    /// What each origin left unfinished: (operation name, links up the chain to the
+    /// origin), sorted. Equal shapes mean the same code path.
+    pub shape: Vec<(String, u32)>,
+    /// Number of origins with this shape: for requests, how many requests leaked this way.
+    pub origins: u64,
+    /// Unfinished operations in the family (`origins` × shape length).
+    pub pending: u64,
+    /// Task indices of the origins, where they are tasks of the capture, ascending.
+    pub origin_tasks: Vec<u32>,
+    /// Task indices of the unfinished operations, ascending.
+    pub tasks: Vec<u32>,
+}
+
+/// Spans begun and never ended on threads of one name kind, with one span stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenSpans {
+    /// Thread name kind (see [`name_kind`]).
+    pub thread_kind: String,
+    /// Span name.
+    pub name: String,
+    /// The span's stack (its name and the names of the spans it is nested in).
+    pub stack: StackId,
+    /// How many.
+    pub count: u64,
+    /// Interval indices, ascending.
+    pub intervals: Vec<u32>,
+}
+
+/// How one thread (or task lane) lived.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    /// Task index.
+    pub task: u32,
+    /// Its name.
+    pub name: String,
+    /// Its name kind (see [`name_kind`]).
+    pub kind: String,
+    /// First and last activity (start of its first span, end of its last).
+    pub first_ns: i64,
+    /// Last activity.
+    pub last_ns: i64,
+    /// Top-level spans: how many, and how long in total.
+    pub top_level_spans: u32,
+    /// Time covered by top-level spans.
+    pub top_level_ns: i64,
+    /// Lifetime not covered by any span: a coroutine suspended between its slices, or a
+    /// thread between tasks.
+    pub suspended_ns: i64,
+    /// Longest gap between two top-level spans.
+    pub longest_gap_ns: i64,
+    /// Time in leaf spans of at least [`BLOCKING_CALL_NS`].
+    pub blocked_ns: i64,
+    /// The longest such leaf (interval index); its stack is the blocking call chain.
+    pub longest_block: Option<u32>,
+    /// Spans begun and never ended on this lane.
+    pub open_spans: u32,
+    /// Whether its last activity falls in the final [`ALIVE_AT_END_SHARE`] of the capture,
+    /// or it has a span that never ended.
+    pub alive_at_end: bool,
+    /// What another lane of the same process was doing when this one was last active: the
+    /// stack of its innermost span then.
+    pub ended_under: Option<(u32, StackId)>,
+    /// `ended_under` names asyncio's `_cancel_all_tasks`: the task was still pending when
+    /// the event loop shut down and was cancelled by it.
+    pub cancelled_at_shutdown: bool,
+    /// `ended_under` names a `join` (`Thread.join`): the thread ended only when another
+    /// thread waited for it to, typically at exit.
+    pub ended_when_joined: bool,
+}
+
+impl Lane {
+    /// Lifetime from first to last activity.
+    pub fn lifetime_ns(&self) -> i64 {
+        self.last_ns - self.first_ns
+    }
+
+    /// Share of the lifetime spent in blocking calls.
+    pub fn blocked_share(&self) -> f64 {
+        let life = self.lifetime_ns();
+        if life <= 0 { 0.0 } else { self.blocked_ns as f64 / life as f64 }
+    }
+}
+
+/// All facts of one capture.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TraceFacts {
+    /// Unfinished async operations by (name, category), largest first.
+    pub never_ended: Vec<NeverEnded>,
+    /// Unfinished async_hooks resources by origin shape, largest first.
+    pub origin_families: Vec<OriginFamily>,
+    /// `B` without `E`, by (thread kind, span stack), largest first.
+    pub open_spans: Vec<OpenSpans>,
+    /// Every thread lane, in task order.
+    pub lanes: Vec<Lane>,
+}
+
+/// A thread name with its trailing number replaced, so that `audit-57`, `handler_3` and
+/// `Task-62` read as `audit-N`, `handler-N` and `Task-N`: lanes of one kind group together.
+pub fn name_kind(name: &str) -> String {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    if base.len() == name.len() || base.is_empty() {
+        return name.to_owned();
+    }
+    match base.strip_suffix(['-', '_', ' ', '#', '.']) {
+        Some(stem) if !stem.is_empty() => format!("{stem}-N"),
+        _ => format!("{base}N"),
+    }
+}
+
+/// Computes the facts of a capture. Captures without async tasks or threads give empty lists.
+pub fn trace_facts(capture: &Capture) -> TraceFacts {
+    TraceFacts {
+        never_ended: never_ended(capture),
+        origin_families: origin_families(capture),
+        open_spans: open_spans(capture),
+        lanes: lanes(capture),
+    }
+}
+
+fn never_ended(cap: &Capture) -> Vec<NeverEnded> {
+    let mut groups: HashMap<(StrId, StrId, AsyncKind), NeverEnded> = HashMap::new();
+    let mut ended: HashMap<(StrId, StrId, AsyncKind), u64> = HashMap::new();
+    let mut stacks: HashMap<(StrId, StrId, AsyncKind), HashMap<StackId, u64>> = HashMap::new();
+    for (i, t) in cap.tasks.iter().enumerate() {
+        if t.kind != TaskKind::AsyncTask {
+            continue;
+        }
+        let detail = cap.task_details.get(i);
+        let category = detail.map_or(StrId::EMPTY, |d| d.category);
+        let kind = detail.and_then(|d| d.async_kind).unwrap_or(AsyncKind::Nestable);
+        let key = (t.name, category, kind);
+        if !t.flags.contains(TaskFlags::NEVER_ENDED) {
+            *ended.entry(key).or_insert(0) += 1;
+            continue;
+        }
+        let start = t.start_ns.unwrap_or(0);
+        let g = groups.entry(key).or_insert_with(|| NeverEnded {
+            name: cap.str(t.name).to_owned(),
+            category: cap.str(category).to_owned(),
+            kind,
+            count: 0,
+            ended: 0,
+            tasks: Vec::new(),
+            began_ns: (start, start),
+            creating_stacks: Vec::new(),
+        });
+        g.count += 1;
+        g.tasks.push(i as u32);
+        g.began_ns = (g.began_ns.0.min(start), g.began_ns.1.max(start));
+        *stacks.entry(key).or_default().entry(t.stack).or_insert(0) += 1;
+    }
+    let mut out: Vec<NeverEnded> = groups
+        .into_iter()
+        .map(|(key, mut g)| {
+            g.ended = ended.get(&key).copied().unwrap_or(0);
+            let mut s: Vec<(StackId, u64)> = stacks.remove(&key).unwrap_or_default().into_iter().collect();
+            s.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            g.creating_stacks = s;
+            g
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)).then(a.category.cmp(&b.category))
+    });
+    out
+}
+
+/// An origin being collected: its task, its name, and its unfinished operations as
+/// (name, chain length, task index).
+type OriginEntry = (Option<u32>, String, Vec<(String, u32, u32)>);
+
+/// Depth rows of one task: (depth, interval index range).
+type Rows = Vec<(u16, std::ops::Range<usize>)>;
+
+/// Longest creation chain followed; a longer one is a cycle in damaged input.
+const MAX_CHAIN: u32 = 100_000;
+
+fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
+    // Async tasks by their id, for following `parent_id` (Node's triggerAsyncId). Only
+    // captures whose async tasks carry triggers have origins.
+    let mut by_id: HashMap<u64, u32> = HashMap::new();
+    let mut any_trigger = false;
+    for (i, t) in cap.tasks.iter().enumerate() {
+        if t.kind == TaskKind::AsyncTask {
+            by_id.entry(t.id).or_insert(i as u32);
+            any_trigger |= t.parent_id.is_some();
+        }
+    }
+    if !any_trigger {
+        return Vec::new();
+    }
+    // (origin id, operation name) -> (origin task, origin name, members). Each operation
+    // type gets its own families: a request that left a promise and a timer pending counts
+    // once among the promise leaks and once among the timer leaks.
+    let mut origins: HashMap<(u64, StrId), OriginEntry> = HashMap::new();
+    for (i, t) in cap.tasks.iter().enumerate() {
+        if t.kind != TaskKind::AsyncTask || !t.flags.contains(TaskFlags::NEVER_ENDED) {
+            continue;
+        }
+        let mut depth = 0u32;
+        let mut top_same = i;
+        let mut at = t.parent_id;
+        let origin: (u64, Option<u32>) = loop {
+            let Some(parent) = at else {
+                // The chain ends in a resource of the op's own type that names no trigger:
+                // that resource started the work.
+                let id = cap.tasks.get(top_same).map_or(t.id, |o| o.id);
+                break (id, Some(top_same as u32));
+            };
+            depth += 1;
+            match by_id.get(&parent).map(|&p| (p, cap.tasks.get(p as usize))) {
+                Some((p, Some(pt))) if pt.name == t.name && depth < MAX_CHAIN => {
+                    top_same = p as usize;
+                    at = pt.parent_id;
+                }
+                Some((p, _)) => break (parent, Some(p)),
+                None => break (parent, None),
+            }
+        };
+        let entry = origins.entry((origin.0, t.name)).or_insert_with(|| {
+            let name = origin
+                .1
+                .and_then(|o| cap.tasks.get(o as usize))
+                .map_or_else(|| "(outside the trace)".to_owned(), |o| cap.str(o.name).to_owned());
+            (origin.1, name, Vec::new())
+        });
+        entry.2.push((cap.str(t.name).to_owned(), depth, i as u32));
+    }
+    let mut families: HashMap<(String, Vec<(String, u32)>), OriginFamily> = HashMap::new();
+    for (_, (task, name, members)) in origins {
+        let mut shape: Vec<(String, u32)> = members.iter().map(|m| (m.0.clone(), m.1)).collect();
+        shape.sort();
+        let f = families.entry((name.clone(), shape.clone())).or_insert_with(|| OriginFamily {
+            origin_name: name,
+            shape,
+            origins: 0,
+            pending: 0,
+            origin_tasks: Vec::new(),
+            tasks: Vec::new(),
+        });
+        f.origins += 1;
+        f.pending += members.len() as u64;
+        f.origin_tasks.extend(task);
+        f.tasks.extend(members.iter().map(|m| m.2));
+    }
+    let mut out: Vec<OriginFamily> = families
+        .into_values()
+        .map(|mut f| {
+            f.origin_tasks.sort_unstable();
+            f.tasks.sort_unstable();
+            f
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.origins
+            .cmp(&a.origins)
+            .then_with(|| a.origin_name.cmp(&b.origin_name))
+            .then_with(|| a.shape.cmp(&b.shape))
+    });
+    out
+}
+
+fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
+    let mut groups: HashMap<(String, StackId), OpenSpans> = HashMap::new();
+    for t in cap.tasks.iter().filter(|t| t.flags.contains(TaskFlags::OPEN_SPAN)) {
+        let range = t.intervals.indices();
+        let first = cap.open_spans.partition_point(|&iv| (iv as usize) < range.start);
+        let thread_kind = name_kind(cap.str(t.name));
+        for &iv in cap.open_spans.get(first..).unwrap_or_default() {
+            if !range.contains(&(iv as usize)) {
+                break;
+            }
+            let stack = cap.intervals.stack.get(iv as usize).copied().unwrap_or_default();
+            let name = cap.intervals.label.get(iv as usize).map_or("", |&l| cap.str(l)).to_owned();
+            let g = groups.entry((thread_kind.clone(), stack)).or_insert_with(|| OpenSpans {
+                thread_kind: thread_kind.clone(),
+                name,
+                stack,
+                count: 0,
+                intervals: Vec::new(),
+            });
+            g.count += 1;
+            g.intervals.push(iv);
+        }
+    }
+    let mut out: Vec<OpenSpans> = groups.into_values().collect();
+    out.sort_by(|a, b| {
+        b.count.cmp(&a.count).then_with(|| a.thread_kind.cmp(&b.thread_kind)).then(a.name.cmp(&b.name))
+    });
+    out
+}
+
+/// Depth rows of one task's intervals: (depth, index range).
+fn rows(cap: &Capture, task: usize) -> Rows {
+    let Some(t) = cap.tasks.get(task) else { return Vec::new() };
+    let range = t.intervals.indices();
+    let depths = cap.intervals.depth.get(range.clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&d) = depths.get(i) {
+        let n = depths.get(i..).unwrap_or_default().partition_point(|&x| x == d).max(1);
+        out.push((d, range.start + i..range.start + i + n));
+        i += n;
+    }
+    out
+}
+
+/// The innermost span of a task containing `ts_ns`.
+fn innermost(cap: &Capture, rows: &[(u16, std::ops::Range<usize>)], ts_ns: i64) -> Option<usize> {
+    let mut found = None;
+    for (_, row) in rows {
+        let starts = cap.intervals.start_ns.get(row.clone())?;
+        let k = starts.partition_point(|&s| s <= ts_ns);
+        if k == 0 {
+            break;
+        }
+        let i = row.start + k - 1;
+        if cap.intervals.end_ns.get(i).copied()? < ts_ns {
+            break;
+        }
+        found = Some(i);
+    }
+    found
+}
+
+fn lanes(cap: &Capture) -> Vec<Lane> {
+    let (capture_start, capture_end) = cap.time_range_ns.unwrap_or((0, 0));
+    let tail = ((capture_end - capture_start) as f64 * ALIVE_AT_END_SHARE) as i64;
+    let thread_rows: Vec<(usize, Rows)> = cap
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == TaskKind::Thread)
+        .map(|(i, _)| (i, rows(cap, i)))
+        .collect();
+    let process_of = |task: usize| cap.task_details.get(task).and_then(|d| d.process);
+    let mut out = Vec::new();
+    for (task, rows) in &thread_rows {
+        let Some(t) = cap.tasks.get(*task) else { continue };
+        let spans: Vec<usize> = t
+            .intervals
+            .indices()
+            .filter(|&i| cap.intervals.kind.get(i) == Some(&IntervalKind::Span))
+            .collect();
+        if spans.is_empty() {
+            continue;
+        }
+        let start = |i: usize| cap.intervals.start_ns.get(i).copied().unwrap_or(0);
+        let end = |i: usize| cap.intervals.end_ns.get(i).copied().unwrap_or(0);
+        let first_ns = spans.iter().map(|&i| start(i)).min().unwrap_or(0);
+        let open: Vec<usize> =
+            spans.iter().copied().filter(|&i| cap.open_spans.binary_search(&(i as u32)).is_ok()).collect();
+        // An open span is drawn to the end of the capture; the lane's own activity ends at
+        // its last closed span or the open span's start.
+        let last_ns = spans
+            .iter()
+            .map(|&i| if open.contains(&i) { start(i) } else { end(i) })
+            .max()
+            .unwrap_or(first_ns);
+        let top: Vec<usize> = rows.first().map(|(_, r)| r.clone().collect()).unwrap_or_default();
+        let top_level_ns: i64 = top.iter().map(|&i| end(i).min(last_ns.max(start(i))) - start(i)).sum();
+        let longest_gap_ns = top
+            .windows(2)
+            .filter_map(|w| Some(start(*w.get(1)?) - end(*w.first()?)))
+            .max()
+            .unwrap_or(0)
+            .max(0);
+        // Leaves: spans with no span one level deeper starting inside them.
+        let mut blocked_ns = 0;
+        let mut longest: Option<(i64, u32)> = None;
+        for (k, (_, row)) in rows.iter().enumerate() {
+            let deeper = rows.get(k + 1).map(|(_, r)| r.clone());
+            for i in row.clone() {
+                let dur = end(i) - start(i);
+                if dur < BLOCKING_CALL_NS || open.contains(&i) {
+                    continue;
+                }
+                let has_child = deeper.as_ref().is_some_and(|d| {
+                    let starts = cap.intervals.start_ns.get(d.clone()).unwrap_or_default();
+                    let k = starts.partition_point(|&s| s < start(i));
+                    starts.get(k).is_some_and(|&s| s < end(i))
+                });
+                if !has_child {
+                    blocked_ns += dur;
+                    if longest.is_none_or(|(d, _)| dur > d) {
+                        longest = Some((dur, i as u32));
+                    }
+                }
+            }
+        }
+        let ended_under = thread_rows
+            .iter()
+            .filter(|(other, _)| other != task && process_of(*other) == process_of(*task))
+            .filter_map(|(other, other_rows)| {
+                let i = innermost(cap, other_rows, last_ns)?;
+                Some((cap.intervals.depth.get(i).copied().unwrap_or(0), *other as u32, i))
+            })
+            .max_by_key(|&(depth, other, _)| (depth, std::cmp::Reverse(other)))
+            .and_then(|(_, other, i)| Some((other, cap.intervals.stack.get(i).copied()?)));
+        let under_names =
+            |pred: &dyn Fn(&str) -> bool| ended_under.is_some_and(|(_, s)| cap.stack_funcs(s).any(pred));
+        let name = cap.str(t.name).to_owned();
+        out.push(Lane {
+            task: *task as u32,
+            kind: name_kind(&name),
+            name,
+            first_ns,
+            last_ns,
+            top_level_spans: top.len() as u32,
+            top_level_ns,
+            suspended_ns: (last_ns - first_ns - top_level_ns).max(0),
+            longest_gap_ns,
+            blocked_ns,
+            longest_block: longest.map(|(_, i)| i),
+            open_spans: open.len() as u32,
+            alive_at_end: !open.is_empty() || last_ns >= capture_end - tail,
+            ended_under,
+            cancelled_at_shutdown: under_names(&|f| f.starts_with("_cancel_all_tasks")),
+            ended_when_joined: under_names(&|f| {
+                // `Thread.join (file:line)`, `std::thread::JoinHandle::join`, `pthread_join`.
+                let base = f.split(" (").next().unwrap_or(f);
+                let last = base.rsplit(['.', ':']).next().unwrap_or(base);
+                last == "join" || last.ends_with("_join")
+            }),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_kinds() {
+        assert_eq!(name_kind("audit-57"), "audit-N");
+        assert_eq!(name_kind("handler_3"), "handler-N");
+        assert_eq!(name_kind("Task-62"), "Task-N");
+        assert_eq!(name_kind("watch_cancel-40"), "watch_cancel-N");
+        assert_eq!(name_kind("MainThread"), "MainThread");
+        assert_eq!(name_kind("worker7"), "workerN");
+        assert_eq!(name_kind("1234"), "1234");
+        assert_eq!(name_kind(""), "");
+    }
+}

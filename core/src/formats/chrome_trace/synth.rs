@@ -1,0 +1,1 @@
+//! Synthetic traces for benchmarks, tests and fuzzing seeds.
