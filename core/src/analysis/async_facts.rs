@@ -53,7 +53,8 @@ pub struct NeverEnded {
     pub creating_stacks: Vec<(StackId, u64)>,
 }
 
-/// Origins (resources that started a chain of work) that left the same unfinished shape of
+/// Origins (resources that started a chain of work, or one callback run of a resource that
+/// runs many: one request of a keep-alive connection) that left the same unfinished shape of
 /// one operation type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OriginFamily {
@@ -64,6 +65,7 @@ pub struct OriginFamily {
     /// origin), sorted. Equal shapes mean the same code path.
     pub shape: Vec<(String, u32)>,
     /// Number of origins with this shape: for requests, how many requests leaked this way.
+    /// Several runs of one resource count separately, so `origin_tasks` can be shorter.
     pub origins: u64,
     /// Unfinished operations in the family (`origins` × shape length).
     pub pending: u64,
@@ -110,9 +112,11 @@ pub struct Lane {
     pub suspended_ns: i64,
     /// Longest gap between two top-level spans.
     pub longest_gap_ns: i64,
-    /// Time in leaf spans of at least [`BLOCKING_CALL_NS`].
+    /// Time spent waiting: stretches of at least [`BLOCKING_CALL_NS`] inside a span with
+    /// nothing nested in them (a whole leaf call, or a span between its children).
     pub blocked_ns: i64,
-    /// The longest such leaf (interval index); its stack is the blocking call chain.
+    /// The span holding the longest such stretch (interval index); its stack is the
+    /// blocking call chain.
     pub longest_block: Option<u32>,
     /// Spans begun and never ended on this lane.
     pub open_spans: u32,
@@ -120,13 +124,14 @@ pub struct Lane {
     /// or it has a span that never ended.
     pub alive_at_end: bool,
     /// What another lane of the same process was doing when this one was last active: the
-    /// stack of its innermost span then.
+    /// lane and the stack of its innermost span then (the cancelling or joining lane when
+    /// there is one, else the one deepest in a call).
     pub ended_under: Option<(u32, StackId)>,
-    /// `ended_under` names asyncio's `_cancel_all_tasks`: the task was still pending when
-    /// the event loop shut down and was cancelled by it.
+    /// Another lane was inside asyncio's `_cancel_all_tasks` then: the task was still
+    /// pending when the event loop shut down and was cancelled by it.
     pub cancelled_at_shutdown: bool,
-    /// `ended_under` names a `join` (`Thread.join`): the thread ended only when another
-    /// thread waited for it to, typically at exit.
+    /// Another lane was inside a `join` (`Thread.join`) then: the thread ended when another
+    /// waited for it, typically at exit.
     pub ended_when_joined: bool,
 }
 
@@ -156,17 +161,36 @@ pub struct TraceFacts {
     pub lanes: Vec<Lane>,
 }
 
-/// A thread name with its trailing number replaced, so that `audit-57`, `handler_3` and
-/// `Task-62` read as `audit-N`, `handler-N` and `Task-N`: lanes of one kind group together.
+/// A thread name with its numbers replaced, so that `audit-57`, `handler_3`, `Task-62` and
+/// `job-3-1` read as `audit-N`, `handler-N`, `Task-N` and `job-N-N`: lanes of one kind group
+/// together.
 pub fn name_kind(name: &str) -> String {
-    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
-    if base.len() == name.len() || base.is_empty() {
-        return name.to_owned();
+    // Numbers that stand alone (after a separator or at the start, before a separator or
+    // at the end) are ids; digits inside a word (`V8`, `x86`) are part of the name.
+    let bytes = name.as_bytes();
+    let is_sep = |b: u8| matches!(b, b'-' | b'_' | b' ' | b'#' | b'.' | b'/' | b':');
+    let mut out = String::with_capacity(name.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let run_end =
+            (i..bytes.len()).find(|&j| !bytes.get(j).is_some_and(u8::is_ascii_digit)).unwrap_or(bytes.len());
+        let before = i.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+        let after = bytes.get(run_end).copied();
+        let standalone = run_end > i && before.is_none_or(is_sep) && after.is_none_or(is_sep);
+        if standalone && i > 0 {
+            if before.is_some() {
+                out.pop();
+                out.push('-');
+            }
+            out.push('N');
+            i = run_end;
+            continue;
+        }
+        let c = name.get(i..).and_then(|r| r.chars().next()).unwrap_or('\u{fffd}');
+        out.push(c);
+        i += c.len_utf8().max(1);
     }
-    match base.strip_suffix(['-', '_', ' ', '#', '.']) {
-        Some(stem) if !stem.is_empty() => format!("{stem}-N"),
-        _ => format!("{base}N"),
-    }
+    if out.ends_with('-') || out.is_empty() { name.to_owned() } else { out }
 }
 
 /// Computes the facts of a capture. Captures without async tasks or threads give empty lists.
@@ -251,10 +275,10 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
     if !any_trigger {
         return Vec::new();
     }
-    // (origin id, operation name) -> (origin task, origin name, members). Each operation
-    // type gets its own families: a request that left a promise and a timer pending counts
-    // once among the promise leaks and once among the timer leaks.
-    let mut origins: HashMap<(u64, StrId), OriginEntry> = HashMap::new();
+    // (origin id, callback run, operation name) -> (origin task, origin name, members). Each
+    // operation type gets its own families: a request that left a promise and a timer
+    // pending counts once among the promise leaks and once among the timer leaks.
+    let mut origins: HashMap<(u64, Option<usize>, StrId), OriginEntry> = HashMap::new();
     for (i, t) in cap.tasks.iter().enumerate() {
         if t.kind != TaskKind::AsyncTask || !t.flags.contains(TaskFlags::NEVER_ENDED) {
             continue;
@@ -279,7 +303,12 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
                 None => break (parent, None),
             }
         };
-        let entry = origins.entry((origin.0, t.name)).or_insert_with(|| {
+        // A resource that runs its callback many times (a keep-alive connection's parser
+        // serving request after request) starts a separate piece of work between runs: the
+        // stretch in which the chain began is the origin.
+        let began = cap.tasks.get(top_same).and_then(|o| o.start_ns);
+        let run = origin.1.zip(began).and_then(|(o, ts)| callback_run(cap, o as usize, ts));
+        let entry = origins.entry((origin.0, run, t.name)).or_insert_with(|| {
             let name = origin
                 .1
                 .and_then(|o| cap.tasks.get(o as usize))
@@ -309,6 +338,7 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
         .into_values()
         .map(|mut f| {
             f.origin_tasks.sort_unstable();
+            f.origin_tasks.dedup();
             f.tasks.sort_unstable();
             f
         })
@@ -320,6 +350,23 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
             .then_with(|| a.shape.cmp(&b.shape))
     });
     out
+}
+
+/// Which stretch of async task `task`'s life `ts_ns` falls in, counting the callback runs
+/// (nested intervals at depth 1, Node's `*_CALLBACK`) that ended before it. A keep-alive
+/// connection's parser runs one callback per request and the work of request n begins after
+/// the callback of request n - 1 ended, so each stretch is one request.
+fn callback_run(cap: &Capture, task: usize, ts_ns: i64) -> Option<usize> {
+    let t = cap.tasks.get(task)?;
+    Some(
+        t.intervals
+            .indices()
+            .filter(|&i| {
+                cap.intervals.depth.get(i) == Some(&1)
+                    && cap.intervals.end_ns.get(i).is_some_and(|&e| e <= ts_ns)
+            })
+            .count(),
+    )
 }
 
 fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
@@ -385,6 +432,14 @@ fn innermost(cap: &Capture, rows: &[(u16, std::ops::Range<usize>)], ts_ns: i64) 
     found
 }
 
+/// A function that waits for a thread to end: `Thread.join (file:line)`,
+/// `std::thread::JoinHandle::join`, `pthread_join`.
+fn is_join(func: &str) -> bool {
+    let base = func.split(" (").next().unwrap_or(func);
+    let last = base.rsplit(['.', ':']).next().unwrap_or(base);
+    last == "join" || last.ends_with("_join")
+}
+
 fn lanes(cap: &Capture) -> Vec<Lane> {
     let (capture_start, capture_end) = cap.time_range_ns.unwrap_or((0, 0));
     let tail = ((capture_end - capture_start) as f64 * ALIVE_AT_END_SHARE) as i64;
@@ -427,40 +482,64 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
             .max()
             .unwrap_or(0)
             .max(0);
-        // Leaves: spans with no span one level deeper starting inside them.
+        // Waits: stretches of at least BLOCKING_CALL_NS inside one span with no span nested in
+        // them (a whole leaf, or the time a span spends between its children: a tracer that
+        // skips C functions shows `Condition.wait` waiting between its Python callees).
         let mut blocked_ns = 0;
         let mut longest: Option<(i64, u32)> = None;
         for (k, (_, row)) in rows.iter().enumerate() {
-            let deeper = rows.get(k + 1).map(|(_, r)| r.clone());
+            let deeper = rows.get(k + 1).map(|(_, r)| r.clone()).unwrap_or(0..0);
+            let child_starts = cap.intervals.start_ns.get(deeper.clone()).unwrap_or_default();
             for i in row.clone() {
-                let dur = end(i) - start(i);
-                if dur < BLOCKING_CALL_NS || open.contains(&i) {
+                if end(i) - start(i) < BLOCKING_CALL_NS || open.contains(&i) {
                     continue;
                 }
-                let has_child = deeper.as_ref().is_some_and(|d| {
-                    let starts = cap.intervals.start_ns.get(d.clone()).unwrap_or_default();
-                    let k = starts.partition_point(|&s| s < start(i));
-                    starts.get(k).is_some_and(|&s| s < end(i))
-                });
-                if !has_child {
-                    blocked_ns += dur;
-                    if longest.is_none_or(|(d, _)| dur > d) {
-                        longest = Some((dur, i as u32));
+                let first_child = child_starts.partition_point(|&s| s < start(i));
+                let mut at = start(i);
+                let mut waits = 0;
+                let mut widest = 0;
+                for c in deeper.start + first_child..deeper.end {
+                    if start(c) >= end(i) {
+                        break;
                     }
+                    let gap = start(c) - at;
+                    if gap >= BLOCKING_CALL_NS {
+                        waits += gap;
+                        widest = widest.max(gap);
+                    }
+                    at = at.max(end(c));
+                }
+                let gap = end(i) - at;
+                if gap >= BLOCKING_CALL_NS {
+                    waits += gap;
+                    widest = widest.max(gap);
+                }
+                blocked_ns += waits;
+                if widest > 0 && longest.is_none_or(|(d, _)| widest > d) {
+                    longest = Some((widest, i as u32));
                 }
             }
         }
-        let ended_under = thread_rows
+        // What the other lanes of the process were doing when this one was last active.
+        let others: Vec<(u16, u32, StackId)> = thread_rows
             .iter()
             .filter(|(other, _)| other != task && process_of(*other) == process_of(*task))
             .filter_map(|(other, other_rows)| {
                 let i = innermost(cap, other_rows, last_ns)?;
-                Some((cap.intervals.depth.get(i).copied().unwrap_or(0), *other as u32, i))
+                Some((
+                    cap.intervals.depth.get(i).copied().unwrap_or(0),
+                    *other as u32,
+                    *cap.intervals.stack.get(i)?,
+                ))
             })
-            .max_by_key(|&(depth, other, _)| (depth, std::cmp::Reverse(other)))
-            .and_then(|(_, other, i)| Some((other, cap.intervals.stack.get(i).copied()?)));
-        let under_names =
-            |pred: &dyn Fn(&str) -> bool| ended_under.is_some_and(|(_, s)| cap.stack_funcs(s).any(pred));
+            .collect();
+        let matching = |pred: &dyn Fn(&str) -> bool| {
+            others.iter().filter(|o| cap.stack_funcs(o.2).any(pred)).min_by_key(|o| o.1).map(|o| (o.1, o.2))
+        };
+        let cancelling = matching(&|f| f.starts_with("_cancel_all_tasks"));
+        let joining = matching(&is_join);
+        let deepest = others.iter().max_by_key(|o| (o.0, std::cmp::Reverse(o.1))).map(|o| (o.1, o.2));
+        let ended_under = cancelling.or(joining).or(deepest);
         let name = cap.str(t.name).to_owned();
         out.push(Lane {
             task: *task as u32,
@@ -477,13 +556,8 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
             open_spans: open.len() as u32,
             alive_at_end: !open.is_empty() || last_ns >= capture_end - tail,
             ended_under,
-            cancelled_at_shutdown: under_names(&|f| f.starts_with("_cancel_all_tasks")),
-            ended_when_joined: under_names(&|f| {
-                // `Thread.join (file:line)`, `std::thread::JoinHandle::join`, `pthread_join`.
-                let base = f.split(" (").next().unwrap_or(f);
-                let last = base.rsplit(['.', ':']).next().unwrap_or(base);
-                last == "join" || last.ends_with("_join")
-            }),
+            cancelled_at_shutdown: cancelling.is_some(),
+            ended_when_joined: joining.is_some(),
         });
     }
     out
@@ -500,7 +574,9 @@ mod tests {
         assert_eq!(name_kind("Task-62"), "Task-N");
         assert_eq!(name_kind("watch_cancel-40"), "watch_cancel-N");
         assert_eq!(name_kind("MainThread"), "MainThread");
-        assert_eq!(name_kind("worker7"), "workerN");
+        assert_eq!(name_kind("worker7"), "worker7");
+        assert_eq!(name_kind("job-0-1"), "job-N-N");
+        assert_eq!(name_kind("V8.Worker 3"), "V8.Worker-N");
         assert_eq!(name_kind("1234"), "1234");
         assert_eq!(name_kind(""), "");
     }

@@ -56,6 +56,60 @@ struct ThreadSpans {
     too_deep: u64,
 }
 
+/// One thread's spans as interval columns in (depth, start) order, built on a worker.
+#[derive(Default)]
+struct ThreadColumns {
+    start_ns: Vec<i64>,
+    end_ns: Vec<i64>,
+    label: Vec<StrId>,
+    depth: Vec<u16>,
+    event: Vec<EventRef>,
+    /// Local stack node per span, replaced by `stack` once nodes are interned.
+    node: Vec<u32>,
+    stack: Vec<StackId>,
+    nodes: Vec<(u32, StrId)>,
+    /// Positions (in these columns) of spans never ended.
+    open: Vec<u32>,
+    marks: Vec<(i64, StrId, EventRef)>,
+    e_without_b: u64,
+    clamped: u64,
+    too_deep: u64,
+}
+
+impl From<ThreadSpans> for ThreadColumns {
+    fn from(t: ThreadSpans) -> Self {
+        let order = depth_order(&t.spans);
+        let n = order.len();
+        let mut c = ThreadColumns {
+            start_ns: Vec::with_capacity(n),
+            end_ns: Vec::with_capacity(n),
+            label: Vec::with_capacity(n),
+            depth: Vec::with_capacity(n),
+            event: Vec::with_capacity(n),
+            node: Vec::with_capacity(n),
+            nodes: t.nodes,
+            marks: t.marks,
+            e_without_b: t.e_without_b,
+            clamped: t.clamped,
+            too_deep: t.too_deep,
+            ..ThreadColumns::default()
+        };
+        for i in order {
+            let Some(s) = t.spans.get(i as usize) else { continue };
+            if s.open {
+                c.open.push(c.start_ns.len() as u32);
+            }
+            c.start_ns.push(s.start_ns);
+            c.end_ns.push(s.end_ns.max(s.start_ns));
+            c.label.push(s.name);
+            c.depth.push(s.depth);
+            c.event.push(s.event);
+            c.node.push(s.node);
+        }
+        c
+    }
+}
+
 /// A thread across chunks.
 struct GThread {
     pid: u64,
@@ -143,66 +197,82 @@ pub(super) fn build(
         }
     }
 
-    // Spans per thread, in parallel; each thread's events are moved out of the chunks so
-    // that memory is handed back as threads finish.
+    // Spans per thread, in parallel. Each thread's events are moved (not copied) out of the
+    // chunks, joined, ordered and nested on a worker, which hands back finished columns.
     let trace_end = cap.time_range_ns.map_or(0, |(_, hi)| hi);
-    let inputs: Vec<Vec<ThreadEv>> = threads
+    let parts: Vec<Vec<(usize, Vec<ThreadEv>)>> = threads
         .iter()
         .map(|t| {
-            let total: usize = t
-                .parts
+            t.parts
                 .iter()
-                .map(|&(ci, li)| chunks.get(ci).and_then(|c| c.threads.get(li)).map_or(0, |l| l.events.len()))
-                .sum();
-            let mut all = Vec::with_capacity(total);
-            for &(ci, li) in &t.parts {
-                if let Some(local) = chunks.get_mut(ci).and_then(|c| c.threads.get_mut(li)) {
-                    let events = std::mem::take(&mut local.events);
-                    all.extend(events.into_iter().map(|mut e| {
-                        e.name = global(ci, e.name).index() as u32;
-                        e
-                    }));
-                }
-            }
-            all
+                .filter_map(|&(ci, li)| {
+                    let local = chunks.get_mut(ci)?.threads.get_mut(li)?;
+                    Some((ci, std::mem::take(&mut local.events)))
+                })
+                .collect()
         })
         .collect();
-    let built: Vec<ThreadSpans> = inputs.into_par_iter().map(|evs| thread_spans(evs, trace_end)).collect();
+    let maps_ref = &maps;
+    let mut built: Vec<ThreadColumns> = parts
+        .into_par_iter()
+        .map(|parts| {
+            let total = parts.iter().map(|p| p.1.len()).sum();
+            let mut evs: Vec<ThreadEv> = Vec::with_capacity(total);
+            for (ci, events) in parts {
+                let map = maps_ref.get(ci).map_or(&[][..], Vec::as_slice);
+                evs.extend(events.into_iter().map(|mut e| {
+                    e.name = map.get(e.name as usize).map_or(0, |s| s.index() as u32);
+                    e
+                }));
+            }
+            ThreadColumns::from(thread_spans(evs, trace_end))
+        })
+        .collect();
 
-    let mut anomalies = Anomalies::default();
-    let total_spans: usize = built.iter().map(|b| b.spans.len()).sum();
-    reserve_intervals(cap, total_spans);
+    // Stacks are interned once per distinct (parent, name) node, in thread order.
     let mut frame_cache: HashMap<StrId, FrameId> = HashMap::new();
     let mut stack_cache: HashMap<(StackId, FrameId), StackId> = HashMap::new();
-    for (t, spans) in threads.iter().zip(built) {
+    let node_stacks: Vec<Vec<StackId>> =
+        built.iter().map(|b| intern_nodes(cap, &b.nodes, &mut frame_cache, &mut stack_cache)).collect();
+    built.par_iter_mut().zip(node_stacks).for_each(|(b, stacks)| {
+        b.stack = b.node.iter().map(|&n| stacks.get(n as usize).copied().unwrap_or(StackId::EMPTY)).collect();
+        b.node = Vec::new();
+    });
+
+    let mut anomalies = Anomalies::default();
+    let total_spans: usize = built.iter().map(|b| b.start_ns.len()).sum();
+    let async_events: usize = chunks.iter().map(|c| c.asyncs.len()).sum();
+    reserve_intervals(cap, total_spans + async_events);
+    for (t, b) in threads.iter().zip(built) {
         let task_index = cap.tasks.len() as u32;
         let name = cap.strings.intern(t.name.as_deref().unwrap_or(&t.tid_text));
         let first = cap.intervals.len() as u32;
-        anomalies.e_without_b += spans.e_without_b;
-        anomalies.clamped += spans.clamped;
-        anomalies.too_deep += spans.too_deep;
-        let stacks = intern_nodes(cap, &spans.nodes, &mut frame_cache, &mut stack_cache);
+        anomalies.e_without_b += b.e_without_b;
+        anomalies.clamped += b.clamped;
+        anomalies.too_deep += b.too_deep;
         let mut flags = TaskFlags::EXISTED_BEFORE;
-        for &depth_first in &depth_order(&spans.spans) {
-            let Some(s) = spans.spans.get(depth_first as usize) else { continue };
-            let stack = stacks.get(s.node as usize).copied().unwrap_or(StackId::EMPTY);
-            if s.open {
-                cap.open_spans.push(cap.intervals.len() as u32);
-                flags |= TaskFlags::OPEN_SPAN;
-            }
-            cap.intervals.push(s.start_ns, s.end_ns, IntervalKind::Span, s.name, stack, s.depth);
-            cap.interval_events.push(s.event);
+        if !b.open.is_empty() {
+            flags |= TaskFlags::OPEN_SPAN;
         }
-        for (time_ns, name, event) in spans.marks {
+        cap.open_spans.extend(b.open.iter().map(|&i| first + i));
+        let n = b.start_ns.len();
+        let iv = &mut cap.intervals;
+        iv.start_ns.extend_from_slice(&b.start_ns);
+        iv.end_ns.extend_from_slice(&b.end_ns);
+        iv.kind.extend(std::iter::repeat_n(IntervalKind::Span, n));
+        iv.label.extend_from_slice(&b.label);
+        iv.stack.extend_from_slice(&b.stack);
+        iv.depth.extend_from_slice(&b.depth);
+        cap.interval_events.extend_from_slice(&b.event);
+        for (time_ns, name, event) in b.marks {
             cap.marks.push(Mark { task: task_index, time_ns, name, event });
         }
-        let len = cap.intervals.len() as u32 - first;
         cap.tasks.push(Task {
             id: t.tid,
             kind: TaskKind::Thread,
             name,
             flags,
-            intervals: IntervalRange { start: first, len },
+            intervals: IntervalRange { start: first, len: n as u32 },
             ..Task::default()
         });
         cap.task_details.push(TaskDetail {
@@ -681,8 +751,6 @@ fn asyncs(
     finish_open(&mut open, &mut nested, &mut done, trace_end);
     done.sort_by_key(|op| (op.start_ns, op.begin_event.offset()));
 
-    let extra: usize = done.iter().map(|op| op.intervals.len() + 1).sum();
-    reserve_intervals(cap, extra);
     for op in done {
         let task_index = cap.tasks.len() as u32;
         let first = cap.intervals.len() as u32;

@@ -14,8 +14,20 @@ use crate::model::EventRef;
 #[derive(Default)]
 pub struct LocalStrings<'a> {
     map: HashMap<(&'a [u8], bool), u32, foldhash::fast::FixedState>,
+    /// A direct-mapped cache in front of `map`: traces repeat a few names and categories
+    /// millions of times, and comparing a slice is cheaper than hashing it.
+    cache: Vec<u32>,
     /// Strings by local id.
     pub list: Vec<JStr<'a>>,
+}
+
+const CACHE_SLOTS: usize = 512;
+
+fn slot(raw: &[u8]) -> usize {
+    let first = raw.first().copied().unwrap_or(0) as usize;
+    let last = raw.last().copied().unwrap_or(0) as usize;
+    let mid = raw.get(raw.len() / 2).copied().unwrap_or(0) as usize;
+    (raw.len().wrapping_mul(31) ^ first ^ (last << 3) ^ (mid << 5)) % CACHE_SLOTS
 }
 
 impl<'a> LocalStrings<'a> {
@@ -27,10 +39,23 @@ impl<'a> LocalStrings<'a> {
         if self.list.is_empty() {
             self.list.push(JStr::default());
         }
+        if self.cache.is_empty() {
+            self.cache = vec![0; CACHE_SLOTS];
+        }
+        let slot = slot(s.raw);
+        if let Some(&cached) = self.cache.get(slot)
+            && cached != 0
+            && self.list.get(cached as usize).is_some_and(|c| c.raw == s.raw && c.escaped == s.escaped)
+        {
+            return cached;
+        }
         let next = self.list.len() as u32;
         let id = *self.map.entry((s.raw, s.escaped)).or_insert(next);
         if id == next {
             self.list.push(s);
+        }
+        if let Some(c) = self.cache.get_mut(slot) {
+            *c = id;
         }
         id
     }

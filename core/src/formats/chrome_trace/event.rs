@@ -92,10 +92,11 @@ pub struct RawEvent<'a> {
     pub ts_ns: Option<i64>,
     /// Duration of `X` events.
     pub dur_ns: Option<i64>,
-    /// Thread timestamp.
-    pub tts_ns: Option<i64>,
-    /// Thread duration.
-    pub tdur_ns: Option<i64>,
+    /// Thread timestamp, as written (read only when a view asks: the model has no use for
+    /// it, and skipping the conversion is measurably faster on big traces).
+    pub tts: &'a [u8],
+    /// Thread duration, as written.
+    pub tdur: &'a [u8],
     /// Async, flow or object id (`id`, or `id2.local`/`id2.global`).
     pub id: RawId<'a>,
     /// Whether `id` is process-local.
@@ -123,6 +124,16 @@ pub struct RawEvent<'a> {
 }
 
 impl RawEvent<'_> {
+    /// Thread timestamp (`tts`).
+    pub fn tts_ns(&self) -> Option<i64> {
+        parse_scaled(self.tts, NS_PER_US)
+    }
+
+    /// Thread duration (`tdur`).
+    pub fn tdur_ns(&self) -> Option<i64> {
+        parse_scaled(self.tdur, NS_PER_US)
+    }
+
     /// End of an `X` event (start when the duration is missing or negative).
     pub fn end_ns(&self) -> Option<i64> {
         let ts = self.ts_ns?;
@@ -144,8 +155,8 @@ pub fn parse<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, JsonError> {
             b"tid" => ev.tid = id(c)?,
             b"ts" => ev.ts_ns = time(c)?,
             b"dur" => ev.dur_ns = time(c)?,
-            b"tts" => ev.tts_ns = time(c)?,
-            b"tdur" => ev.tdur_ns = time(c)?,
+            b"tts" => ev.tts = number_text(c)?,
+            b"tdur" => ev.tdur = number_text(c)?,
             b"id" => ev.id = id(c)?,
             b"id2" => {
                 if c.kind()? == Kind::Object {
@@ -216,6 +227,17 @@ fn time(c: &mut Cursor<'_>) -> Result<Option<i64>, JsonError> {
     })
 }
 
+fn number_text<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], JsonError> {
+    Ok(match c.kind()? {
+        Kind::Number => c.number_raw()?,
+        Kind::String => c.string()?.raw,
+        _ => {
+            c.skip_value()?;
+            &[]
+        }
+    })
+}
+
 fn flag(c: &mut Cursor<'_>) -> Result<bool, JsonError> {
     if c.kind()? == Kind::Bool {
         return Ok(c.literal()?.unwrap_or(false));
@@ -243,7 +265,7 @@ mod tests {
         assert_eq!(ev.tid.key(), 17516);
         assert_eq!(ev.ts_ns, Some(2_437_174_373_500));
         assert_eq!(ev.dur_ns, Some(12_402_000));
-        assert_eq!(ev.tts_ns, Some(104_940_000));
+        assert_eq!(ev.tts_ns(), Some(104_940_000));
         assert_eq!(&text[ev.args.clone().unwrap()], r#"{"a":[1,{"b":2}]}"#);
         assert_eq!(ev.range, 0..text.len());
         assert_eq!(ev.end_ns(), Some(2_437_186_775_500));

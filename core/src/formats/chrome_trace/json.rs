@@ -45,6 +45,31 @@ impl std::fmt::Display for JsonError {
 /// counters growing without bound (the skip itself is iterative).
 pub const MAX_DEPTH: u32 = 10_000;
 
+/// Strings up to this long are scanned a word at a time before the vectorised search.
+const SHORT_STRING: usize = 64;
+
+/// The first `"` or `\\` in `bytes[from..from + limit]`, eight bytes at a time (SWAR).
+#[inline]
+fn find_quote_or_backslash(bytes: &[u8], from: usize, limit: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let end = from.saturating_add(limit).min(bytes.len());
+    let mut i = from;
+    while i + 8 <= end {
+        let word = u64::from_le_bytes(bytes.get(i..i + 8)?.try_into().ok()?);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let slash = word ^ (ONES * u64::from(b'\\'));
+        // A byte is zero in `quote` or `slash` where the word has a quote or a backslash; the
+        // lowest flagged byte is always exact.
+        let hits = (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash) & HIGH;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes.get(i..end)?.iter().position(|&b| b == b'"' || b == b'\\').map(|p| i + p)
+}
+
 /// A JSON string as it appears in the input, between its quotes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JStr<'a> {
@@ -232,6 +257,14 @@ impl<'a> Cursor<'a> {
             return Err(self.unexpected());
         }
         let start = self.pos + 1;
+        // Keys, phases and most names are short: eight bytes at a time finds their end sooner
+        // than a vector search can be set up.
+        if let Some(i) = find_quote_or_backslash(self.bytes, start, SHORT_STRING)
+            && self.bytes.get(i) == Some(&b'"')
+        {
+            self.pos = i + 1;
+            return Ok(JStr { raw: self.bytes.get(start..i).unwrap_or_default(), escaped: false });
+        }
         let mut at = start;
         let mut escaped = false;
         loop {
@@ -520,6 +553,19 @@ mod tests {
         assert_eq!(c.string().unwrap_err().kind, JsonErrorKind::Eof);
         let mut c = Cursor::new(br#""cut \"#, 0);
         assert_eq!(c.string().unwrap_err().kind, JsonErrorKind::Eof);
+    }
+
+    #[test]
+    fn word_search_finds_the_first_hit() {
+        let text = b"abcdefgh\\ijklmnop\"qrstuvwxyz";
+        for from in 0..text.len() {
+            let want = text[from..].iter().position(|&b| b == b'"' || b == b'\\').map(|p| p + from);
+            let want = want.filter(|&p| p < from + 16);
+            assert_eq!(find_quote_or_backslash(text, from, 16), want, "from {from}");
+        }
+        assert_eq!(find_quote_or_backslash(b"\"\"", 0, 64), Some(0));
+        assert_eq!(find_quote_or_backslash(b"\x01\x01\x01\x01\x01\x01\x01\"", 0, 64), Some(7));
+        assert_eq!(find_quote_or_backslash(b"", 0, 64), None);
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl Format for ChromeTrace {
     }
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
-        let mut capture = parse_with(input.bytes, input.path, input.progress, Some(input.shared))?;
+        let mut capture = parse_with(input.bytes, input.path, input.progress, Some(input.shared), None)?;
         capture.raw = Some(input.shared.clone());
         Ok(vec![capture])
     }
@@ -153,7 +153,19 @@ pub(crate) fn guess_json(head: &[u8], complete: bool) -> JsonGuess {
 /// Parses a trace held in memory (tests, benchmarks, fuzzing); the capture keeps no input,
 /// so [`event_details`] finds nothing.
 pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capture, ParseError> {
-    parse_with(bytes, path, progress, None)
+    parse_with(bytes, path, progress, None, None)
+}
+
+/// Like [`parse_bytes`], but always cuts the event array into pieces of about `piece_bytes`
+/// (however small the input), so that tests and fuzzing exercise the guessed boundaries and
+/// their verification. The result is the same as reading the input in one piece.
+pub fn parse_bytes_in_pieces(
+    bytes: &[u8],
+    path: &str,
+    progress: &Progress,
+    piece_bytes: usize,
+) -> Result<Capture, ParseError> {
+    parse_with(bytes, path, progress, None, Some(piece_bytes.max(1)))
 }
 
 fn parse_with(
@@ -161,15 +173,16 @@ fn parse_with(
     path: &str,
     progress: &Progress,
     shared: Option<&std::sync::Arc<Bytes>>,
+    piece_bytes: Option<usize>,
 ) -> Result<Capture, ParseError> {
     let kind = FormatKind::ChromeTrace;
     let mut cap = Capture::new(path, kind);
     let mut c = Cursor::new(bytes, skip_bom(bytes));
     let mut top = Top::default();
     let chunks = match c.skip_ws() {
-        Some(b'[') => read_array(bytes, c.pos, progress, shared).0,
+        Some(b'[') => read_array(bytes, c.pos, progress, shared, piece_bytes).0,
         Some(b'{') => {
-            let (chunks, top_found) = read_object(bytes, c.pos, progress, shared, &mut cap)?;
+            let (chunks, top_found) = read_object(bytes, c.pos, progress, shared, piece_bytes, &mut cap)?;
             top = top_found;
             chunks
         }
@@ -200,6 +213,7 @@ fn read_object<'a>(
     open: usize,
     progress: &Progress,
     shared: Option<&std::sync::Arc<Bytes>>,
+    piece_bytes: Option<usize>,
     cap: &mut Capture,
 ) -> Result<(Vec<ChunkOut<'a>>, Top), ParseError> {
     let kind = FormatKind::ChromeTrace;
@@ -236,7 +250,7 @@ fn read_object<'a>(
         let key_text = key.text().into_owned();
         if key.is("traceEvents") && c.kind().ok() == Some(Kind::Array) {
             saw_events = true;
-            let (read, end) = read_array(bytes, c.pos, progress, shared);
+            let (read, end) = read_array(bytes, c.pos, progress, shared, piece_bytes);
             chunks = read;
             match end {
                 Some(next) => c.pos = next,
@@ -283,16 +297,17 @@ fn read_array<'a>(
     open: usize,
     progress: &Progress,
     shared: Option<&std::sync::Arc<Bytes>>,
+    piece_bytes: Option<usize>,
 ) -> (Vec<ChunkOut<'a>>, Option<usize>) {
     let first = open + 1;
     let len = bytes.len().saturating_sub(first);
     let threads = rayon::current_num_threads().max(1);
-    let starts: Vec<usize> = if len < PARALLEL_MIN_BYTES || threads == 1 {
+    let starts: Vec<usize> = if piece_bytes.is_none() && (len < PARALLEL_MIN_BYTES || threads == 1) {
         vec![first]
     } else {
         // Several pieces per thread balance uneven pieces; pieces stay small enough that the
         // pages of finished ones can be handed back early.
-        let size = (len / (threads * 4)).clamp(2 << 20, 32 << 20);
+        let size = piece_bytes.unwrap_or_else(|| (len / (threads * 4)).clamp(2 << 20, 32 << 20));
         let mut starts = vec![first];
         let mut at = first + size;
         while at < bytes.len() {
@@ -395,8 +410,8 @@ pub fn event_details(capture: &Capture, event: EventRef) -> Option<EventDetails>
         category: ev.cat.text().into_owned(),
         ts_ns: ev.ts_ns,
         dur_ns: ev.dur_ns,
-        tts_ns: ev.tts_ns,
-        tdur_ns: ev.tdur_ns,
+        tts_ns: ev.tts_ns(),
+        tdur_ns: ev.tdur_ns(),
         args,
         raw: String::from_utf8_lossy(bytes.get(ev.range.clone()).unwrap_or_default()).into_owned(),
     })
