@@ -251,6 +251,7 @@ pub struct ChunkOut<'a> {
     /// Threads by local index.
     pub threads: Vec<LocalThread<'a>>,
     thread_index: HashMap<(u64, u64), u32, foldhash::fast::FixedState>,
+    last_thread: Option<((u64, u64), usize)>,
     /// Async and object events in input order.
     pub asyncs: Vec<AsyncEv>,
     /// Flow events in input order.
@@ -432,17 +433,21 @@ impl<'a> ChunkOut<'a> {
         self.next = next;
     }
 
-    fn thread(&mut self, pid: u64, tid: u64, tid_raw: RawId<'a>) -> &mut LocalThread<'a> {
-        let next = self.threads.len() as u32;
-        let i = *self.thread_index.entry((pid, tid)).or_insert(next);
+    /// The local index of thread (pid, tid), adding it if new. Traces write runs of events
+    /// from one thread, so the last answer is tried before the map.
+    fn thread(&mut self, pid: u64, tid: u64, tid_raw: RawId<'a>) -> usize {
+        if let Some((key, i)) = self.last_thread
+            && key == (pid, tid)
+        {
+            return i;
+        }
+        let next = self.threads.len();
+        let i = *self.thread_index.entry((pid, tid)).or_insert(next as u32) as usize;
         if i == next {
             self.threads.push(LocalThread { pid, tid, tid_raw, events: Vec::new() });
         }
-        let last = self.threads.len() - 1;
-        // `i` came from the index, which only holds valid positions.
-        let i = (i as usize).min(last);
-        #[allow(clippy::indexing_slicing)]
-        &mut self.threads[i]
+        self.last_thread = Some(((pid, tid), i));
+        i
     }
 
     fn event(&mut self, bytes: &'a [u8], ev: &RawEvent<'a>) {
@@ -479,7 +484,10 @@ impl<'a> ChunkOut<'a> {
                 let name = self.strings.id(ev.name);
                 let dur_ns = if ev.ph == b'X' { ev.dur_ns.unwrap_or(0).max(0) } else { 0 };
                 let ph = if ev.ph == b'R' { b'I' } else { ev.ph };
-                self.thread(pid, tid, ev.tid).events.push(ThreadEv { ts_ns, dur_ns, event, name, ph });
+                let t = self.thread(pid, tid, ev.tid);
+                if let Some(t) = self.threads.get_mut(t) {
+                    t.events.push(ThreadEv { ts_ns, dur_ns, event, name, ph });
+                }
                 if ev.bind_id.is_some() && (ev.flow_in || ev.flow_out) {
                     self.flows.push(FlowEv {
                         ph: ev.ph,

@@ -217,7 +217,7 @@ fn id<'a>(c: &mut Cursor<'a>) -> Result<RawId<'a>, JsonError> {
 
 fn time(c: &mut Cursor<'_>) -> Result<Option<i64>, JsonError> {
     Ok(match c.kind()? {
-        Kind::Number => parse_scaled(c.number_raw()?, NS_PER_US),
+        Kind::Number => c.scaled_number(NS_PER_US)?,
         // Some writers quote their numbers.
         Kind::String => parse_scaled(c.string()?.raw, NS_PER_US),
         _ => {

@@ -45,11 +45,25 @@ impl std::fmt::Display for JsonError {
 /// counters growing without bound (the skip itself is iterative).
 pub const MAX_DEPTH: u32 = 10_000;
 
+/// Bytes that change what `skip_value` is inside: strings and brackets.
+// Indexing in a constant is checked when the crate is built; it cannot fail at run time.
+#[allow(clippy::indexing_slicing)]
+static STRUCTURAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = matches!(i as u8, b'"' | b'{' | b'[' | b'}' | b']');
+        i += 1;
+    }
+    t
+};
+
 /// Strings up to this long are scanned a word at a time before the vectorised search.
 const SHORT_STRING: usize = 64;
 
 /// The first `"` or `\\` in `bytes[from..from + limit]`, eight bytes at a time (SWAR).
-#[inline]
+#[allow(clippy::inline_always)] // part of `Cursor::string`'s inlined fast path
+#[inline(always)]
 fn find_quote_or_backslash(bytes: &[u8], from: usize, limit: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -251,7 +265,10 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a string; the cursor must be at its opening quote (after whitespace).
-    #[inline]
+    // Inlined into every caller: keys and short values are most of a trace, and the call
+    // overhead was a third of their cost (measured with callgrind).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<JStr<'a>, JsonError> {
         if self.skip_ws() != Some(b'"') {
             return Err(self.unexpected());
@@ -260,11 +277,18 @@ impl<'a> Cursor<'a> {
         // Keys, phases and most names are short: eight bytes at a time finds their end sooner
         // than a vector search can be set up.
         if let Some(i) = find_quote_or_backslash(self.bytes, start, SHORT_STRING)
-            && self.bytes.get(i) == Some(&b'"')
+            && let Some(b'"') = self.bytes.get(i)
         {
             self.pos = i + 1;
             return Ok(JStr { raw: self.bytes.get(start..i).unwrap_or_default(), escaped: false });
         }
+        self.long_string(start)
+    }
+
+    /// The rest of [`Cursor::string`]: long strings and strings with escapes.
+    #[cold]
+    #[inline(never)]
+    fn long_string(&mut self, start: usize) -> Result<JStr<'a>, JsonError> {
         let mut at = start;
         let mut escaped = false;
         loop {
@@ -314,6 +338,67 @@ impl<'a> Cursor<'a> {
         Ok(self.bytes.get(start..self.pos).unwrap_or_default())
     }
 
+    /// Reads a number scaled by `scale` (see [`parse_scaled`]) in one pass over its digits:
+    /// timestamps are most of a trace's numbers. Exponents and overflow take the slow path.
+    #[inline]
+    pub fn scaled_number(&mut self, scale: i64) -> Result<Option<i64>, JsonError> {
+        self.skip_ws();
+        let start = self.pos;
+        let negative = self.bytes.get(self.pos) == Some(&b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let mut int: i64 = 0;
+        let mut ok = true;
+        while let Some(&d) = self.bytes.get(self.pos) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            match int.checked_mul(10).and_then(|v| v.checked_add(i64::from(d - b'0'))) {
+                Some(v) => int = v,
+                None => ok = false,
+            }
+            self.pos += 1;
+        }
+        let mut frac: i64 = 0;
+        let mut frac_scale: i64 = 1;
+        let mut round_up = false;
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            let mut first_dropped = true;
+            while let Some(&d) = self.bytes.get(self.pos) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                if frac_scale < scale {
+                    frac = frac * 10 + i64::from(d - b'0');
+                    frac_scale *= 10;
+                } else if first_dropped {
+                    round_up = d >= b'5';
+                    first_dropped = false;
+                }
+                self.pos += 1;
+            }
+        }
+        match self.bytes.get(self.pos) {
+            None => return Err(self.err(JsonErrorKind::Eof)),
+            Some(b'e' | b'E' | b'+' | b'-') => ok = false,
+            Some(_) => {}
+        }
+        if !ok {
+            self.pos = start;
+            return Ok(parse_scaled(self.number_raw()?, scale));
+        }
+        if self.pos == start + usize::from(negative) {
+            return Err(self.unexpected());
+        }
+        let value = int
+            .checked_mul(scale)
+            .and_then(|v| v.checked_add(frac * (scale / frac_scale.max(1))))
+            .and_then(|v| v.checked_add(i64::from(round_up)));
+        Ok(value.map(|v| if negative { -v } else { v }))
+    }
+
     /// Reads `true`, `false` or `null`; `null` reads as `None`.
     pub fn literal(&mut self) -> Result<Option<bool>, JsonError> {
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
@@ -358,7 +443,7 @@ impl<'a> Cursor<'a> {
             let rest = self.bytes.get(self.pos..).unwrap_or_default();
             // Jump to the next byte that matters; everything else inside a container is
             // scalars, separators and whitespace.
-            let Some(i) = rest.iter().position(|&b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']')) else {
+            let Some(i) = rest.iter().position(|&b| STRUCTURAL.get(usize::from(b)) == Some(&true)) else {
                 self.pos = self.bytes.len();
                 return Err(self.err(JsonErrorKind::Eof));
             };
@@ -540,6 +625,30 @@ mod tests {
         assert_eq!(parse_scaled(b"abc", 1000), None);
         assert_eq!(parse_scaled(b"99999999999999999999", 1000), None);
         assert_eq!(parse_scaled(b"7.9", 1), Some(8));
+    }
+
+    #[test]
+    fn one_pass_numbers_match_the_slow_path() {
+        for text in [
+            "2440296642.077",
+            "0.27",
+            "12",
+            "-1.5",
+            "1.0005",
+            "1e3",
+            "7",
+            "-0",
+            "12.34567",
+            "1.5E-1",
+            "99999999999999999999",
+        ] {
+            let with_end = format!("{text},");
+            let mut c = Cursor::new(with_end.as_bytes(), 0);
+            assert_eq!(c.scaled_number(1000).unwrap(), parse_scaled(text.as_bytes(), 1000), "{text}");
+            assert_eq!(c.pos, text.len(), "{text}");
+        }
+        assert!(Cursor::new(b"-,", 0).scaled_number(1000).is_err());
+        assert_eq!(Cursor::new(b"12", 0).scaled_number(1000).unwrap_err().kind, JsonErrorKind::Eof);
     }
 
     #[test]
