@@ -126,6 +126,7 @@ pub(super) fn build(
     cap: &mut Capture,
     mut chunks: Vec<ChunkOut<'_>>,
     top: &super::samples::Top,
+    progress: &crate::load::Progress,
 ) {
     let maps: Vec<Vec<StrId>> = chunks
         .iter()
@@ -229,6 +230,10 @@ pub(super) fn build(
         })
         .collect();
 
+    // A cancel during the merge stops here; the caller turns it into an error.
+    if progress.is_cancelled() {
+        return;
+    }
     // Stacks are interned once per distinct (parent, name) node, in thread order.
     let mut frame_cache: HashMap<StrId, FrameId> = HashMap::new();
     let mut stack_cache: HashMap<(StackId, FrameId), StackId> = HashMap::new();

@@ -202,7 +202,10 @@ fn parse_with(
         // An empty trace is a valid trace; say so rather than failing.
         cap.warnings.general("the trace holds no events");
     }
-    build::build(bytes, &mut cap, chunks, &top);
+    build::build(bytes, &mut cap, chunks, &top, progress);
+    if progress.is_cancelled() {
+        return Err(super::cancelled(kind));
+    }
     Ok(cap)
 }
 
@@ -323,6 +326,9 @@ fn read_array<'a>(
     };
     let stops: Vec<usize> = starts.iter().skip(1).copied().chain(std::iter::once(usize::MAX)).collect();
     let read_piece = |i: usize, start: usize, stop: usize, mode: Mode| {
+        if let Some(shared) = shared {
+            shared.prefetch(start..stop.min(bytes.len()).saturating_add(64 << 10));
+        }
         let out = chunk::read(bytes, start, stop, mode, progress);
         let end = out.next.min(bytes.len());
         progress.advance(end.saturating_sub(start) as u64);
