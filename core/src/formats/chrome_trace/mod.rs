@@ -428,6 +428,181 @@ mod tests {
     use super::*;
 
     #[test]
+    fn selected_events_are_read_again_from_the_input() {
+        let text = br#"{"traceEvents":[{"ph":"X","pid":1,"tid":1,"ts":1.5,"dur":2,"tts":7,"cat":"c","name":"a","args":{"url":"x","n":[1,2]}},
+            {"ph":"b","pid":1,"tid":1,"ts":2,"cat":"net","name":"req","id":"0x1","args":{"u":1}}]}"#;
+        let caps = crate::load::open_bytes(
+            "t.json",
+            Bytes::Owned(text.to_vec()),
+            &crate::load::LoadOptions::default(),
+            &Progress::new(),
+        )
+        .unwrap();
+        let cap = &caps[0];
+        let span = event_details(cap, cap.interval_events[0]).unwrap();
+        assert_eq!((span.phase.as_str(), span.name.as_str(), span.category.as_str()), ("X", "a", "c"));
+        assert_eq!((span.ts_ns, span.dur_ns, span.tts_ns), (Some(1_500), Some(2_000), Some(7_000)));
+        let args: serde_json::Value = serde_json::from_str(span.args.as_deref().unwrap()).unwrap();
+        assert_eq!(args, serde_json::json!({"url": "x", "n": [1, 2]}));
+        let op = cap.tasks.iter().position(|t| t.kind == crate::model::TaskKind::AsyncTask).unwrap();
+        let begin = event_details(cap, cap.task_details[op].begin_event).unwrap();
+        assert_eq!((begin.phase.as_str(), begin.category.as_str()), ("b", "net"));
+        assert!(begin.raw.starts_with('{') && begin.raw.ends_with('}'));
+        // A capture parsed from borrowed bytes kept no input.
+        let borrowed = parse_bytes(text, "t", &Progress::new()).unwrap();
+        assert_eq!(event_details(&borrowed, borrowed.interval_events[0]), None);
+    }
+
+    /// Every phase the format has, in one trace.
+    const ALL_PHASES: &str = r#"{"displayTimeUnit":"ns","otherData":{"version":"x"},
+      "stackFrames":{"1":{"name":"main","category":"app"},"2":{"name":"work","parent":"1"}},
+      "samples":[{"cpu":0,"tid":2,"ts":9,"name":"cycles","sf":"2","weight":3}],
+      "traceEvents":[
+      {"ph":"M","pid":1,"name":"process_name","args":{"name":"browser"}},
+      {"ph":"M","pid":1,"name":"process_sort_index","args":{"sort_index":-1}},
+      {"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"main"}},
+      {"ph":"M","pid":1,"tid":2,"name":"thread_sort_index","args":{"sort_index":3}},
+      {"ph":"X","pid":1,"tid":2,"ts":1,"dur":10,"name":"outer"},
+      {"ph":"B","pid":1,"tid":2,"ts":2,"name":"inner"},
+      {"ph":"E","pid":1,"tid":2,"ts":4},
+      {"ph":"E","pid":1,"tid":2,"ts":20},
+      {"ph":"B","pid":1,"tid":3,"ts":5,"name":"stuck"},
+      {"ph":"X","pid":1,"tid":3,"ts":6,"dur":1,"name":"after"},
+      {"ph":"i","s":"t","pid":1,"tid":2,"ts":3,"name":"mark"},
+      {"ph":"b","pid":1,"tid":2,"ts":2,"cat":"net","name":"req","id2":{"local":"0x1"}},
+      {"ph":"b","pid":1,"tid":2,"ts":3,"cat":"net","name":"dns","id2":{"local":"0x1"}},
+      {"ph":"n","pid":1,"tid":2,"ts":3.5,"cat":"net","name":"step","id2":{"local":"0x1"}},
+      {"ph":"e","pid":1,"tid":2,"ts":4,"cat":"net","name":"dns","id2":{"local":"0x1"}},
+      {"ph":"e","pid":1,"tid":2,"ts":8,"cat":"net","name":"req","id2":{"local":"0x1"}},
+      {"ph":"b","pid":1,"tid":2,"ts":9,"cat":"net","name":"req","id2":{"local":"0x2"}},
+      {"ph":"S","pid":1,"tid":2,"ts":2,"cat":"old","name":"load","id":7},
+      {"ph":"T","pid":1,"tid":2,"ts":3,"cat":"old","name":"load","id":7,"args":{"step":"a"}},
+      {"ph":"F","pid":1,"tid":2,"ts":6,"cat":"old","name":"load","id":7},
+      {"ph":"N","pid":1,"tid":2,"ts":1,"name":"Layer","id":"0x9"},
+      {"ph":"O","pid":1,"tid":2,"ts":2,"name":"Layer","id":"0x9","args":{"snapshot":{}}},
+      {"ph":"N","pid":1,"tid":2,"ts":1,"name":"Layer","id":"0xa"},
+      {"ph":"D","pid":1,"tid":2,"ts":5,"name":"Layer","id":"0xa"},
+      {"ph":"s","pid":1,"tid":2,"ts":2,"cat":"f","name":"post","id":3},
+      {"ph":"f","pid":1,"tid":3,"ts":5.5,"cat":"f","name":"post","id":3},
+      {"ph":"X","pid":1,"tid":2,"ts":12,"dur":1,"name":"send","bind_id":"0x5","flow_out":true},
+      {"ph":"X","pid":1,"tid":3,"ts":14,"dur":1,"name":"recv","bind_id":"0x5","flow_in":true},
+      {"ph":"C","pid":1,"ts":1,"name":"mem","args":{"heap":10,"rss":"20"}},
+      {"ph":"C","pid":1,"ts":2,"name":"mem","args":{"heap":11,"rss":21}},
+      {"ph":"C","pid":1,"ts":2,"name":"fps","id":4,"args":{"value":60}},
+      {"ph":"P","pid":1,"tid":2,"ts":7,"name":"sample","sf":"2"},
+      {"ph":"P","pid":1,"tid":2,"ts":8,"name":"sample","stack":["main","work","leaf"]},
+      {"ph":"P","pid":1,"tid":2,"ts":0,"name":"Profile","id":"0x1","args":{"data":{"startTime":1}}},
+      {"ph":"P","pid":1,"tid":2,"ts":5,"name":"ProfileChunk","id":"0x1","args":{"data":{"cpuProfile":{"nodes":[{"id":1,"callFrame":{"functionName":"(root)","url":""}},{"id":2,"parent":1,"callFrame":{"functionName":"js","url":"a.js","lineNumber":4}}],"samples":[2,2]},"timeDeltas":[10,20]}}},
+      {"ph":"c","pid":1,"ts":1,"name":"clock_sync"},
+      {"ph":"?","pid":1,"ts":1,"name":"odd"}
+    ]}"#;
+
+    #[test]
+    fn every_phase_lands_in_the_model() {
+        use crate::model::{AsyncKind, LinkKind, TaskFlags, TaskKind};
+        let cap = parse_bytes(ALL_PHASES.as_bytes(), "t", &Progress::new()).unwrap();
+        let lines = cap.warnings.lines();
+        assert!(lines.iter().any(|l| l.contains("1 events of unknown phase ?")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("1 spans begun (B) and never ended")), "{lines:?}");
+        assert_eq!(cap.event_stats.kind("c"), 1);
+        assert_eq!(
+            cap.metadata.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
+            ["displayTimeUnit", "otherData"]
+        );
+        assert_eq!(cap.metadata[0].text.as_deref(), Some("ns"));
+        // Threads: names, sort index, process.
+        assert_eq!(cap.processes.len(), 1);
+        assert_eq!((cap.str(cap.processes[0].name), cap.processes[0].sort_index), ("browser", Some(-1)));
+        let main = cap.tasks.iter().position(|t| cap.str(t.name) == "main").unwrap();
+        assert_eq!(cap.task_details[main].sort_index, Some(3));
+        let spans: Vec<(&str, i64, i64, u16)> = cap.tasks[main]
+            .intervals
+            .indices()
+            .map(|i| {
+                (
+                    cap.str(cap.intervals.label[i]),
+                    cap.intervals.start_ns[i],
+                    cap.intervals.end_ns[i],
+                    cap.intervals.depth[i],
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [("outer", 1_000, 11_000, 0), ("send", 12_000, 13_000, 0), ("inner", 2_000, 4_000, 1)]
+        );
+        assert_eq!(
+            cap.stack_funcs(cap.intervals.stack[cap.tasks[main].intervals.start as usize + 2])
+                .collect::<Vec<_>>(),
+            ["inner", "outer"]
+        );
+        assert!(lines.iter().any(|l| l.contains("1 span ends (E) without a begin")), "{lines:?}");
+        let stuck = cap.tasks.iter().position(|t| t.flags.contains(TaskFlags::OPEN_SPAN)).unwrap();
+        assert_eq!(cap.open_spans.len(), 1);
+        assert_eq!(cap.intervals.end_ns[cap.open_spans[0] as usize], cap.time_range_ns.unwrap().1);
+        assert_eq!(cap.str(cap.intervals.label[cap.open_spans[0] as usize]), "stuck");
+        assert_ne!(stuck, main);
+        assert_eq!(cap.marks.iter().filter(|m| m.task == main as u32).count(), 1);
+        // Async: nestable with a nested step and an instant, one never ended; legacy; objects.
+        let ops: Vec<(&str, Option<AsyncKind>, bool)> = cap
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == TaskKind::AsyncTask)
+            .map(|(i, t)| {
+                (cap.str(t.name), cap.task_details[i].async_kind, t.flags.contains(TaskFlags::NEVER_ENDED))
+            })
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                ("Layer", Some(AsyncKind::Object), true),
+                ("Layer", Some(AsyncKind::Object), false),
+                ("req", Some(AsyncKind::Nestable), false),
+                ("load", Some(AsyncKind::Legacy), false),
+                ("req", Some(AsyncKind::Nestable), true),
+            ]
+        );
+        let req = cap.tasks.iter().position(|t| cap.str(t.name) == "req").unwrap();
+        let nested: Vec<(&str, u16)> = cap.tasks[req]
+            .intervals
+            .indices()
+            .map(|i| (cap.str(cap.intervals.label[i]), cap.intervals.depth[i]))
+            .collect();
+        assert_eq!(nested, [("req", 0), ("dns", 1)]);
+        assert_eq!(cap.str(cap.task_details[req].category), "net");
+        // Created inside `outer` on the main thread.
+        assert_eq!(cap.stack_funcs(cap.tasks[req].stack).collect::<Vec<_>>(), ["inner", "outer"]);
+        assert_eq!(cap.marks.iter().filter(|m| m.task == req as u32).count(), 1);
+        // Flows: v1 binds to the next slice on the target thread, v2 links send to recv.
+        let flows: Vec<(i64, i64)> =
+            cap.links.iter().filter(|l| l.kind == LinkKind::Flow).map(|l| (l.from_ns, l.to_ns)).collect();
+        assert_eq!(flows, [(2_000, 6_000), (12_000, 14_000)]);
+        // Counters: two series of one counter, one with an id.
+        let counters: Vec<(&str, Vec<f64>)> =
+            cap.counters.iter().map(|c| (cap.str(c.name), c.value.clone())).collect();
+        assert_eq!(
+            counters,
+            [("mem.heap", vec![10.0, 11.0]), ("mem.rss", vec![20.0, 21.0]), ("fps[4]", vec![60.0])]
+        );
+        // Samples: stackFrames, an inline stack, the samples array, a V8 profile chunk.
+        let samples: Vec<Vec<&str>> =
+            cap.samples.stack.iter().map(|&s| cap.stack_funcs(s).collect()).collect();
+        assert_eq!(
+            samples,
+            [
+                vec!["work", "main"],
+                vec!["leaf", "work", "main"],
+                vec!["work", "main"],
+                vec!["js"],
+                vec!["js"]
+            ]
+        );
+        assert_eq!(cap.samples.time_ns, [7_000, 8_000, 9_000, 11_000, 31_000]);
+        assert_eq!(cap.samples.value(2, 0), 3);
+    }
+
+    #[test]
     fn guesses() {
         assert_eq!(guess_json(br#"[{"ph":"X"}]"#, true), JsonGuess::Trace);
         assert_eq!(guess_json(br#"  [ {"name":"a","ph":"B""#, false), JsonGuess::Trace);
