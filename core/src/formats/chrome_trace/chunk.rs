@@ -252,6 +252,9 @@ pub struct ChunkOut<'a> {
     pub threads: Vec<LocalThread<'a>>,
     thread_index: HashMap<(u64, u64), u32, foldhash::fast::FixedState>,
     last_thread: Option<((u64, u64), usize)>,
+    /// The last pid and tid as written and their keys: consecutive events repeat them.
+    last_pid: (RawId<'a>, u64),
+    last_tid: (RawId<'a>, u64),
     /// Async and object events in input order.
     pub asyncs: Vec<AsyncEv>,
     /// Flow events in input order.
@@ -473,12 +476,12 @@ impl<'a> ChunkOut<'a> {
             }
             return;
         };
+        let (pid, tid) = (cached_key(&mut self.last_pid, ev.pid), cached_key(&mut self.last_tid, ev.tid));
         let end_ns = ev.end_ns().unwrap_or(ts_ns);
         self.time_ns = Some(match self.time_ns {
             None => (ts_ns, end_ns),
             Some((lo, hi)) => (lo.min(ts_ns), hi.max(end_ns)),
         });
-        let (pid, tid) = (ev.pid.key(), ev.tid.key());
         match ev.ph {
             b'B' | b'E' | b'X' | b'i' | b'I' | b'R' => {
                 let name = self.strings.id(ev.name);
@@ -644,6 +647,14 @@ impl<'a> ChunkOut<'a> {
             values: (first, last),
         });
     }
+}
+
+/// The key of `id`, reusing the last one when the text is the same.
+fn cached_key<'a>(cache: &mut (RawId<'a>, u64), id: RawId<'a>) -> u64 {
+    if cache.0 != id || !id.is_some() {
+        *cache = (id, id.key());
+    }
+    cache.1
 }
 
 impl MetaKind {
