@@ -92,6 +92,23 @@ fn bench_chrome_trace(c: &mut Criterion) {
     group.finish();
 }
 
+/// The leak facts and the span flamegraph must cost far less than the parse they follow.
+fn bench_analysis(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chrome_trace_analysis");
+    group.sample_size(10);
+    for (label, bytes) in inputs() {
+        let capture = chrome_trace::parse_bytes(&bytes, "bench", &Progress::new()).unwrap();
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("trace_facts/{label}"), |b| {
+            b.iter(|| leakscope_core::analysis::async_facts::trace_facts(black_box(&capture)));
+        });
+        group.bench_function(format!("span_self_time_stacks/{label}"), |b| {
+            b.iter(|| leakscope_core::analysis::spans::span_self_time_stacks(black_box(&capture)));
+        });
+    }
+    group.finish();
+}
+
 fn bench_cpuprofile(c: &mut Criterion) {
     let Some(dir) = realdata() else { return };
     let Ok(bytes) = std::fs::read(dir.join("node/cpuprofile/async_leak.cpuprofile")) else { return };
@@ -103,5 +120,5 @@ fn bench_cpuprofile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_chrome_trace, bench_cpuprofile);
+criterion_group!(benches, bench_chrome_trace, bench_analysis, bench_cpuprofile);
 criterion_main!(benches);

@@ -123,9 +123,8 @@ pub struct Lane {
     /// Whether its last activity falls in the final [`ALIVE_AT_END_SHARE`] of the capture,
     /// or it has a span that never ended.
     pub alive_at_end: bool,
-    /// What another lane of the same process was doing when this one was last active: the
-    /// lane and the stack of its innermost span then (the cancelling or joining lane when
-    /// there is one, else the one deepest in a call).
+    /// The lane of the same process that was cancelling asyncio tasks or joining a thread
+    /// when this one was last active, and the stack of that cancel or join.
     pub ended_under: Option<(u32, StackId)>,
     /// Another lane was inside asyncio's `_cancel_all_tasks` then: the task was still
     /// pending when the event loop shut down and was cancelled by it.
@@ -258,8 +257,14 @@ type OriginEntry = (Option<u32>, String, Vec<(String, u32, u32)>);
 /// Depth rows of one task: (depth, interval index range).
 type Rows = Vec<(u16, std::ops::Range<usize>)>;
 
+/// A lane and the stack it was in at some moment.
+type LaneAt = (u32, StackId);
+
+/// An origin: its async id and, where the trace saw it begin, its task index.
+type Origin = (u64, Option<u32>);
+
 /// Longest creation chain followed; a longer one is a cycle in damaged input.
-const MAX_CHAIN: u32 = 100_000;
+const MAX_CHAIN: usize = 100_000;
 
 fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
     // Async tasks by their id, for following `parent_id` (Node's triggerAsyncId). Only
@@ -279,30 +284,36 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
     // operation type gets its own families: a request that left a promise and a timer
     // pending counts once among the promise leaks and once among the timer leaks.
     let mut origins: HashMap<(u64, Option<usize>, StrId), OriginEntry> = HashMap::new();
+    // Per task on a chain already walked: its origin, the top of its same-type chain, and its
+    // distance to the origin, so that a long chain is walked once, not once per member.
+    let mut memo: HashMap<usize, (Origin, usize, u32)> = HashMap::new();
     for (i, t) in cap.tasks.iter().enumerate() {
         if t.kind != TaskKind::AsyncTask || !t.flags.contains(TaskFlags::NEVER_ENDED) {
             continue;
         }
-        let mut depth = 0u32;
-        let mut top_same = i;
-        let mut at = t.parent_id;
-        let origin: (u64, Option<u32>) = loop {
-            let Some(parent) = at else {
+        let mut path: Vec<usize> = vec![i];
+        let (origin, top_same, extra) = loop {
+            let cur = path.last().copied().unwrap_or(i);
+            if let Some(&known) = memo.get(&cur) {
+                break known;
+            }
+            let Some(parent) = cap.tasks.get(cur).and_then(|c| c.parent_id) else {
                 // The chain ends in a resource of the op's own type that names no trigger:
                 // that resource started the work.
-                let id = cap.tasks.get(top_same).map_or(t.id, |o| o.id);
-                break (id, Some(top_same as u32));
+                let id = cap.tasks.get(cur).map_or(t.id, |o| o.id);
+                break ((id, Some(cur as u32)), cur, 0);
             };
-            depth += 1;
             match by_id.get(&parent).map(|&p| (p, cap.tasks.get(p as usize))) {
-                Some((p, Some(pt))) if pt.name == t.name && depth < MAX_CHAIN => {
-                    top_same = p as usize;
-                    at = pt.parent_id;
-                }
-                Some((p, _)) => break (parent, Some(p)),
-                None => break (parent, None),
+                Some((p, Some(pt))) if pt.name == t.name && path.len() < MAX_CHAIN => path.push(p as usize),
+                Some((p, _)) => break ((parent, Some(p)), cur, 1),
+                None => break ((parent, None), cur, 1),
             }
         };
+        let links = path.len() as u32 - 1;
+        for (k, &node) in path.iter().enumerate() {
+            memo.insert(node, (origin, top_same, links - k as u32 + extra));
+        }
+        let depth = links + extra;
         // A resource that runs its callback many times (a keep-alive connection's parser
         // serving request after request) starts a separate piece of work between runs: the
         // stretch in which the chain began is the origin.
@@ -357,16 +368,13 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
 /// connection's parser runs one callback per request and the work of request n begins after
 /// the callback of request n - 1 ended, so each stretch is one request.
 fn callback_run(cap: &Capture, task: usize, ts_ns: i64) -> Option<usize> {
-    let t = cap.tasks.get(task)?;
-    Some(
-        t.intervals
-            .indices()
-            .filter(|&i| {
-                cap.intervals.depth.get(i) == Some(&1)
-                    && cap.intervals.end_ns.get(i).is_some_and(|&e| e <= ts_ns)
-            })
-            .count(),
-    )
+    let range = cap.tasks.get(task)?.intervals.indices();
+    let depths = cap.intervals.depth.get(range.clone())?;
+    // Rows are sorted by depth, and one row's intervals do not overlap: their ends ascend.
+    let first = range.start + depths.partition_point(|&d| d < 1);
+    let last = range.start + depths.partition_point(|&d| d <= 1);
+    let ends = cap.intervals.end_ns.get(first..last)?;
+    Some(ends.partition_point(|&e| e <= ts_ns))
 }
 
 fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
@@ -414,22 +422,74 @@ fn rows(cap: &Capture, task: usize) -> Rows {
     out
 }
 
-/// The innermost span of a task containing `ts_ns`.
-fn innermost(cap: &Capture, rows: &[(u16, std::ops::Range<usize>)], ts_ns: i64) -> Option<usize> {
-    let mut found = None;
-    for (_, row) in rows {
-        let starts = cap.intervals.start_ns.get(row.clone())?;
-        let k = starts.partition_point(|&s| s <= ts_ns);
-        if k == 0 {
-            break;
+/// The last activity of a thread lane: the end of its last span, or the start of a span
+/// that never ended.
+fn last_activity(cap: &Capture, task: usize) -> Option<i64> {
+    let t = cap.tasks.get(task)?;
+    t.intervals
+        .indices()
+        .filter(|&i| cap.intervals.kind.get(i) == Some(&IntervalKind::Span))
+        .filter_map(|i| {
+            if cap.open_spans.binary_search(&(i as u32)).is_ok() {
+                cap.intervals.start_ns.get(i).copied()
+            } else {
+                cap.intervals.end_ns.get(i).copied()
+            }
+        })
+        .max()
+}
+
+/// Per thread lane, the lane (and its stack there) that was cancelling asyncio tasks or
+/// joining a thread when this lane was last active, found in one sweep over time: the
+/// cancelling and joining spans are few, lanes can be tens of thousands.
+fn ended_by(
+    cap: &Capture,
+    lanes: &[(usize, Rows)],
+    process_of: &dyn Fn(usize) -> Option<u32>,
+) -> HashMap<usize, (Option<LaneAt>, Option<LaneAt>)> {
+    // (start, end, lane, stack, cancels?) of every span that cancels tasks or joins a thread.
+    let mut special: Vec<(i64, i64, usize, StackId, bool)> = Vec::new();
+    for (task, _) in lanes {
+        let Some(t) = cap.tasks.get(*task) else { continue };
+        for i in t.intervals.indices() {
+            let label = cap.intervals.label.get(i).map_or("", |&l| cap.str(l));
+            let cancels = label.starts_with("_cancel_all_tasks");
+            if !cancels && !is_join(label) {
+                continue;
+            }
+            let (Some(&start), Some(&end), Some(&stack)) =
+                (cap.intervals.start_ns.get(i), cap.intervals.end_ns.get(i), cap.intervals.stack.get(i))
+            else {
+                continue;
+            };
+            special.push((start, end, *task, stack, cancels));
         }
-        let i = row.start + k - 1;
-        if cap.intervals.end_ns.get(i).copied()? < ts_ns {
-            break;
-        }
-        found = Some(i);
     }
-    found
+    special.sort_by_key(|s| (s.0, s.2));
+    let mut order: Vec<(i64, usize)> =
+        lanes.iter().filter_map(|(task, _)| Some((last_activity(cap, *task)?, *task))).collect();
+    order.sort_unstable();
+    let mut out = HashMap::new();
+    let mut next = 0;
+    let mut active: Vec<(i64, i64, usize, StackId, bool)> = Vec::new();
+    for (at, task) in order {
+        while let Some(&s) = special.get(next)
+            && s.0 <= at
+        {
+            active.push(s);
+            next += 1;
+        }
+        active.retain(|s| s.1 >= at);
+        let pick = |cancels: bool| {
+            active
+                .iter()
+                .filter(|s| s.4 == cancels && s.2 != task && process_of(s.2) == process_of(task))
+                .min_by_key(|s| s.2)
+                .map(|s| (s.2 as u32, s.3))
+        };
+        out.insert(task, (pick(true), pick(false)));
+    }
+    out
 }
 
 /// A function that waits for a thread to end: `Thread.join (file:line)`,
@@ -451,6 +511,7 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
         .map(|(i, _)| (i, rows(cap, i)))
         .collect();
     let process_of = |task: usize| cap.task_details.get(task).and_then(|d| d.process);
+    let ended_by = ended_by(cap, &thread_rows, &process_of);
     let mut out = Vec::new();
     for (task, rows) in &thread_rows {
         let Some(t) = cap.tasks.get(*task) else { continue };
@@ -520,26 +581,8 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
                 }
             }
         }
-        // What the other lanes of the process were doing when this one was last active.
-        let others: Vec<(u16, u32, StackId)> = thread_rows
-            .iter()
-            .filter(|(other, _)| other != task && process_of(*other) == process_of(*task))
-            .filter_map(|(other, other_rows)| {
-                let i = innermost(cap, other_rows, last_ns)?;
-                Some((
-                    cap.intervals.depth.get(i).copied().unwrap_or(0),
-                    *other as u32,
-                    *cap.intervals.stack.get(i)?,
-                ))
-            })
-            .collect();
-        let matching = |pred: &dyn Fn(&str) -> bool| {
-            others.iter().filter(|o| cap.stack_funcs(o.2).any(pred)).min_by_key(|o| o.1).map(|o| (o.1, o.2))
-        };
-        let cancelling = matching(&|f| f.starts_with("_cancel_all_tasks"));
-        let joining = matching(&is_join);
-        let deepest = others.iter().max_by_key(|o| (o.0, std::cmp::Reverse(o.1))).map(|o| (o.1, o.2));
-        let ended_under = cancelling.or(joining).or(deepest);
+        let (cancelling, joining) = ended_by.get(task).copied().unwrap_or((None, None));
+        let ended_under = cancelling.or(joining);
         let name = cap.str(t.name).to_owned();
         out.push(Lane {
             task: *task as u32,

@@ -122,15 +122,15 @@ impl NodeTable {
         self.nodes.get(&id)?;
         let mut frames: Vec<FrameId> = Vec::new();
         let mut at = Some(id);
-        while let Some(n) = at {
+        // Count steps, not frames: a cycle through nodes that add no frame (a `(root)` that
+        // names itself as parent) must end too.
+        for _ in 0..MAX_STACK_DEPTH {
+            let Some(n) = at else { break };
             let Some(&(frame, parent, is_root)) = self.nodes.get(&n) else { break };
             if !is_root && frame.0 != u32::MAX {
                 frames.push(frame);
             }
             at = parent;
-            if frames.len() > MAX_STACK_DEPTH {
-                break;
-            }
         }
         let s = cap.tables.stack_id(&frames);
         self.stacks.insert(id, s);
@@ -326,6 +326,18 @@ mod tests {
         assert_eq!((leaf.line, leaf.column, cap.str(leaf.file)), (21, 1, "file:///a.js"));
         assert_eq!(cap.source.duration_ns, Some(400_000));
         assert!(cap.warnings.is_empty());
+    }
+
+    /// Found by fuzzing: a root node that is its own parent looped forever.
+    #[test]
+    fn regression_root_that_is_its_own_parent() {
+        let text = br#"{"nodes":[{"id":1,"parent":1,"callFrame":{"functionName":"(root)"}},
+            {"id":2,"parent":3,"callFrame":{"functionName":"a"}},{"id":3,"parent":2,"callFrame":{"functionName":"b"}}],
+            "samples":[1,2],"timeDeltas":[1,1]}"#;
+        let cap = parse_bytes(text, "t", &Progress::new()).unwrap();
+        assert_eq!(cap.samples.len(), 2);
+        assert!(cap.tables.stack(cap.samples.stack[0]).is_empty());
+        assert_eq!(cap.tables.stack(cap.samples.stack[1]).len(), MAX_STACK_DEPTH);
     }
 
     #[test]

@@ -79,13 +79,12 @@ impl StackFrames {
         }
         let mut frames = Vec::new();
         let mut at = Some(sf);
-        while let Some(id) = at {
+        // A parent chain that cycles ends at the depth limit.
+        for _ in 0..MAX_DEPTH {
+            let Some(id) = at else { break };
             let Some(&(frame, parent)) = self.frames.get(&id) else { break };
             frames.push(frame);
             at = parent;
-            if frames.len() > MAX_DEPTH {
-                break;
-            }
         }
         if frames.is_empty() {
             return None;
