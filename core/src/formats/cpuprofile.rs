@@ -193,6 +193,7 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     let mut samples: Vec<i64> = Vec::new();
     let mut deltas: Vec<i64> = Vec::new();
     let mut node_count = 0u64;
+    let mut hits: Vec<(u64, i64)> = Vec::new();
     let mut c = Cursor::new(bytes, super::chrome_trace::skip_bom(bytes));
     if c.skip_ws() != Some(b'{') {
         return Err(ParseError::at_offset(kind, c.pos as u64, "a .cpuprofile is a JSON object"));
@@ -200,7 +201,7 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     let result = c.object(|c, key| {
         match key.raw {
             b"nodes" => c.array(|c| {
-                read_node(c, &mut cap, &mut table)?;
+                read_node(c, &mut cap, &mut table, &mut hits)?;
                 node_count += 1;
                 if node_count.is_multiple_of(4096) && progress.is_cancelled() {
                     return Err(JsonError { kind: JsonErrorKind::Eof, offset: c.pos });
@@ -261,6 +262,18 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     if unknown > 0 {
         cap.warnings.general(format!("{unknown} samples name no known node; skipped"));
     }
+    if samples.is_empty() && !hits.is_empty() {
+        // Profiles from before V8 recorded samples carry only per-node hit counts: untimed
+        // samples, one row per node.
+        v8_sample_types(&mut cap);
+        for (node, count) in hits {
+            if let Some(stack) = table.stack(&mut cap, node) {
+                cap.samples.push(stack, &[count, 0], crate::model::LabelSetId::EMPTY);
+            }
+        }
+        cap.samples.default_type = 0;
+        cap.warnings.general("no samples in the profile; per-node hit counts used instead (no timeline)");
+    }
     let last = times.get(n.saturating_sub(1)).copied().unwrap_or(start_ns);
     let end = end_ns.unwrap_or(last).max(last);
     cap.time_range_ns = Some((start_ns, end));
@@ -274,8 +287,14 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     Ok(cap)
 }
 
-fn read_node(c: &mut Cursor<'_>, cap: &mut Capture, table: &mut NodeTable) -> Result<(), JsonError> {
+fn read_node(
+    c: &mut Cursor<'_>,
+    cap: &mut Capture,
+    table: &mut NodeTable,
+    hits: &mut Vec<(u64, i64)>,
+) -> Result<(), JsonError> {
     let mut id = None;
+    let mut hit_count = 0;
     let mut frame = CallFrame::default();
     let mut parent = None;
     let mut children: Vec<i64> = Vec::new();
@@ -284,6 +303,7 @@ fn read_node(c: &mut Cursor<'_>, cap: &mut Capture, table: &mut NodeTable) -> Re
             b"id" => id = c.int()?,
             b"callFrame" if c.kind()? == Kind::Object => frame = CallFrame::read(c)?,
             b"parent" => parent = c.int()?,
+            b"hitCount" => hit_count = c.int()?.unwrap_or(0),
             b"children" if c.kind()? == Kind::Array => {
                 super::chrome_trace::chunk::int_array(c, &mut children)?;
             }
@@ -295,6 +315,9 @@ fn read_node(c: &mut Cursor<'_>, cap: &mut Capture, table: &mut NodeTable) -> Re
     })?;
     if let Some(id) = id {
         table.add(cap, id as u64, &frame, parent.map(|p| p as u64));
+        if hit_count > 0 {
+            hits.push((id as u64, hit_count));
+        }
         for child in children {
             table.set_parent(child as u64, id as u64);
         }
@@ -326,6 +349,16 @@ mod tests {
         assert_eq!((leaf.line, leaf.column, cap.str(leaf.file)), (21, 1, "file:///a.js"));
         assert_eq!(cap.source.duration_ns, Some(400_000));
         assert!(cap.warnings.is_empty());
+    }
+
+    #[test]
+    fn hit_counts_stand_in_for_missing_samples() {
+        let text = br#"{"nodes":[{"id":1,"callFrame":{"functionName":"(root)"},"children":[2]},
+            {"id":2,"hitCount":5,"callFrame":{"functionName":"f","url":"a.js"}}],"startTime":0,"endTime":10}"#;
+        let cap = parse_bytes(text, "t", &Progress::new()).unwrap();
+        assert_eq!(cap.samples.len(), 1);
+        assert_eq!((cap.samples.value(0, 0), cap.samples.default_type), (5, 0));
+        assert!(cap.samples.time_ns.is_empty());
     }
 
     /// Found by fuzzing: a root node that is its own parent looped forever.
