@@ -1,7 +1,9 @@
 //! Analysis over the model: sites (where goroutines wait, start and come from), flame trees and
 //! the leak rules.
 
+pub mod async_facts;
 pub mod flame;
 pub mod leaks;
 pub mod sites;
+pub mod spans;
 pub mod trace_facts;
