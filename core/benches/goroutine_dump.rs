@@ -4,7 +4,8 @@
 //!
 //! Each input is also measured with two baselines in the same run, so a number can be judged
 //! on a noisy shared machine: counting its lines with `memchr` (one pass over the bytes, the
-//! floor for any line-based parser) and validating it as UTF-8.
+//! floor for any line-based parser) and validating it as UTF-8; and the parse on a single
+//! thread, for what one core does.
 //!
 //! The target (issue 2) is >= 1 GB/s end to end for `parse`.
 
@@ -42,13 +43,16 @@ fn bench(c: &mut Criterion) {
         group.bench_function("baseline_utf8_validate", |b| {
             b.iter(|| std::str::from_utf8(black_box(bytes)).is_ok());
         });
-        group.bench_function("parse", |b| {
-            b.iter(|| {
-                let captures =
-                    leakscope_core::open_bytes(name, Bytes::Static(bytes), &options, &Progress::new());
-                black_box(captures.map_or(0, |c| c.len()))
-            });
-        });
+        let parse = || {
+            let captures = leakscope_core::open_bytes(name, Bytes::Static(bytes), &options, &Progress::new());
+            black_box(captures.map_or(0, |c| c.len()))
+        };
+        group.bench_function("parse", |b| b.iter(parse));
+        // The same on one thread: what one core does, and how far the two-core number is from
+        // twice that.
+        if let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(1).build() {
+            group.bench_function("parse_1_thread", |b| b.iter(|| pool.install(parse)));
+        }
         group.finish();
     }
 }

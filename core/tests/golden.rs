@@ -228,6 +228,16 @@ macro_rules! golden {
 }
 
 golden! {
+    ctx_done_leak_after_goroutine_pb: "ctx-done-leak.after.goroutine.pb.gz",
+    ctx_done_leak_after_goroutineleak_debug1: "ctx-done-leak.after.goroutineleak.debug1.txt",
+    ctx_done_leak_after_goroutineleak_pb: "ctx-done-leak.after.goroutineleak.pb.gz",
+    ctx_done_leak_before_cpu_pb: "ctx-done-leak.before.cpu.pb.gz",
+    ctx_done_leak_before_goroutine_debug1: "ctx-done-leak.before.goroutine.debug1.txt",
+    ctx_done_leak_before_heap_pb: "ctx-done-leak.before.heap.pb.gz",
+    go_annotated_trace: "go-annotated.trace",
+    go_leaky_trace: "go-leaky.trace",
+    go119_mixed_before_goroutine_debug1: "go119-mixed.before.goroutine.debug1.txt",
+    go119_mixed_before_goroutine_pb: "go119-mixed.before.goroutine.pb.gz",
     ctx_done_leak_after_debug2: "ctx-done-leak.after.debug2.txt",
     go119_mixed_before_debug2: "go119-mixed.before.debug2.txt",
     go127_ancestors_debug2: "go127-ancestors.debug2.txt",

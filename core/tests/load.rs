@@ -289,3 +289,22 @@ fn a_mapped_file_that_changes_is_read_again() {
     let n = captures[0].task_count();
     assert!(n == 3005 || n == 4, "{n}");
 }
+
+#[test]
+fn a_cancelled_load_says_so() {
+    let progress = Progress::new();
+    progress.cancel();
+    let bytes = Bytes::Owned(sample("ctx-done-leak.after.debug2.txt"));
+    let err = leakscope_core::open_bytes("big.txt", bytes, &LoadOptions::default(), &progress).unwrap_err();
+    assert!(matches!(err, LoadError::Cancelled { .. }), "{err:?}");
+    // A gzip stream stops while inflating.
+    let zipped = Bytes::Owned(gz(&sample("ctx-done-leak.after.debug2.txt")));
+    let err = leakscope_core::open_bytes("big.gz", zipped, &LoadOptions::default(), &progress).unwrap_err();
+    assert!(matches!(err, LoadError::Cancelled { .. }), "{err:?}");
+    // Progress counts the parsed bytes.
+    let progress = Progress::new();
+    let bytes = sample("go127-crash.txt");
+    let n = bytes.len() as u64;
+    leakscope_core::open_bytes("crash.txt", Bytes::Owned(bytes), &LoadOptions::default(), &progress).unwrap();
+    assert_eq!(progress.bytes(), (n, n));
+}

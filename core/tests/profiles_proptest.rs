@@ -178,8 +178,15 @@ fn exercise(bytes: &[u8]) {
         assert!(text_result.is_ok(), "sniffed as text but {:?}", text_result.err());
     }
     for capture in pprof_result.iter().chain(text_result.iter().flatten()) {
-        // The derived views must hold up on whatever was parsed.
-        let _ = capture.groups();
+        // The derived views must hold up on whatever was parsed: groups of a count profile
+        // hold every positive count (both sums saturate).
+        let in_groups = capture.groups().iter().fold(0u64, |n, g| n.saturating_add(g.count));
+        if capture.is_goroutine_count_profile() {
+            let positive = (0..capture.samples.len())
+                .map(|i| capture.samples.value(i, 0).max(0) as u64)
+                .fold(0u64, u64::saturating_add);
+            assert_eq!(in_groups, positive);
+        }
         let _ = capture.task_count();
         let width = capture.samples.types.len();
         assert_eq!(capture.samples.values.len(), capture.samples.len() * width);

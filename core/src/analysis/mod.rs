@@ -1,8 +1,10 @@
 //! Analysis over the model: sites (where goroutines wait, start and come from), flame trees and
 //! the leak rules.
 
+pub mod async_facts;
 pub mod flame;
 pub mod leaks;
 pub mod lineage;
 pub mod sites;
+pub mod spans;
 pub mod trace_facts;

@@ -172,9 +172,11 @@ pub fn records_lifetimes(capture: &Capture) -> bool {
 /// that ended within the capture (a trace) are left out: they leak nothing.
 pub fn family_groups(capture: &Capture) -> Vec<FamilyGroup> {
     let lifetimes = records_lifetimes(capture);
+    // Only captures that record time (traces) have goroutines that ended; dumps skip the filter.
+    let any_ended = capture.tasks.iter().any(|t| t.flags.contains(TaskFlags::ENDED));
     let mut out = Vec::new();
     for mut group in capture.groups() {
-        if !group.members.is_empty() {
+        if any_ended && !group.members.is_empty() {
             let before = group.members.len();
             group.members.retain(|&i| {
                 capture.tasks.get(i as usize).is_some_and(|t| !t.flags.contains(TaskFlags::ENDED))

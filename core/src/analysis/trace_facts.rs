@@ -326,3 +326,136 @@ pub fn state_time_stacks(
     out.sort_unstable();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FormatKind, Frame, IntervalRange, StackId, Task};
+
+    /// Goroutine 1 (existed before) creates 2 and 3 and ends; 2 blocks for good; 3 blocks, is
+    /// woken once and blocks again until the end; 4 existed before, parked the whole trace.
+    fn capture() -> Capture {
+        let mut c = Capture::new("t", FormatKind::GoExecutionTrace);
+        let func = c.strings.intern("main.worker");
+        let entry = c.tables.frame_id(Frame { func, ..Frame::default() });
+        let other = c.strings.intern("main.main");
+        let main = c.tables.frame_id(Frame { func: other, ..Frame::default() });
+        let stack = c.tables.stack_id(&[entry]);
+        let recv = c.strings.intern("chan receive");
+        let push = |c: &mut Capture, s, e, kind, label, stack| {
+            c.intervals.push(s, e, kind, label, stack, 0);
+        };
+        let task = |c: &mut Capture,
+                    id,
+                    flags,
+                    parent,
+                    start,
+                    end,
+                    start_func,
+                    intervals: &[(i64, i64, IntervalKind, StrId, StackId)]| {
+            let first = c.intervals.len() as u32;
+            for &(s, e, k, l, st) in intervals {
+                push(c, s, e, k, l, st);
+            }
+            c.tasks.push(Task {
+                id,
+                flags,
+                parent_id: parent,
+                start_ns: start,
+                end_ns: end,
+                start_func: Some(start_func),
+                created_by: Some(main),
+                intervals: IntervalRange { start: first, len: intervals.len() as u32 },
+                ..Task::default()
+            });
+        };
+        let (run, blk) = (IntervalKind::Running, IntervalKind::Blocked);
+        task(
+            &mut c,
+            1,
+            TaskFlags::EXISTED_BEFORE | TaskFlags::ENDED,
+            None,
+            None,
+            Some(30),
+            main,
+            &[(0, 30, run, StrId::EMPTY, StackId::EMPTY)],
+        );
+        task(
+            &mut c,
+            2,
+            TaskFlags::empty(),
+            Some(1),
+            Some(10),
+            None,
+            entry,
+            &[(10, 20, run, StrId::EMPTY, StackId::EMPTY), (20, 100, blk, recv, stack)],
+        );
+        task(
+            &mut c,
+            3,
+            TaskFlags::empty(),
+            Some(1),
+            Some(15),
+            None,
+            entry,
+            &[
+                (15, 40, blk, recv, stack),
+                (40, 50, run, StrId::EMPTY, StackId::EMPTY),
+                (50, 100, blk, recv, stack),
+            ],
+        );
+        task(
+            &mut c,
+            4,
+            TaskFlags::EXISTED_BEFORE,
+            None,
+            None,
+            None,
+            entry,
+            &[(0, 100, blk, StrId::EMPTY, stack)],
+        );
+        c.time_range_ns = Some((0, 100));
+        c
+    }
+
+    #[test]
+    fn blocked_at_end_orphans_and_sites() {
+        let c = capture();
+        let f = TraceFacts::new(&c);
+        let g = |id: u64| f.goroutines.iter().find(|g| c.tasks[g.task as usize].id == id).unwrap();
+        assert!(!g(1).blocked_at_end);
+        assert_eq!((g(2).blocked_since_ns, g(2).blocked_ns, g(2).unblocks), (Some(20), Some(80), 0));
+        assert_eq!(g(2).orphaned_at_ns, Some(30));
+        assert_eq!(c.str(g(2).block_reason), "chan receive");
+        assert_eq!((g(3).blocked_since_ns, g(3).unblocks), (Some(50), 1));
+        assert!(g(3).is_orphan());
+        assert!(g(4).blocked_before_trace && !g(4).is_orphan());
+        assert_eq!(g(4).blocked_since_ns, Some(0));
+
+        let worker =
+            f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.worker")).unwrap();
+        assert_eq!(
+            (worker.alive_at_start, worker.created, worker.ended, worker.blocked_at_end),
+            (1, 2, 0, 3)
+        );
+        assert_eq!(worker.live, vec![(0, 1), (10, 2), (15, 3)]);
+        assert!(worker.only_grows());
+        assert_eq!(worker.peak(), 3);
+        let main =
+            f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.main")).unwrap();
+        assert_eq!(main.live, vec![(0, 1), (30, 0)]);
+        assert!(!main.only_grows());
+    }
+
+    #[test]
+    fn block_time_counts_closed_blocks_like_go_and_open_ones_on_request() {
+        let c = capture();
+        let stack = c.tables.stack_ids().last().unwrap();
+        // Only goroutine 3's first block ended before the trace did.
+        assert_eq!(block_time_stacks(&c, BlockReasons::Sync, false), vec![(stack, 25)]);
+        // Open ones too (goroutine 4 has no reason, so only `All` counts it).
+        assert_eq!(block_time_stacks(&c, BlockReasons::Sync, true), vec![(stack, 25 + 80 + 50)]);
+        assert_eq!(block_time_stacks(&c, BlockReasons::All, true), vec![(stack, 25 + 80 + 50 + 100)]);
+        assert!(block_time_stacks(&c, BlockReasons::Network, true).is_empty());
+    }
+}

@@ -690,6 +690,23 @@ mod tests {
         assert_eq!(c.task_count(), 0, "threads are not goroutines");
     }
 
+    /// Found while writing the fuzz target's invariant (groups add up to the task count), and
+    /// confirmed by the target: three records of 2^64-1 goroutines each (clamped to i64::MAX)
+    /// wrapped the group count in release builds and panicked in debug builds.
+    #[test]
+    fn regression_huge_record_counts_overflowed_group_counts() {
+        let record = "18446744073709551615 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n";
+        let text = format!(
+            "goroutine profile: total 1\n{record}\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"c\"}}\n"
+        );
+        let c = one(&text);
+        assert_eq!(c.samples.len(), 3);
+        assert_eq!(c.task_count(), i64::MAX as u64);
+        let groups = c.groups();
+        assert_eq!(groups.len(), 1, "one stack, three label sets");
+        assert_eq!(groups[0].count, u64::MAX, "saturated, not wrapped");
+    }
+
     #[test]
     fn nothing_to_read_is_an_error() {
         assert!(parse_bytes(b"", "x", &Progress::new()).is_err());

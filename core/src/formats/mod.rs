@@ -7,6 +7,8 @@ use crate::error::ParseError;
 use crate::load::{Bytes, Progress};
 use crate::model::{Capture, FormatKind};
 
+pub mod chrome_trace;
+pub mod cpuprofile;
 pub mod go_trace;
 pub mod goroutine_dump;
 pub mod goroutine_profile_text;
@@ -52,13 +54,17 @@ pub trait Format: Send + Sync {
 }
 
 /// Every format, in the order sniffing tries them: exact magic numbers first, loose text
-/// heuristics after, so a stricter format is never shadowed. pprof has no magic number (its
-/// sniff validates protobuf structure and refuses text), so it goes last: any format with a
+/// heuristics after, so a stricter format is never shadowed. The JSON formats sit between:
+/// they read keys (`traceEvents`, a first event's `ph`, `nodes` with `callFrame`s), never
+/// claim input that is not JSON, and tell a CPU profile from a trace. pprof has no magic number
+/// (its sniff validates protobuf structure and refuses text), so it goes last: any format with a
 /// fixed header is asked before it.
 pub fn all() -> &'static [&'static dyn Format] {
     &[
         &go_trace::GoTrace,
         &goroutine_profile_text::GoroutineProfileText,
+        &chrome_trace::ChromeTrace,
+        &cpuprofile::CpuProfile,
         &goroutine_dump::GoroutineDump,
         &pprof::Pprof,
     ]

@@ -23,6 +23,34 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+impl Bytes {
+    /// Asks the OS to map in the pages of `range` now, in one call, rather than one page
+    /// fault per 4 KiB as a parser walks through them; a parser about to read a piece of a
+    /// large input calls it first. A hint: ignored where unsupported, a no-op in memory.
+    pub fn prefetch(&self, range: std::ops::Range<usize>) {
+        if let Bytes::Mapped(map) = self {
+            let end = range.end.min(map.len());
+            if range.start < end {
+                #[cfg(target_os = "linux")]
+                let _ = map.advise_range(memmap2::Advice::PopulateRead, range.start, end - range.start);
+                #[cfg(all(unix, not(target_os = "linux")))]
+                let _ = map.advise_range(memmap2::Advice::WillNeed, range.start, end - range.start);
+            }
+        }
+    }
+
+    /// Tells the OS that the pages holding `range` are no longer needed for now: for a file
+    /// mapping they leave the process's resident set and are read back from the file if
+    /// touched again. Parsers call it on the parts of a huge input they have finished, so
+    /// memory stays bounded by what they keep rather than by the file's size. A no-op for
+    /// bytes in memory.
+    pub fn release_pages(&self, range: std::ops::Range<usize>) {
+        if let Bytes::Mapped(map) = self {
+            super::mmap::release(map, range);
+        }
+    }
+}
+
 impl std::fmt::Debug for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self {

@@ -26,6 +26,18 @@ pub(crate) enum InflateError {
     Cancelled,
 }
 
+/// The error the reader below returns once the load is cancelled.
+#[derive(Debug)]
+struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// Counts how many compressed bytes the decoder has consumed, for error messages and progress.
 struct CountingReader<'a> {
     inner: &'a [u8],
@@ -36,7 +48,8 @@ struct CountingReader<'a> {
 impl Read for CountingReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.progress.is_cancelled() {
-            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+            // Not `Interrupted`: readers retry on that, and the decoder would spin forever.
+            return Err(std::io::Error::other(Cancelled));
         }
         let n = self.inner.read(buf)?;
         self.consumed += n as u64;
@@ -67,7 +80,7 @@ pub(crate) fn inflate(
                 }
                 out.extend_from_slice(chunk.get(..n).unwrap_or_default());
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted && progress.is_cancelled() => {
+            Err(e) if e.get_ref().is_some_and(<dyn std::error::Error + Send + Sync>::is::<Cancelled>) => {
                 return Err(InflateError::Cancelled);
             }
             Err(e) => {
@@ -110,6 +123,16 @@ mod tests {
         let bomb = gz(&vec![0u8; 10 << 20]);
         assert!(bomb.len() < 100_000);
         assert!(matches!(inflate(&bomb, 1 << 20, &Progress::new()), Err(InflateError::Limit)));
+    }
+
+    /// A cancel used to be reported as `ErrorKind::Interrupted`, which readers retry: the
+    /// decoder spun forever instead of stopping.
+    #[test]
+    fn regression_cancel_while_inflating_does_not_spin() {
+        let progress = Progress::new();
+        progress.cancel();
+        let data = gz(&vec![b'x'; 1 << 20]);
+        assert!(matches!(inflate(&data, 1 << 30, &progress), Err(InflateError::Cancelled)));
     }
 
     #[test]

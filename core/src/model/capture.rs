@@ -9,6 +9,7 @@ use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;
 use super::task::{Ancestor, Task, TaskKind};
+use super::events::{EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 use crate::load::Bytes;
 
 /// The input formats leakscope reads. The names are stable: they appear in `--json` output.
@@ -222,6 +223,25 @@ pub struct Capture {
     /// What an execution trace says beyond tasks and intervals (event counts, user tasks,
     /// regions, logs); `None` for other formats. Boxed: most captures are not traces.
     pub trace: Option<Box<super::trace::TraceInfo>>,
+    /// Processes of multi-process traces (Chrome `pid`s); `TaskDetail::process` indexes it.
+    /// Empty for formats without processes.
+    pub processes: Vec<Process>,
+    /// Trace facts per task (process, category, async kind, the events that began and ended
+    /// it): empty, or exactly one per task.
+    pub task_details: Vec<TaskDetail>,
+    /// The input event behind each interval, for views that show an event's fields (`args`)
+    /// on selection without the parser keeping them: empty, or exactly one per interval.
+    pub interval_events: Vec<EventRef>,
+    /// Instant events on tasks, sorted by (task, time).
+    pub marks: Vec<Mark>,
+    /// Indices of span intervals that were begun and never ended (Chrome `B` without `E`),
+    /// ascending; they are drawn to the end of the capture.
+    pub open_spans: Vec<u32>,
+    /// Input events by kind and category, for formats made of events.
+    pub event_stats: EventStats,
+    /// Top-level entries of the input besides its events (Chrome `otherData`, `metadata`,
+    /// `displayTimeUnit`, ...).
+    pub metadata: Vec<MetadataEntry>,
 }
 
 impl Capture {
@@ -267,6 +287,16 @@ impl Capture {
         self.source.profile_type.as_deref() == Some("goroutineleak")
     }
 
+    /// The trace details of task `index`, where the format has them.
+    pub fn task_detail(&self, index: usize) -> Option<&TaskDetail> {
+        self.task_details.get(index)
+    }
+
+    /// The input bytes of an event, where the capture kept its input.
+    pub fn event_bytes(&self, event: EventRef) -> Option<&[u8]> {
+        self.raw.as_deref().and_then(|raw| raw.get(event.range()?))
+    }
+
     /// Number of tasks of one kind.
     pub fn count_of_kind(&self, kind: TaskKind) -> usize {
         self.tasks.iter().filter(|t| t.kind == kind).count()
@@ -280,5 +310,9 @@ impl Capture {
             + self.intervals.heap_bytes()
             + self.samples.values.capacity() * 8
             + self.samples.stack.capacity() * 8
+            + self.task_details.capacity() * size_of::<TaskDetail>()
+            + self.interval_events.capacity() * 8
+            + self.marks.capacity() * size_of::<Mark>()
+            + self.open_spans.capacity() * 4
     }
 }

@@ -133,7 +133,8 @@ impl Capture {
                 groups.len() - 1
             });
             if let Some(group) = groups.get_mut(slot) {
-                group.count += count;
+                // Counts come from the file: a few absurd ones must not wrap the sum.
+                group.count = group.count.saturating_add(count);
             }
         }
         groups

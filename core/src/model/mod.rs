@@ -14,6 +14,7 @@ pub mod sample;
 pub mod stack;
 pub mod strings;
 pub mod task;
+pub mod events;
 pub mod trace;
 pub mod wait;
 
@@ -25,4 +26,5 @@ pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};
 pub use task::{Ancestor, IntervalRange, Task, TaskFlags, TaskKind};
 pub use trace::{TraceInfo, UserLog, UserRegion, UserTask};
+pub use events::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use wait::WaitKind;

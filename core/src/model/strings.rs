@@ -27,6 +27,12 @@ impl StrId {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+
+    /// The id at a raw index, for parsers that keep ids in packed `u32` columns while they
+    /// work; an index that is not in the table resolves to "".
+    pub(crate) const fn from_index(index: u32) -> StrId {
+        StrId(index)
+    }
 }
 
 /// A deduplicating string table.

@@ -52,6 +52,9 @@ bitflags! {
         const DUMPER = 1 << 10;
         /// An async operation begun and never ended within the capture.
         const NEVER_ENDED = 1 << 11;
+        /// A span on this thread was begun and never ended within the capture (Chrome `B`
+        /// without `E`); `Capture::open_spans` lists them.
+        const OPEN_SPAN = 1 << 16;
     }
 }
 

@@ -16,6 +16,7 @@ pub(super) struct FamilyView<'a> {
     pub wait: WaitKind,
     pub states: &'a BTreeMap<String, u64>,
     pub leaked: u64,
+    pub deadlock: bool,
 }
 
 /// The words of one finding.
@@ -78,6 +79,12 @@ impl Texts {
         let n = fam.count;
         let gs = plural(n, "goroutine", "goroutines");
         let title = match primary {
+            RuleId::RuntimeProven if ev.deadlock => {
+                format!(
+                    "{gs} deadlocked {} in {site}: the runtime found every goroutine asleep",
+                    wait_phrase(fam.wait)
+                )
+            }
             RuleId::RuntimeProven if fam.leaked >= n => {
                 format!("{gs} proven leaked by the Go runtime, {} in {site}", wait_phrase(fam.wait))
             }
@@ -119,6 +126,9 @@ impl Texts {
         facts.push(format!("waiting in {}", fam.key.wait_site()));
         if let Some(c) = &ev.created_by {
             facts.push(format!("created by {c}"));
+        }
+        if ev.deadlock {
+            facts.push("the Go runtime stopped the program with \"all goroutines are asleep - deadlock!\": no goroutine could ever wake these".to_owned());
         }
         if fam.leaked > 0 {
             facts.push(format!(
@@ -278,6 +288,10 @@ fn rule_text(
     _capture: &Capture,
 ) -> (String, String) {
     match rule {
+        RuleId::RuntimeProven if fam.deadlock => (
+            "The Go runtime's deadlock detector stopped the program: every goroutine was blocked with nothing left that could wake it. These goroutines are part of that deadlock.".to_owned(),
+            "Find the wait that should have been satisfied (a send nobody makes, a WaitGroup whose Done is never called, a channel never closed): the usual fixes are closing the channel when the producer is done, calling wg.Done() in a defer, and making every wait selectable with a context.".to_owned(),
+        ),
         RuleId::RuntimeProven => (
             "The Go runtime's goroutine leak detector (a GC pass that finds goroutines blocked on objects nothing reachable refers to) marked these goroutines leaked; it has no false positives. It misses sleeps, IO, timers and anything still reachable, so its silence about other goroutines proves nothing.".to_owned(),
             channel_fix(fam.wait).to_owned(),

@@ -147,6 +147,8 @@ pub struct ParentFacts {
 }
 
 /// The facts a finding rests on.
+// Each flag is an independent fact a rule used; a flags enum would make the JSON less plain.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Evidence {
     /// Goroutines per state, as the capture spells states (wait kinds for profiles).
@@ -159,6 +161,8 @@ pub struct Evidence {
     pub parents: Option<ParentFacts>,
     /// Goroutines the runtime marked leaked.
     pub runtime_marked: u64,
+    /// The runtime's deadlock detector stopped the program with these goroutines asleep.
+    pub deadlock: bool,
     /// The client call they are stuck in: (frame, client).
     pub client_call: Option<[String; 2]>,
     /// The creator's name follows request-handler conventions or appears in request stacks.
@@ -329,6 +333,9 @@ struct Context<'c> {
     open_bodies: u64,
     /// What an execution trace says beyond final states.
     trace: Option<TraceFacts>,
+    /// The runtime's deadlock detector stopped the program: every goroutine was asleep with
+    /// nothing left to wake it.
+    deadlock: bool,
 }
 
 impl<'c> Context<'c> {
@@ -336,7 +343,7 @@ impl<'c> Context<'c> {
         // Work per distinct stack, not per goroutine: 200,000 goroutines share a few dozen.
         // Profiles list no goroutines; their counted stacks stand in.
         let mut per_stack: HashMap<(StackId, crate::model::StrId), u64> = HashMap::new();
-        let mut alive = HashSet::new();
+        let mut alive = HashSet::with_capacity(capture.tasks.len());
         let mut has_parents = false;
         for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
             has_parents |= task.parent_id.is_some();
@@ -386,6 +393,11 @@ impl<'c> Context<'c> {
             .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
             .collect();
         let trace = records_lifetimes(capture).then(|| TraceFacts::new(capture));
+        let deadlock = capture
+            .source
+            .headline
+            .as_deref()
+            .is_some_and(|h| h.starts_with("fatal error: all goroutines are asleep"));
         Self {
             capture,
             alive,
@@ -396,6 +408,7 @@ impl<'c> Context<'c> {
             blocked_rollbacks,
             open_bodies,
             trace,
+            deadlock,
         }
     }
 
@@ -649,9 +662,10 @@ fn judge(
         ev.trace = Some(te);
     }
 
-    if family.leaked > 0 {
+    if family.leaked > 0 || (ctx.deadlock && parked) {
         matched.push((RuleId::RuntimeProven, Severity::Proven));
     }
+    ev.deadlock = ctx.deadlock && parked;
     let never_wakes = family.states.keys().any(|s| knowledge::never_wakes_state(s))
         || (family.representative.state.is_none() && funcs.contains(&knowledge::EMPTY_SELECT_FRAME));
     if never_wakes && !family.main {
@@ -757,7 +771,7 @@ fn judge(
     let rules: Vec<RuleId> = matched.iter().map(|(r, _)| *r).collect();
     let texts = explain::Texts::new(
         capture,
-        &family_view(family, wait),
+        &family_view(family, wait, ev.deadlock),
         &ev,
         growth.as_ref(),
         &rules,
@@ -781,13 +795,14 @@ fn judge(
     })
 }
 
-fn family_view(family: &Family, wait: WaitKind) -> explain::FamilyView<'_> {
+fn family_view(family: &Family, wait: WaitKind, deadlock: bool) -> explain::FamilyView<'_> {
     explain::FamilyView {
         key: &family.key,
         count: family.count,
         wait,
         states: &family.states,
         leaked: family.leaked,
+        deadlock,
     }
 }
 
@@ -806,23 +821,27 @@ fn describe_frame(capture: &Capture, frame: FrameId) -> String {
 fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
     let tasks = &ctx.capture.tasks;
     let mut facts = ParentFacts::default();
-    let mut distinct: HashSet<u64> = HashSet::new();
+    // Count children per parent first: families have far fewer parents than members.
+    let mut children: HashMap<u64, u64> = HashMap::new();
     for &i in &family.representative.members {
-        let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id) else { continue };
-        facts.known += 1;
-        distinct.insert(parent);
-        if ctx.alive.contains(&parent) {
-            facts.alive += 1;
-            match ctx.requests.get(&parent) {
-                Some(true) => facts.request_over += 1,
-                Some(false) => facts.in_request += 1,
+        if let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id) {
+            *children.entry(parent).or_insert(0) += 1;
+        }
+    }
+    for (parent, n) in &children {
+        facts.known += n;
+        if ctx.alive.contains(parent) {
+            facts.alive += n;
+            match ctx.requests.get(parent) {
+                Some(true) => facts.request_over += n,
+                Some(false) => facts.in_request += n,
                 None => {}
             }
         } else {
-            facts.gone += 1;
+            facts.gone += n;
         }
     }
-    facts.distinct = distinct.len() as u64;
+    facts.distinct = children.len() as u64;
     (facts.known > 0).then_some(facts)
 }
 

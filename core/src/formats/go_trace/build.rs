@@ -120,6 +120,18 @@ struct Names {
 const COUNTER_NAMES: [&str; 3] =
     ["/memory/classes/heap/objects:bytes", "/gc/heap/goal:bytes", "/sched/gomaxprocs:threads"];
 
+/// How the builder keeps intervals.
+#[derive(Debug)]
+enum Store {
+    /// Appended with their task beside them, sorted by task at the end.
+    Append { task: Vec<u32> },
+    /// Only counted per task: the first of two passes over a large trace.
+    Count { per_task: Vec<u32> },
+    /// Written straight into their final slots, as counted by a first pass: `next[task]` is
+    /// the task's next free index, `ranges[task]` its range.
+    Place { next: Vec<u32>, ranges: Vec<IntervalRange> },
+}
+
 /// Builds one capture from ordered events.
 pub(crate) struct Builder {
     pub capture: Capture,
@@ -128,7 +140,7 @@ pub(crate) struct Builder {
     procs: HashMap<u64, u32>,
     gc_lane: Option<u32>,
     iv: Intervals,
-    iv_task: Vec<u32>,
+    store: Store,
     has_spans: Vec<bool>,
     trace_start: Option<i64>,
     last_time: i64,
@@ -163,7 +175,7 @@ impl Builder {
             procs: HashMap::new(),
             gc_lane: None,
             iv: Intervals::default(),
-            iv_task: Vec::new(),
+            store: Store::Append { task: Vec::new() },
             has_spans: Vec::new(),
             trace_start: None,
             // Go's reader starts from 0, so a first event at time 0 becomes 1; we do the same so that
@@ -177,6 +189,40 @@ impl Builder {
             names,
             problems: Problems::default(),
         }
+    }
+
+    /// Turns this builder into the first of two passes: it only counts each task's intervals
+    /// (links, samples and metrics are not kept), for [`Builder::placing`] to use.
+    pub fn counting(mut self) -> Self {
+        self.store = Store::Count { per_task: Vec::new() };
+        self
+    }
+
+    /// Turns this builder into the second of two passes: `per_task` (from a counting pass over
+    /// the same trace) gives every task its final range, so intervals are written in place and
+    /// never sorted.
+    pub fn placing(mut self, per_task: &[u32]) -> Self {
+        let mut ranges = Vec::with_capacity(per_task.len());
+        let mut at = 0u32;
+        for &n in per_task {
+            ranges.push(IntervalRange { start: at, len: n });
+            at += n;
+        }
+        let total = at as usize;
+        self.iv = Intervals {
+            start_ns: vec![0; total],
+            end_ns: vec![0; total],
+            kind: vec![IntervalKind::default(); total],
+            label: vec![StrId::EMPTY; total],
+            stack: vec![StackId::EMPTY; total],
+            depth: vec![0; total],
+        };
+        self.store = Store::Place { next: ranges.iter().map(|r| r.start).collect(), ranges };
+        self
+    }
+
+    fn is_counting(&self) -> bool {
+        matches!(self.store, Store::Count { .. })
     }
 
     /// Reserves room for a trace with these event counts (by wire type), so that the big
@@ -225,14 +271,19 @@ impl Builder {
         ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY])
             + tasks
             + 1024;
-        let iv = &mut self.iv;
-        iv.start_ns.reserve_exact(intervals);
-        iv.end_ns.reserve_exact(intervals);
-        iv.kind.reserve_exact(intervals);
-        iv.label.reserve_exact(intervals);
-        iv.stack.reserve_exact(intervals);
-        iv.depth.reserve_exact(intervals);
-        self.iv_task.reserve_exact(intervals);
+        if let Store::Append { task } = &mut self.store {
+            let iv = &mut self.iv;
+            iv.start_ns.reserve_exact(intervals);
+            iv.end_ns.reserve_exact(intervals);
+            iv.kind.reserve_exact(intervals);
+            iv.label.reserve_exact(intervals);
+            iv.stack.reserve_exact(intervals);
+            iv.depth.reserve_exact(intervals);
+            task.reserve_exact(intervals);
+        }
+        if self.is_counting() {
+            return;
+        }
         self.capture.links.reserve_exact(n(&[
             ev::GO_CREATE,
             ev::GO_CREATE_BLOCKED,
@@ -385,8 +436,44 @@ impl Builder {
         stack: StackId,
         depth: u16,
     ) {
-        self.iv.push(start, end, kind, label, stack, depth);
-        self.iv_task.push(task);
+        match &mut self.store {
+            Store::Append { task: tasks } => {
+                self.iv.push(start, end, kind, label, stack, depth);
+                tasks.push(task);
+            }
+            Store::Count { per_task } => {
+                if per_task.len() <= task as usize {
+                    per_task.resize(task as usize + 1, 0);
+                }
+                if let Some(n) = per_task.get_mut(task as usize) {
+                    *n += 1;
+                }
+            }
+            Store::Place { next, ranges } => {
+                let slot = next
+                    .get_mut(task as usize)
+                    .filter(|n| ranges.get(task as usize).is_some_and(|r| **n < r.start + r.len));
+                let Some(slot) = slot else {
+                    // Both passes see the same events in the same order, so this cannot happen.
+                    self.problems
+                        .add_at("internal: an interval beyond its task's counted range was dropped", None);
+                    return;
+                };
+                let i = *slot as usize;
+                *slot += 1;
+                let iv = &mut self.iv;
+                if let (Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)) = (
+                    iv.start_ns.get_mut(i),
+                    iv.end_ns.get_mut(i),
+                    iv.kind.get_mut(i),
+                    iv.label.get_mut(i),
+                    iv.stack.get_mut(i),
+                    iv.depth.get_mut(i),
+                ) {
+                    (*a, *b, *c, *d, *e, *f) = (start, end.max(start), kind, label, stack, depth);
+                }
+            }
+        }
         if depth > 0
             && let Some(flag) = self.has_spans.get_mut(task as usize)
         {
@@ -443,10 +530,16 @@ impl Builder {
     }
 
     fn link(&mut self, kind: LinkKind, from: u32, to: u32, t: i64) {
+        if self.is_counting() {
+            return;
+        }
         self.capture.links.push(Link { kind, from_task: from, from_ns: t, to_task: to, to_ns: t });
     }
 
     fn counter(&mut self, which: usize, t: i64, value: u64) {
+        if self.is_counting() {
+            return;
+        }
         let slot = if let Some(i) = self.counters.get(which).copied().flatten() {
             i
         } else {
@@ -837,15 +930,70 @@ impl Builder {
             None if sample.p != NONE => Some(self.proc_lane(sample.p)),
             None => None,
         };
+        if self.is_counting() {
+            return;
+        }
         let samples = &mut self.capture.samples;
         samples.push(stack, &[1], crate::model::LabelSetId::EMPTY);
         samples.time_ns.push(time);
         samples.task.push(task.unwrap_or(Samples::NO_TASK));
     }
 
+    /// The number of intervals of each task, for a second pass: the result of a counting pass
+    /// once everything still open at `end` is closed.
+    pub fn into_counts(mut self, end: i64) -> Vec<u32> {
+        self.close_all(end);
+        match self.store {
+            Store::Count { mut per_task } => {
+                per_task.resize(self.capture.tasks.len(), 0);
+                per_task
+            }
+            Store::Append { .. } | Store::Place { .. } => Vec::new(),
+        }
+    }
+
     /// Closes everything still open at `end` and hands over the capture.
     pub fn finish(mut self, end: i64) -> Capture {
         let start = self.trace_start.unwrap_or(end);
+        self.close_all(end);
+        self.set_start_funcs();
+        // The lanes and lookup tables are done with; free them before the sort needs room.
+        self.lanes = Vec::new();
+        self.goroutines = HashMap::new();
+        self.procs = HashMap::new();
+        self.active_user_tasks = HashMap::new();
+        let tasks = self.capture.tasks.len();
+        let (intervals, ranges) = match std::mem::replace(&mut self.store, Store::Append { task: Vec::new() })
+        {
+            Store::Append { task } => {
+                sort_by_task(std::mem::take(&mut self.iv), task, &self.has_spans, tasks)
+            }
+            Store::Place { ranges, .. } => {
+                let mut iv = std::mem::take(&mut self.iv);
+                for (range, _) in ranges.iter().zip(&self.has_spans).filter(|(_, s)| **s) {
+                    sort_spans_in_place(&mut iv, *range);
+                }
+                (iv, ranges)
+            }
+            Store::Count { .. } => (Intervals::default(), Vec::new()),
+        };
+        for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
+            task.intervals = range;
+        }
+        self.capture.intervals = intervals;
+        self.capture.time_range_ns = Some((start, end));
+        self.capture.source.duration_ns = Some(end - start);
+        for (name, count) in KIND_NAMES.iter().zip(self.counts) {
+            if count > 0 {
+                self.info.event_counts.insert(name, count);
+            }
+        }
+        self.capture.trace = Some(Box::new(self.info));
+        self.capture
+    }
+
+    /// Closes every lane's open interval and spans at `end` and sets the final states.
+    fn close_all(&mut self, end: i64) {
         for task in 0..self.lanes.len() as u32 {
             let open = self.lanes.get(task as usize).is_some_and(|l| l.open.is_some());
             if open {
@@ -871,31 +1019,6 @@ impl Builder {
                 t.stack = lane.last_stack;
             }
         }
-        self.set_start_funcs();
-        // The lanes and lookup tables are done with; free them before the sort needs room.
-        self.lanes = Vec::new();
-        self.goroutines = HashMap::new();
-        self.procs = HashMap::new();
-        self.active_user_tasks = HashMap::new();
-        let (intervals, ranges) = sort_by_task(
-            std::mem::take(&mut self.iv),
-            std::mem::take(&mut self.iv_task),
-            &self.has_spans,
-            self.capture.tasks.len(),
-        );
-        for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
-            task.intervals = range;
-        }
-        self.capture.intervals = intervals;
-        self.capture.time_range_ns = Some((start, end));
-        self.capture.source.duration_ns = Some(end - start);
-        for (name, count) in KIND_NAMES.iter().zip(self.counts) {
-            if count > 0 {
-                self.info.event_counts.insert(name, count);
-            }
-        }
-        self.capture.trace = Some(Box::new(self.info));
-        self.capture
     }
 
     fn finish_state(&mut self, task: u32, kind: Option<IntervalKind>, label: StrId, since: i64, end: i64) {
@@ -1005,6 +1128,32 @@ fn sort_by_task(
     gather(&mut iv.stack, &perm);
     gather(&mut iv.depth, &perm);
     (iv, ranges)
+}
+
+/// Writes the rows `from` (by index) of a column back from position `at` on.
+fn reorder<T: Copy + Default>(col: &mut [T], from: &[usize], at: usize) {
+    let rows: Vec<T> = from.iter().map(|&i| col.get(i).copied().unwrap_or_default()).collect();
+    for (slot, v) in col.iter_mut().skip(at).zip(rows) {
+        *slot = v;
+    }
+}
+
+/// Puts one task's intervals in (depth, start) order: depth 0 first, as written (in time
+/// order), then the spans sorted.
+fn sort_spans_in_place(iv: &mut Intervals, range: IntervalRange) {
+    let idx = range.indices();
+    let depth = |i: usize| iv.depth.get(i).copied().unwrap_or(0);
+    let mut order: Vec<usize> = idx.clone().filter(|&i| depth(i) == 0).collect();
+    let mut spans: Vec<usize> = idx.clone().filter(|&i| depth(i) > 0).collect();
+    spans.sort_by_key(|&i| (depth(i), iv.start_ns.get(i).copied().unwrap_or(0)));
+    order.extend(spans);
+    let at = range.start as usize;
+    reorder(&mut iv.start_ns, &order, at);
+    reorder(&mut iv.end_ns, &order, at);
+    reorder(&mut iv.kind, &order, at);
+    reorder(&mut iv.label, &order, at);
+    reorder(&mut iv.stack, &order, at);
+    reorder(&mut iv.depth, &order, at);
 }
 
 /// Reorders one column by `perm` (new position → old position). One column at a time keeps the

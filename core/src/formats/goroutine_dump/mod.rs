@@ -38,21 +38,23 @@ impl Format for GoroutineDump {
     }
 
     fn sniff(&self, head: &[u8], complete: bool) -> Sniff {
-        // Binary data is never a dump; checking the first KiB keeps the scan below from
-        // wandering through a protobuf or trace.
-        if head.iter().take(1024).any(|&b| b == 0) {
-            return Sniff::No;
-        }
-        let headers = memchr::memmem::find_iter(head, b"goroutine ");
-        for at in headers {
+        // Text only: a NUL byte before the first header means binary data (a protobuf, a
+        // trace), and the search stops there. Deciding by what comes before the first header
+        // keeps the answer the same for a prefix and for the whole input.
+        let binary_at = memchr::memchr(0, head);
+        let text = head.get(..binary_at.unwrap_or(head.len())).unwrap_or(head);
+        for at in memchr::memmem::find_iter(text, b"goroutine ") {
             let starts_line = at == 0 || head.get(at - 1) == Some(&b'\n');
-            let line = head.get(at..).unwrap_or_default();
+            let line = text.get(at..).unwrap_or_default();
             let line = line.get(..memchr::memchr(b'\n', line).unwrap_or(line.len())).unwrap_or_default();
-            if starts_line && header::parse(line.strip_suffix(b"\r").unwrap_or(line)).is_some() {
+            // A header cut off by the end of the prefix is not one yet.
+            let whole_line = complete || head.len() > at + line.len();
+            if starts_line && whole_line && header::parse(line.strip_suffix(b"\r").unwrap_or(line)).is_some()
+            {
                 return Sniff::Yes;
             }
         }
-        if complete { Sniff::No } else { Sniff::NeedMore }
+        if complete || binary_at.is_some() { Sniff::No } else { Sniff::NeedMore }
     }
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
@@ -96,8 +98,10 @@ pub fn parse_bytes_in_pieces(
     let mut assembler = Assembler::new(path);
     assembler.current.tasks.reserve_exact(chunks.iter().map(|c| c.blocks.len()).sum());
     let mut first_line = 1u64;
-    for (i, chunk) in chunks.iter().enumerate() {
-        assembler.chunk(i, chunk, first_line);
+    // Each piece is dropped once merged, so the raw blocks and the tasks replacing them are
+    // not all in memory at once.
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        assembler.chunk(i, &chunk, first_line);
         first_line += chunk.line_count;
     }
     let captures = assembler.finish();
@@ -461,5 +465,41 @@ impl<'a> Assembler<'a> {
             last.warnings.extend(std::mem::take(&mut self.current.warnings));
         }
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DUMP: &[u8] = b"goroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1d\n";
+
+    #[test]
+    fn sniff_finds_a_header_after_log_lines() {
+        let mut text = b"2026/11/21 log line\ngoroutine profile: total 3\n".to_vec();
+        text.extend_from_slice(DUMP);
+        assert_eq!(GoroutineDump.sniff(&text, true), Sniff::Yes);
+        assert_eq!(GoroutineDump.sniff(b"just text\n", false), Sniff::NeedMore);
+        assert_eq!(GoroutineDump.sniff(b"just text\n", true), Sniff::No);
+        assert_eq!(GoroutineDump.sniff(b"\x1f\x8b\x08\x00binary", false), Sniff::No);
+    }
+
+    /// Found by fuzzing: a NUL within the first KiB but after the end of a short prefix made
+    /// the prefix a dump and the whole input not one.
+    #[test]
+    fn regression_sniff_prefix_yes_whole_no() {
+        let mut whole = DUMP.to_vec();
+        whole.extend_from_slice(b"\0\0binary tail");
+        let prefix = &whole[..DUMP.len()];
+        assert_eq!(GoroutineDump.sniff(prefix, false), Sniff::Yes);
+        assert_eq!(GoroutineDump.sniff(&whole, true), Sniff::Yes);
+        // Binary before the first header is not a dump, whatever follows.
+        let mut binary_first = b"\0\x01".to_vec();
+        binary_first.extend_from_slice(DUMP);
+        assert_eq!(GoroutineDump.sniff(&binary_first, true), Sniff::No);
+        assert_eq!(GoroutineDump.sniff(&binary_first[..1], false), Sniff::No);
+        // A header line cut by the end of the prefix needs more.
+        assert_eq!(GoroutineDump.sniff(&DUMP[..22], false), Sniff::NeedMore);
+        assert_eq!(GoroutineDump.sniff(&DUMP[..22], true), Sniff::Yes);
     }
 }

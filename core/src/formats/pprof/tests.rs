@@ -610,3 +610,16 @@ fn many_columns_over_empty_samples_do_not_blow_up_memory() {
     assert!(c.samples.len() < 600);
     assert!(warnings(&c).iter().any(|m| m.contains("skipped")), "{:?}", warnings(&c));
 }
+
+/// The overflow fuzzing found in the debug=1 text parser, through pprof: goroutine counts of
+/// i64::MAX summed into one group wrapped (release) or panicked (debug).
+#[test]
+fn regression_huge_goroutine_counts_overflowed_group_counts() {
+    let mut w = Writer::new();
+    w.sample_type("goroutine", "count");
+    let f = w.func("main.f", "f.go", 1);
+    w.sample(&[f], &[i64::MAX]).sample(&[f], &[i64::MAX]).sample(&[f], &[i64::MAX]);
+    let c = parse(&w.bytes());
+    assert_eq!(c.task_count(), i64::MAX as u64);
+    assert_eq!(c.groups()[0].count, u64::MAX);
+}

@@ -1,0 +1,124 @@
+//! Chrome trace and DevTools CPU profile parsing throughput (bytes per second), on generated
+//! traces (with and without newlines) and on the real captures in ../shared/realdata when
+//! present, with serde_json decoding the same events into a borrowed struct as the baseline
+//! measured in the same run.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a benchmark harness
+
+use std::borrow::Cow;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use leakscope_core::Progress;
+use leakscope_core::formats::chrome_trace::synth::{SynthConfig, trace_bytes};
+use leakscope_core::formats::{chrome_trace, cpuprofile};
+use serde::Deserialize;
+
+fn realdata() -> Option<PathBuf> {
+    let dir = std::env::var_os("LEAKSCOPE_REALDATA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata"),
+        PathBuf::from,
+    );
+    dir.join("ground_truth.json").is_file().then_some(dir)
+}
+
+/// The event fields leakscope reads, decoded by serde_json: the baseline.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SerdeEvent<'a> {
+    #[serde(borrow)]
+    ph: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cat: Option<Cow<'a, str>>,
+    pid: Option<serde_json::Value>,
+    tid: Option<serde_json::Value>,
+    ts: Option<f64>,
+    dur: Option<f64>,
+    id: Option<serde_json::Value>,
+    args: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct SerdeObject<'a> {
+    #[serde(borrow, rename = "traceEvents")]
+    events: Vec<SerdeEvent<'a>>,
+}
+
+fn serde_events(bytes: &[u8]) -> usize {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        let events: Vec<SerdeEvent<'_>> = serde_json::from_slice(bytes).unwrap();
+        events.len()
+    } else {
+        let object: SerdeObject<'_> = serde_json::from_slice(bytes).unwrap();
+        object.events.len()
+    }
+}
+
+fn inputs() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let size = 64 << 20;
+    for (label, newlines) in [("synth-64MiB-lines", true), ("synth-64MiB-no-newlines", false)] {
+        let cfg = SynthConfig { target_bytes: size, newlines, ..SynthConfig::default() };
+        out.push((label.to_owned(), trace_bytes(&cfg)));
+    }
+    if let Some(dir) = realdata() {
+        for rel in ["node/trace-events/node_trace.1.log", "python/viztracer-small.json"] {
+            if let Ok(bytes) = std::fs::read(dir.join(rel)) {
+                out.push((rel.rsplit('/').next().unwrap_or(rel).to_owned(), bytes));
+            }
+        }
+    } else {
+        eprintln!("SKIPPED real captures: no ../shared/realdata (set LEAKSCOPE_REALDATA)");
+    }
+    out
+}
+
+fn bench_chrome_trace(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chrome_trace");
+    group.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(2));
+    for (label, bytes) in inputs() {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("leakscope/{label}"), |b| {
+            b.iter(|| chrome_trace::parse_bytes(black_box(&bytes), "bench", &Progress::new()).unwrap());
+        });
+        group.bench_function(format!("serde_json-struct/{label}"), |b| {
+            b.iter(|| serde_events(black_box(&bytes)));
+        });
+    }
+    group.finish();
+}
+
+/// The leak facts and the span flamegraph must cost far less than the parse they follow.
+fn bench_analysis(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chrome_trace_analysis");
+    group.sample_size(10);
+    for (label, bytes) in inputs() {
+        let capture = chrome_trace::parse_bytes(&bytes, "bench", &Progress::new()).unwrap();
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(format!("trace_facts/{label}"), |b| {
+            b.iter(|| leakscope_core::analysis::async_facts::trace_facts(black_box(&capture)));
+        });
+        group.bench_function(format!("span_self_time_stacks/{label}"), |b| {
+            b.iter(|| leakscope_core::analysis::spans::span_self_time_stacks(black_box(&capture)));
+        });
+    }
+    group.finish();
+}
+
+fn bench_cpuprofile(c: &mut Criterion) {
+    let Some(dir) = realdata() else { return };
+    let Ok(bytes) = std::fs::read(dir.join("node/cpuprofile/async_leak.cpuprofile")) else { return };
+    let mut group = c.benchmark_group("cpuprofile");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("leakscope/async_leak.cpuprofile", |b| {
+        b.iter(|| cpuprofile::parse_bytes(black_box(&bytes), "bench", &Progress::new()).unwrap());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_chrome_trace, bench_analysis, bench_cpuprofile);
+criterion_main!(benches);

@@ -1,0 +1,1074 @@
+//! Merging the chunks of an event array into one capture: strings interned once, events
+//! gathered per thread and turned into nested spans (threads in parallel), async operations
+//! matched on (category, id, scope), flows linked, counters and samples collected.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use hashbrown::HashMap;
+use rayon::prelude::*;
+
+use super::chunk::{AsyncEv, ChunkOut, MetaKind, MetaValue, ThreadEv};
+use super::event::RawId;
+use crate::model::{
+    AsyncKind, Capture, Counter, EventRef, EventStats, Frame, FrameId, IntervalKind, IntervalRange, Link,
+    LinkKind, Mark, Process, StackId, StrId, Task, TaskDetail, TaskFlags, TaskKind,
+};
+
+/// Marks "no parent" in span and node indices.
+const NONE: u32 = u32::MAX;
+
+/// Numbers the parse found worth a warning.
+#[derive(Default)]
+struct Anomalies {
+    e_without_b: u64,
+    clamped: u64,
+    too_deep: u64,
+    async_end_without_begin: u64,
+    async_mismatched: u64,
+    async_instant_outside: u64,
+    flows_unbound: u64,
+}
+
+/// A span of one thread before it joins the capture.
+#[derive(Clone, Copy)]
+struct Span {
+    start_ns: i64,
+    end_ns: i64,
+    name: StrId,
+    node: u32,
+    event: EventRef,
+    depth: u16,
+    open: bool,
+    is_b: bool,
+}
+
+/// One thread's spans, built on a worker thread.
+#[derive(Default)]
+struct ThreadSpans {
+    /// In start order (parents before children).
+    spans: Vec<Span>,
+    /// Local stack tree: (parent node, name) per node.
+    nodes: Vec<(u32, StrId)>,
+    marks: Vec<(i64, StrId, EventRef)>,
+    e_without_b: u64,
+    clamped: u64,
+    too_deep: u64,
+}
+
+/// One thread's spans as interval columns in (depth, start) order, built on a worker.
+#[derive(Default)]
+struct ThreadColumns {
+    start_ns: Vec<i64>,
+    end_ns: Vec<i64>,
+    label: Vec<StrId>,
+    depth: Vec<u16>,
+    event: Vec<EventRef>,
+    /// Local stack node per span, replaced by `stack` once nodes are interned.
+    node: Vec<u32>,
+    stack: Vec<StackId>,
+    nodes: Vec<(u32, StrId)>,
+    /// Positions (in these columns) of spans never ended.
+    open: Vec<u32>,
+    marks: Vec<(i64, StrId, EventRef)>,
+    e_without_b: u64,
+    clamped: u64,
+    too_deep: u64,
+}
+
+impl From<ThreadSpans> for ThreadColumns {
+    fn from(t: ThreadSpans) -> Self {
+        let order = depth_order(&t.spans);
+        let n = order.len();
+        let mut c = ThreadColumns {
+            start_ns: Vec::with_capacity(n),
+            end_ns: Vec::with_capacity(n),
+            label: Vec::with_capacity(n),
+            depth: Vec::with_capacity(n),
+            event: Vec::with_capacity(n),
+            node: Vec::with_capacity(n),
+            nodes: t.nodes,
+            marks: t.marks,
+            e_without_b: t.e_without_b,
+            clamped: t.clamped,
+            too_deep: t.too_deep,
+            ..ThreadColumns::default()
+        };
+        for i in order {
+            let Some(s) = t.spans.get(i as usize) else { continue };
+            if s.open {
+                c.open.push(c.start_ns.len() as u32);
+            }
+            c.start_ns.push(s.start_ns);
+            c.end_ns.push(s.end_ns.max(s.start_ns));
+            c.label.push(s.name);
+            c.depth.push(s.depth);
+            c.event.push(s.event);
+            c.node.push(s.node);
+        }
+        c
+    }
+}
+
+/// A thread across chunks.
+struct GThread {
+    pid: u64,
+    tid: u64,
+    tid_text: String,
+    parts: Vec<(usize, usize)>,
+    name: Option<String>,
+    sort_index: Option<i64>,
+}
+
+/// Merges `chunks` (in input order) into `cap`.
+pub(super) fn build(
+    bytes: &[u8],
+    cap: &mut Capture,
+    mut chunks: Vec<ChunkOut<'_>>,
+    top: &super::samples::Top,
+    progress: &crate::load::Progress,
+) {
+    let maps: Vec<Vec<StrId>> = chunks
+        .iter()
+        .map(|ch| ch.strings.list.iter().map(|s| cap.strings.intern(&s.text())).collect())
+        .collect();
+    let global = |chunk: usize, local: u32| -> StrId {
+        maps.get(chunk).and_then(|m| m.get(local as usize)).copied().unwrap_or(StrId::EMPTY)
+    };
+    stats(cap, &chunks, &global);
+
+    // Threads, in order of first appearance.
+    let mut index: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut threads: Vec<GThread> = Vec::new();
+    for (ci, ch) in chunks.iter().enumerate() {
+        for (li, t) in ch.threads.iter().enumerate() {
+            let g = *index.entry((t.pid, t.tid)).or_insert_with(|| {
+                threads.push(GThread {
+                    pid: t.pid,
+                    tid: t.tid,
+                    tid_text: id_text(t.tid_raw),
+                    parts: Vec::new(),
+                    name: None,
+                    sort_index: None,
+                });
+                threads.len() - 1
+            });
+            if let Some(gt) = threads.get_mut(g) {
+                gt.parts.push((ci, li));
+            }
+        }
+    }
+    let mut processes: Vec<Process> = Vec::new();
+    let mut process_index: HashMap<u64, u32> = HashMap::new();
+    for t in &threads {
+        process_of(&mut processes, &mut process_index, t.pid);
+    }
+    for ch in &chunks {
+        for m in &ch.metas {
+            match (m.kind, &m.value) {
+                (MetaKind::ThreadName, MetaValue::Text(s)) => {
+                    if let Some(t) = index.get(&(m.pid, m.tid)).and_then(|&g| threads.get_mut(g)) {
+                        t.name = Some(s.clone());
+                    }
+                }
+                (MetaKind::ThreadSortIndex, MetaValue::Index(v)) => {
+                    if let Some(t) = index.get(&(m.pid, m.tid)).and_then(|&g| threads.get_mut(g)) {
+                        t.sort_index = Some(*v);
+                    }
+                }
+                (MetaKind::ProcessName | MetaKind::ProcessLabels, MetaValue::Text(s)) => {
+                    let p = process_of(&mut processes, &mut process_index, m.pid);
+                    let id = cap.strings.intern(s);
+                    if let Some(p) = processes.get_mut(p as usize) {
+                        if m.kind == MetaKind::ProcessName {
+                            p.name = id;
+                        } else {
+                            p.labels = id;
+                        }
+                    }
+                }
+                (MetaKind::ProcessSortIndex, MetaValue::Index(v)) => {
+                    let p = process_of(&mut processes, &mut process_index, m.pid);
+                    if let Some(p) = processes.get_mut(p as usize) {
+                        p.sort_index = Some(*v);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Spans per thread, in parallel. Each thread's events are moved (not copied) out of the
+    // chunks, joined, ordered and nested on a worker, which hands back finished columns.
+    let trace_end = cap.time_range_ns.map_or(0, |(_, hi)| hi);
+    let parts: Vec<Vec<(usize, Vec<ThreadEv>)>> = threads
+        .iter()
+        .map(|t| {
+            t.parts
+                .iter()
+                .filter_map(|&(ci, li)| {
+                    let local = chunks.get_mut(ci)?.threads.get_mut(li)?;
+                    Some((ci, std::mem::take(&mut local.events)))
+                })
+                .collect()
+        })
+        .collect();
+    let maps_ref = &maps;
+    let mut built: Vec<ThreadColumns> = parts
+        .into_par_iter()
+        .map(|parts| {
+            let total = parts.iter().map(|p| p.1.len()).sum();
+            let mut evs: Vec<ThreadEv> = Vec::with_capacity(total);
+            for (ci, events) in parts {
+                let map = maps_ref.get(ci).map_or(&[][..], Vec::as_slice);
+                evs.extend(events.into_iter().map(|mut e| {
+                    e.name = map.get(e.name as usize).map_or(0, |s| s.index() as u32);
+                    e
+                }));
+            }
+            ThreadColumns::from(thread_spans(evs, trace_end))
+        })
+        .collect();
+
+    // A cancel during the merge stops here; the caller turns it into an error.
+    if progress.is_cancelled() {
+        return;
+    }
+    // Stacks are interned once per distinct (parent, name) node, in thread order.
+    let mut frame_cache: HashMap<StrId, FrameId> = HashMap::new();
+    let mut stack_cache: HashMap<(StackId, FrameId), StackId> = HashMap::new();
+    let node_stacks: Vec<Vec<StackId>> =
+        built.iter().map(|b| intern_nodes(cap, &b.nodes, &mut frame_cache, &mut stack_cache)).collect();
+    built.par_iter_mut().zip(node_stacks).for_each(|(b, stacks)| {
+        b.stack = b.node.iter().map(|&n| stacks.get(n as usize).copied().unwrap_or(StackId::EMPTY)).collect();
+        b.node = Vec::new();
+    });
+
+    let mut anomalies = Anomalies::default();
+    let total_spans: usize = built.iter().map(|b| b.start_ns.len()).sum();
+    let async_events: usize = chunks.iter().map(|c| c.asyncs.len()).sum();
+    reserve_intervals(cap, total_spans + async_events);
+    for (t, b) in threads.iter().zip(built) {
+        let task_index = cap.tasks.len() as u32;
+        let name = cap.strings.intern(t.name.as_deref().unwrap_or(&t.tid_text));
+        let first = cap.intervals.len() as u32;
+        anomalies.e_without_b += b.e_without_b;
+        anomalies.clamped += b.clamped;
+        anomalies.too_deep += b.too_deep;
+        let mut flags = TaskFlags::EXISTED_BEFORE;
+        if !b.open.is_empty() {
+            flags |= TaskFlags::OPEN_SPAN;
+        }
+        cap.open_spans.extend(b.open.iter().map(|&i| first + i));
+        let n = b.start_ns.len();
+        let iv = &mut cap.intervals;
+        iv.start_ns.extend_from_slice(&b.start_ns);
+        iv.end_ns.extend_from_slice(&b.end_ns);
+        iv.kind.extend(std::iter::repeat_n(IntervalKind::Span, n));
+        iv.label.extend_from_slice(&b.label);
+        iv.stack.extend_from_slice(&b.stack);
+        iv.depth.extend_from_slice(&b.depth);
+        cap.interval_events.extend_from_slice(&b.event);
+        for (time_ns, name, event) in b.marks {
+            cap.marks.push(Mark { task: task_index, time_ns, name, event });
+        }
+        cap.tasks.push(Task {
+            id: t.tid,
+            kind: TaskKind::Thread,
+            name,
+            flags,
+            intervals: IntervalRange { start: first, len: n as u32 },
+            ..Task::default()
+        });
+        cap.task_details.push(TaskDetail {
+            process: process_index.get(&t.pid).copied(),
+            sort_index: t.sort_index,
+            ..TaskDetail::default()
+        });
+    }
+    cap.processes = processes;
+
+    let thread_task = |pid: u64, tid: u64| index.get(&(pid, tid)).map(|&g| g as u32);
+    let rows = TaskRows::new(cap);
+    asyncs(cap, &chunks, &global, &thread_task, &rows, &process_index, &mut anomalies);
+    flows(cap, &chunks, &global, &thread_task, &rows, &mut anomalies);
+    counters(cap, &chunks, &global);
+    cap.marks.sort_by_key(|m| (m.task, m.time_ns));
+    super::samples::collect(bytes, cap, &chunks, &global, &thread_task, top);
+    warn_anomalies(cap, &anomalies);
+}
+
+fn id_text(id: RawId<'_>) -> String {
+    match id {
+        RawId::None => String::new(),
+        RawId::Num(raw) => String::from_utf8_lossy(raw).into_owned(),
+        RawId::Str(s) => s.text().into_owned(),
+    }
+}
+
+fn process_of(processes: &mut Vec<Process>, index: &mut HashMap<u64, u32>, pid: u64) -> u32 {
+    *index.entry(pid).or_insert_with(|| {
+        processes.push(Process { pid, ..Process::default() });
+        processes.len() as u32 - 1
+    })
+}
+
+fn stats(cap: &mut Capture, chunks: &[ChunkOut<'_>], global: &impl Fn(usize, u32) -> StrId) {
+    let mut phases = [0u64; 128];
+    let mut categories: HashMap<StrId, u64> = HashMap::new();
+    let mut stats = EventStats::default();
+    let mut unknown = 0u64;
+    let mut time: Option<(i64, i64)> = None;
+    for (ci, ch) in chunks.iter().enumerate() {
+        stats.events += ch.events;
+        stats.skipped += ch.missing_ts + ch.bad;
+        for (p, n) in phases.iter_mut().zip(&ch.phases) {
+            *p += n;
+        }
+        for (local, &n) in ch.categories.iter().enumerate() {
+            if n > 0 {
+                *categories.entry(global(ci, local as u32)).or_insert(0) += n;
+            }
+        }
+        for (offset, message) in &ch.warnings {
+            cap.warnings.at_offset(*offset as u64, message.clone());
+        }
+        if let Some((lo, hi)) = ch.time_ns {
+            time = Some(time.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+        if ch.missing_ts > 0 {
+            cap.warnings.general(format!("{} events without a timestamp skipped", ch.missing_ts));
+        }
+    }
+    for (ph, &n) in phases.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let ph = ph as u8;
+        if !super::chunk::is_known_phase(ph) {
+            unknown += n;
+            cap.warnings.general(format!("{n} events of unknown phase {} skipped", describe_phase(ph)));
+        }
+        stats.by_kind.push((describe_phase(ph), n));
+    }
+    stats.skipped += unknown;
+    stats.by_kind.sort();
+    stats.by_category = categories.into_iter().map(|(id, n)| (cap.str(id).to_owned(), n)).collect();
+    stats.by_category.sort();
+    cap.event_stats = stats;
+    cap.time_range_ns = time;
+    cap.source.duration_ns = time.map(|(lo, hi)| hi - lo);
+}
+
+fn describe_phase(ph: u8) -> String {
+    match ph {
+        0 => "(none)".to_owned(),
+        b if b.is_ascii_graphic() => char::from(b).to_string(),
+        b => format!("0x{b:02x}"),
+    }
+}
+
+fn reserve_intervals(cap: &mut Capture, n: usize) {
+    let iv = &mut cap.intervals;
+    iv.start_ns.reserve_exact(n);
+    iv.end_ns.reserve_exact(n);
+    iv.kind.reserve_exact(n);
+    iv.label.reserve_exact(n);
+    iv.stack.reserve_exact(n);
+    iv.depth.reserve_exact(n);
+    cap.interval_events.reserve_exact(n);
+}
+
+/// Sorts a thread's events by time the way trace viewers do: by timestamp, input order
+/// breaking ties, except that `X` events starting together go longest first (the parent
+/// before its children).
+fn order_events(evs: &mut [ThreadEv]) {
+    if !evs.windows(2).all(|w| w.first().map(|e| e.ts_ns) <= w.get(1).map(|e| e.ts_ns)) {
+        evs.sort_by_key(|e| e.ts_ns);
+    }
+    let mut i = 0;
+    while i < evs.len() {
+        let ts = evs.get(i).map_or(0, |e| e.ts_ns);
+        let mut j = i + 1;
+        while evs.get(j).is_some_and(|e| e.ts_ns == ts) {
+            j += 1;
+        }
+        if j - i > 1
+            && let Some(run) = evs.get_mut(i..j)
+        {
+            let xs: Vec<usize> =
+                (0..run.len()).filter(|&k| run.get(k).is_some_and(|e| e.ph == b'X')).collect();
+            if xs.len() > 1 {
+                let mut sorted: Vec<ThreadEv> = xs.iter().filter_map(|&k| run.get(k).copied()).collect();
+                sorted.sort_by_key(|e| std::cmp::Reverse(e.dur_ns));
+                for (&k, e) in xs.iter().zip(sorted) {
+                    if let Some(slot) = run.get_mut(k) {
+                        *slot = e;
+                    }
+                }
+            }
+        }
+        i = j;
+    }
+}
+
+/// Turns one thread's `B`/`E`/`X`/instant events into nested spans.
+fn thread_spans(mut evs: Vec<ThreadEv>, trace_end: i64) -> ThreadSpans {
+    order_events(&mut evs);
+    let mut out = ThreadSpans::default();
+    let mut node_index: HashMap<(u32, StrId), u32> = HashMap::new();
+    let mut stack: Vec<u32> = Vec::new();
+    for ev in &evs {
+        let name = StrId::from_index(ev.name);
+        match ev.ph {
+            b'X' | b'B' => {
+                close_finished(&mut out.spans, &mut stack, ev.ts_ns);
+                let parent = stack.last().and_then(|&p| out.spans.get(p as usize));
+                let Ok(depth) = u16::try_from(stack.len()) else {
+                    out.too_deep += 1;
+                    continue;
+                };
+                let parent_node = parent.map_or(NONE, |p| p.node);
+                let mut end_ns = if ev.ph == b'X' { ev.ts_ns.saturating_add(ev.dur_ns) } else { i64::MAX };
+                if ev.ph == b'X'
+                    && let Some(p) = parent
+                    && !p.open
+                    && end_ns > p.end_ns
+                {
+                    // Rounded microseconds often push a child a hair past its parent.
+                    end_ns = p.end_ns;
+                    out.clamped += 1;
+                }
+                let next = out.nodes.len() as u32;
+                let node = *node_index.entry((parent_node, name)).or_insert(next);
+                if node == next {
+                    out.nodes.push((parent_node, name));
+                }
+                stack.push(out.spans.len() as u32);
+                out.spans.push(Span {
+                    start_ns: ev.ts_ns,
+                    end_ns,
+                    name,
+                    node,
+                    event: ev.event,
+                    depth,
+                    open: ev.ph == b'B',
+                    is_b: ev.ph == b'B',
+                });
+            }
+            b'E' => {
+                close_finished(&mut out.spans, &mut stack, ev.ts_ns);
+                // `X` spans still open here outlive the `B` being closed: cut them at its end.
+                while let Some(&top) = stack.last() {
+                    match out.spans.get_mut(top as usize) {
+                        Some(s) if !s.is_b => {
+                            s.end_ns = s.end_ns.min(ev.ts_ns);
+                            out.clamped += 1;
+                            stack.pop();
+                        }
+                        _ => break,
+                    }
+                }
+                let Some(top) = stack.pop() else {
+                    out.e_without_b += 1;
+                    continue;
+                };
+                // A `B` nested in an `X` that ended first is cut at the `X`'s end.
+                let parent_end = stack
+                    .last()
+                    .and_then(|&p| out.spans.get(p as usize))
+                    .filter(|p| !p.open)
+                    .map_or(i64::MAX, |p| p.end_ns);
+                if let Some(s) = out.spans.get_mut(top as usize) {
+                    s.end_ns = ev.ts_ns.min(parent_end).max(s.start_ns);
+                    s.open = false;
+                    if ev.ts_ns > parent_end {
+                        out.clamped += 1;
+                    }
+                }
+            }
+            _ => out.marks.push((ev.ts_ns, name, ev.event)),
+        }
+    }
+    for s in &mut out.spans {
+        if s.open {
+            s.end_ns = trace_end.max(s.start_ns);
+        }
+    }
+    out
+}
+
+fn close_finished(spans: &mut [Span], stack: &mut Vec<u32>, ts_ns: i64) {
+    while let Some(&top) = stack.last() {
+        match spans.get(top as usize) {
+            Some(s) if !s.open && s.end_ns <= ts_ns => {
+                stack.pop();
+            }
+            _ => break,
+        }
+    }
+}
+
+/// Span indices in (depth, start) order: spans were made in start order, so a stable
+/// counting sort by depth is enough.
+fn depth_order(spans: &[Span]) -> Vec<u32> {
+    let max_depth = spans.iter().map(|s| s.depth as usize).max().unwrap_or(0);
+    let mut counts = vec![0u32; max_depth + 2];
+    for s in spans {
+        if let Some(c) = counts.get_mut(s.depth as usize + 1) {
+            *c += 1;
+        }
+    }
+    for d in 1..counts.len() {
+        let prev = counts.get(d - 1).copied().unwrap_or(0);
+        if let Some(c) = counts.get_mut(d) {
+            *c += prev;
+        }
+    }
+    let mut out = vec![0u32; spans.len()];
+    for (i, s) in spans.iter().enumerate() {
+        if let Some(at) = counts.get_mut(s.depth as usize) {
+            if let Some(slot) = out.get_mut(*at as usize) {
+                *slot = i as u32;
+            }
+            *at += 1;
+        }
+    }
+    out
+}
+
+/// Interns a thread's local stack tree: each node's stack is its name on top of its
+/// parent's stack.
+fn intern_nodes(
+    cap: &mut Capture,
+    nodes: &[(u32, StrId)],
+    frames: &mut HashMap<StrId, FrameId>,
+    stacks: &mut HashMap<(StackId, FrameId), StackId>,
+) -> Vec<StackId> {
+    let mut out: Vec<StackId> = Vec::with_capacity(nodes.len());
+    for &(parent, name) in nodes {
+        let parent_stack = if parent == NONE {
+            StackId::EMPTY
+        } else {
+            out.get(parent as usize).copied().unwrap_or(StackId::EMPTY)
+        };
+        let frame = *frames
+            .entry(name)
+            .or_insert_with(|| cap.tables.frame_id(Frame { func: name, ..Frame::default() }));
+        let stack = *stacks.entry((parent_stack, frame)).or_insert_with(|| {
+            let mut frames: Vec<FrameId> = Vec::with_capacity(cap.tables.stack(parent_stack).len() + 1);
+            frames.push(frame);
+            frames.extend_from_slice(cap.tables.stack(parent_stack));
+            cap.tables.stack_id(&frames)
+        });
+        out.push(stack);
+    }
+    out
+}
+
+/// Per task, where each depth's row of intervals starts, to find the span open at a time.
+struct TaskRows {
+    rows: Vec<Vec<Range<usize>>>,
+}
+
+impl TaskRows {
+    fn new(cap: &Capture) -> Self {
+        let rows = cap
+            .tasks
+            .iter()
+            .map(|t| {
+                let r = t.intervals.indices();
+                let depths = cap.intervals.depth.get(r.clone()).unwrap_or_default();
+                let mut rows: Vec<Range<usize>> = Vec::new();
+                let mut i = 0;
+                while i < depths.len() {
+                    let d = depths.get(i).copied().unwrap_or(0);
+                    let n = depths.get(i..).unwrap_or_default().partition_point(|&x| x == d);
+                    rows.push(r.start + i..r.start + i + n.max(1));
+                    i += n.max(1);
+                }
+                rows
+            })
+            .collect();
+        Self { rows }
+    }
+
+    /// The innermost interval of task `task` that contains `ts_ns`.
+    fn innermost(&self, cap: &Capture, task: u32, ts_ns: i64) -> Option<usize> {
+        let mut found = None;
+        for row in self.rows.get(task as usize)? {
+            let starts = cap.intervals.start_ns.get(row.clone())?;
+            let k = starts.partition_point(|&s| s <= ts_ns);
+            if k == 0 {
+                break;
+            }
+            let i = row.start + k - 1;
+            let end = cap.intervals.end_ns.get(i).copied()?;
+            if end < ts_ns {
+                break;
+            }
+            found = Some(i);
+        }
+        found
+    }
+
+    /// The earliest interval start at or after `ts_ns` on task `task`.
+    fn next_start(&self, cap: &Capture, task: u32, ts_ns: i64) -> Option<i64> {
+        self.rows
+            .get(task as usize)?
+            .iter()
+            .filter_map(|row| {
+                let starts = cap.intervals.start_ns.get(row.clone())?;
+                starts.get(starts.partition_point(|&s| s < ts_ns)).copied()
+            })
+            .min()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct AsyncKey {
+    kind: u8,
+    cat: StrId,
+    scope: StrId,
+    name: StrId,
+    id: u64,
+    pid: u64,
+}
+
+/// One async operation being assembled.
+struct Op {
+    kind: AsyncKind,
+    id: u64,
+    name: StrId,
+    category: StrId,
+    process: Option<u32>,
+    begun_on: Option<u32>,
+    trigger: Option<u64>,
+    execution: Option<u64>,
+    begin_event: EventRef,
+    end_event: EventRef,
+    start_ns: i64,
+    end_ns: Option<i64>,
+    /// (start, end, name, depth, event, open)
+    intervals: Vec<(i64, i64, StrId, u16, EventRef, bool)>,
+    marks: Vec<(i64, StrId, EventRef)>,
+}
+
+fn async_kind(ph: u8) -> Option<AsyncKind> {
+    match ph {
+        b'b' | b'e' | b'n' => Some(AsyncKind::Nestable),
+        b'S' | b'T' | b'p' | b'F' => Some(AsyncKind::Legacy),
+        b'N' | b'O' | b'D' => Some(AsyncKind::Object),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn asyncs(
+    cap: &mut Capture,
+    chunks: &[ChunkOut<'_>],
+    global: &impl Fn(usize, u32) -> StrId,
+    thread_task: &impl Fn(u64, u64) -> Option<u32>,
+    rows: &TaskRows,
+    process_index: &HashMap<u64, u32>,
+    anomalies: &mut Anomalies,
+) {
+    let mut keys: HashMap<AsyncKey, u32> = HashMap::new();
+    // (key, ts, chunk, index in chunk): sorted, this puts each key's events in time order.
+    let mut order: Vec<(u32, i64, u32, u32)> = Vec::new();
+    for (ci, ch) in chunks.iter().enumerate() {
+        for (i, a) in ch.asyncs.iter().enumerate() {
+            let Some(kind) = async_kind(a.ph) else { continue };
+            let key = AsyncKey {
+                kind: kind as u8,
+                cat: if kind == AsyncKind::Object { StrId::EMPTY } else { global(ci, a.cat) },
+                scope: global(ci, a.scope),
+                // Nestable events with one id form one tree whatever their names; legacy and
+                // object events are told apart by name too.
+                name: if kind == AsyncKind::Nestable { StrId::EMPTY } else { global(ci, a.name) },
+                id: a.id,
+                pid: if a.local { a.pid } else { 0 },
+            };
+            let next = keys.len() as u32;
+            let k = *keys.entry(key).or_insert(next);
+            order.push((k, a.ts_ns, ci as u32, i as u32));
+        }
+    }
+    order.sort_unstable();
+    let trace_end = cap.time_range_ns.map_or(0, |(_, hi)| hi);
+    let mut done: Vec<Op> = Vec::new();
+    let mut open: Vec<Op> = Vec::new();
+    // Per open op, the stack of open nested intervals (indices into its `intervals`).
+    let mut nested: Vec<Vec<usize>> = Vec::new();
+    let mut current_key = u32::MAX;
+    for &(k, _, ci, i) in &order {
+        let Some(a) = chunks.get(ci as usize).and_then(|c| c.asyncs.get(i as usize)) else { continue };
+        if k != current_key {
+            finish_open(&mut open, &mut nested, &mut done, trace_end);
+            current_key = k;
+        }
+        let name = global(ci as usize, a.name);
+        match a.ph {
+            b'b' | b'S' | b'N' => {
+                // A `b` inside an open nestable operation nests in it; everything else begins
+                // a new operation.
+                if a.ph == b'b'
+                    && let (Some(op), Some(stack)) = (open.last_mut(), nested.last_mut())
+                {
+                    let depth = u16::try_from(stack.len() + 1).unwrap_or(u16::MAX);
+                    stack.push(op.intervals.len());
+                    op.intervals.push((a.ts_ns, i64::MAX, name, depth, a.event, true));
+                    continue;
+                }
+                open.push(new_op(a, name, global(ci as usize, a.cat), thread_task, process_index));
+                nested.push(Vec::new());
+            }
+            b'e' | b'F' | b'D' => {
+                let (Some(op), Some(stack)) = (open.last_mut(), nested.last_mut()) else {
+                    anomalies.async_end_without_begin += 1;
+                    continue;
+                };
+                if let Some(top) = stack.pop() {
+                    if let Some(iv) = op.intervals.get_mut(top) {
+                        if name != StrId::EMPTY && iv.2 != name {
+                            anomalies.async_mismatched += 1;
+                        }
+                        iv.1 = a.ts_ns.max(iv.0);
+                        iv.5 = false;
+                    }
+                    continue;
+                }
+                if a.ph == b'e' && name != StrId::EMPTY && name != op.name {
+                    anomalies.async_mismatched += 1;
+                }
+                op.end_ns = Some(a.ts_ns.max(op.start_ns));
+                op.end_event = a.event;
+                if let (Some(op), Some(_)) = (open.pop(), nested.pop()) {
+                    done.push(op);
+                }
+            }
+            _ => match open.last_mut() {
+                Some(op) => op.marks.push((a.ts_ns, name, a.event)),
+                None => anomalies.async_instant_outside += 1,
+            },
+        }
+    }
+    finish_open(&mut open, &mut nested, &mut done, trace_end);
+    done.sort_by_key(|op| (op.start_ns, op.begin_event.offset()));
+
+    for op in done {
+        let task_index = cap.tasks.len() as u32;
+        let first = cap.intervals.len() as u32;
+        let end_for_view = op.end_ns.unwrap_or(trace_end).max(op.start_ns);
+        cap.intervals.push(op.start_ns, end_for_view, IntervalKind::Async, op.name, StackId::EMPTY, 0);
+        cap.interval_events.push(op.begin_event);
+        let mut nested = op.intervals;
+        nested.sort_by_key(|iv| (iv.3, iv.0));
+        for (start, end, name, depth, event, _) in nested {
+            cap.intervals.push(
+                start,
+                end.min(end_for_view),
+                IntervalKind::Async,
+                name,
+                StackId::EMPTY,
+                depth,
+            );
+            cap.interval_events.push(event);
+        }
+        for (time_ns, name, event) in op.marks {
+            cap.marks.push(Mark { task: task_index, time_ns, name, event });
+        }
+        // The creating span: what the thread that began the operation was doing then.
+        let creator = op
+            .begun_on
+            .and_then(|t| rows.innermost(cap, t, op.start_ns))
+            .and_then(|i| cap.intervals.stack.get(i));
+        let stack = creator.copied().unwrap_or(StackId::EMPTY);
+        let mut flags = TaskFlags::empty();
+        if op.end_ns.is_some() {
+            flags |= TaskFlags::ENDED;
+        } else {
+            flags |= TaskFlags::NEVER_ENDED;
+        }
+        let len = cap.intervals.len() as u32 - first;
+        cap.tasks.push(Task {
+            id: op.id,
+            kind: TaskKind::AsyncTask,
+            name: op.name,
+            flags,
+            stack,
+            created_by: cap.tables.stack(stack).first().copied(),
+            parent_id: op.trigger,
+            start_ns: Some(op.start_ns),
+            end_ns: op.end_ns,
+            intervals: IntervalRange { start: first, len },
+            ..Task::default()
+        });
+        cap.task_details.push(TaskDetail {
+            process: op.process,
+            category: op.category,
+            async_kind: Some(op.kind),
+            begun_on: op.begun_on,
+            execution_id: op.execution,
+            begin_event: op.begin_event,
+            end_event: op.end_event,
+            sort_index: None,
+        });
+    }
+}
+
+fn new_op(
+    a: &AsyncEv,
+    name: StrId,
+    category: StrId,
+    thread_task: &impl Fn(u64, u64) -> Option<u32>,
+    process_index: &HashMap<u64, u32>,
+) -> Op {
+    Op {
+        kind: async_kind(a.ph).unwrap_or(AsyncKind::Nestable),
+        id: a.id,
+        name,
+        category,
+        process: process_index.get(&a.pid).copied(),
+        begun_on: thread_task(a.pid, a.tid),
+        trigger: a.trigger,
+        execution: a.execution,
+        begin_event: a.event,
+        end_event: EventRef::NONE,
+        start_ns: a.ts_ns,
+        end_ns: None,
+        intervals: Vec::new(),
+        marks: Vec::new(),
+    }
+}
+
+fn finish_open(open: &mut Vec<Op>, nested: &mut Vec<Vec<usize>>, done: &mut Vec<Op>, trace_end: i64) {
+    nested.clear();
+    for mut op in open.drain(..) {
+        for iv in &mut op.intervals {
+            if iv.5 {
+                iv.1 = trace_end.max(iv.0);
+            }
+        }
+        done.push(op);
+    }
+}
+
+/// One flow event with the thread task it happened on.
+#[derive(Clone, Copy)]
+struct FlowPoint {
+    ts_ns: i64,
+    task: u32,
+    /// (chunk, index): input order, to break timestamp ties.
+    order: (usize, usize),
+    flow: super::chunk::FlowEv,
+}
+
+fn flows(
+    cap: &mut Capture,
+    chunks: &[ChunkOut<'_>],
+    global: &impl Fn(usize, u32) -> StrId,
+    thread_task: &impl Fn(u64, u64) -> Option<u32>,
+    rows: &TaskRows,
+    anomalies: &mut Anomalies,
+) {
+    // v1 flows match on (category, name, id); v2 on the binding id alone.
+    let mut v1: HashMap<(StrId, StrId, u64), Vec<FlowPoint>> = HashMap::new();
+    let mut v2: HashMap<u64, Vec<FlowPoint>> = HashMap::new();
+    for (ci, ch) in chunks.iter().enumerate() {
+        for (i, f) in ch.flows.iter().enumerate() {
+            let Some(task) = thread_task(f.pid, f.tid) else { continue };
+            let point = FlowPoint { ts_ns: f.ts_ns, task, order: (ci, i), flow: *f };
+            if matches!(f.ph, b's' | b't' | b'f') {
+                v1.entry((global(ci, f.cat), global(ci, f.name), f.id)).or_default().push(point);
+            } else {
+                v2.entry(f.id).or_default().push(point);
+            }
+        }
+    }
+    let mut links: Vec<Link> = Vec::new();
+    for (_, mut points) in v1 {
+        points.sort_by_key(|p| (p.ts_ns, p.order));
+        if points.len() < 2 {
+            anomalies.flows_unbound += 1;
+        }
+        for w in points.windows(2) {
+            let (Some(from), Some(to)) = (w.first(), w.get(1)) else { continue };
+            // A flow end binds to the slice that begins next on its thread unless told to
+            // bind to the enclosing one.
+            let to_ns = if to.flow.ph == b'f' && !to.flow.enclosing {
+                rows.next_start(cap, to.task, to.ts_ns).unwrap_or(to.ts_ns)
+            } else {
+                to.ts_ns
+            };
+            links.push(Link {
+                kind: LinkKind::Flow,
+                from_task: from.task,
+                from_ns: from.ts_ns,
+                to_task: to.task,
+                to_ns,
+            });
+        }
+    }
+    for (_, mut points) in v2 {
+        points.sort_by_key(|p| (p.ts_ns, p.order));
+        let mut source: Option<&FlowPoint> = None;
+        for p in &points {
+            if p.flow.flow_in
+                && let Some(from) = source.take()
+            {
+                links.push(Link {
+                    kind: LinkKind::Flow,
+                    from_task: from.task,
+                    from_ns: from.ts_ns,
+                    to_task: p.task,
+                    to_ns: p.ts_ns,
+                });
+            }
+            if p.flow.flow_out {
+                source = Some(p);
+            }
+        }
+    }
+    links.sort_by_key(|l| (l.from_ns, l.from_task, l.to_ns, l.to_task));
+    cap.links.extend(links);
+}
+
+/// Points of one counter series.
+type Series = Vec<(StrId, Vec<(i64, f64)>)>;
+
+fn counters(cap: &mut Capture, chunks: &[ChunkOut<'_>], global: &impl Fn(usize, u32) -> StrId) {
+    // (pid, name, id) -> series name -> points
+    let mut series: HashMap<(u64, StrId, Option<u64>), Series> = HashMap::new();
+    let mut order: Vec<(u64, StrId, Option<u64>)> = Vec::new();
+    let mut pids: Vec<u64> = Vec::new();
+    for (ci, ch) in chunks.iter().enumerate() {
+        for c in &ch.counters {
+            let key = (c.pid, global(ci, c.name), c.has_id.then_some(c.id));
+            let entry = series.entry(key).or_insert_with(|| {
+                order.push(key);
+                Vec::new()
+            });
+            pids.push(c.pid);
+            let values = ch.counter_values.get(c.values.0 as usize..c.values.1 as usize).unwrap_or_default();
+            for &(sname, v) in values {
+                let sname = global(ci, sname);
+                match entry.iter_mut().find(|(n, _)| *n == sname) {
+                    Some((_, points)) => points.push((c.ts_ns, v)),
+                    None => entry.push((sname, vec![(c.ts_ns, v)])),
+                }
+            }
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    let many_processes = pids.len() > 1;
+    for key in order {
+        let Some(list) = series.remove(&key) else { continue };
+        let (pid, name, id) = key;
+        let single = list.len() == 1;
+        for (sname, mut points) in list {
+            points.sort_by_key(|p| p.0);
+            let mut label = cap.str(name).to_owned();
+            if let Some(id) = id {
+                let _ = write!(label, "[{id}]");
+            }
+            if !single {
+                label.push('.');
+                label.push_str(cap.str(sname));
+            }
+            if many_processes {
+                let _ = write!(label, " (pid {pid})");
+            }
+            let name = cap.strings.intern(&label);
+            cap.counters.push(Counter {
+                name,
+                time_ns: points.iter().map(|p| p.0).collect(),
+                value: points.iter().map(|p| p.1).collect(),
+            });
+        }
+    }
+}
+
+fn warn_anomalies(cap: &mut Capture, a: &Anomalies) {
+    let w = &mut cap.warnings;
+    if !cap.open_spans.is_empty() {
+        w.general(format!(
+            "{} spans begun (B) and never ended (E); they are drawn to the end of the trace",
+            cap.open_spans.len()
+        ));
+    }
+    if a.e_without_b > 0 {
+        w.general(format!("{} span ends (E) without a begin (B) skipped", a.e_without_b));
+    }
+    if a.clamped > 0 {
+        w.general(format!("{} spans reached past their parent and were cut at its end", a.clamped));
+    }
+    if a.too_deep > 0 {
+        w.general(format!("{} spans nested deeper than 65535 levels skipped", a.too_deep));
+    }
+    if a.async_end_without_begin > 0 {
+        w.general(format!("{} async ends (e/F/D) without a begin skipped", a.async_end_without_begin));
+    }
+    if a.async_mismatched > 0 {
+        w.general(format!("{} async ends named differently from the begin they closed", a.async_mismatched));
+    }
+    if a.async_instant_outside > 0 {
+        w.general(format!(
+            "{} async instants or steps outside any open operation skipped",
+            a.async_instant_outside
+        ));
+    }
+    if a.flows_unbound > 0 {
+        w.general(format!("{} flows with a single event (no arrow drawn)", a.flows_unbound));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ph: u8, ts: i64, dur: i64, name: u32) -> ThreadEv {
+        ThreadEv { ts_ns: ts, dur_ns: dur, event: EventRef::NONE, name, ph }
+    }
+
+    #[test]
+    fn spans_nest_and_clamp() {
+        let evs = vec![
+            ev(b'X', 0, 100, 1),
+            ev(b'X', 10, 20, 2),
+            ev(b'X', 10, 95, 3), // same start, longer: parent of 2, ends past 1
+            ev(b'B', 40, 0, 4),
+            ev(b'E', 50, 0, 4),
+            ev(b'B', 60, 0, 5),  // never ended
+            ev(b'E', 200, 0, 6), // closes 5, cut at the end of 3
+            ev(b'E', 300, 0, 7), // nothing open
+            ev(b'I', 5, 0, 8),
+        ];
+        let t = thread_spans(evs, 1000);
+        let got: Vec<_> =
+            t.spans.iter().map(|s| (s.name.index(), s.start_ns, s.end_ns, s.depth, s.open)).collect();
+        assert_eq!(
+            got,
+            [
+                (1, 0, 100, 0, false),
+                (3, 10, 100, 1, false),
+                (2, 10, 30, 2, false),
+                (4, 40, 50, 2, false),
+                (5, 60, 100, 2, false),
+            ]
+        );
+        assert_eq!(t.e_without_b, 1);
+        assert_eq!(t.clamped, 2);
+        assert_eq!(t.marks.len(), 1);
+        let order = depth_order(&t.spans);
+        assert_eq!(order, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn unended_b_runs_to_trace_end() {
+        let t = thread_spans(vec![ev(b'B', 10, 0, 1), ev(b'X', 20, 5, 2)], 500);
+        assert_eq!((t.spans[0].end_ns, t.spans[0].open), (500, true));
+        assert_eq!((t.spans[1].end_ns, t.spans[1].depth), (25, 1));
+    }
+}

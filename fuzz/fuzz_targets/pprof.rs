@@ -1,0 +1,35 @@
+//! Fuzzes the pprof sniffer and parser (raw protobuf, as the loader hands it over after gzip):
+//! no input may panic or hang, a sniffer's yes must mean the parser reads the input, and what
+//! is parsed must hold together (one value per column per sample, groups computable).
+
+#![no_main]
+
+use leakscope_core::Progress;
+use leakscope_core::formats::{self, Sniff, pprof};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    for cut in [0, 1, 16, 256, data.len() / 2] {
+        let _ = pprof::sniff(&data[..cut.min(data.len())], false);
+    }
+    let sniffed = pprof::sniff(data, true);
+    let _ = formats::detect(data);
+    match pprof::parse_bytes(data, "fuzz", &Progress::new()) {
+        Ok(c) => {
+            assert_eq!(c.samples.values.len(), c.samples.len() * c.samples.types.len());
+            assert_eq!(c.samples.labels.len(), c.samples.len());
+            assert!(c.samples.types.is_empty() || c.samples.default_type < c.samples.types.len());
+            let groups = c.groups();
+            let in_groups = groups.iter().fold(0u64, |n, g| n.saturating_add(g.count));
+            if c.is_goroutine_count_profile() {
+                // Negative counts count as none; both sums saturate.
+                let positive = (0..c.samples.len())
+                    .map(|i| c.samples.value(i, 0).max(0) as u64)
+                    .fold(0u64, u64::saturating_add);
+                assert_eq!(in_groups, positive);
+            }
+            let _ = c.task_count();
+        }
+        Err(e) => assert_ne!(sniffed, Sniff::Yes, "sniffed as pprof, but: {e}"),
+    }
+});

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Records sample-traces/python-stuck-consumers.viztracer.json with viztracer (made with
+# viztracer 1.1.1 on CPython 3.11.7): asyncio tasks as their own lanes (--log_async).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+cd "$work"
+viztracer --quiet --log_async --ignore_c_function --ignore_frozen -o trace.json "$here/stuck_consumers.py" > truth.json
+gzip -9 -n trace.json
+cp trace.json.gz "$out/python-stuck-consumers.viztracer.json.gz"
+cp truth.json "$out/python-stuck-consumers.truth.json"
+rm -rf "$work"
