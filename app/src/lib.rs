@@ -14,6 +14,7 @@ pub mod sample;
 pub mod state;
 pub mod theme;
 pub mod views;
+pub mod widgets;
 pub mod workspace;
 
 pub use app::{App, Startup};

@@ -3,8 +3,10 @@
 
 pub mod async_facts;
 pub mod flame;
+pub mod flame_locations;
 pub mod leaks;
 pub mod lineage;
 pub mod sites;
 pub mod spans;
+pub mod timeline;
 pub mod trace_facts;

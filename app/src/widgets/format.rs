@@ -1,0 +1,184 @@
+//! Numbers for people: counts with separators, durations and byte sizes with sensible units,
+//! percentages that never round a non-zero share to "0%".
+
+use std::borrow::Cow;
+
+/// What a flame tree's values count, so tooltips and summaries say "1,204 goroutines" or
+/// "3.2 s of CPU" rather than a bare number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValueUnit {
+    /// A count of things; the string is the plural noun ("goroutines", "samples").
+    Count(Cow<'static, str>),
+    /// Nanoseconds of time (CPU profiles, block time).
+    Nanoseconds,
+    /// Bytes (heap profiles).
+    Bytes,
+}
+
+impl Default for ValueUnit {
+    fn default() -> Self {
+        ValueUnit::Count(Cow::Borrowed("goroutines"))
+    }
+}
+
+impl ValueUnit {
+    /// Goroutine counts.
+    pub fn goroutines() -> Self {
+        ValueUnit::Count(Cow::Borrowed("goroutines"))
+    }
+
+    /// The unit of a pprof sample type (`type`/`unit` as the profile names them: `cpu` /
+    /// `nanoseconds`, `inuse_space` / `bytes`, `samples` / `count`).
+    pub fn from_pprof(type_name: &str, unit: &str) -> Self {
+        match unit {
+            "nanoseconds" | "ns" => ValueUnit::Nanoseconds,
+            "bytes" | "B" => ValueUnit::Bytes,
+            _ if type_name.is_empty() => ValueUnit::Count(Cow::Borrowed("samples")),
+            _ => ValueUnit::Count(Cow::Owned(type_name.replace('_', " "))),
+        }
+    }
+
+    /// `value` with its unit: "1,204 goroutines", "3.21 s", "12.0 MiB".
+    pub fn format(&self, value: i64) -> String {
+        match self {
+            ValueUnit::Count(noun) => format!("{} {noun}", count(value)),
+            ValueUnit::Nanoseconds => duration_ns(value),
+            ValueUnit::Bytes => bytes(value),
+        }
+    }
+}
+
+/// An integer with thousands separators: `1,234,567`.
+pub fn count(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if value < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A duration with three significant digits and the unit that suits it: `850 ns`, `12.5 µs`,
+/// `3.21 s`, `4 min 12 s`, `2 h 5 min`.
+pub fn duration_ns(ns: i64) -> String {
+    let sign = if ns < 0 { "-" } else { "" };
+    let abs = ns.unsigned_abs();
+    let f = abs as f64;
+    let body = if abs < 1_000 {
+        format!("{abs} ns")
+    } else if abs < 1_000_000 {
+        format!("{} µs", sig3(f / 1e3))
+    } else if abs < 1_000_000_000 {
+        format!("{} ms", sig3(f / 1e6))
+    } else if abs < 60_000_000_000 {
+        format!("{} s", sig3(f / 1e9))
+    } else if abs < 3_600_000_000_000 {
+        let secs = abs / 1_000_000_000;
+        let (m, s) = (secs / 60, secs % 60);
+        if s == 0 { format!("{m} min") } else { format!("{m} min {s} s") }
+    } else {
+        let mins = abs / 60_000_000_000;
+        let (h, m) = (mins / 60, mins % 60);
+        if m == 0 { format!("{h} h") } else { format!("{h} h {m} min") }
+    };
+    format!("{sign}{body}")
+}
+
+/// A byte size in binary units with three significant digits: `512 B`, `12.0 KiB`, `1.50 GiB`.
+pub fn bytes(value: i64) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let abs = value.unsigned_abs();
+    if abs < 1024 {
+        return format!("{sign}{abs} B");
+    }
+    let mut f = abs as f64;
+    let mut unit = "B";
+    for next in ["KiB", "MiB", "GiB", "TiB", "PiB"] {
+        if f < 1024.0 {
+            break;
+        }
+        f /= 1024.0;
+        unit = next;
+    }
+    format!("{sign}{} {unit}", sig3(f))
+}
+
+/// A share as a percentage: one decimal, and "<0.1%" rather than "0.0%" for a small non-zero
+/// share, so nobody reads a leak as absent.
+pub fn percent(part: f64, whole: f64) -> String {
+    if whole <= 0.0 || !part.is_finite() || !whole.is_finite() {
+        return "–".to_owned();
+    }
+    let p = 100.0 * part / whole;
+    if p > 0.0 && p < 0.05 {
+        "<0.1%".to_owned()
+    } else if p >= 99.95 && part < whole {
+        ">99.9%".to_owned()
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// Three significant digits without trailing noise: 3.21, 32.1, 321.
+fn sig3(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_have_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(-12_345), "-12,345");
+    }
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(duration_ns(850), "850 ns");
+        assert_eq!(duration_ns(12_500), "12.5 µs");
+        assert_eq!(duration_ns(3_210_000_000), "3.21 s");
+        assert_eq!(duration_ns(252_000_000_000), "4 min 12 s");
+        assert_eq!(duration_ns(600_000_000_000), "10 min");
+        assert_eq!(duration_ns(7_500_000_000_000), "2 h 5 min");
+        assert_eq!(duration_ns(-1_500_000), "-1.50 ms");
+    }
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(12 * 1024), "12.0 KiB");
+        assert_eq!(bytes(3 * 1024 * 1024 / 2 * 1024), "1.50 GiB");
+    }
+
+    #[test]
+    fn small_shares_are_not_zero() {
+        assert_eq!(percent(1.0, 10_000.0), "<0.1%");
+        assert_eq!(percent(1.0, 4.0), "25.0%");
+        assert_eq!(percent(9_999.9, 10_000.0), ">99.9%");
+        assert_eq!(percent(1.0, 0.0), "–");
+    }
+
+    #[test]
+    fn units_format_values() {
+        assert_eq!(ValueUnit::goroutines().format(1204), "1,204 goroutines");
+        assert_eq!(ValueUnit::from_pprof("cpu", "nanoseconds").format(3_210_000_000), "3.21 s");
+        assert_eq!(ValueUnit::from_pprof("alloc_objects", "count").format(3), "3 alloc objects");
+    }
+}
