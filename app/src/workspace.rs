@@ -8,10 +8,15 @@ use std::time::Duration;
 use hashbrown::HashMap;
 use leakscope_core::Capture;
 use leakscope_core::analysis::flame::{self, FlameTree};
+use leakscope_core::analysis::flame_locations::FlameLocations;
+use leakscope_core::analysis::spans;
+use leakscope_core::analysis::timeline::{self, WaitAges};
 use leakscope_core::analysis::leaks::{self, Analysis, Config};
 use leakscope_core::analysis::lineage::Lineage;
 use leakscope_core::diff::{self, CaptureDiff, SeriesGroup};
-use leakscope_core::model::{Group, TaskKind, WaitKind};
+use leakscope_core::model::{Group, StackId, TaskKind, WaitKind};
+
+use crate::widgets::ValueUnit;
 
 /// One open capture and what the views need from it, computed up front so no frame pays for it.
 pub struct LoadedCapture {
@@ -23,11 +28,12 @@ pub struct LoadedCapture {
     pub groups: Vec<Group>,
     /// The created-by tree.
     pub lineage: Lineage,
-    /// Goroutines (or counted goroutines) merged into a flame tree; `None` when the capture
-    /// counts no goroutines (a CPU profile).
-    pub goroutine_flame: Option<FlameTree>,
-    /// One flame tree per sample type, in the capture's column order.
-    pub sample_flames: Vec<FlameTree>,
+    /// The flamegraphs the capture offers: goroutines (when it counts any), one per sample
+    /// type, and span self time (traces with spans), in that order.
+    pub flames: Vec<Flame>,
+    /// How long each group has waited, as bars ending at capture time: the timeline of a dump
+    /// (`None` for captures with state intervals of their own, and for count profiles).
+    pub wait_ages: Option<WaitAges>,
     /// Goroutines per state, most first.
     pub states: Vec<StateCount>,
     /// Task index by goroutine id.
@@ -56,11 +62,36 @@ pub struct StateCount {
 /// Where the flamegraph takes its values from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum FlameSource {
-    /// One per goroutine (dumps, goroutine profiles).
+    /// One per goroutine (dumps, goroutine profiles, the goroutines of a trace at its end).
     #[default]
     Goroutines,
     /// A sample column (CPU time, allocated bytes, ...).
     Samples(usize),
+    /// Self time of trace spans, by stack of span names.
+    Spans,
+}
+
+/// One flamegraph of a capture: its tree and the file:line of each node, both built on the
+/// loader thread since they cost in proportion to the capture.
+pub struct Flame {
+    /// What it counts.
+    pub source: FlameSource,
+    /// Its name in the source picker ("goroutines", "cpu (nanoseconds)", "span self time").
+    pub label: String,
+    /// The unit of its values, for tooltips and totals.
+    pub unit: ValueUnit,
+    /// The merged stacks.
+    pub tree: FlameTree,
+    /// Where each node's code is.
+    pub locations: FlameLocations,
+}
+
+impl Flame {
+    fn new(capture: &Capture, source: FlameSource, label: String, unit: ValueUnit, stacks: &[(StackId, i64)]) -> Self {
+        let tree = FlameTree::from_stacks(capture, stacks.iter().copied());
+        let locations = FlameLocations::from_stacks(&tree, capture, stacks.iter().copied());
+        Self { source, label, unit, tree, locations }
+    }
 }
 
 impl LoadedCapture {
@@ -69,15 +100,9 @@ impl LoadedCapture {
         let name = display_name(&capture);
         let groups = capture.groups();
         let lineage = Lineage::new(&capture);
-        let goroutine_flame = (!capture.tasks.is_empty() || capture.is_goroutine_count_profile())
-            .then(|| FlameTree::goroutines(&capture));
-        let sample_flames = if capture.is_goroutine_count_profile() {
-            Vec::new()
-        } else {
-            (0..capture.samples.types.len())
-                .map(|column| FlameTree::from_stacks(&capture, flame::sample_stacks(&capture, column)))
-                .collect()
-        };
+        let flames = flames(&capture);
+        let wait_ages = (capture.intervals.is_empty() && !capture.tasks.is_empty())
+            .then(|| timeline::wait_ages(&capture, &groups));
         let states = state_counts(&capture, &groups);
         let mut task_by_id = HashMap::with_capacity(capture.tasks.len());
         let mut children_by_id: HashMap<u64, Vec<u32>> = HashMap::new();
@@ -103,8 +128,8 @@ impl LoadedCapture {
             name,
             groups,
             lineage,
-            goroutine_flame,
-            sample_flames,
+            flames,
+            wait_ages,
             states,
             task_by_id,
             children_by_id,
@@ -114,57 +139,35 @@ impl LoadedCapture {
         }
     }
 
-    /// The flame sources this capture offers, with a label each.
-    pub fn flame_sources(&self) -> Vec<(FlameSource, String)> {
-        let mut out = Vec::new();
-        if self.goroutine_flame.is_some() {
-            out.push((FlameSource::Goroutines, "goroutines".to_owned()));
-        }
-        for (i, t) in self.capture.samples.types.iter().enumerate() {
-            if i < self.sample_flames.len() {
-                let kind = self.capture.str(t.kind);
-                let unit = self.capture.str(t.unit);
-                out.push((FlameSource::Samples(i), format!("{kind} ({unit})")));
-            }
-        }
-        out
+    /// The flamegraph shown first: goroutines where there are any, else the profile's default
+    /// sample type, else spans.
+    pub fn default_flame_source(&self) -> Option<FlameSource> {
+        let default = FlameSource::Samples(self.capture.samples.default_type);
+        self.flames
+            .iter()
+            .find(|f| f.source == FlameSource::Goroutines)
+            .or_else(|| self.flames.iter().find(|f| f.source == default))
+            .or_else(|| self.flames.first())
+            .map(|f| f.source)
     }
 
-    /// The flame source shown first: goroutines where there are any, else the profile's
-    /// default sample type.
-    pub fn default_flame_source(&self) -> FlameSource {
-        if self.goroutine_flame.is_some() {
-            FlameSource::Goroutines
-        } else {
-            FlameSource::Samples(self.capture.samples.default_type.min(self.sample_flames.len().saturating_sub(1)))
-        }
-    }
-
-    /// The tree for a source, if the capture has it.
-    pub fn flame(&self, source: FlameSource) -> Option<&FlameTree> {
-        match source {
-            FlameSource::Goroutines => self.goroutine_flame.as_ref(),
-            FlameSource::Samples(i) => self.sample_flames.get(i),
-        }
-    }
-
-    /// The unit of a source's values, for tooltips.
-    pub fn flame_unit(&self, source: FlameSource) -> String {
-        match source {
-            FlameSource::Goroutines => "goroutines".to_owned(),
-            FlameSource::Samples(i) => self
-                .capture
-                .samples
-                .types
-                .get(i)
-                .map(|t| self.capture.str(t.unit).to_owned())
-                .unwrap_or_default(),
-        }
+    /// The flamegraph of a source, if the capture has it.
+    pub fn flame(&self, source: FlameSource) -> Option<&Flame> {
+        self.flames.iter().find(|f| f.source == source)
     }
 
     /// Goroutines counted by the capture (tasks, or the counts of a goroutine profile).
     pub fn goroutine_count(&self) -> u64 {
         self.capture.task_count()
+    }
+
+    /// What the capture's tasks are called: "goroutines" for Go captures, "tasks" for traces of
+    /// other runtimes (threads, async operations).
+    pub fn task_noun(&self) -> &'static str {
+        let go = self.capture.is_goroutine_count_profile()
+            || self.capture.tasks.is_empty()
+            || self.capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine);
+        if go { "goroutines" } else { "tasks" }
     }
 
     /// The group holding task `task`.
@@ -179,11 +182,48 @@ impl LoadedCapture {
         let kind = c.source.profile_type.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
         let go = c.source.go_version.as_deref().map(|v| format!(", {v}")).unwrap_or_default();
         let count = self.goroutine_count();
-        let tasks = if count > 0 { format!(", {count} goroutines in {} groups", self.groups.len()) } else { String::new() };
+        let noun = self.task_noun();
+        let tasks = if count > 0 {
+            let groups = self.groups.len();
+            format!(", {count} {noun} in {groups} group{}", if groups == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        };
         let samples =
             if c.samples.is_empty() { String::new() } else { format!(", {} samples", c.samples.len()) };
         format!("{format}{kind}{go}{tasks}{samples}")
     }
+}
+
+fn flames(capture: &Capture) -> Vec<Flame> {
+    let mut out = Vec::new();
+    let goroutines = flame::goroutine_stacks(capture);
+    if !goroutines.is_empty() {
+        out.push(Flame::new(
+            capture,
+            FlameSource::Goroutines,
+            "goroutines".to_owned(),
+            ValueUnit::goroutines(),
+            &goroutines,
+        ));
+    }
+    // A goroutine count profile's one column is the goroutine flamegraph already.
+    if !capture.is_goroutine_count_profile() {
+        for (column, t) in capture.samples.types.iter().enumerate() {
+            let stacks = flame::sample_stacks(capture, column);
+            if stacks.iter().all(|&(_, v)| v == 0) {
+                continue;
+            }
+            let (kind, unit) = (capture.str(t.kind), capture.str(t.unit));
+            let label = format!("{kind} ({unit})");
+            out.push(Flame::new(capture, FlameSource::Samples(column), label, ValueUnit::from_pprof(kind, unit), &stacks));
+        }
+    }
+    let spans = spans::span_self_time_stacks(capture);
+    if !spans.is_empty() {
+        out.push(Flame::new(capture, FlameSource::Spans, "span self time".to_owned(), ValueUnit::Nanoseconds, &spans));
+    }
+    out
 }
 
 fn display_name(capture: &Capture) -> String {
@@ -218,6 +258,8 @@ pub struct Comparison {
     pub after: usize,
     /// Families matched across the two, with the diff flame tree.
     pub diff: CaptureDiff,
+    /// Where each node of the diff flame tree is in the code.
+    pub diff_locations: FlameLocations,
     /// Every family followed across all open captures, oldest first (for the growth chart).
     pub series: Vec<SeriesGroup>,
 }
@@ -258,10 +300,17 @@ impl Workspace {
             match (captures.get(before), captures.get(after)) {
                 (Some(b), Some(a)) => {
                     let all: Vec<&Capture> = captures.iter().map(|c| &c.capture).collect();
+                    let diff = diff::diff(&b.capture, &a.capture);
+                    let diff_locations = FlameLocations::from_diff(
+                        &diff.flame,
+                        (&a.capture, &mut flame::goroutine_stacks(&a.capture).into_iter()),
+                        (&b.capture, &mut flame::goroutine_stacks(&b.capture).into_iter()),
+                    );
                     Some(Comparison {
                         before,
                         after,
-                        diff: diff::diff(&b.capture, &a.capture),
+                        diff,
+                        diff_locations,
                         series: diff::series(&all),
                     })
                 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use leakscope::state::{AppState, ViewKind};
 use leakscope::{App, Startup};
 
@@ -108,7 +108,7 @@ fn findings_view_lists_the_leaks_worst_first() {
 fn a_finding_links_to_its_goroutines() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);
-    h.get_by_label_contains("in main.sendReceiptEmail").click();
+    h.get_by_label_contains("Finding: 440 goroutines outlived the request that started them, sending on a channel in main.sendReceiptEmail").click();
     h.run();
     h.get_by_label("Show finding in Goroutines").click();
     h.run();
@@ -351,4 +351,97 @@ impl eframe::Storage for MemoryStorage {
     }
 
     fn flush(&mut self) {}
+}
+
+#[test]
+fn flamegraph_view_badges_findings_and_searches() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    assert_eq!(h.state().state.view, ViewKind::Flamegraph);
+    let canvas = "Flamegraph of orders-api.after.debug2.txt";
+    let value = h.get_by_label(canvas).value().unwrap_or_default();
+    assert!(value.starts_with("2,236 goroutines over "), "{value}");
+    // Every finding of the sample has its frame badged (one finding can share a frame).
+    h.get_by_label_contains("leak badges — click one to open its finding");
+    h.get_by_label("Search functions").click();
+    h.run();
+    h.get_by_label("Search functions").type_text("sendReceiptEmail");
+    h.run();
+    let value = h.get_by_label(canvas).value().unwrap_or_default();
+    // 440 of 2,236 goroutines wait in main.sendReceiptEmail.
+    assert!(value.contains("search “sendReceiptEmail” matches 1 frames, 19.7"), "{value}");
+}
+
+#[test]
+fn a_finding_zooms_the_flamegraph_onto_its_frames() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label_contains("Finding: 440 goroutines outlived the request that started them, sleeping").click();
+    h.run();
+    h.get_by_label("Show finding in Flamegraph").click();
+    // The zoom animates over a few frames.
+    h.run_steps(30);
+    assert_eq!(h.state().state.view, ViewKind::Flamegraph);
+    let value = h.get_by_label("Flamegraph of orders-api.after.debug2.txt").value().unwrap_or_default();
+    assert!(value.contains("zoomed to main.warmCache"), "{value}");
+}
+
+#[test]
+fn timeline_of_a_dump_shows_wait_ages_per_group() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Timeline").click();
+    h.run();
+    h.get_by_label_contains("18 of 18 groups");
+    let value = h.get_by_label("Timeline of orders-api.after.debug2.txt").value().unwrap_or_default();
+    assert!(value.starts_with("18 lanes"), "{value}");
+    h.get_by_label("Filter lanes by function").click();
+    h.run();
+    h.get_by_label("Filter lanes by function").type_text("warmCache");
+    h.run();
+    h.get_by_label_contains("1 of 18 groups");
+}
+
+/// The "N of M tasks" count above the timeline.
+fn shown_tasks(h: &Harness<'_, App>) -> (usize, usize) {
+    let node = h.get_by_label_contains(" tasks");
+    let label = node.accesskit_node().label().or_else(|| node.value()).unwrap_or_default();
+    let nums: Vec<usize> =
+        label.split(|c: char| !c.is_ascii_digit() && c != ',').filter_map(|n| n.replace(',', "").parse().ok()).collect();
+    (nums[0], nums[1])
+}
+
+fn lanes(h: &Harness<'_, App>, canvas: &str) -> usize {
+    let value = h.get_by_label(canvas).value().unwrap_or_default();
+    value.split(' ').next().unwrap_or_default().replace(',', "").parse().unwrap()
+}
+
+#[test]
+fn timeline_of_a_trace_groups_and_filters_lanes() {
+    let mut h = harness(Startup::Files(vec![sample_traces().join("go-leaky.trace")]));
+    settle(&mut h);
+    h.get_by_label("Timeline").click();
+    h.run();
+    let canvas = "Timeline of go-leaky.trace";
+    let (shown, all) = shown_tasks(&h);
+    assert_eq!(shown, all, "no filter: every task with states has a lane");
+    assert_eq!(lanes(&h, canvas), all, "one lane per task, no headers");
+    let capture = &h.state().workspace.as_ref().unwrap().active().unwrap().capture;
+    let watchers = capture
+        .tasks
+        .iter()
+        .filter(|t| t.start_func.is_some_and(|f| capture.func_name(f) == "main.watchRequest"))
+        .count();
+    assert!(watchers >= 10, "the leaky program leaves a watcher per request: {watchers}");
+    h.get_by_label("Only blocked at the end").click();
+    h.run();
+    let (blocked, _) = shown_tasks(&h);
+    // Every watcher is still blocked at the end; the handlers that started them returned.
+    assert!(blocked >= watchers && blocked < all, "{blocked} blocked of {all}, {watchers} watchers");
+    h.get_by_label("creation site").click();
+    h.run();
+    let grouped = lanes(&h, canvas);
+    assert!(grouped > blocked, "a header row per creation site: {grouped} lanes for {blocked} tasks");
 }

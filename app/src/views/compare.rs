@@ -68,8 +68,7 @@ impl CompareView {
         match ctx.state.compare.pane {
             ComparePane::Growth => self.growth_ui(ui, ctx, cmp, before, after),
             ComparePane::DiffFlamegraph => {
-                legend_ui(ui);
-                self.diff_flame.diff_ui(ui, &cmp.diff.flame, "Diff flamegraph", ctx);
+                self.diff_flame.diff_ui(ui, &cmp.diff.flame, &cmp.diff_locations, "Diff flamegraph", ctx);
             }
             ComparePane::Goroutines => side_by_side(ui, ws, cmp, |ui, loaded, _| groups_compact_ui(ui, loaded)),
             ComparePane::Flamegraphs => {
@@ -201,22 +200,6 @@ fn change_tag(palette: &Palette, change: Change) -> (&'static str, egui::Color32
         Change::Gone => ("gone", palette.gone),
         Change::Same => ("same", palette.unchanged),
     }
-}
-
-fn legend_ui(ui: &mut egui::Ui) {
-    let palette = Palette::of(ui);
-    ui.horizontal(|ui| {
-        ui.weak("Width: the larger of before and after. Colour:");
-        for (text, color) in [
-            ("grew", palette.grew),
-            ("shrank", palette.shrank),
-            ("new", palette.new),
-            ("gone", palette.gone),
-            ("same", palette.unchanged),
-        ] {
-            ui.label(RichText::new(format!("■ {text}")).color(color));
-        }
-    });
 }
 
 fn pane_title(ui: &mut egui::Ui, role: &str, loaded: &LoadedCapture) {

@@ -1,35 +1,288 @@
-//! The Flamegraph view (hosts the flamegraph widget).
+//! The Flamegraph view: the active capture's stacks merged into a flame or icicle graph, with a
+//! picker for what the widths count (goroutines, a profile's sample type, span self time), a
+//! search that highlights and totals matching frames, and a badge on every frame where a leak
+//! finding's goroutines wait. Clicking a badge opens the finding; a finding's "Flamegraph ▸"
+//! link zooms here onto its frames.
 
+use egui::RichText;
+use leakscope_core::Capture;
 use leakscope_core::analysis::flame::FlameTree;
+use leakscope_core::analysis::flame_locations::FlameLocations;
+use leakscope_core::analysis::leaks::Finding;
+use leakscope_core::model::StackId;
 
-use super::{Focus, ViewCtx};
-use crate::workspace::{LoadedCapture, Workspace};
+use super::{Focus, ViewCtx, fmt_count};
+use crate::app::SHORTCUT_SEARCH;
+use crate::command::Command;
+use crate::widgets::{FlameBadge, FlameGraph, FlameGraphState, FlameMode, ValueUnit};
+use crate::workspace::{FlameSource, LoadedCapture, Workspace};
+
+/// Badges per finding at most: a finding spread over many wait sites marks its largest few.
+const BADGES_PER_FINDING: usize = 3;
 
 /// UI state of the Flamegraph view.
 #[derive(Default)]
-pub struct FlamegraphView;
+pub struct FlamegraphView {
+    pane: FlamePane,
+}
 
-/// One flamegraph with its own zoom.
+/// Which tree a pane showed last, so zoom and caches reset when it changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PaneKey {
+    capture: String,
+    source: FlameSource,
+    nodes: usize,
+}
+
+/// One flamegraph with its own zoom, search and source; the Compare view keeps one per side.
 #[derive(Default)]
-pub struct FlamePane;
+pub struct FlamePane {
+    state: FlameGraphState,
+    search: String,
+    source: Option<FlameSource>,
+    key: Option<PaneKey>,
+    badges: Vec<FlameBadge>,
+    hovered: Option<u32>,
+    focus_search: bool,
+    /// A focus to zoom to once the tree it refers to is on screen.
+    pending_focus: Option<Vec<StackId>>,
+}
 
 impl FlamePane {
-    /// A capture's goroutine flamegraph.
-    pub fn capture_ui(&mut self, ui: &mut egui::Ui, _loaded: &LoadedCapture, _name: &str) {
-        ui.label("TODO(widgets): flamegraph");
+    /// A capture's flamegraph, with the source picker and search above it.
+    pub fn capture_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
+        self.capture_ui_with(ui, loaded, name, FlameMode::Flame, &mut Vec::new());
     }
 
-    /// A diff flamegraph.
-    pub fn diff_ui(&mut self, ui: &mut egui::Ui, _tree: &FlameTree, _name: &str, _ctx: &mut ViewCtx<'_>) {
-        ui.label("TODO(widgets): diff flamegraph");
+    fn capture_ui_with(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedCapture,
+        name: &str,
+        mode: FlameMode,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(default) = loaded.default_flame_source() else {
+            ui.weak("This capture has no stacks to draw.");
+            return;
+        };
+        let source = self.source.filter(|s| loaded.flame(*s).is_some()).unwrap_or(default);
+        self.source = Some(source);
+        let Some(flame) = loaded.flame(source) else { return };
+        let key = PaneKey { capture: loaded.name.clone(), source, nodes: flame.tree.nodes.len() };
+        if self.key.as_ref() != Some(&key) {
+            self.state = FlameGraphState::new(mode);
+            self.badges = if source == FlameSource::Goroutines {
+                finding_badges(&loaded.capture, &flame.tree, &loaded.analysis.findings)
+            } else {
+                Vec::new()
+            };
+            self.key = Some(key);
+        }
+        self.state.mode = mode;
+        self.toolbar_ui(ui, loaded);
+        if let Some(stacks) = self.pending_focus.take() {
+            if source == FlameSource::Goroutines {
+                let node = common_node(&loaded.capture, &flame.tree, &stacks);
+                if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
+            }
+        }
+        let out_graph = self.graph_ui(ui, &flame.tree, &flame.unit, &flame.locations, name);
+        if let Some(id) = out_graph {
+            out.push(Command::ShowFinding(id as usize));
+        }
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture) {
+        ui.horizontal(|ui| {
+            if loaded.flames.len() > 1 {
+                let current = self.source.and_then(|s| loaded.flame(s)).map_or("", |f| f.label.as_str());
+                egui::ComboBox::from_label("Widths count")
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        for flame in &loaded.flames {
+                            ui.selectable_value(&mut self.source, Some(flame.source), &flame.label);
+                        }
+                    });
+            } else if let Some(flame) = loaded.flames.first() {
+                ui.label(format!("Widths count {}", flame.label));
+            }
+            ui.separator();
+            self.search_ui(ui);
+        });
+    }
+
+    fn search_ui(&mut self, ui: &mut egui::Ui) {
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut self.search)
+                .hint_text("Search functions (Ctrl+F)")
+                .desired_width(260.0),
+        );
+        super::name_text_field(&edit, "Search functions", &self.search);
+        if std::mem::take(&mut self.focus_search) {
+            edit.request_focus();
+        }
+        if !self.search.is_empty() && ui.small_button("×").on_hover_text("Clear the search").clicked() {
+            self.search.clear();
+        }
+        if self.state.zoom_node() != 0 && ui.button("Reset zoom").clicked() {
+            self.state.reset();
+        }
+    }
+
+    /// Draws the tree; returns the id of a badge clicked this frame.
+    fn graph_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        tree: &FlameTree,
+        unit: &ValueUnit,
+        locations: &FlameLocations,
+        name: &str,
+    ) -> Option<u64> {
+        // The hovered frame's line sits at the bottom, so it is laid out before the canvas
+        // takes the rest.
+        let mut clicked_badge = None;
+        egui::Panel::bottom(ui.scope_id().with(("flame-hover", name))).show_separator_line(false).show(ui, |ui| {
+            let text = self.hovered.map_or_else(
+                || "Click a frame to zoom in, Esc or a breadcrumb to zoom out; scroll to zoom, drag to pan.".to_owned(),
+                |node| hover_line(tree, unit, locations, node),
+            );
+            ui.label(RichText::new(text).weak());
+        });
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            let out = FlameGraph::new(tree)
+                .unit(unit.clone())
+                .search(&self.search)
+                .badges(&self.badges)
+                .locations(locations)
+                .accessible_name(name)
+                .show(ui, &mut self.state);
+            self.hovered = out.hovered_node;
+            clicked_badge = out.clicked_badge;
+        });
+        clicked_badge
+    }
+
+    /// A diff flamegraph: widths by the larger side, colour by growth.
+    pub fn diff_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        tree: &FlameTree,
+        locations: &FlameLocations,
+        name: &str,
+        _ctx: &mut ViewCtx<'_>,
+    ) {
+        let key = PaneKey { capture: name.to_owned(), source: FlameSource::Goroutines, nodes: tree.nodes.len() };
+        if self.key.as_ref() != Some(&key) {
+            self.state = FlameGraphState::new(FlameMode::Flame);
+            self.key = Some(key);
+        }
+        ui.horizontal(|ui| self.search_ui(ui));
+        self.graph_ui(ui, tree, &ValueUnit::goroutines(), locations, name);
     }
 }
 
 impl FlamegraphView {
-    /// Zooms to the focus.
-    pub fn on_focus(&mut self, _focus: Option<&Focus>, _ws: &Workspace) {}
-    /// Draws the view.
-    pub fn ui(&mut self, ui: &mut egui::Ui, _ctx: &mut ViewCtx<'_>) {
-        ui.label("TODO(widgets): flamegraph");
+    /// Zooms to the focus: the frame all its goroutines share, down to their own code.
+    pub fn on_focus(&mut self, focus: Option<&Focus>, _ws: &Workspace) {
+        self.pane.pending_focus = Some(focus.map(|f| f.stacks.clone()).unwrap_or_default());
     }
+
+    /// Draws the view.
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let Some(loaded) = ctx.ws.active() else { return };
+        if ui.input_mut(|i| i.consume_shortcut(&SHORTCUT_SEARCH)) {
+            self.pane.focus_search = true;
+        }
+        let mode = if ctx.state.flame.icicle { FlameMode::Icicle } else { FlameMode::Flame };
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut ctx.state.flame.icicle, false, "Flame")
+                .on_hover_text("Root at the bottom, callees stacked upward");
+            ui.selectable_value(&mut ctx.state.flame.icicle, true, "Icicle")
+                .on_hover_text("Root at the top, callees hanging downward");
+            ui.separator();
+            let badges = self.pane.badges.len();
+            if badges > 0 {
+                ui.label(format!("{} leak badge{} — click one to open its finding", fmt_count(badges as u64), plural(badges)));
+            }
+        });
+        let mut commands = Vec::new();
+        let name = format!("Flamegraph of {}", loaded.name);
+        self.pane.capture_ui_with(ui, loaded, &name, mode, &mut commands);
+        for c in commands {
+            ctx.commands.send(c);
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// "main.worker — 1,204 goroutines (38.2 %) · worker.go:42 (+2 other lines)".
+fn hover_line(tree: &FlameTree, unit: &ValueUnit, locations: &FlameLocations, node: u32) -> String {
+    let Some(n) = tree.nodes.get(node as usize) else { return String::new() };
+    let total = tree.root().map_or(0, |r| r.total).max(1);
+    let mut text = format!(
+        "{} — {} ({:.1} %), self {}",
+        tree.name(node),
+        unit.format(n.total),
+        n.total as f64 * 100.0 / total as f64,
+        unit.format(n.self_value)
+    );
+    if let Some((file, line)) = locations.location(node) {
+        text.push_str(&format!(" · {file}:{line}"));
+        let others = locations.other_lines(node);
+        if others > 0 {
+            text.push_str(&format!(" (+{others} other line{})", plural(others as usize)));
+        }
+    }
+    text
+}
+
+/// The node of a stack's own code: the path of the stack's functions from the root, cut at the
+/// capture's user frame (runtime frames below it are where it waits, not what leaks).
+fn user_node(capture: &Capture, tree: &FlameTree, stack: StackId) -> Option<u32> {
+    let funcs: Vec<&str> = capture.stack_funcs(stack).collect();
+    let leaf = tree.find_path(funcs.iter().rev().copied())?;
+    let Some(user) = capture.user_frame(stack).map(|f| capture.func_name(f)) else { return Some(leaf) };
+    let mut node = leaf;
+    while node != 0 && tree.name(node) != user {
+        node = tree.nodes.get(node as usize).map_or(0, |n| n.parent);
+    }
+    Some(if node == 0 { leaf } else { node })
+}
+
+/// The deepest node on the path of every stack's own code (0, the root, when they share none).
+fn common_node(capture: &Capture, tree: &FlameTree, stacks: &[StackId]) -> u32 {
+    let mut paths = stacks.iter().filter_map(|&s| user_node(capture, tree, s)).map(|n| tree.path(n));
+    let Some(mut common) = paths.next() else { return 0 };
+    for path in paths {
+        let shared = common.iter().zip(&path).take_while(|(a, b)| a == b).count();
+        common.truncate(shared);
+    }
+    common.last().copied().unwrap_or(0)
+}
+
+/// One badge per finding and frame where its goroutines wait in their own code, for the
+/// largest few of its stacks. The badge id is the finding's index.
+fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> Vec<FlameBadge> {
+    let mut out: Vec<FlameBadge> = Vec::new();
+    for (i, finding) in findings.iter().enumerate() {
+        let mut nodes: Vec<u32> = finding.stacks.iter().filter_map(|&s| user_node(capture, tree, s)).collect();
+        nodes.sort_by_key(|&n| std::cmp::Reverse(tree.nodes.get(n as usize).map_or(0, |x| x.total)));
+        nodes.dedup();
+        for node in nodes.into_iter().take(BADGES_PER_FINDING) {
+            if out.iter().any(|b| b.node == node) {
+                continue;
+            }
+            out.push(FlameBadge {
+                node,
+                label: finding.rule.id().to_owned(),
+                tooltip: format!("{} × {} ({})", fmt_count(finding.count), finding.title, finding.severity.name()),
+                id: i as u64,
+            });
+        }
+    }
+    out
 }

@@ -140,6 +140,7 @@ pub fn tab_text(view: ViewKind, ws: &Workspace) -> String {
     let Some(loaded) = ws.active() else { return view.label().to_owned() };
     match view {
         ViewKind::Findings => format!("{} ({})", view.label(), findings::count(ws)),
+        ViewKind::Goroutines if loaded.task_noun() == "tasks" => format!("Tasks ({})", fmt_count(loaded.goroutine_count())),
         ViewKind::Goroutines => format!("{} ({})", view.label(), fmt_count(loaded.goroutine_count())),
         _ => view.label().to_owned(),
     }

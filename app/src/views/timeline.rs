@@ -1,28 +1,366 @@
-//! The Timeline view (hosts the timeline widget).
+//! The Timeline view. For a trace: one lane per goroutine, thread or async task with its states
+//! over time (nested spans below), grouped by creation site or by state at the end, filtered to
+//! the tasks still blocked at the end, to a function, or to the focus. For a dump, which has no
+//! history: one bar per group showing how long its goroutines have been waiting, ending at the
+//! moment of capture. The selected lane's task is described under the canvas.
 
-use super::{Focus, ViewCtx};
+use std::collections::BTreeMap;
+
+use egui::RichText;
+use leakscope_core::Capture;
+use leakscope_core::model::{IntervalKind, TaskKind, funcname};
+
+use super::{Focus, ViewCtx, fmt_count};
+use crate::app::SHORTCUT_SEARCH;
+use crate::state::{LaneGrouping, TimelineOptions};
+use crate::widgets::timeline::kind_name;
+use crate::widgets::{Lane, Timeline, TimelineState, format};
 use crate::workspace::LoadedCapture;
 
 /// UI state of the Timeline view.
 #[derive(Default)]
-pub struct TimelineView;
+pub struct TimelineView {
+    pane: TimelinePane,
+}
 
-/// One timeline with its own zoom.
+/// What the lanes were built from, so they are rebuilt only when it changes.
+#[derive(Clone, Debug, PartialEq)]
+struct LanesKey {
+    capture: String,
+    tasks: usize,
+    options: TimelineOptions,
+    filter: String,
+    focus: Option<Vec<u32>>,
+    focus_groups: Option<Vec<usize>>,
+}
+
+/// One timeline with its own zoom and lanes; the Compare view keeps one per side.
 #[derive(Default)]
-pub struct TimelinePane;
+pub struct TimelinePane {
+    state: TimelineState,
+    filter: String,
+    focus_search: bool,
+    key: Option<LanesKey>,
+    lanes: Vec<Lane>,
+    /// Tasks (or groups, for a dump) the lanes show.
+    shown: usize,
+    focus: Option<Focus>,
+}
 
 impl TimelinePane {
-    /// A capture's timeline.
-    pub fn capture_ui(&mut self, ui: &mut egui::Ui, _loaded: &LoadedCapture, _name: &str) {
-        ui.label("TODO(widgets): timeline");
+    /// A capture's timeline with the default options.
+    pub fn capture_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
+        let mut options = TimelineOptions { grouping: LaneGrouping::CreatedBy, only_blocked: false };
+        self.capture_ui_with(ui, loaded, name, &mut options);
+    }
+
+    fn capture_ui_with(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedCapture,
+        name: &str,
+        options: &mut TimelineOptions,
+    ) {
+        if loaded.capture.intervals.is_empty() {
+            self.wait_ages_ui(ui, loaded, name);
+        } else {
+            self.trace_ui(ui, loaded, name, options);
+        }
+    }
+
+    fn trace_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str, options: &mut TimelineOptions) {
+        let capture = &loaded.capture;
+        ui.horizontal(|ui| {
+            ui.label("Lanes by");
+            for (value, label) in [
+                (LaneGrouping::None, "task"),
+                (LaneGrouping::CreatedBy, "creation site"),
+                (LaneGrouping::State, "state at end"),
+            ] {
+                ui.selectable_value(&mut options.grouping, value, label);
+            }
+            ui.separator();
+            ui.checkbox(&mut options.only_blocked, "Only blocked at the end")
+                .on_hover_text("Tasks still waiting when the trace ends: where leaks show");
+            self.filter_ui(ui);
+        });
+        let key = LanesKey {
+            capture: loaded.name.clone(),
+            tasks: capture.tasks.len(),
+            options: options.clone(),
+            filter: self.filter.clone(),
+            focus: self.focus.as_ref().map(|f| f.members.clone()),
+            focus_groups: None,
+        };
+        if self.key.as_ref() != Some(&key) {
+            let (lanes, shown) = task_lanes(capture, options, &self.filter, self.focus.as_ref().map(|f| &f.members[..]));
+            self.lanes = lanes;
+            self.shown = shown;
+            self.key = Some(key);
+            self.state.select(None);
+        }
+        ui.label(
+            RichText::new(format!(
+                "{} of {} tasks{}",
+                fmt_count(self.shown as u64),
+                fmt_count(capture.tasks.iter().filter(|t| t.intervals.len > 0).count() as u64),
+                if self.focus.is_some() { " (narrowed)" } else { "" }
+            ))
+            .weak(),
+        );
+        self.details_panel(ui, loaded, name);
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            if self.lanes.is_empty() {
+                ui.weak("No task matches.");
+                return;
+            }
+            Timeline::new(capture, &self.lanes).accessible_name(name).show(ui, &mut self.state);
+        });
+    }
+
+    fn wait_ages_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
+        let Some(ages) = &loaded.wait_ages else {
+            ui.weak("This capture has no goroutines with states to draw over time.");
+            return;
+        };
+        let capture = &loaded.capture;
+        ui.horizontal(|ui| {
+            ui.label(
+                "A dump has no history: each bar is a group, reaching back as far as its oldest goroutine \
+                 has waited (the runtime reports waits of a minute or more).",
+            );
+            self.filter_ui(ui);
+        });
+        let key = LanesKey {
+            capture: loaded.name.clone(),
+            tasks: capture.tasks.len(),
+            options: TimelineOptions::default(),
+            filter: self.filter.clone(),
+            focus: None,
+            focus_groups: self.focus.as_ref().map(|f| f.groups.clone()),
+        };
+        if self.key.as_ref() != Some(&key) {
+            let matcher = self.filter.to_lowercase();
+            let focus = self.focus.as_ref().map(|f| &f.groups[..]);
+            let all = Lane::wait_age_lanes(capture, &loaded.groups, ages);
+            // Groups that waited longest first: the oldest waits are the suspects.
+            let mut order: Vec<usize> = (0..ages.lanes.len())
+                .filter(|&i| {
+                    let Some(lane) = ages.lanes.get(i) else { return false };
+                    focus.is_none_or(|f| f.binary_search(&lane.group).is_ok())
+                        && (matcher.is_empty()
+                            || loaded.groups.get(lane.group).is_some_and(|g| {
+                                capture.stack_funcs(g.stack).any(|f| f.to_lowercase().contains(&matcher))
+                            }))
+                })
+                .collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(ages.lanes.get(i).map_or(0, |l| l.oldest_ns)));
+            self.lanes = order.iter().filter_map(|&i| all.get(i).cloned()).collect();
+            self.shown = self.lanes.len();
+            self.key = Some(key);
+        }
+        ui.label(
+            RichText::new(format!("{} of {} groups", fmt_count(self.shown as u64), fmt_count(ages.lanes.len() as u64)))
+                .weak(),
+        );
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            if self.lanes.is_empty() {
+                ui.weak("No group matches.");
+                return;
+            }
+            Timeline::wait_ages(capture, ages, &self.lanes).accessible_name(name).show(ui, &mut self.state);
+        });
+    }
+
+    fn filter_ui(&mut self, ui: &mut egui::Ui) {
+        ui.separator();
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut self.filter).hint_text("Filter by function (Ctrl+F)").desired_width(240.0),
+        );
+        super::name_text_field(&edit, "Filter lanes by function", &self.filter);
+        if std::mem::take(&mut self.focus_search) {
+            edit.request_focus();
+        }
+        if ui.button("Reset zoom").on_hover_text("Show the whole time range (Esc)").clicked() {
+            self.state.reset();
+        }
+    }
+
+    /// The selected lane's task and interval, under the canvas.
+    fn details_panel(&self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
+        let capture = &loaded.capture;
+        let Some(hit) = self.state.selected() else {
+            egui::Panel::bottom(ui.scope_id().with(("timeline-details", name))).show(ui, |ui| {
+                ui.weak("Click an interval to see its task and stack. Wheel zooms, drag pans, shift+drag zooms to a band, Esc resets.");
+            });
+            return;
+        };
+        let Some(task) = hit.task.and_then(|t| capture.tasks.get(t as usize)) else { return };
+        egui::Panel::bottom(ui.scope_id().with(("timeline-details", name))).resizable(true).default_size(150.0).show(
+            ui,
+            |ui| {
+                egui::ScrollArea::vertical().id_salt("timeline-details-scroll").show(ui, |ui| {
+                    ui.label(RichText::new(task_label(capture, hit.task.unwrap_or(0))).strong());
+                    let mut line = format!("state at end: {}", capture.str(task.state));
+                    if let Some(start) = task.start_ns {
+                        line.push_str(&format!(" · started {}", time_since(capture, start)));
+                    }
+                    match task.end_ns {
+                        Some(end) => line.push_str(&format!(" · ended {}", time_since(capture, end))),
+                        None => line.push_str(" · still alive at the end"),
+                    }
+                    ui.label(line);
+                    if let Some(i) = hit.interval {
+                        let iv = &capture.intervals;
+                        if let (Some(&start), Some(&end), Some(&kind)) =
+                            (iv.start_ns.get(i), iv.end_ns.get(i), iv.kind.get(i))
+                        {
+                            let label = iv.label.get(i).map(|&l| capture.str(l)).unwrap_or_default();
+                            ui.label(format!(
+                                "{}{}{} for {} from {}",
+                                kind_name(kind),
+                                if label.is_empty() { "" } else { ": " },
+                                label,
+                                format::duration_ns(end - start),
+                                time_since(capture, start)
+                            ));
+                            if let Some(&stack) = iv.stack.get(i) {
+                                stack_ui(ui, capture, stack);
+                            }
+                        }
+                    } else {
+                        stack_ui(ui, capture, task.stack);
+                    }
+                });
+            },
+        );
     }
 }
 
+fn stack_ui(ui: &mut egui::Ui, capture: &Capture, stack: leakscope_core::model::StackId) {
+    for &frame in capture.tables.stack(stack) {
+        let f = capture.tables.frame(frame);
+        let file = capture.str(f.file);
+        let text = if file.is_empty() {
+            capture.str(f.func).to_owned()
+        } else {
+            format!("{}  {}:{}", capture.str(f.func), file, f.line)
+        };
+        ui.monospace(text);
+    }
+}
+
+fn time_since(capture: &Capture, at_ns: i64) -> String {
+    let origin = capture.time_range_ns.map_or(0, |r| r.0);
+    format!("at +{}", format::duration_ns(at_ns - origin))
+}
+
+/// "G42 main.worker", "thread 7 · CrBrowserMain", "PROMISE 1234".
+fn task_label(capture: &Capture, task: u32) -> String {
+    let Some(t) = capture.tasks.get(task as usize) else { return String::new() };
+    let name = capture.str(t.name);
+    let func = t
+        .start_func
+        .or(t.created_by)
+        .map(|f| funcname::display_name(capture.func_name(f)).to_owned())
+        .unwrap_or_default();
+    match t.kind {
+        TaskKind::Goroutine => {
+            let what = if func.is_empty() { name.to_owned() } else { func };
+            format!("G{} {what}", t.id)
+        }
+        // Procs and the GC: the name says it all (their ids are the runtime's, not the user's).
+        TaskKind::Resource if !name.is_empty() => name.to_owned(),
+        _ if !name.is_empty() => format!("{name} #{}", t.id),
+        _ => format!("{:?} #{} {func}", t.kind, t.id),
+    }
+}
+
+/// Whether the task's last top-level state is a wait it never left.
+fn blocked_at_end(capture: &Capture, task: u32) -> bool {
+    let Some(t) = capture.tasks.get(task as usize) else { return false };
+    if t.end_ns.is_some() {
+        return false;
+    }
+    let iv = &capture.intervals;
+    (t.intervals.start..t.intervals.start + t.intervals.len)
+        .rev()
+        .map(|i| i as usize)
+        .find(|&i| iv.depth.get(i) == Some(&0))
+        .and_then(|i| iv.kind.get(i))
+        .is_some_and(|k| matches!(k, IntervalKind::Blocked | IntervalKind::Waiting | IntervalKind::Async))
+}
+
+/// The lanes for the options, and how many tasks they show.
+fn task_lanes(
+    capture: &Capture,
+    options: &TimelineOptions,
+    filter: &str,
+    focus: Option<&[u32]>,
+) -> (Vec<Lane>, usize) {
+    let needle = filter.to_lowercase();
+    let tasks: Vec<u32> = (0..capture.tasks.len() as u32)
+        .filter(|&t| {
+            let Some(task) = capture.tasks.get(t as usize) else { return false };
+            task.intervals.len > 0
+                && focus.is_none_or(|f| f.binary_search(&t).is_ok())
+                && (!options.only_blocked || blocked_at_end(capture, t))
+                && (needle.is_empty()
+                    || task_label(capture, t).to_lowercase().contains(&needle)
+                    || capture.stack_funcs(task.stack).any(|f| f.to_lowercase().contains(&needle)))
+        })
+        .collect();
+    let shown = tasks.len();
+    let lane = |t: u32| Lane::task(capture, t, task_label(capture, t));
+    let lanes = match options.grouping {
+        LaneGrouping::None => tasks.into_iter().map(lane).collect(),
+        LaneGrouping::CreatedBy | LaneGrouping::State => {
+            let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for t in tasks {
+                let Some(task) = capture.tasks.get(t as usize) else { continue };
+                let title = if options.grouping == LaneGrouping::State {
+                    capture.str(task.state).to_owned()
+                } else {
+                    match task.kind {
+                        TaskKind::Goroutine => task.created_by.map_or_else(
+                            || "created before the trace or by the runtime".to_owned(),
+                            |f| format!("created by {}", funcname::display_name(capture.func_name(f))),
+                        ),
+                        kind => format!("{kind:?}"),
+                    }
+                };
+                groups.entry(title).or_default().push(t);
+            }
+            // The biggest groups first: a leak is a crowd.
+            let mut groups: Vec<(String, Vec<u32>)> = groups.into_iter().collect();
+            groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+            let mut out = Vec::new();
+            for (title, members) in groups {
+                out.push(Lane::header(format!("{title} · {}", fmt_count(members.len() as u64))));
+                out.extend(members.into_iter().map(lane));
+            }
+            out
+        }
+    };
+    (lanes, shown)
+}
+
 impl TimelineView {
-    /// Filters to the focus.
-    pub fn on_focus(&mut self, _focus: Option<&Focus>) {}
+    /// Narrows the lanes to the focus.
+    pub fn on_focus(&mut self, focus: Option<&Focus>) {
+        self.pane.focus = focus.cloned();
+    }
+
     /// Draws the view.
-    pub fn ui(&mut self, ui: &mut egui::Ui, _ctx: &mut ViewCtx<'_>) {
-        ui.label("TODO(widgets): timeline");
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let Some(loaded) = ctx.ws.active() else { return };
+        if ui.input_mut(|i| i.consume_shortcut(&SHORTCUT_SEARCH)) {
+            self.pane.focus_search = true;
+        }
+        if self.pane.focus.as_ref().is_some_and(|f| f.capture != ctx.ws.active) {
+            self.pane.focus = None;
+        }
+        let name = format!("Timeline of {}", loaded.name);
+        self.pane.capture_ui_with(ui, loaded, &name, &mut ctx.state.timeline);
     }
 }
