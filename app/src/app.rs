@@ -88,7 +88,12 @@ impl App {
     }
 
     /// Creates the app with given settings (tests use this without storage).
-    pub fn with_state(ctx: &egui::Context, state: AppState, startup: Startup, process_start: Instant) -> Self {
+    pub fn with_state(
+        ctx: &egui::Context,
+        state: AppState,
+        startup: Startup,
+        process_start: Instant,
+    ) -> Self {
         theme::install_fonts(ctx);
         theme::apply(ctx, state.theme);
         let mut app = Self {
@@ -155,7 +160,9 @@ impl App {
             }
             Err(LoadFailure::Cancelled) => {}
             Err(LoadFailure::Failed { message, path }) => self.error = Some(LoadErrorNote { message, path }),
-            Err(LoadFailure::Internal(message)) => self.error = Some(LoadErrorNote { message, path: PathBuf::new() }),
+            Err(LoadFailure::Internal(message)) => {
+                self.error = Some(LoadErrorNote { message, path: PathBuf::new() })
+            }
         }
     }
 
@@ -222,8 +229,13 @@ impl App {
         match command {
             Command::OpenDialog { compare } => {
                 if self.dialog.is_none() {
-                    let start_dir =
-                        self.state.recent.first().and_then(|e| e.paths.first()).and_then(|p| p.parent()).map(PathBuf::from);
+                    let start_dir = self
+                        .state
+                        .recent
+                        .first()
+                        .and_then(|e| e.paths.first())
+                        .and_then(|p| p.parent())
+                        .map(PathBuf::from);
                     self.dialog = Some(FileDialog::spawn(compare, start_dir, ctx));
                 }
             }
@@ -347,7 +359,8 @@ impl App {
             ui.strong("leakscope");
             ui.separator();
             ui.menu_button("File", |ui| {
-                let open = ui.add(egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(&SHORTCUT_OPEN)));
+                let open = ui
+                    .add(egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(&SHORTCUT_OPEN)));
                 if open.clicked() {
                     self.commands.send(Command::OpenDialog { compare: false });
                 }
@@ -380,9 +393,11 @@ impl App {
             });
             ui.menu_button("View", |ui| {
                 ui.label("Theme");
-                for (choice, label) in
-                    [(ThemeChoice::System, "Follow the system"), (ThemeChoice::Dark, "Dark"), (ThemeChoice::Light, "Light")]
-                {
+                for (choice, label) in [
+                    (ThemeChoice::System, "Follow the system"),
+                    (ThemeChoice::Dark, "Dark"),
+                    (ThemeChoice::Light, "Light"),
+                ] {
                     if ui.radio(self.state.theme == choice, label).clicked() {
                         self.commands.send(Command::SetTheme(choice));
                     }
@@ -407,13 +422,21 @@ impl App {
                         }
                     });
                     let text = format!("{}{}", role.unwrap_or(""), c.name);
-                    if ui.selectable_label(ws.active == i, text).on_hover_text(&c.capture.source.path).clicked() {
+                    if ui
+                        .selectable_label(ws.active == i, text)
+                        .on_hover_text(&c.capture.source.path)
+                        .clicked()
+                    {
                         self.commands.send(Command::SelectCapture(i));
                     }
                 }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.selectable_label(self.state.show_help, "? Keys").on_hover_text("Keyboard shortcuts (F1)").clicked() {
+                if ui
+                    .selectable_label(self.state.show_help, "? Keys")
+                    .on_hover_text("Keyboard shortcuts (F1)")
+                    .clicked()
+                {
                     self.commands.send(Command::ToggleHelp);
                 }
             });
@@ -431,9 +454,7 @@ impl App {
                 let selected = self.state.view == view;
                 let tab = ui.add(egui::Button::selectable(selected, text));
                 // Tests and screen readers find tabs by the view's name alone.
-                tab.widget_info(|| {
-                    egui::WidgetInfo::selected(egui::Role::Tab, true, selected, view.label())
-                });
+                tab.widget_info(|| egui::WidgetInfo::selected(egui::Role::Tab, true, selected, view.label()));
                 if tab.clicked() {
                     self.commands.send(Command::SelectView(view));
                 }
@@ -462,8 +483,9 @@ impl App {
                 if !warnings.is_empty() {
                     let n = warnings.list().len() as u64 + warnings.suppressed();
                     let palette = Palette::of(ui);
-                    let text = egui::RichText::new(format!("▲ {n} parser warning{}", if n == 1 { "" } else { "s" }))
-                        .color(palette.warning);
+                    let text =
+                        egui::RichText::new(format!("▲ {n} parser warning{}", if n == 1 { "" } else { "s" }))
+                            .color(palette.warning);
                     if ui.link(text).clicked() {
                         self.commands.send(Command::ShowWarnings(true));
                     }
@@ -485,11 +507,21 @@ impl App {
         match &self.workspace {
             None => {
                 let loading = self.loader.status();
-                views::welcome::ui(ui, &self.state, loading.as_ref(), &mut self.typed_path, &mut self.commands);
+                views::welcome::ui(
+                    ui,
+                    &self.state,
+                    loading.as_ref(),
+                    &mut self.typed_path,
+                    &mut self.commands,
+                );
             }
             Some(ws) => {
-                let mut ctx =
-                    ViewCtx { ws, focus: self.focus.as_ref(), commands: &mut self.commands, state: &mut self.state };
+                let mut ctx = ViewCtx {
+                    ws,
+                    focus: self.focus.as_ref(),
+                    commands: &mut self.commands,
+                    state: &mut self.state,
+                };
                 self.views.ui(ui, &mut ctx);
             }
         }
@@ -498,10 +530,11 @@ impl App {
     fn windows(&mut self, ctx: &egui::Context) {
         if self.state.show_help {
             let mut open = true;
-            egui::Window::new("Keyboard shortcuts").open(&mut open).resizable(false).collapsible(false).show(
-                ctx,
-                |ui| views::help::ui(ui),
-            );
+            egui::Window::new("Keyboard shortcuts")
+                .open(&mut open)
+                .resizable(false)
+                .collapsible(false)
+                .show(ctx, |ui| views::help::ui(ui));
             if !open {
                 self.commands.send(Command::ToggleHelp);
             }
@@ -529,11 +562,18 @@ impl App {
             2 => "Drop to compare these two captures (first: before, second: after)".to_owned(),
             n => format!("Drop to open these {n} captures as a series"),
         };
-        let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop-overlay")));
+        let painter =
+            ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop-overlay")));
         let rect = ctx.content_rect();
         let visuals = ctx.global_style().visuals.clone();
         painter.rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.85));
-        painter.text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(22.0), visuals.strong_text_color());
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            text,
+            egui::FontId::proportional(22.0),
+            visuals.strong_text_color(),
+        );
     }
 }
 

@@ -74,11 +74,14 @@ fn run_dialog(compare: bool, start_dir: Option<PathBuf>) -> DialogOutcome {
         dialog = dialog.set_directory(dir);
     }
     dialog = dialog
-        .add_filter("Captures", &["txt", "log", "pb", "gz", "pprof", "prof", "trace", "out", "json", "cpuprofile"])
+        .add_filter(
+            "Captures",
+            &["txt", "log", "pb", "gz", "pprof", "prof", "trace", "out", "json", "cpuprofile"],
+        )
         .add_filter("All files", &["*"]);
     let started = Instant::now();
-    let picked: Option<Vec<PathBuf>> = block_on(dialog.pick_files())
-        .map(|handles| handles.iter().map(|h| h.path().to_path_buf()).collect());
+    let picked: Option<Vec<PathBuf>> =
+        block_on(dialog.pick_files()).map(|handles| handles.iter().map(|h| h.path().to_path_buf()).collect());
     match picked {
         Some(paths) if !paths.is_empty() => DialogOutcome::Picked(paths),
         _ if started.elapsed() < NO_SERVICE_WITHIN => DialogOutcome::Unavailable(

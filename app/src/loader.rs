@@ -152,7 +152,9 @@ impl Loader {
         let result = match job.rx.try_recv() {
             Ok(result) => result,
             Err(TryRecvError::Empty) => return None,
-            Err(TryRecvError::Disconnected) => Err(LoadFailure::Internal("the loader thread stopped".to_owned())),
+            Err(TryRecvError::Disconnected) => {
+                Err(LoadFailure::Internal("the loader thread stopped".to_owned()))
+            }
         };
         self.job = None;
         Some(result)
@@ -161,7 +163,11 @@ impl Loader {
     /// Blocks until the running load finishes (tests and the headless first-frame measurement).
     pub fn wait(&mut self) -> Option<Result<Workspace, LoadFailure>> {
         let job = self.job.take()?;
-        Some(job.rx.recv().unwrap_or_else(|_| Err(LoadFailure::Internal("the loader thread stopped".to_owned()))))
+        Some(
+            job.rx
+                .recv()
+                .unwrap_or_else(|_| Err(LoadFailure::Internal("the loader thread stopped".to_owned()))),
+        )
     }
 }
 
@@ -200,7 +206,8 @@ pub fn load(
             return Err(LoadFailure::Cancelled);
         }
         let per_capture = started.elapsed() / parsed.len().max(1) as u32;
-        let loaded: Vec<LoadedCapture> = parsed.into_iter().map(|c| LoadedCapture::new(c, per_capture)).collect();
+        let loaded: Vec<LoadedCapture> =
+            parsed.into_iter().map(|c| LoadedCapture::new(c, per_capture)).collect();
         if i == 0 {
             first_file_len = loaded.len();
         }

@@ -58,7 +58,9 @@ impl RecentEntry {
         let names: Vec<String> = self
             .paths
             .iter()
-            .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+            .map(|p| {
+                p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+            })
             .collect();
         names.join(" → ")
     }
@@ -82,8 +84,13 @@ pub enum ViewKind {
 
 impl ViewKind {
     /// Every view, in tab order.
-    pub const ALL: [ViewKind; 5] =
-        [ViewKind::Findings, ViewKind::Goroutines, ViewKind::Flamegraph, ViewKind::Timeline, ViewKind::Compare];
+    pub const ALL: [ViewKind; 5] = [
+        ViewKind::Findings,
+        ViewKind::Goroutines,
+        ViewKind::Flamegraph,
+        ViewKind::Timeline,
+        ViewKind::Compare,
+    ];
 
     /// The tab label, which is also the accessible name tests find it by.
     pub fn label(self) -> &'static str {

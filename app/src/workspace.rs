@@ -9,10 +9,10 @@ use hashbrown::HashMap;
 use leakscope_core::Capture;
 use leakscope_core::analysis::flame::{self, FlameTree};
 use leakscope_core::analysis::flame_locations::FlameLocations;
-use leakscope_core::analysis::spans;
-use leakscope_core::analysis::timeline::{self, WaitAges};
 use leakscope_core::analysis::leaks::{self, Analysis, Config};
 use leakscope_core::analysis::lineage::Lineage;
+use leakscope_core::analysis::spans;
+use leakscope_core::analysis::timeline::{self, WaitAges};
 use leakscope_core::diff::{self, CaptureDiff, SeriesGroup};
 use leakscope_core::model::{Group, StackId, TaskKind, WaitKind};
 
@@ -87,7 +87,13 @@ pub struct Flame {
 }
 
 impl Flame {
-    fn new(capture: &Capture, source: FlameSource, label: String, unit: ValueUnit, stacks: &[(StackId, i64)]) -> Self {
+    fn new(
+        capture: &Capture,
+        source: FlameSource,
+        label: String,
+        unit: ValueUnit,
+        stacks: &[(StackId, i64)],
+    ) -> Self {
         let tree = FlameTree::from_stacks(capture, stacks.iter().copied());
         let locations = FlameLocations::from_stacks(&tree, capture, stacks.iter().copied());
         Self { source, label, unit, tree, locations }
@@ -216,12 +222,24 @@ fn flames(capture: &Capture) -> Vec<Flame> {
             }
             let (kind, unit) = (capture.str(t.kind), capture.str(t.unit));
             let label = format!("{kind} ({unit})");
-            out.push(Flame::new(capture, FlameSource::Samples(column), label, ValueUnit::from_pprof(kind, unit), &stacks));
+            out.push(Flame::new(
+                capture,
+                FlameSource::Samples(column),
+                label,
+                ValueUnit::from_pprof(kind, unit),
+                &stacks,
+            ));
         }
     }
     let spans = spans::span_self_time_stacks(capture);
     if !spans.is_empty() {
-        out.push(Flame::new(capture, FlameSource::Spans, "span self time".to_owned(), ValueUnit::Nanoseconds, &spans));
+        out.push(Flame::new(
+            capture,
+            FlameSource::Spans,
+            "span self time".to_owned(),
+            ValueUnit::Nanoseconds,
+            &spans,
+        ));
     }
     out
 }
@@ -244,8 +262,10 @@ fn state_counts(capture: &Capture, groups: &[Group]) -> Vec<StateCount> {
         let state = g.state.map_or_else(|| g.wait_kind.name().to_owned(), |s| capture.str(s).to_owned());
         *by_state.entry((state, g.wait_kind)).or_insert(0) += g.count;
     }
-    let mut out: Vec<StateCount> =
-        by_state.into_iter().map(|((state, wait_kind), count)| StateCount { state, wait_kind, count }).collect();
+    let mut out: Vec<StateCount> = by_state
+        .into_iter()
+        .map(|((state, wait_kind), count)| StateCount { state, wait_kind, count })
+        .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.state.cmp(&b.state)));
     out
 }
@@ -306,13 +326,7 @@ impl Workspace {
                         (&a.capture, &mut flame::goroutine_stacks(&a.capture).into_iter()),
                         (&b.capture, &mut flame::goroutine_stacks(&b.capture).into_iter()),
                     );
-                    Some(Comparison {
-                        before,
-                        after,
-                        diff,
-                        diff_locations,
-                        series: diff::series(&all),
-                    })
+                    Some(Comparison { before, after, diff, diff_locations, series: diff::series(&all) })
                 }
                 _ => None,
             }

@@ -100,7 +100,12 @@ fn findings_view_lists_the_leaks_worst_first() {
     h.get_by_label("Copy as Markdown").click();
     // The copy goes out with the frame that handles the click.
     h.step();
-    let copied = h.output().platform_output.commands.iter().any(|c| matches!(c, egui::OutputCommand::CopyText(t) if t.starts_with("### ")));
+    let copied = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|c| matches!(c, egui::OutputCommand::CopyText(t) if t.starts_with("### ")));
     assert!(copied, "the finding is copied as Markdown");
 }
 
@@ -289,7 +294,8 @@ fn loaded_first_warning(h: &Harness<'_, App>) -> String {
 
 #[test]
 fn opens_a_goroutine_leak_profile() {
-    let mut h = harness(Startup::Files(vec![sample_traces().join("orders-api.after.goroutineleak.debug1.txt")]));
+    let mut h =
+        harness(Startup::Files(vec![sample_traces().join("orders-api.after.goroutineleak.debug1.txt")]));
     settle(&mut h);
     let loaded = h.state().workspace.as_ref().unwrap().active().unwrap();
     assert_eq!(loaded.goroutine_count(), 1035);
@@ -378,7 +384,8 @@ fn flamegraph_view_badges_findings_and_searches() {
 fn a_finding_zooms_the_flamegraph_onto_its_frames() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);
-    h.get_by_label_contains("Finding: 440 goroutines outlived the request that started them, sleeping").click();
+    h.get_by_label_contains("Finding: 440 goroutines outlived the request that started them, sleeping")
+        .click();
     h.run();
     h.get_by_label("Show finding in Flamegraph").click();
     // The zoom animates over a few frames.
@@ -408,8 +415,10 @@ fn timeline_of_a_dump_shows_wait_ages_per_group() {
 fn shown_tasks(h: &Harness<'_, App>) -> (usize, usize) {
     let node = h.get_by_label_contains(" tasks");
     let label = node.accesskit_node().label().or_else(|| node.value()).unwrap_or_default();
-    let nums: Vec<usize> =
-        label.split(|c: char| !c.is_ascii_digit() && c != ',').filter_map(|n| n.replace(',', "").parse().ok()).collect();
+    let nums: Vec<usize> = label
+        .split(|c: char| !c.is_ascii_digit() && c != ',')
+        .filter_map(|n| n.replace(',', "").parse().ok())
+        .collect();
     (nums[0], nums[1])
 }
 

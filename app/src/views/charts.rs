@@ -116,7 +116,11 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
             if (mark.value - i).abs() > 0.01 || i < 0.0 {
                 return String::new();
             }
-            names.get(n.saturating_sub(1).saturating_sub(i as usize)).cloned().filter(|_| (i as usize) < n).unwrap_or_default()
+            names
+                .get(n.saturating_sub(1).saturating_sub(i as usize))
+                .cloned()
+                .filter(|_| (i as usize) < n)
+                .unwrap_or_default()
         })
         .y_axis_min_width(150.0)
         .show(ui, |plot| plot.bar_chart(chart))
@@ -126,7 +130,12 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
 }
 
 /// Counts of several groups across a series of captures, one line each.
-pub fn growth_series_ui(ui: &mut egui::Ui, series: &[(String, Vec<u64>)], capture_names: &[String], id: &str) {
+pub fn growth_series_ui(
+    ui: &mut egui::Ui,
+    series: &[(String, Vec<u64>)],
+    capture_names: &[String],
+    id: &str,
+) {
     if series.is_empty() {
         return;
     }
@@ -151,7 +160,11 @@ pub fn growth_series_ui(ui: &mut egui::Ui, series: &[(String, Vec<u64>)], captur
             for (i, (name, counts)) in series.iter().enumerate() {
                 let points: PlotPoints<'_> =
                     counts.iter().enumerate().map(|(x, &y)| [x as f64, y as f64]).collect();
-                let color = if i == 0 { palette.grew } else { palette.chart_bar.gamma_multiply(1.0 - 0.12 * i as f32) };
+                let color = if i == 0 {
+                    palette.grew
+                } else {
+                    palette.chart_bar.gamma_multiply(1.0 - 0.12 * i as f32)
+                };
                 plot.line(Line::new(name.clone(), points).color(color).width(2.0));
             }
         })

@@ -35,7 +35,9 @@ impl CompareView {
             ui.label("Open two captures to compare them: drop two files, or File ▸ Compare two files…");
             return;
         };
-        let (Some(before), Some(after)) = (ws.captures.get(cmp.before), ws.captures.get(cmp.after)) else { return };
+        let (Some(before), Some(after)) = (ws.captures.get(cmp.before), ws.captures.get(cmp.after)) else {
+            return;
+        };
         let palette = Palette::of(ui);
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(&before.name).strong());
@@ -70,7 +72,9 @@ impl CompareView {
             ComparePane::DiffFlamegraph => {
                 self.diff_flame.diff_ui(ui, &cmp.diff.flame, &cmp.diff_locations, "Diff flamegraph", ctx);
             }
-            ComparePane::Goroutines => side_by_side(ui, ws, cmp, |ui, loaded, _| groups_compact_ui(ui, loaded)),
+            ComparePane::Goroutines => {
+                side_by_side(ui, ws, cmp, |ui, loaded, _| groups_compact_ui(ui, loaded))
+            }
             ComparePane::Flamegraphs => {
                 let [left, right] = &mut self.flames;
                 ui.columns(2, |cols| {
@@ -171,8 +175,12 @@ impl CompareView {
                         let group = group_in(after, before, g);
                         if let Some(index) = group {
                             let name = format!("Show {} in Goroutines", g.key.user);
-                            if nav_link(ui, "▸", &name).on_hover_text("Show this group in the Goroutines view").clicked() {
-                                ctx.commands.send(Command::FocusGroup { group: index, view: ViewKind::Goroutines });
+                            if nav_link(ui, "▸", &name)
+                                .on_hover_text("Show this group in the Goroutines view")
+                                .clicked()
+                            {
+                                ctx.commands
+                                    .send(Command::FocusGroup { group: index, view: ViewKind::Goroutines });
                             }
                         }
                         ui.label(RichText::new(&text).monospace()).on_hover_text(&text);
@@ -216,7 +224,9 @@ fn side_by_side(
     cmp: &Comparison,
     mut pane: impl FnMut(&mut egui::Ui, &LoadedCapture, &str),
 ) {
-    let (Some(before), Some(after)) = (ws.captures.get(cmp.before), ws.captures.get(cmp.after)) else { return };
+    let (Some(before), Some(after)) = (ws.captures.get(cmp.before), ws.captures.get(cmp.after)) else {
+        return;
+    };
     ui.columns(2, |cols| {
         if let [l, r] = cols {
             pane_title(l, "before", before);

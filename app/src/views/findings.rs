@@ -57,21 +57,30 @@ impl FindingsView {
         if self.selected >= findings.len() {
             self.selected = 0;
         }
-        egui::Panel::left("findings-list").resizable(true).default_size(430.0).min_size(300.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("findings-list-scroll").auto_shrink([false, false]).show(ui, |ui| {
-                for (i, finding) in findings.iter().enumerate() {
-                    self.list_item_ui(ui, i, finding);
-                }
-                ui.add_space(8.0);
-                excluded_ui(ui, loaded);
-            });
-        });
+        egui::Panel::left("findings-list").resizable(true).default_size(430.0).min_size(300.0).show(
+            ui,
+            |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("findings-list-scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        for (i, finding) in findings.iter().enumerate() {
+                            self.list_item_ui(ui, i, finding);
+                        }
+                        ui.add_space(8.0);
+                        excluded_ui(ui, loaded);
+                    });
+            },
+        );
         egui::CentralPanel::no_frame().show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("finding-detail").auto_shrink([false, false]).show(ui, |ui| {
-                if let Some(finding) = findings.get(self.selected) {
-                    self.detail_ui(ui, ctx, loaded, self.selected, finding);
-                }
-            });
+            egui::ScrollArea::vertical().id_salt("finding-detail").auto_shrink([false, false]).show(
+                ui,
+                |ui| {
+                    if let Some(finding) = findings.get(self.selected) {
+                        self.detail_ui(ui, ctx, loaded, self.selected, finding);
+                    }
+                },
+            );
         });
     }
 
@@ -81,7 +90,12 @@ impl FindingsView {
         ui.horizontal_wrapped(|ui| {
             let n = findings.len();
             ui.heading(format!("{n} finding{}", if n == 1 { "" } else { "s" }));
-            let baseline = ctx.ws.comparison.as_ref().filter(|c| c.after == ctx.ws.active).and_then(|c| ctx.ws.captures.get(c.before));
+            let baseline = ctx
+                .ws
+                .comparison
+                .as_ref()
+                .filter(|c| c.after == ctx.ws.active)
+                .and_then(|c| ctx.ws.captures.get(c.before));
             match baseline {
                 Some(before) => ui.label(format!("in {}, compared with {}", loaded.name, before.name)),
                 None => ui.label(format!("in {}", loaded.name)),
@@ -89,10 +103,15 @@ impl FindingsView {
             for severity in [Severity::Proven, Severity::Likely, Severity::Possible, Severity::Warning] {
                 let k = findings.iter().filter(|f| f.severity == severity).count();
                 if k > 0 {
-                    ui.label(RichText::new(format!("{k} {}", severity.name())).color(severity_color(palette, severity)).strong());
+                    ui.label(
+                        RichText::new(format!("{k} {}", severity.name()))
+                            .color(severity_color(palette, severity))
+                            .strong(),
+                    );
                 }
             }
-            let implicated: u64 = findings.iter().filter(|f| f.severity != Severity::Warning).map(|f| f.count).sum();
+            let implicated: u64 =
+                findings.iter().filter(|f| f.severity != Severity::Warning).map(|f| f.count).sum();
             if implicated > 0 {
                 ui.label(format!(
                     "· {} of {} goroutines in leak findings",
@@ -102,9 +121,13 @@ impl FindingsView {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if !findings.is_empty()
-                    && ui.button("Copy all as Markdown").on_hover_text("Every finding, for an issue or a chat").clicked()
+                    && ui
+                        .button("Copy all as Markdown")
+                        .on_hover_text("Every finding, for an issue or a chat")
+                        .clicked()
                 {
-                    let text: Vec<String> = findings.iter().map(|f| markdown(loaded, ctx.ws.active, f)).collect();
+                    let text: Vec<String> =
+                        findings.iter().map(|f| markdown(loaded, ctx.ws.active, f)).collect();
                     ctx.commands.send(Command::CopyText(text.join("\n")));
                 }
             });
@@ -134,7 +157,11 @@ impl FindingsView {
                         let delta = g.after as i64 - g.before as i64;
                         let growth_color = if delta > 0 { palette.grew } else { palette.unchanged };
                         ui.label(RichText::new(fmt_delta(delta)).small().strong().color(growth_color))
-                            .on_hover_text(format!("{} before, {} now", fmt_count(g.before), fmt_count(g.after)));
+                            .on_hover_text(format!(
+                                "{} before, {} now",
+                                fmt_count(g.before),
+                                fmt_count(g.after)
+                            ));
                     }
                     ui.label(RichText::new(fmt_count(finding.count)).strong().size(16.0));
                 });
@@ -161,7 +188,14 @@ impl FindingsView {
         ui.add_space(4.0);
     }
 
-    fn detail_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture, index: usize, f: &Finding) {
+    fn detail_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut ViewCtx<'_>,
+        loaded: &LoadedCapture,
+        index: usize,
+        f: &Finding,
+    ) {
         let palette = Palette::of(ui);
         let capture = &loaded.capture;
         let color = severity_color(palette, f.severity);
@@ -178,14 +212,27 @@ impl FindingsView {
             ui.label(RichText::new(format!("{} goroutines", fmt_count(f.count))).strong().size(16.0));
             if let Some(g) = &f.growth {
                 let delta = g.after as i64 - g.before as i64;
-                let factor = if g.before > 0 { format!(" (×{:.1})", g.after as f64 / g.before as f64) } else { String::new() };
+                let factor = if g.before > 0 {
+                    format!(" (×{:.1})", g.after as f64 / g.before as f64)
+                } else {
+                    String::new()
+                };
                 ui.label(
-                    RichText::new(format!("{} → {}: {}{factor}", fmt_count(g.before), fmt_count(g.after), fmt_delta(delta)))
-                        .color(if delta > 0 { palette.grew } else { palette.unchanged }),
+                    RichText::new(format!(
+                        "{} → {}: {}{factor}",
+                        fmt_count(g.before),
+                        fmt_count(g.after),
+                        fmt_delta(delta)
+                    ))
+                    .color(if delta > 0 { palette.grew } else { palette.unchanged }),
                 );
             }
             if let Some([lo, hi]) = f.evidence.wait_minutes {
-                ui.label(if lo == hi { format!("waiting {hi} min") } else { format!("waiting {lo}–{hi} min") });
+                ui.label(if lo == hi {
+                    format!("waiting {hi} min")
+                } else {
+                    format!("waiting {lo}–{hi} min")
+                });
             }
         });
         ui.add_space(6.0);
@@ -196,7 +243,10 @@ impl FindingsView {
                 (ViewKind::Timeline, "Timeline ▸"),
             ] {
                 let name = format!("Show finding in {}", view.label());
-                if nav_link(ui, text, &name).on_hover_text(format!("Narrow the {} view to these goroutines", view.label())).clicked() {
+                if nav_link(ui, text, &name)
+                    .on_hover_text(format!("Narrow the {} view to these goroutines", view.label()))
+                    .clicked()
+                {
                     ctx.commands.send(Command::FocusFinding { finding: index, view });
                 }
                 ui.add_space(8.0);
@@ -240,7 +290,8 @@ impl FindingsView {
             let func = capture.str(frame.func);
             let file = capture.str(frame.file);
             let text = RichText::new(func).monospace();
-            let text = if funcname::is_standard_library(func) { text.color(palette.muted) } else { text.strong() };
+            let text =
+                if funcname::is_standard_library(func) { text.color(palette.muted) } else { text.strong() };
             let hover = if file.is_empty() { func.to_owned() } else { format!("{file}:{}", frame.line) };
             ui.label(text).on_hover_text(hover);
         }
@@ -258,8 +309,14 @@ impl FindingsView {
         if let Some(g) = f.growth.as_ref().filter(|g| g.series.len() > 2) {
             ui.add_space(6.0);
             section(ui, "Count across the captures");
-            let names: Vec<String> = ctx.ws.captures.iter().take(g.series.len()).map(|c| c.name.clone()).collect();
-            charts::growth_series_ui(ui, &[(f.key.user.clone(), g.series.clone())], &names, &format!("finding-series-{index}"));
+            let names: Vec<String> =
+                ctx.ws.captures.iter().take(g.series.len()).map(|c| c.name.clone()).collect();
+            charts::growth_series_ui(
+                ui,
+                &[(f.key.user.clone(), g.series.clone())],
+                &names,
+                &format!("finding-series-{index}"),
+            );
         }
     }
 }

@@ -97,13 +97,11 @@ impl FlamePane {
         ui.horizontal(|ui| {
             if loaded.flames.len() > 1 {
                 let current = self.source.and_then(|s| loaded.flame(s)).map_or("", |f| f.label.as_str());
-                egui::ComboBox::from_label("Widths count")
-                    .selected_text(current)
-                    .show_ui(ui, |ui| {
-                        for flame in &loaded.flames {
-                            ui.selectable_value(&mut self.source, Some(flame.source), &flame.label);
-                        }
-                    });
+                egui::ComboBox::from_label("Widths count").selected_text(current).show_ui(ui, |ui| {
+                    for flame in &loaded.flames {
+                        ui.selectable_value(&mut self.source, Some(flame.source), &flame.label);
+                    }
+                });
             } else if let Some(flame) = loaded.flames.first() {
                 ui.label(format!("Widths count {}", flame.label));
             }
@@ -172,7 +170,8 @@ impl FlamePane {
         name: &str,
         _ctx: &mut ViewCtx<'_>,
     ) {
-        let key = PaneKey { capture: name.to_owned(), source: FlameSource::Goroutines, nodes: tree.nodes.len() };
+        let key =
+            PaneKey { capture: name.to_owned(), source: FlameSource::Goroutines, nodes: tree.nodes.len() };
         if self.key.as_ref() != Some(&key) {
             self.state = FlameGraphState::new(FlameMode::Flame);
             self.key = Some(key);
@@ -203,7 +202,11 @@ impl FlamegraphView {
             ui.separator();
             let badges = self.pane.badges.len();
             if badges > 0 {
-                ui.label(format!("{} leak badge{} — click one to open its finding", fmt_count(badges as u64), plural(badges)));
+                ui.label(format!(
+                    "{} leak badge{} — click one to open its finding",
+                    fmt_count(badges as u64),
+                    plural(badges)
+                ));
             }
         });
         let mut commands = Vec::new();
@@ -269,7 +272,8 @@ fn common_node(capture: &Capture, tree: &FlameTree, stacks: &[StackId]) -> u32 {
 fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> Vec<FlameBadge> {
     let mut out: Vec<FlameBadge> = Vec::new();
     for (i, finding) in findings.iter().enumerate() {
-        let mut nodes: Vec<u32> = finding.stacks.iter().filter_map(|&s| user_node(capture, tree, s)).collect();
+        let mut nodes: Vec<u32> =
+            finding.stacks.iter().filter_map(|&s| user_node(capture, tree, s)).collect();
         nodes.sort_by_key(|&n| std::cmp::Reverse(tree.nodes.get(n as usize).map_or(0, |x| x.total)));
         nodes.dedup();
         for node in nodes.into_iter().take(BADGES_PER_FINDING) {
@@ -279,7 +283,12 @@ fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> 
             out.push(FlameBadge {
                 node,
                 label: finding.rule.id().to_owned(),
-                tooltip: format!("{} × {} ({})", fmt_count(finding.count), finding.title, finding.severity.name()),
+                tooltip: format!(
+                    "{} × {} ({})",
+                    fmt_count(finding.count),
+                    finding.title,
+                    finding.severity.name()
+                ),
                 id: i as u64,
             });
         }

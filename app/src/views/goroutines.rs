@@ -128,14 +128,19 @@ impl GoroutinesView {
         self.toolbar(ui, ctx, loaded);
         self.refresh_rows(ctx, loaded);
         ui.separator();
-        egui::Panel::right("goroutine-details").resizable(true).default_size(460.0).min_size(280.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("details-scroll").auto_shrink([false, false]).show(ui, |ui| {
-                match self.selected_group.and_then(|g| loaded.groups.get(g).map(|group| (g, group))) {
-                    Some((index, group)) => self.group_details_ui(ui, ctx, loaded, index, group),
-                    None => overview_ui(ui, loaded),
-                }
-            });
-        });
+        egui::Panel::right("goroutine-details").resizable(true).default_size(460.0).min_size(280.0).show(
+            ui,
+            |ui| {
+                egui::ScrollArea::vertical().id_salt("details-scroll").auto_shrink([false, false]).show(
+                    ui,
+                    |ui| match self.selected_group.and_then(|g| loaded.groups.get(g).map(|group| (g, group)))
+                    {
+                        Some((index, group)) => self.group_details_ui(ui, ctx, loaded, index, group),
+                        None => overview_ui(ui, loaded),
+                    },
+                );
+            },
+        );
         egui::CentralPanel::no_frame().show(ui, |ui| match ctx.state.goroutines.layout {
             GoroutineLayout::Groups => self.table_ui(ui, ctx, loaded),
             GoroutineLayout::Tree => self.tree_ui(ui, loaded),
@@ -160,16 +165,23 @@ impl GoroutinesView {
                 search.request_focus();
                 self.focus_search = false;
             }
-            ui.toggle_value(&mut options.regex, ".*").on_hover_text("Treat the filter as a regular expression");
-            ui.checkbox(&mut options.hide_system, "Hide runtime").on_hover_text("Hide the runtime's own goroutines");
+            ui.toggle_value(&mut options.regex, ".*")
+                .on_hover_text("Treat the filter as a regular expression");
+            ui.checkbox(&mut options.hide_system, "Hide runtime")
+                .on_hover_text("Hide the runtime's own goroutines");
             if let Some(err) = &self.rows.regex_error {
-                ui.colored_label(Palette::of(ui).error, format!("regex: {err}"))
-                    .on_hover_text(err.clone());
+                ui.colored_label(Palette::of(ui).error, format!("regex: {err}")).on_hover_text(err.clone());
             }
         });
         ui.horizontal_wrapped(|ui| {
             let palette = Palette::of(ui);
-            if ui.selectable_label(self.state_filter.is_none(), format!("All states {}", fmt_count(loaded.goroutine_count()))).clicked() {
+            if ui
+                .selectable_label(
+                    self.state_filter.is_none(),
+                    format!("All states {}", fmt_count(loaded.goroutine_count())),
+                )
+                .clicked()
+            {
                 self.state_filter = None;
             }
             for s in &loaded.states {
@@ -274,7 +286,9 @@ impl GoroutinesView {
                         } else {
                             ""
                         };
-                        let button = ui.add(egui::Button::new(RichText::new(format!("{label}{arrow}")).strong()).frame(false));
+                        let button = ui.add(
+                            egui::Button::new(RichText::new(format!("{label}{arrow}")).strong()).frame(false),
+                        );
                         let name = format!("Sort by {label}");
                         button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                         if button.clicked() {
@@ -323,7 +337,8 @@ impl GoroutinesView {
                         state_text(loaded, g),
                         funcname::display_name(func)
                     );
-                    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Row, true, selected, &name));
+                    response
+                        .widget_info(|| egui::WidgetInfo::selected(egui::Role::Row, true, selected, &name));
                     if response.clicked() {
                         self.selected_group = if selected { None } else { Some(gi) };
                         self.selected_task = None;
@@ -360,8 +375,12 @@ impl GoroutinesView {
         // returned is where leaks are.
         let mut rows: Vec<TreeRow> = Vec::new();
         if !lineage.orphan_roots.is_empty() {
-            let direct: u64 =
-                lineage.orphan_roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.members.len() as u64).sum();
+            let direct: u64 = lineage
+                .orphan_roots
+                .iter()
+                .filter_map(|&r| lineage.node(r))
+                .map(|n| n.members.len() as u64)
+                .sum();
             rows.push(TreeRow::Header(format!(
                 "Orphans: the goroutine that created them is gone ({} goroutines, {} more started by them)",
                 fmt_count(direct),
@@ -382,8 +401,15 @@ impl GoroutinesView {
                 for row in rows.get(range).unwrap_or_default() {
                     match row {
                         TreeRow::Header(text) => {
-                            let color = if text.starts_with("Orphans") { palette.orphan } else { ui.visuals().strong_text_color() };
-                            ui.add_sized([ui.available_width(), ROW_HEIGHT], egui::Label::new(RichText::new(text).strong().color(color)));
+                            let color = if text.starts_with("Orphans") {
+                                palette.orphan
+                            } else {
+                                ui.visuals().strong_text_color()
+                            };
+                            ui.add_sized(
+                                [ui.available_width(), ROW_HEIGHT],
+                                egui::Label::new(RichText::new(text).strong().color(color)),
+                            );
                         }
                         &TreeRow::Node(index) => self.tree_row_ui(ui, loaded, index),
                     }
@@ -392,7 +418,12 @@ impl GoroutinesView {
         );
     }
 
-    fn flatten(&self, lineage: &leakscope_core::analysis::lineage::Lineage, nodes: &[u32], rows: &mut Vec<TreeRow>) {
+    fn flatten(
+        &self,
+        lineage: &leakscope_core::analysis::lineage::Lineage,
+        nodes: &[u32],
+        rows: &mut Vec<TreeRow>,
+    ) {
         for &n in nodes {
             if !self.rows.tree_visible.get(n as usize).copied().unwrap_or(true) {
                 continue;
@@ -411,7 +442,8 @@ impl GoroutinesView {
         let palette = Palette::of(ui);
         let group = node.members.first().and_then(|&m| loaded.group_of(m));
         let selected = group.is_some() && group == self.selected_group;
-        let (rect, response) = ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
+        let (rect, response) =
+            ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
         if node.orphan || node.under_orphan {
             ui.painter().rect_filled(rect, 0.0, palette.orphan_tint);
         }
@@ -421,14 +453,18 @@ impl GoroutinesView {
             ui.painter().rect_filled(rect, 0.0, ui.visuals().widgets.hovered.weak_bg_fill);
         }
         let mut child = ui.new_child(
-            egui::UiBuilder::new().max_rect(rect.shrink2(egui::vec2(4.0, 0.0))).layout(egui::Layout::left_to_right(egui::Align::Center)),
+            egui::UiBuilder::new()
+                .max_rect(rect.shrink2(egui::vec2(4.0, 0.0)))
+                .layout(egui::Layout::left_to_right(egui::Align::Center)),
         );
         child.add_space(f32::from(node.depth) * 18.0);
         let open = self.tree_open.contains(&index);
         if node.children.is_empty() {
             child.add_space(18.0);
         } else {
-            let toggle = child.add(egui::Button::new(if open { "▼" } else { "▶" }).frame(false).min_size(egui::vec2(18.0, 0.0)));
+            let toggle = child.add(
+                egui::Button::new(if open { "▼" } else { "▶" }).frame(false).min_size(egui::vec2(18.0, 0.0)),
+            );
             let name = format!("{} subtree", if open { "Collapse" } else { "Expand" });
             toggle.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
             if toggle.clicked() {
@@ -442,7 +478,11 @@ impl GoroutinesView {
         let count = if node.children.is_empty() {
             fmt_count(node.members.len() as u64)
         } else {
-            format!("{} (+{})", fmt_count(node.members.len() as u64), fmt_count(node.subtree_count - node.members.len() as u64))
+            format!(
+                "{} (+{})",
+                fmt_count(node.members.len() as u64),
+                fmt_count(node.subtree_count - node.members.len() as u64)
+            )
         };
         child.label(RichText::new(count).strong().monospace());
         let state = loaded.capture.str(node.state);
@@ -452,15 +492,29 @@ impl GoroutinesView {
         let func = loaded.capture.user_frame(node.stack).map_or("", |f| loaded.capture.func_name(f));
         child.label(RichText::new(funcname::display_name(func)).monospace()).on_hover_text(func);
         if let Some(created) = node.created_by {
-            child.label(RichText::new(format!("created by {}", funcname::display_name(loaded.capture.func_name(created)))).weak());
+            child.label(
+                RichText::new(format!(
+                    "created by {}",
+                    funcname::display_name(loaded.capture.func_name(created))
+                ))
+                .weak(),
+            );
         }
         if node.orphan {
             let parents = orphan_parents(loaded, &node.members);
             child.label(RichText::new(format!("parent gone ({parents})")).color(palette.orphan));
         } else if node.under_orphan && node.parked > 0 {
-            child.label(RichText::new(format!("{} parked under an orphan", fmt_count(node.parked))).color(palette.orphan));
+            child.label(
+                RichText::new(format!("{} parked under an orphan", fmt_count(node.parked)))
+                    .color(palette.orphan),
+            );
         }
-        let name = format!("Tree node: {} goroutines, {}, {}", node.members.len(), state, funcname::display_name(func));
+        let name = format!(
+            "Tree node: {} goroutines, {}, {}",
+            node.members.len(),
+            state,
+            funcname::display_name(func)
+        );
         response.widget_info(|| egui::WidgetInfo::selected(egui::Role::TreeItem, true, selected, &name));
         if response.clicked() {
             self.selected_group = group;
@@ -480,7 +534,10 @@ impl GoroutinesView {
         let capture = &loaded.capture;
         ui.horizontal_wrapped(|ui| {
             ui.heading(format!("{} goroutines", fmt_count(group.count)));
-            ui.label(RichText::new(format!("● {}", state_text(loaded, group))).color(palette.wait_kind(group.wait_kind)));
+            ui.label(
+                RichText::new(format!("● {}", state_text(loaded, group)))
+                    .color(palette.wait_kind(group.wait_kind)),
+            );
             if group.leaked {
                 ui.label(RichText::new("leaked (runtime)").color(palette.severity_proven));
             }
@@ -522,7 +579,8 @@ impl GoroutinesView {
             let name = format!("Frame {func}");
             response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
             if response.clicked() {
-                let copied = if location.is_empty() { func.to_owned() } else { format!("{func}\n\t{location}") };
+                let copied =
+                    if location.is_empty() { func.to_owned() } else { format!("{func}\n\t{location}") };
                 ctx.commands.send(Command::CopyText(copied));
                 self.copied_frame = Some(i);
             }
@@ -558,18 +616,27 @@ impl GoroutinesView {
         }
     }
 
-    fn members_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture, members: &[u32]) {
+    fn members_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &mut ViewCtx<'_>,
+        loaded: &LoadedCapture,
+        members: &[u32],
+    ) {
         let palette = Palette::of(ui);
-        egui::ScrollArea::vertical().id_salt("members").max_height(220.0).auto_shrink([false, true]).show_rows(
-            ui,
-            ROW_HEIGHT - 2.0,
-            members.len(),
-            |ui, range| {
+        egui::ScrollArea::vertical()
+            .id_salt("members")
+            .max_height(220.0)
+            .auto_shrink([false, true])
+            .show_rows(ui, ROW_HEIGHT - 2.0, members.len(), |ui, range| {
                 for &m in members.get(range).unwrap_or_default() {
                     let Some(task) = loaded.capture.tasks.get(m as usize) else { continue };
                     ui.horizontal(|ui| {
                         let selected = self.selected_task == Some(m);
-                        let item = ui.selectable_label(selected, RichText::new(format!("goroutine {}", task.id)).monospace());
+                        let item = ui.selectable_label(
+                            selected,
+                            RichText::new(format!("goroutine {}", task.id)).monospace(),
+                        );
                         if item.clicked() {
                             self.selected_task = Some(m);
                         }
@@ -578,11 +645,19 @@ impl GoroutinesView {
                         }
                         if let Some(parent) = task.parent_id {
                             if loaded.task_by_id.contains_key(&parent) {
-                                if nav_link(ui, format!("from {parent}"), &format!("Go to goroutine {parent}")).clicked() {
+                                if nav_link(
+                                    ui,
+                                    format!("from {parent}"),
+                                    &format!("Go to goroutine {parent}"),
+                                )
+                                .clicked()
+                                {
                                     ctx.commands.send(Command::ShowGoroutine(parent));
                                 }
                             } else {
-                                ui.label(RichText::new(format!("from {parent} (gone)")).color(palette.orphan));
+                                ui.label(
+                                    RichText::new(format!("from {parent} (gone)")).color(palette.orphan),
+                                );
                             }
                         }
                         let children = loaded.children_by_id.get(&task.id).map_or(0, Vec::len);
@@ -591,8 +666,7 @@ impl GoroutinesView {
                         }
                     });
                 }
-            },
-        );
+            });
     }
 
     fn task_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture, task_index: u32) {
@@ -614,15 +688,19 @@ impl GoroutinesView {
                 Some(parent) if loaded.task_by_id.contains_key(&parent) => {
                     ui.horizontal_wrapped(|ui| {
                         ui.label(format!("created by {func} in"));
-                        if nav_link(ui, format!("goroutine {parent}"), &format!("Go to goroutine {parent}")).clicked() {
+                        if nav_link(ui, format!("goroutine {parent}"), &format!("Go to goroutine {parent}"))
+                            .clicked()
+                        {
                             ctx.commands.send(Command::ShowGoroutine(parent));
                         }
                     });
                 }
                 Some(parent) => {
                     ui.label(
-                        RichText::new(format!("created by {func} in goroutine {parent}, which is gone: an orphan"))
-                            .color(palette.orphan),
+                        RichText::new(format!(
+                            "created by {func} in goroutine {parent}, which is gone: an orphan"
+                        ))
+                        .color(palette.orphan),
                     );
                 }
                 None => {
@@ -635,7 +713,12 @@ impl GoroutinesView {
             for &c in children.iter().take(50) {
                 let Some(child) = capture.tasks.get(c as usize) else { continue };
                 let func = capture.user_frame(child.stack).map_or("", |f| capture.func_name(f));
-                let text = format!("goroutine {} [{}] {}", child.id, capture.str(child.state), funcname::display_name(func));
+                let text = format!(
+                    "goroutine {} [{}] {}",
+                    child.id,
+                    capture.str(child.state),
+                    funcname::display_name(func)
+                );
                 if nav_link(ui, text, &format!("Go to goroutine {}", child.id)).clicked() {
                     ctx.commands.send(Command::ShowGoroutine(child.id));
                 }
@@ -672,12 +755,19 @@ fn overview_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
 }
 
 fn orphan_parents(loaded: &LoadedCapture, members: &[u32]) -> String {
-    let mut parents: Vec<u64> =
-        members.iter().filter_map(|&m| loaded.capture.tasks.get(m as usize)).filter_map(|t| t.parent_id).collect();
+    let mut parents: Vec<u64> = members
+        .iter()
+        .filter_map(|&m| loaded.capture.tasks.get(m as usize))
+        .filter_map(|t| t.parent_id)
+        .collect();
     parents.sort_unstable();
     parents.dedup();
     let shown: Vec<String> = parents.iter().take(3).map(|p| format!("goroutine {p}")).collect();
-    if parents.len() > 3 { format!("{}, … {} in all", shown.join(", "), parents.len()) } else { shown.join(", ") }
+    if parents.len() > 3 {
+        format!("{}, … {} in all", shown.join(", "), parents.len())
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// The state as the capture spells it, or the inferred wait for captures without states.
@@ -711,18 +801,23 @@ fn group_matches(loaded: &LoadedCapture, g: &Group, matcher: &Matcher) -> bool {
     let frame_matches = |f| {
         let frame = capture.tables.frame(f);
         matcher.is_match(capture.str(frame.func))
-            || (!frame.file.is_empty() && matcher.is_match(&format!("{}:{}", capture.str(frame.file), frame.line)))
+            || (!frame.file.is_empty()
+                && matcher.is_match(&format!("{}:{}", capture.str(frame.file), frame.line)))
     };
-    if capture.tables.stack(g.stack).iter().any(|&f| frame_matches(f)) || g.created_by.is_some_and(frame_matches) {
+    if capture.tables.stack(g.stack).iter().any(|&f| frame_matches(f))
+        || g.created_by.is_some_and(frame_matches)
+    {
         return true;
     }
     // A goroutine id finds its group.
     if let Matcher::Text(t) = matcher
         && let Ok(id) = t.trim_start_matches("goroutine ").parse::<u64>()
     {
-        return loaded.task_by_id.get(&id).and_then(|&task| loaded.group_of(task)).is_some_and(|gi| {
-            loaded.groups.get(gi).is_some_and(|other| std::ptr::eq(other, g))
-        });
+        return loaded
+            .task_by_id
+            .get(&id)
+            .and_then(|&task| loaded.group_of(task))
+            .is_some_and(|gi| loaded.groups.get(gi).is_some_and(|other| std::ptr::eq(other, g)));
     }
     false
 }
@@ -749,7 +844,12 @@ fn sort_rows(rows: &mut [usize], loaded: &LoadedCapture, sort: GroupSort, descen
 
 /// Which tree nodes to show for a filter: a node shows when it matches or something under it
 /// does.
-fn tree_visibility(loaded: &LoadedCapture, matcher: &Matcher, state: Option<&str>, hide_system: bool) -> Vec<bool> {
+fn tree_visibility(
+    loaded: &LoadedCapture,
+    matcher: &Matcher,
+    state: Option<&str>,
+    hide_system: bool,
+) -> Vec<bool> {
     let nodes = &loaded.lineage.nodes;
     let unfiltered = matches!(matcher, Matcher::All) && state.is_none() && !hide_system;
     if unfiltered {
@@ -758,7 +858,8 @@ fn tree_visibility(loaded: &LoadedCapture, matcher: &Matcher, state: Option<&str
     let own: Vec<bool> = nodes
         .iter()
         .map(|n| {
-            let Some(group) = n.members.first().and_then(|&m| loaded.group_of(m)).and_then(|g| loaded.groups.get(g))
+            let Some(group) =
+                n.members.first().and_then(|&m| loaded.group_of(m)).and_then(|g| loaded.groups.get(g))
             else {
                 return false;
             };

@@ -86,7 +86,11 @@ impl Focus {
         let func = loaded.capture.user_frame(g.stack).map(|f| loaded.capture.func_name(f)).unwrap_or("?");
         Some(Self {
             capture: ws.active,
-            title: format!("{} × {}", fmt_count(g.count), leakscope_core::model::funcname::display_name(func)),
+            title: format!(
+                "{} × {}",
+                fmt_count(g.count),
+                leakscope_core::model::funcname::display_name(func)
+            ),
             members: g.members.clone(),
             groups: vec![group],
             stacks: vec![g.stack],
@@ -140,7 +144,9 @@ pub fn tab_text(view: ViewKind, ws: &Workspace) -> String {
     let Some(loaded) = ws.active() else { return view.label().to_owned() };
     match view {
         ViewKind::Findings => format!("{} ({})", view.label(), findings::count(ws)),
-        ViewKind::Goroutines if loaded.task_noun() == "tasks" => format!("Tasks ({})", fmt_count(loaded.goroutine_count())),
+        ViewKind::Goroutines if loaded.task_noun() == "tasks" => {
+            format!("Tasks ({})", fmt_count(loaded.goroutine_count()))
+        }
         ViewKind::Goroutines => format!("{} ({})", view.label(), fmt_count(loaded.goroutine_count())),
         _ => view.label().to_owned(),
     }
@@ -214,9 +220,14 @@ pub fn progress_ui(ui: &mut egui::Ui, status: &LoadStatus, commands: &mut Comman
     };
     ui.spinner();
     ui.label(format!("Loading {file}"));
-    let text = if total == 0 { "starting…".to_owned() } else { format!("{} of {}", fmt_bytes(done), fmt_bytes(total)) };
+    let text = if total == 0 {
+        "starting…".to_owned()
+    } else {
+        format!("{} of {}", fmt_bytes(done), fmt_bytes(total))
+    };
     let bar = egui::ProgressBar::new(fraction).desired_width(220.0).text(text).fill(Palette::of(ui).progress);
-    ui.add(bar).widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, "Load progress"));
+    ui.add(bar)
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ProgressIndicator, true, "Load progress"));
     ui.weak(format!("{:.1} s", status.elapsed.as_secs_f64()));
     if status.cancelling {
         ui.weak("cancelling…");
@@ -260,17 +271,20 @@ pub fn error_ui(ui: &mut egui::Ui, error: &LoadErrorNote, commands: &mut Command
 
 /// A note (not an error) with a Dismiss button.
 pub fn note_ui(ui: &mut egui::Ui, text: &str, color: egui::Color32, commands: &mut Commands) {
-    egui::Frame::new().stroke(egui::Stroke::new(1.0, color)).corner_radius(4.0).inner_margin(8.0).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
-            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Dismiss").clicked() {
-                    commands.send(Command::DismissError);
-                }
+    egui::Frame::new().stroke(egui::Stroke::new(1.0, color)).corner_radius(4.0).inner_margin(8.0).show(
+        ui,
+        |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button("Dismiss").clicked() {
+                        commands.send(Command::DismissError);
+                    }
+                });
             });
-        });
-    });
+        },
+    );
     ui.add_space(6.0);
 }
 

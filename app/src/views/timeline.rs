@@ -68,7 +68,13 @@ impl TimelinePane {
         }
     }
 
-    fn trace_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str, options: &mut TimelineOptions) {
+    fn trace_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedCapture,
+        name: &str,
+        options: &mut TimelineOptions,
+    ) {
         let capture = &loaded.capture;
         ui.horizontal(|ui| {
             ui.label("Lanes by");
@@ -93,7 +99,8 @@ impl TimelinePane {
             focus_groups: None,
         };
         if self.key.as_ref() != Some(&key) {
-            let (lanes, shown) = task_lanes(capture, options, &self.filter, self.focus.as_ref().map(|f| &f.members[..]));
+            let (lanes, shown) =
+                task_lanes(capture, options, &self.filter, self.focus.as_ref().map(|f| &f.members[..]));
             self.lanes = lanes;
             self.shown = shown;
             self.key = Some(key);
@@ -160,8 +167,12 @@ impl TimelinePane {
             self.key = Some(key);
         }
         ui.label(
-            RichText::new(format!("{} of {} groups", fmt_count(self.shown as u64), fmt_count(ages.lanes.len() as u64)))
-                .weak(),
+            RichText::new(format!(
+                "{} of {} groups",
+                fmt_count(self.shown as u64),
+                fmt_count(ages.lanes.len() as u64)
+            ))
+            .weak(),
         );
         egui::CentralPanel::no_frame().show(ui, |ui| {
             if self.lanes.is_empty() {
@@ -175,7 +186,9 @@ impl TimelinePane {
     fn filter_ui(&mut self, ui: &mut egui::Ui) {
         ui.separator();
         let edit = ui.add(
-            egui::TextEdit::singleline(&mut self.filter).hint_text("Filter by function (Ctrl+F)").desired_width(240.0),
+            egui::TextEdit::singleline(&mut self.filter)
+                .hint_text("Filter by function (Ctrl+F)")
+                .desired_width(240.0),
         );
         super::name_text_field(&edit, "Filter lanes by function", &self.filter);
         if std::mem::take(&mut self.focus_search) {
@@ -196,9 +209,10 @@ impl TimelinePane {
             return;
         };
         let Some(task) = hit.task.and_then(|t| capture.tasks.get(t as usize)) else { return };
-        egui::Panel::bottom(ui.scope_id().with(("timeline-details", name))).resizable(true).default_size(150.0).show(
-            ui,
-            |ui| {
+        egui::Panel::bottom(ui.scope_id().with(("timeline-details", name)))
+            .resizable(true)
+            .default_size(150.0)
+            .show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("timeline-details-scroll").show(ui, |ui| {
                     ui.label(RichText::new(task_label(capture, hit.task.unwrap_or(0))).strong());
                     let mut line = format!("state at end: {}", capture.str(task.state));
@@ -232,8 +246,7 @@ impl TimelinePane {
                         stack_ui(ui, capture, task.stack);
                     }
                 });
-            },
-        );
+            });
     }
 }
 

@@ -78,17 +78,19 @@ impl Lineage {
             let i = i as u32;
             match task.parent_id {
                 Some(parent) if parent == task.id => roots.push(i),
-                Some(parent) => match by_id.get(&parent) {
-                    Some(&p) => children.entry(p).or_default().push(i),
-                    None => {
+                Some(parent) => {
+                    if let Some(&p) = by_id.get(&parent) {
+                        children.entry(p).or_default().push(i);
+                    } else {
                         missing.insert(parent);
                         orphans.push(i);
                     }
-                },
+                }
                 None => roots.push(i),
             }
         }
-        let mut builder = Builder { capture, children: &children, nodes: Vec::new(), visited: HashSet::new() };
+        let mut builder =
+            Builder { capture, children: &children, nodes: Vec::new(), visited: HashSet::new() };
         let roots = builder.fold(&roots, 0, false, false);
         let orphan_roots = builder.fold(&orphans, 0, true, true);
         let mut missing_parents: Vec<u64> = missing.into_iter().collect();
@@ -159,8 +161,11 @@ impl Builder<'_> {
             });
             let kids: Vec<u32> =
                 members.iter().filter_map(|m| self.children.get(m)).flatten().copied().collect();
-            let child_nodes =
-                if kids.is_empty() { Vec::new() } else { self.fold(&kids, depth.saturating_add(1), false, under_orphan) };
+            let child_nodes = if kids.is_empty() {
+                Vec::new()
+            } else {
+                self.fold(&kids, depth.saturating_add(1), false, under_orphan)
+            };
             let below: u64 =
                 child_nodes.iter().filter_map(|&c| self.nodes.get(c as usize)).map(|n| n.subtree_count).sum();
             if let Some(node) = self.nodes.get_mut(index as usize) {
