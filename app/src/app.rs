@@ -161,7 +161,7 @@ impl App {
             Err(LoadFailure::Cancelled) => {}
             Err(LoadFailure::Failed { message, path }) => self.error = Some(LoadErrorNote { message, path }),
             Err(LoadFailure::Internal(message)) => {
-                self.error = Some(LoadErrorNote { message, path: PathBuf::new() })
+                self.error = Some(LoadErrorNote { message, path: PathBuf::new() });
             }
         }
     }
@@ -534,7 +534,7 @@ impl App {
                 .open(&mut open)
                 .resizable(false)
                 .collapsible(false)
-                .show(ctx, |ui| views::help::ui(ui));
+                .show(ctx, views::help::ui);
             if !open {
                 self.commands.send(Command::ToggleHelp);
             }

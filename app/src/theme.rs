@@ -511,7 +511,7 @@ mod tests {
         ];
         for p in [&DARK, &LIGHT] {
             let mut colours: Vec<Color32> = kinds.iter().map(|&k| p.wait_kind(k)).collect();
-            colours.sort_by_key(|c| c.to_array());
+            colours.sort_by_key(Color32::to_array);
             colours.dedup();
             assert_eq!(colours.len(), kinds.len());
         }

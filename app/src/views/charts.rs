@@ -125,7 +125,7 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
         .y_axis_min_width(150.0)
         .show(ui, |plot| plot.bar_chart(chart))
         .response;
-    let summary = format!("Goroutines per state chart, {} states", n);
+    let summary = format!("Goroutines per state chart, {n} states");
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &summary));
 }
 

@@ -73,7 +73,7 @@ impl CompareView {
                 self.diff_flame.diff_ui(ui, &cmp.diff.flame, &cmp.diff_locations, "Diff flamegraph", ctx);
             }
             ComparePane::Goroutines => {
-                side_by_side(ui, ws, cmp, |ui, loaded, _| groups_compact_ui(ui, loaded))
+                side_by_side(ui, ws, cmp, |ui, loaded, _| groups_compact_ui(ui, loaded));
             }
             ComparePane::Flamegraphs => {
                 let [left, right] = &mut self.flames;

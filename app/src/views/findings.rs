@@ -48,7 +48,7 @@ impl FindingsView {
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let Some(loaded) = ctx.ws.active() else { return };
         let findings = &loaded.analysis.findings;
-        self.header_ui(ui, ctx, loaded);
+        Self::header_ui(ui, ctx, loaded);
         ui.separator();
         if findings.is_empty() {
             no_findings_ui(ui, loaded);
@@ -84,7 +84,7 @@ impl FindingsView {
         });
     }
 
-    fn header_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture) {
+    fn header_ui(ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture) {
         let palette = Palette::of(ui);
         let findings = &loaded.analysis.findings;
         ui.horizontal_wrapped(|ui| {

@@ -4,6 +4,8 @@
 //! finding's goroutines wait. Clicking a badge opens the finding; a finding's "Flamegraph ▸"
 //! link zooms here onto its frames.
 
+use std::fmt::Write as _;
+
 use egui::RichText;
 use leakscope_core::Capture;
 use leakscope_core::analysis::flame::FlameTree;
@@ -81,11 +83,11 @@ impl FlamePane {
         }
         self.state.mode = mode;
         self.toolbar_ui(ui, loaded);
-        if let Some(stacks) = self.pending_focus.take() {
-            if source == FlameSource::Goroutines {
-                let node = common_node(&loaded.capture, &flame.tree, &stacks);
-                if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
-            }
+        if let Some(stacks) = self.pending_focus.take()
+            && source == FlameSource::Goroutines
+        {
+            let node = common_node(&loaded.capture, &flame.tree, &stacks);
+            if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
         }
         let out_graph = self.graph_ui(ui, &flame.tree, &flame.unit, &flame.locations, name);
         if let Some(id) = out_graph {
@@ -234,10 +236,10 @@ fn hover_line(tree: &FlameTree, unit: &ValueUnit, locations: &FlameLocations, no
         unit.format(n.self_value)
     );
     if let Some((file, line)) = locations.location(node) {
-        text.push_str(&format!(" · {file}:{line}"));
+        let _ = write!(text, " · {file}:{line}");
         let others = locations.other_lines(node);
         if others > 0 {
-            text.push_str(&format!(" (+{others} other line{})", plural(others as usize)));
+            let _ = write!(text, " (+{others} other line{})", plural(others as usize));
         }
     }
     text

@@ -326,7 +326,7 @@ impl GoroutinesView {
                         ui.label(RichText::new(funcname::display_name(func)).monospace()).on_hover_text(func);
                     });
                     row.col(|ui| {
-                        let created = g.created_by.map(|f| loaded.capture.func_name(f)).unwrap_or("");
+                        let created = g.created_by.map_or("", |f| loaded.capture.func_name(f));
                         ui.label(RichText::new(funcname::display_name(created)).monospace().weak())
                             .on_hover_text(created);
                     });
@@ -612,7 +612,7 @@ impl GoroutinesView {
         }
         if let Some(task) = self.selected_task {
             ui.separator();
-            self.task_ui(ui, ctx, loaded, task);
+            Self::task_ui(ui, ctx, loaded, task);
         }
     }
 
@@ -669,7 +669,7 @@ impl GoroutinesView {
             });
     }
 
-    fn task_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture, task_index: u32) {
+    fn task_ui(ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture, task_index: u32) {
         let palette = Palette::of(ui);
         let capture = &loaded.capture;
         let Some(task) = capture.tasks.get(task_index as usize) else { return };

@@ -83,7 +83,7 @@ impl Focus {
     pub fn for_group(ws: &Workspace, group: usize) -> Option<Self> {
         let loaded = ws.active()?;
         let g = loaded.groups.get(group)?;
-        let func = loaded.capture.user_frame(g.stack).map(|f| loaded.capture.func_name(f)).unwrap_or("?");
+        let func = loaded.capture.user_frame(g.stack).map_or("?", |f| loaded.capture.func_name(f));
         Some(Self {
             capture: ws.active,
             title: format!(
@@ -157,7 +157,7 @@ pub fn fmt_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -5,6 +5,7 @@
 //! moment of capture. The selected lane's task is described under the canvas.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use egui::RichText;
 use leakscope_core::Capture;
@@ -217,10 +218,12 @@ impl TimelinePane {
                     ui.label(RichText::new(task_label(capture, hit.task.unwrap_or(0))).strong());
                     let mut line = format!("state at end: {}", capture.str(task.state));
                     if let Some(start) = task.start_ns {
-                        line.push_str(&format!(" · started {}", time_since(capture, start)));
+                        let _ = write!(line, " · started {}", time_since(capture, start));
                     }
                     match task.end_ns {
-                        Some(end) => line.push_str(&format!(" · ended {}", time_since(capture, end))),
+                        Some(end) => {
+                            let _ = write!(line, " · ended {}", time_since(capture, end));
+                        }
                         None => line.push_str(" · still alive at the end"),
                     }
                     ui.label(line);
