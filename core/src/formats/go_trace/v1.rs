@@ -471,8 +471,10 @@ fn ready(current: GState, required: GState) -> bool {
 /// Merges the per-P event lists into one order: among the Ps whose next event's goroutine is in
 /// the state the event requires, the earliest goes. When none can go, the earliest is forced.
 ///
-/// Ties between equal timestamps are broken exactly as Go's reader breaks them (its heap and
-/// its list of Ps waiting to be looked at), so that times fixed up afterwards agree with it.
+/// Ties between equal timestamps are broken with the same machinery as Go's reader (its heap and
+/// its list of Ps waiting to be looked at), so that times made strictly increasing afterwards
+/// agree with one of the results Go's reader gives: which one it gives changes from run to run
+/// (see below), ours is fixed.
 fn merge(procs: Vec<(i32, Vec<Event>)>, mut samples: Vec<Event>, problems: &mut Problems) -> Vec<Event> {
     samples.sort_by_key(|e| e.ts);
     let mut lists: Vec<Vec<Event>> = procs.into_iter().map(|(_, l)| l).collect();
@@ -484,9 +486,12 @@ fn merge(procs: Vec<(i32, Vec<Event>)>, mut samples: Vec<Event>, problems: &mut 
     };
     let mut gs: HashMap<u64, GState> = HashMap::new();
     let mut out = Vec::with_capacity(total);
-    // Go visits the Ps first in its map's iteration order, which is undefined; visiting them last
-    // first reproduces its output on every old trace we have (only ties near the start depend
-    // on it).
+    // Go visits the Ps first in its map's iteration order, which is random per process. That
+    // first order is carried through the whole merge (Ps leave and rejoin the list one by one),
+    // so it decides every tie between events of different Ps at the same tick, not only those
+    // near the start, and Go's own output on such a trace varies between runs (http_1_19_good:
+    // two syscalls at one tick on P 2 and P 5 swap, shifting both by 2 ns). Visiting the Ps
+    // last first gives, on every old trace we have, an output Go's reader also gives.
     let mut available: Vec<usize> = (0..lists.len()).rev().collect();
     let mut frontier: Vec<(Event, usize)> = Vec::new();
     loop {
