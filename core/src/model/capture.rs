@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::events::{EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 use super::interval::{Counter, Intervals, Link};
 use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;
 use super::task::{Ancestor, Task, TaskKind};
-use super::events::{EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 use crate::load::Bytes;
 
 /// The input formats leakscope reads. The names are stable: they appear in `--json` output.

@@ -6,6 +6,7 @@
 //! matching two captures.
 
 pub mod capture;
+pub mod events;
 pub mod funcname;
 pub mod group;
 mod intern;
@@ -14,11 +15,11 @@ pub mod sample;
 pub mod stack;
 pub mod strings;
 pub mod task;
-pub mod events;
 pub mod trace;
 pub mod wait;
 
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
+pub use events::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use group::Group;
 pub use interval::{Counter, IntervalKind, Intervals, Link, LinkKind};
 pub use sample::{SampleType, Samples};
@@ -26,5 +27,4 @@ pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};
 pub use task::{Ancestor, IntervalRange, Task, TaskFlags, TaskKind};
 pub use trace::{TraceInfo, UserLog, UserRegion, UserTask};
-pub use events::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use wait::WaitKind;
