@@ -501,16 +501,23 @@ fn open_spans(
         {
             continue;
         }
+        // Spans opened in the last moments of the capture are calls in flight.
+        let stuck: Vec<u32> = group
+            .intervals
+            .iter()
+            .copied()
+            .filter(|&i| iv.start_ns.get(i as usize).is_some_and(|&s| end_ns - s >= tail_ns))
+            .collect();
         let opened: Vec<i64> =
-            group.intervals.iter().filter_map(|&i| iv.start_ns.get(i as usize)).map(|s| end_ns - s).collect();
+            stuck.iter().filter_map(|&i| iv.start_ns.get(i as usize)).map(|s| end_ns - s).collect();
         let (Some(&lo), Some(&hi)) = (opened.iter().min(), opened.iter().max()) else { continue };
         let long = hi as f64 >= span_ns as f64 * config.thresholds.trace_blocked_fraction;
-        if lo < tail_ns || !(long || group.count >= 2) {
+        let count = stuck.len() as u64;
+        if !(long || count >= 2) {
             continue;
         }
         let lanes: Vec<u32> = sorted(
-            group
-                .intervals
+            stuck
                 .iter()
                 .filter_map(|&i| {
                     capture.tasks.iter().position(|t| t.intervals.indices().contains(&(i as usize)))
@@ -520,7 +527,7 @@ fn open_spans(
         out.push(Candidate {
             rule: RuleId::OpenSpan,
             severity: Severity::Possible,
-            count: group.count,
+            count,
             key: SiteKey {
                 creator: None,
                 start: group.thread_kind.clone(),
@@ -531,7 +538,7 @@ fn open_spans(
             stack: group.stack,
             members: lanes,
             names: vec![group.thread_kind.clone(), name_kind(&group.name)],
-            view: AsyncView { count: group.count, span_ns, chain: Vec::new() },
+            view: AsyncView { count, span_ns, chain: Vec::new() },
             ev: AsyncEvidence {
                 what: "span".to_owned(),
                 lane_kind: Some(group.thread_kind.clone()),
