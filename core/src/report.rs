@@ -73,7 +73,10 @@ impl FindingReport {
         for fact in &self.evidence.facts {
             let _ = writeln!(out, "    - {fact}");
         }
-        let _ = writeln!(out, "    stack:");
+        // Async findings about operations created outside any span have no stack.
+        if !self.group.frames.is_empty() {
+            let _ = writeln!(out, "    stack:");
+        }
         for f in self.group.frames.iter().take(12) {
             let _ = writeln!(out, "      {f}");
         }

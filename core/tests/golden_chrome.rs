@@ -177,3 +177,23 @@ fn python_stuck_consumers_viztracer() {
     assert_eq!(idle.clone().count() as u64, program["heartbeats_alive"].as_u64().unwrap());
     assert!(idle.clone().all(|l| l.kind == "heartbeat-N"));
 }
+
+#[test]
+fn node_healthy_locks_trace() {
+    let c = golden("node-healthy-locks.trace.json");
+    let program = truth("node-healthy-locks.truth.json");
+    assert_eq!(program["pending_locks"], 0);
+    // Every promise settled and was collected; what stays open is the client's sockets.
+    let facts = trace_facts(&c);
+    assert!(facts.never_ended.iter().all(|n| n.name != "PROMISE"), "{:?}", facts.never_ended);
+}
+
+#[test]
+fn python_healthy_consumers_viztracer() {
+    let c = golden("python-healthy-consumers.viztracer.json.gz");
+    let program = truth("python-healthy-consumers.truth.json");
+    assert_eq!(program["consumers_pending"], 0);
+    let facts = trace_facts(&c);
+    assert!(facts.lanes.iter().all(|l| !l.cancelled_at_shutdown));
+    assert!(facts.lanes.iter().filter(|l| l.kind == "heartbeat-N").all(|l| !l.alive_at_end));
+}

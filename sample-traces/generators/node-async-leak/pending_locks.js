@@ -1,10 +1,13 @@
 // A tiny HTTP service for leakscope's sample traces: some requests wait for a lock that is
 // never released (their promises never settle and stay reachable in `waiters`), the others
 // finish. Run with make-sample.sh, which records Chrome trace events and a CPU profile.
+// With LEAKSCOPE_HEALTHY=1 the same service releases every lock once the response is out
+// (the correct code), so nothing stays pending: the healthy sample.
 'use strict';
 const http = require('node:http');
 
 const waiters = []; // keeps every never-settled promise reachable, so async_hooks never destroys it
+const healthy = process.env.LEAKSCOPE_HEALTHY === '1';
 
 function acquireLock(name) {
   // Nobody ever calls release: the promise never settles.
@@ -20,10 +23,16 @@ async function handle(req, res) {
   const id = Number(new URL(req.url, 'http://x').searchParams.get('id'));
   if (id % 4 === 0) {
     // Fire-and-forget: the response goes out, the lock wait stays pending forever.
-    acquireLock(`order-${id}`).then(() => console.log('never printed'));
+    acquireLock(`order-${id}`).then(() => {
+      if (!healthy) console.log('never printed');
+    });
   }
   const item = await slowLookup(id);
   res.end(JSON.stringify(item));
+  if (healthy) {
+    // The fix: whoever takes the lock releases it; the wait settles and is collected.
+    while (waiters.length > 0) waiters.shift().resolve();
+  }
 }
 
 const server = http.createServer((req, res) => {

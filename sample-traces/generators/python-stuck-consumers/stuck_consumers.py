@@ -6,21 +6,25 @@
 * threads: each batch starts a `heartbeat` thread that idles on an Event with a timeout until
   the program stops it at exit; a short-lived worker pool hashes the job payloads.
 
-It prints what it left behind as JSON.
+It prints what it left behind as JSON. With LEAKSCOPE_HEALTHY=1 it is the correct program:
+each consumer gets a sentinel and returns, each heartbeat stops when its batch is done.
 """
 
 import asyncio
 import hashlib
 import json
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 STOP = threading.Event()
 HEARTBEATS = []
+HEALTHY = os.environ.get("LEAKSCOPE_HEALTHY") == "1"
+BATCH_DONE = [threading.Event() for _ in range(4)]
 
 
 def heartbeat(batch: int) -> None:
-    while not STOP.is_set():
+    while not STOP.is_set() and not (HEALTHY and BATCH_DONE[batch].is_set()):
         STOP.wait(0.05)
 
 
@@ -30,8 +34,10 @@ def digest(job: int) -> str:
 
 async def drain_inbox(inbox: asyncio.Queue) -> None:
     while True:
-        item = await inbox.get()  # nobody ever puts anything
+        item = await inbox.get()  # nobody ever puts anything (unless healthy: a sentinel)
         inbox.task_done()
+        if item is None:
+            return
 
 
 async def run_job(job: int) -> int:
@@ -47,7 +53,16 @@ async def main_async(batches: int) -> dict:
         consumers.append(asyncio.create_task(drain_inbox(inbox), name=f"drain-{batch}"))
         jobs = [asyncio.create_task(run_job(batch * 10 + j), name=f"job-{batch}-{j}") for j in range(2)]
         done += len(await asyncio.gather(*jobs))
+        if HEALTHY:
+            inbox.put_nowait(None)
+            BATCH_DONE[batch].set()
     await asyncio.sleep(0.01)
+    if HEALTHY:
+        await asyncio.gather(*consumers)
+        for t in HEARTBEATS:
+            t.join()
+        # Work after the cleanup, so the capture shows everything ended well before the end.
+        await asyncio.sleep(0.03)
     return {"jobs_done": done, "consumers_pending": sum(1 for c in consumers if not c.done())}
 
 

@@ -10,6 +10,8 @@
 //! growth_min = 5           # least growth (goroutines) between captures that counts
 //! growth_ratio = 1.5       # and the least after/before ratio
 //! conn_loops = 100         # per-connection loops before the pool counts as far too large
+//! async_origins = 2        # origins (requests) leaving one unfinished shape before it leaks
+//! idle_lane_share = 0.9    # share of a thread's life blocked in one call before it is idle
 //!
 //! [[ignore]]
 //! top_function = "^github.com/acme/pool\\.\\(\\*Pool\\)\\.worker$"   # like goleak.IgnoreTopFunction
@@ -50,8 +52,14 @@ pub struct Thresholds {
     pub context_propagation: u64,
     /// Goroutines stuck in one client call before it counts as more than in-flight traffic.
     pub client_calls: u64,
-    /// Fraction of a trace a goroutine must have been blocked until the end for a long wait.
+    /// Fraction of a trace a goroutine must have been blocked until the end for a long wait
+    /// (also how long a span or async operation with nothing to compare with must be open).
     pub trace_blocked_fraction: f64,
+    /// Origins (requests, timer runs) that must leave the same unfinished async work behind
+    /// before it counts as a leaking code path: one could be work in flight.
+    pub async_origins: u64,
+    /// Least share of its life a thread alive at the end must have spent blocked to be idle.
+    pub idle_lane_share: f64,
 }
 
 impl Default for Thresholds {
@@ -66,6 +74,8 @@ impl Default for Thresholds {
             context_propagation: 10,
             client_calls: 10,
             trace_blocked_fraction: 0.5,
+            async_origins: 2,
+            idle_lane_share: 0.9,
         }
     }
 }

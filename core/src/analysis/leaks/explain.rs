@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::knowledge::ClientCall;
-use super::{Evidence, Growth, RuleId};
+use super::{AsyncEvidence, Evidence, Growth, RuleId};
 use crate::analysis::sites::SiteKey;
 use crate::model::{Capture, WaitKind};
 
@@ -118,6 +118,12 @@ impl Texts {
             }
             RuleId::ParkedCrowd => format!("{gs} parked {} in {site}", wait_phrase(fam.wait)),
             RuleId::PileUp => format!("{gs} queued on one lock or WaitGroup in {site}"),
+            // The async rules write their own texts (`async_texts`).
+            RuleId::NeverSettled
+            | RuleId::PendingAtExit
+            | RuleId::NeverEnded
+            | RuleId::OpenSpan
+            | RuleId::IdleThread => format!("{gs} in {site}"),
         };
 
         let mut facts = Vec::new();
@@ -338,9 +344,196 @@ fn rule_text(
             format!("An unusually large number of goroutines ({}) from one creation site sit parked with nothing visibly about to wake them. A bounded worker pool is sized by configuration; a crowd this size usually grows with traffic. Take a second capture later: if this family grows, it leaks.", fam.count),
             "If these are workers, bound their number; otherwise make each one exit on a context or a done channel.".to_owned(),
         ),
+        RuleId::NeverSettled
+        | RuleId::PendingAtExit
+        | RuleId::NeverEnded
+        | RuleId::OpenSpan
+        | RuleId::IdleThread => (String::new(), String::new()),
         RuleId::PileUp => (
             "Many goroutines are queued on one mutex or WaitGroup at the same site. That is contention or a hang (a holder that doesn't release), not a leak by itself.".to_owned(),
             "Find the holder (look for the goroutine inside the critical section), shorten what runs under the lock, and make sure every Lock has its Unlock on all paths.".to_owned(),
         ),
     }
+}
+
+/// What the texts of an async finding need besides its evidence.
+#[derive(Clone, Debug)]
+pub(super) struct AsyncView {
+    /// Operations, tasks, threads or spans in the finding.
+    pub count: u64,
+    /// The capture's length.
+    pub span_ns: i64,
+    /// The functions of the finding's stack, innermost first, without their locations.
+    pub chain: Vec<String>,
+}
+
+impl AsyncView {
+    /// ` in F ← G` for titles: where the tasks or threads wait.
+    fn site(&self) -> String {
+        if self.chain.is_empty() {
+            return String::new();
+        }
+        let chain: Vec<&str> = self.chain.iter().take(3).map(String::as_str).collect();
+        format!(" in {}", chain.join(" ← "))
+    }
+}
+
+/// How people call an origin resource: a Node.js `HTTPINCOMINGMESSAGE` run is a request.
+fn origin_noun(origin: &str, n: u64) -> String {
+    let (one, many) = match origin {
+        "HTTPINCOMINGMESSAGE" => ("request", "requests"),
+        "HTTPCLIENTREQUEST" => ("outgoing request", "outgoing requests"),
+        "Timeout" => ("timer run", "timer runs"),
+        "TCPWRAP" | "PIPEWRAP" | "TLSWRAP" => ("connection event", "connection events"),
+        "(outside the trace)" => ("run of the main module", "runs of the main module"),
+        _ => return plural(n, &format!("{origin} run"), &format!("{origin} runs")),
+    };
+    plural(n, one, many)
+}
+
+fn op_noun(op: &str, n: u64) -> String {
+    match op {
+        "PROMISE" => plural(n, "promise", "promises"),
+        _ => plural(n, op, op),
+    }
+}
+
+fn range_ns([lo, hi]: [i64; 2]) -> String {
+    if human_ns(lo) == human_ns(hi) { human_ns(lo) } else { format!("{}–{}", human_ns(lo), human_ns(hi)) }
+}
+
+/// Title, facts, explanation and fix of a finding of the async rules.
+pub(super) fn async_texts(rule: RuleId, v: &AsyncView, ev: &AsyncEvidence) -> Texts {
+    let n = v.count;
+    let kind = ev.lane_kind.clone().unwrap_or_default();
+    let mut facts = Vec::new();
+    let of_trace = format!("the capture spans {}", human_ns(v.span_ns));
+    let (title, explanation, fix) = match rule {
+        RuleId::NeverSettled => {
+            let origin = ev.origin.as_deref().unwrap_or("origin");
+            let each = ev.per_origin.len() as u64;
+            let title = format!(
+                "{} each left {} that never {} ({} pending)",
+                origin_noun(origin, ev.origins),
+                op_noun(&ev.what, each),
+                if each == 1 { "settles" } else { "settle" },
+                n
+            );
+            let cat = ev.category.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+            facts.push(format!("{n} {}{cat} created and never destroyed by the end of the trace", ev.what));
+            if let Some(ended) = ev.ended {
+                let longest = ev
+                    .longest_ended_ns
+                    .map(|d| format!(", the longest in {}", human_ns(d)))
+                    .unwrap_or_default();
+                facts.push(format!("{ended} {} of the same type did finish{longest}", ev.what));
+            }
+            let shape: Vec<String> = ev
+                .per_origin
+                .iter()
+                .map(|(op, links)| match links {
+                    1 => format!("{op} created by the {origin} itself"),
+                    k => format!("{op} {k} links down its trigger chain"),
+                })
+                .collect();
+            facts.push(format!(
+                "{} ({origin}, found by following triggerAsyncId up from each pending one) left the same shape: {}",
+                origin_noun(origin, ev.origins),
+                shape.join("; ")
+            ));
+            if let Some(r) = ev.open_ns {
+                facts.push(format!("pending for {} at the end ({of_trace})", range_ns(r)));
+            }
+            let what = if ev.what == "PROMISE" {
+                "A promise is destroyed once it is garbage collected; one still there at the end never settled and is still referenced (from a list of waiters, a map, a closure)."
+            } else {
+                "A one-shot request (file system, DNS, write) that never completed is still waiting on the operating system or a peer."
+            };
+            (
+                title,
+                format!(
+                    "Node.js async_hooks saw these created and never destroyed. {what} Several {} leaving exactly the same unfinished shape is one code path that leaks every time it runs: fire-and-forget work not bound to the request, or a wait nobody resolves. Each one keeps its closure and everything it references alive.",
+                    origin_noun(origin, 2).trim_start_matches("2 ")
+                ),
+                "Make every wait settle on every path: release locks and resolve waiters in a `finally`, reject pending waits on timeout or shutdown (AbortSignal.timeout, an AbortController tied to the request's 'close'), remove a waiter from its list when it gives up, and await (or explicitly bound) async calls started by a handler instead of firing and forgetting them.".to_owned(),
+            )
+        }
+        RuleId::NeverEnded => {
+            let cat = ev.category.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+            let title = format!("{} {}{cat} began and never ended", n, ev.what);
+            if let Some(r) = ev.open_ns {
+                facts.push(format!("open for {} at the end ({of_trace})", range_ns(r)));
+            }
+            match (ev.ended, ev.longest_ended_ns) {
+                (Some(e), Some(d)) if e > 0 => facts.push(format!(
+                    "{e} of the same name ended, the longest after {}: these have been open longer than any of them",
+                    human_ns(d)
+                )),
+                _ => facts.push("none of the same name ended during the capture".to_owned()),
+            }
+            (
+                title,
+                "These async operations (`b` without `e`) began and were still open when the capture stopped, for longer than any operation of their kind that did end took. The trace does not say what created them, so they may be slow rather than stuck; a longer capture tells.".to_owned(),
+                "Find the code that ends this operation (the `e` event, the callback that settles it) and make sure every path reaches it, including errors, timeouts and cancellation.".to_owned(),
+            )
+        }
+        RuleId::PendingAtExit => {
+            let at = v.site();
+            let title = format!(
+                "{} ({kind}) still pending when the event loop shut down, suspended{at}",
+                plural(n, "asyncio task", "asyncio tasks")
+            );
+            let by = ev.ended_by.as_deref().unwrap_or("asyncio.run");
+            facts.push(format!(
+                "cancelled by {by}: asyncio.run cancels the tasks still pending when its main coroutine returns"
+            ));
+            if let Some(r) = ev.open_ns {
+                facts.push(format!("suspended for {} before that ({of_trace})", range_ns(r)));
+            }
+            if let Some(done) = ev.ended.filter(|&d| d > 0) {
+                facts.push(format!("{done} other {kind} tasks finished on their own"));
+            }
+            (
+                title,
+                "These tasks were suspended at an await that nothing completed (a queue nobody feeds, an event nobody sets, a future nobody resolves) until the program shut the loop down. In a long-running service the same tasks would stay pending forever, each holding its frame and what it references.".to_owned(),
+                "Give every consumer a way to end: send a sentinel or close the queue when the producer is done, await with asyncio.timeout()/wait_for, and cancel (and await) the tasks you start when their owner finishes, e.g. with an asyncio.TaskGroup bound to the work's lifetime.".to_owned(),
+            )
+        }
+        RuleId::IdleThread => {
+            let at = v.site();
+            let title = format!("{} ({kind}) alive at the end, idle{at}", plural(n, "thread", "threads"));
+            if let (Some(r), Some(share)) = (ev.open_ns, ev.blocked_share) {
+                facts.push(format!(
+                    "blocked {} in that call, at least {:.0}% of their lifetime",
+                    range_ns(r),
+                    share * 100.0
+                ));
+            }
+            if ev.joined_at_exit > 0 {
+                let by = ev.ended_by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+                facts.push(format!(
+                    "{} ended only when another thread joined them at the end{by}",
+                    ev.joined_at_exit
+                ));
+            }
+            (
+                title,
+                "These threads spent (nearly) their whole life waiting in one call and were still waiting at the end: their work is done or never came, but nothing told them to stop. Alone that is not proof of a leak (a deliberately idle thread looks the same), hence the lower severity; many of them, or more in a later capture, is.".to_owned(),
+                "Stop threads when their work is done rather than at exit: signal them (an Event, a sentinel on their queue, a closed channel) when the work they serve ends and join them there, or run the work on a bounded pool.".to_owned(),
+            )
+        }
+        // OpenSpan; the goroutine rules never come here.
+        _ => {
+            let title = format!("{} never ended on {kind} threads{}", plural(n, "span", "spans"), v.site());
+            if let Some(r) = ev.open_ns {
+                facts.push(format!("open for {} at the end ({of_trace})", range_ns(r)));
+            }
+            (
+                title,
+                "These spans began (`B`) and never ended (`E`): the threads were still inside that call when the capture stopped, for a large part of it. A call that never returns on a thread that is not the main thread is a thread stuck or leaked.".to_owned(),
+                "Find what the call waits for and give it a timeout or a cancellation path; make sure the thread leaves the call on shutdown.".to_owned(),
+            )
+        }
+    };
+    Texts { title, facts, explanation, fix }
 }

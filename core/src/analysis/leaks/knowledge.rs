@@ -374,6 +374,80 @@ pub fn never_wakes_state(state: &str) -> bool {
 /// The frame of an empty `select {}` in profiles, which record no states.
 pub const EMPTY_SELECT_FRAME: &str = "runtime.block";
 
+// ---- Traces of other runtimes (Chrome trace JSON from Node.js, viztracer, Chromium) ----
+
+/// Node.js async_hooks resource types that live as long as what they serve (a connection, a
+/// server, a timer, a stream) or that are queued callbacks run on the next turn: open at the
+/// end of a trace is normal for them. A process that exits closes its sockets without the
+/// trace recording their destroy (both bundled Node samples, healthy and leaky, end with their
+/// client `TCPWRAP`s open), and an interval stays open as long as it ticks. What never settles
+/// is the rest: promises and one-shot requests (`FSREQCALLBACK`, `GETADDRINFOREQWRAP`, ...).
+/// Returns why, for the list of excluded families.
+pub fn node_resource_lives_on(name: &str) -> Option<&'static str> {
+    const HANDLES: &[&str] = &[
+        "TCPWRAP",
+        "TCPSERVERWRAP",
+        "PIPEWRAP",
+        "PIPESERVERWRAP",
+        "TTYWRAP",
+        "UDPWRAP",
+        "SIGNALWRAP",
+        "PROCESSWRAP",
+        "FSEVENTWRAP",
+        "STATWATCHER",
+        "FILEHANDLE",
+        "HTTPINCOMINGMESSAGE",
+        "HTTPCLIENTREQUEST",
+        "HTTP2SESSION",
+        "HTTP2STREAM",
+        "TLSWRAP",
+        "JSSTREAM",
+        "JSUDPWRAP",
+        "ZLIB",
+        "MESSAGEPORT",
+        "WORKER",
+        "INSPECTORJSBINDING",
+        "Timeout",
+    ];
+    const QUEUED: &[&str] = &["TickObject", "Immediate", "Microtask"];
+    if HANDLES.contains(&name) {
+        Some(
+            "a Node.js handle (socket, server, timer, stream): it lives as long as what it serves, and an exiting process does not record its destroy",
+        )
+    } else if QUEUED.contains(&name) {
+        Some(
+            "a Node.js queued callback (process.nextTick, setImmediate): it runs on the next turn of the event loop",
+        )
+    } else {
+        None
+    }
+}
+
+/// Whether a thread name says it is a process's main thread (`MainThread` in Python,
+/// `JavaScriptMainThread` in Node.js, `CrBrowserMain`/`CrRendererMain` in Chromium, `main`
+/// in Rust): the main thread is alive at the end of every capture by definition.
+pub fn is_main_thread_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.contains("Main") || lower == "main" || lower.starts_with("main-") || lower.starts_with("main_")
+}
+
+/// Whether a thread is a pool worker idle between jobs (`concurrent.futures` and
+/// `multiprocessing.pool` workers, Chromium's `ThreadPool*Worker`, Node's V8 platform workers,
+/// tokio and rayon workers): a pool keeps its workers until shutdown by design.
+pub fn is_pool_worker(thread_name: &str, funcs: &[&str]) -> bool {
+    const NAMES: &[&str] = &["ThreadPool", "PlatformWorkerThread", "tokio-runtime-worker", "rayon"];
+    const FRAMES: &[(&str, &str)] = &[
+        ("_worker", "concurrent/futures/thread.py"),
+        ("_worker", "concurrent/futures/process.py"),
+        ("worker", "multiprocessing/pool.py"),
+    ];
+    NAMES.iter().any(|n| thread_name.contains(n))
+        || funcs.iter().any(|f| {
+            let (func, file) = f.split_once(" (").unwrap_or((f, ""));
+            FRAMES.iter().any(|(name, path)| func == *name && file.contains(path))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,5 +528,24 @@ mod tests {
             "net/http.HandlerFunc.ServeHTTP",
             "net/http.(*conn).serve"
         ]));
+    }
+
+    #[test]
+    fn other_runtimes() {
+        assert!(node_resource_lives_on("TCPSERVERWRAP").is_some());
+        assert!(node_resource_lives_on("TickObject").is_some());
+        assert!(node_resource_lives_on("PROMISE").is_none());
+        assert!(node_resource_lives_on("FSREQCALLBACK").is_none());
+        assert!(is_main_thread_name("MainThread"));
+        assert!(is_main_thread_name("CrRendererMain"));
+        assert!(is_main_thread_name("main"));
+        assert!(!is_main_thread_name("audit-3"));
+        assert!(!is_main_thread_name("domain-worker"));
+        assert!(is_pool_worker("ThreadPoolForegroundWorker", &[]));
+        assert!(is_pool_worker(
+            "hasher_0",
+            &["_worker (/usr/lib/python3.11/concurrent/futures/thread.py:69)", "Thread.run (x.py:1)"]
+        ));
+        assert!(!is_pool_worker("heartbeat-0", &["Event.wait (/usr/lib/python3.11/threading.py:611)"]));
     }
 }

@@ -6,7 +6,12 @@
 //! structural: states, where goroutines wait, who created them, whether their parent goroutines
 //! still exist or are idle between requests, growth against a baseline. The catalogue of what a
 //! healthy program has lives in [`knowledge`], the thresholds and user exceptions in [`config`].
+//!
+//! Traces of other runtimes (Chrome trace JSON from Node.js, viztracer, Chromium) have no
+//! goroutines; their rules (`async_rules`) read threads, async operations and spans instead,
+//! and give the same findings.
 
+mod async_rules;
 pub mod config;
 mod explain;
 pub mod knowledge;
@@ -80,20 +85,37 @@ pub enum RuleId {
     ParkedCrowd,
     /// Many goroutines queued on one lock or WaitGroup: contention or a hang, not a leak.
     PileUp,
+    /// Async work (Node.js promises, libuv requests) never finished, left in the same shape by
+    /// several origins (requests, timer runs): a code path that leaks every time it runs.
+    NeverSettled,
+    /// asyncio tasks still pending when the event loop shut down (cancelled by `asyncio.run`).
+    PendingAtExit,
+    /// Async operations open far longer than any of their kind that ended, in a trace that
+    /// doesn't say what created them.
+    NeverEnded,
+    /// Spans begun and never ended (`B` without `E`) off the main thread.
+    OpenSpan,
+    /// Threads alive at the end, idle in one blocking call for (nearly) their whole life.
+    IdleThread,
 }
 
 impl RuleId {
     /// Every rule, most to least severe.
-    pub const ALL: [RuleId; 10] = [
+    pub const ALL: [RuleId; 15] = [
         RuleId::RuntimeProven,
         RuleId::NeverWakes,
         RuleId::OutlivedRequest,
+        RuleId::NeverSettled,
+        RuleId::PendingAtExit,
         RuleId::BlockedClientCall,
         RuleId::ConnPoolGrowth,
         RuleId::ContextPropagation,
         RuleId::Growing,
         RuleId::LongWait,
         RuleId::ParkedCrowd,
+        RuleId::NeverEnded,
+        RuleId::OpenSpan,
+        RuleId::IdleThread,
         RuleId::PileUp,
     ];
 
@@ -110,6 +132,11 @@ impl RuleId {
             RuleId::LongWait => "long-wait",
             RuleId::ParkedCrowd => "parked-crowd",
             RuleId::PileUp => "pile-up",
+            RuleId::NeverSettled => "never-settled",
+            RuleId::PendingAtExit => "pending-at-exit",
+            RuleId::NeverEnded => "never-ended",
+            RuleId::OpenSpan => "open-span",
+            RuleId::IdleThread => "idle-thread",
         }
     }
 
@@ -121,8 +148,14 @@ impl RuleId {
             | RuleId::BlockedClientCall
             | RuleId::ConnPoolGrowth
             | RuleId::ContextPropagation
-            | RuleId::Growing => Severity::Likely,
-            RuleId::LongWait | RuleId::ParkedCrowd => Severity::Possible,
+            | RuleId::Growing
+            | RuleId::NeverSettled
+            | RuleId::PendingAtExit => Severity::Likely,
+            RuleId::LongWait
+            | RuleId::ParkedCrowd
+            | RuleId::NeverEnded
+            | RuleId::OpenSpan
+            | RuleId::IdleThread => Severity::Possible,
             RuleId::PileUp => Severity::Warning,
         }
     }
@@ -186,8 +219,44 @@ pub struct Evidence {
     pub blocked_rollbacks: u64,
     /// What an execution trace adds: exact block times, wake-ups, orphaning, site growth.
     pub trace: Option<TraceEvidence>,
+    /// What a trace of another runtime says about unfinished async work, tasks or threads
+    /// (absent for goroutine findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub async_work: Option<AsyncEvidence>,
     /// Facts for people, one line each.
     pub facts: Vec<String>,
+}
+
+/// The evidence of a finding about async work, asyncio tasks, spans or threads.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AsyncEvidence {
+    /// What is unfinished: an operation name (`PROMISE`), `asyncio task`, `thread` or `span`.
+    pub what: String,
+    /// The operations' category as the trace writes it.
+    pub category: Option<String>,
+    /// The name kind of the threads or task lanes (`drain-N`, `audit-N`).
+    pub lane_kind: Option<String>,
+    /// The resource whose work started each chain (Node.js `triggerAsyncId` followed up to a
+    /// request, a timer, a socket), or `(outside the trace)`.
+    pub origin: Option<String>,
+    /// How many origins left this same shape behind (0 where origins are unknown).
+    pub origins: u64,
+    /// What each origin left unfinished: (operation, links from the origin down to it).
+    pub per_origin: Vec<(String, u32)>,
+    /// Of the same name and category (or lane kind), how many did finish.
+    pub ended: Option<u64>,
+    /// The longest any finished operation of the same name and category took.
+    pub longest_ended_ns: Option<i64>,
+    /// Least and most time open at the end of the capture (operations, spans), suspended
+    /// (asyncio tasks) or blocked (threads).
+    pub open_ns: Option<[i64; 2]>,
+    /// Least share of their lifetime the threads spent blocked.
+    pub blocked_share: Option<f64>,
+    /// Threads that ended only when another thread joined them.
+    pub joined_at_exit: u64,
+    /// What ended them, where the trace shows it: asyncio's `_cancel_all_tasks` or a
+    /// `Thread.join`.
+    pub ended_by: Option<String>,
 }
 
 /// A family's evidence from an execution trace.
@@ -427,7 +496,10 @@ pub fn analyze(capture: &Capture, baseline: Option<&Capture>, config: &Config) -
 pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
     let Some((&capture, earlier)) = series.split_last() else { return Analysis::default() };
     let ctx = Context::new(capture);
-    let families = families(capture);
+    // Threads and async operations of other runtimes are not goroutines: the async rules
+    // judge them, the goroutine rules would mistake them for parked crowds.
+    let goroutines = capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine);
+    let families = if goroutines || !async_rules::applies(capture) { families(capture) } else { Vec::new() };
     let growth = growth_by_family(series, &families, config);
     let mut site_totals: HashMap<String, u64> = HashMap::new();
     let crowd = config.thresholds.crowd;
@@ -455,6 +527,9 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
         if let Some(finding) = judge(&ctx, family, &funcs, total, g, earlier.len(), config) {
             analysis.findings.push(finding);
         }
+    }
+    if async_rules::applies(capture) {
+        async_rules::analyze(capture, config, &mut analysis);
     }
     analysis.findings.sort_by(|a, b| {
         a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)).then_with(|| a.key.cmp(&b.key))
