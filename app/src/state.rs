@@ -198,6 +198,8 @@ pub struct TimelineOptions {
     pub grouping: LaneGrouping,
     /// Only tasks parked (blocked) at the end of the capture.
     pub only_blocked: bool,
+    /// Only tasks that had not ended by the end of the capture.
+    pub only_alive: bool,
 }
 
 /// What each pane of the Compare view shows.

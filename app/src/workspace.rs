@@ -13,8 +13,9 @@ use leakscope_core::analysis::leaks::{self, Analysis, Config};
 use leakscope_core::analysis::lineage::Lineage;
 use leakscope_core::analysis::spans;
 use leakscope_core::analysis::timeline::{self, WaitAges};
+use leakscope_core::analysis::trace_facts::{self, BlockReasons};
 use leakscope_core::diff::{self, CaptureDiff, SeriesGroup};
-use leakscope_core::model::{Group, StackId, TaskKind, WaitKind};
+use leakscope_core::model::{FormatKind, Group, StackId, TaskKind, WaitKind};
 
 use crate::widgets::ValueUnit;
 
@@ -69,6 +70,10 @@ pub enum FlameSource {
     Samples(usize),
     /// Self time of trace spans, by stack of span names.
     Spans,
+    /// Time goroutines of an execution trace spent blocked on synchronisation, by the stack
+    /// they blocked at (like `go tool trace -pprof=sync`), blocks still open at the end
+    /// included: that is where leaked goroutines sit.
+    BlockTime,
 }
 
 /// One flamegraph of a capture: its tree and the file:line of each node, both built on the
@@ -229,6 +234,13 @@ fn flames(capture: &Capture) -> Vec<Flame> {
                 ValueUnit::from_pprof(kind, unit),
                 &stacks,
             ));
+        }
+    }
+    if capture.source.format == Some(FormatKind::GoExecutionTrace) {
+        let blocked = trace_facts::block_time_stacks(capture, BlockReasons::Sync, true);
+        if !blocked.is_empty() {
+            let label = "block time (sync, open blocks included)".to_owned();
+            out.push(Flame::new(capture, FlameSource::BlockTime, label, ValueUnit::Nanoseconds, &blocked));
         }
     }
     let spans = spans::span_self_time_stacks(capture);

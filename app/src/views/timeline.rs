@@ -51,7 +51,7 @@ pub struct TimelinePane {
 impl TimelinePane {
     /// A capture's timeline with the default options.
     pub fn capture_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
-        let mut options = TimelineOptions { grouping: LaneGrouping::CreatedBy, only_blocked: false };
+        let mut options = TimelineOptions { grouping: LaneGrouping::CreatedBy, ..TimelineOptions::default() };
         self.capture_ui_with(ui, loaded, name, &mut options);
     }
 
@@ -87,6 +87,8 @@ impl TimelinePane {
                 ui.selectable_value(&mut options.grouping, value, label);
             }
             ui.separator();
+            ui.checkbox(&mut options.only_alive, "Only alive at the end")
+                .on_hover_text("Tasks that had not ended when the trace ended");
             ui.checkbox(&mut options.only_blocked, "Only blocked at the end")
                 .on_hover_text("Tasks still waiting when the trace ends: where leaks show");
             self.filter_ui(ui);
@@ -321,6 +323,7 @@ fn task_lanes(
             task.intervals.len > 0
                 && focus.is_none_or(|f| f.binary_search(&t).is_ok())
                 && (!options.only_blocked || blocked_at_end(capture, t))
+                && (!options.only_alive || task.end_ns.is_none())
                 && (needle.is_empty()
                     || task_label(capture, t).to_lowercase().contains(&needle)
                     || capture.stack_funcs(task.stack).any(|f| f.to_lowercase().contains(&needle)))
