@@ -267,7 +267,13 @@ impl CaptureReport {
         if let Some(h) = &self.headline {
             let _ = writeln!(out, "  headline: {h}");
         }
-        let _ = writeln!(out, "  goroutines: {}", self.task_count);
+        // Traces of other runtimes hold threads and async operations, not goroutines.
+        let noun = if matches!(self.format, "chrome-trace" | "devtools-cpuprofile") {
+            "tasks"
+        } else {
+            "goroutines"
+        };
+        let _ = writeln!(out, "  {noun}: {}", self.task_count);
         if !self.states.is_empty() {
             let mut states: Vec<_> = self.states.iter().collect();
             states.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

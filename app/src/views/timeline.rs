@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 
 use egui::RichText;
 use leakscope_core::Capture;
-use leakscope_core::model::{IntervalKind, TaskKind, funcname};
+use leakscope_core::model::{IntervalKind, Task, TaskKind, funcname};
 
 use super::{Focus, ViewCtx, fmt_count};
 use crate::app::SHORTCUT_SEARCH;
+use crate::command::Command;
 use crate::state::{LaneGrouping, TimelineOptions};
 use crate::widgets::timeline::kind_name;
 use crate::widgets::{Lane, Timeline, TimelineState, format};
@@ -62,10 +63,24 @@ impl TimelinePane {
         name: &str,
         options: &mut TimelineOptions,
     ) {
+        self.capture_ui_linked(ui, loaded, name, options, &[], &mut Vec::new());
+    }
+
+    /// `others` are the other open captures (index, capture): a selected goroutine that is also
+    /// in one of them is linked there.
+    fn capture_ui_linked(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedCapture,
+        name: &str,
+        options: &mut TimelineOptions,
+        others: &[(usize, &LoadedCapture)],
+        out: &mut Vec<Command>,
+    ) {
         if loaded.capture.intervals.is_empty() {
             self.wait_ages_ui(ui, loaded, name);
         } else {
-            self.trace_ui(ui, loaded, name, options);
+            self.trace_ui(ui, loaded, name, options, others, out);
         }
     }
 
@@ -75,6 +90,8 @@ impl TimelinePane {
         loaded: &LoadedCapture,
         name: &str,
         options: &mut TimelineOptions,
+        others: &[(usize, &LoadedCapture)],
+        out: &mut Vec<Command>,
     ) {
         let capture = &loaded.capture;
         ui.horizontal(|ui| {
@@ -118,7 +135,7 @@ impl TimelinePane {
             ))
             .weak(),
         );
-        self.details_panel(ui, loaded, name);
+        self.details_panel(ui, loaded, name, others, out);
         egui::CentralPanel::no_frame().show(ui, |ui| {
             if self.lanes.is_empty() {
                 ui.weak("No task matches.");
@@ -203,7 +220,14 @@ impl TimelinePane {
     }
 
     /// The selected lane's task and interval, under the canvas.
-    fn details_panel(&self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
+    fn details_panel(
+        &self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedCapture,
+        name: &str,
+        others: &[(usize, &LoadedCapture)],
+        out: &mut Vec<Command>,
+    ) {
         let capture = &loaded.capture;
         let Some(hit) = self.state.selected() else {
             egui::Panel::bottom(ui.scope_id().with(("timeline-details", name))).show(ui, |ui| {
@@ -229,6 +253,9 @@ impl TimelinePane {
                         None => line.push_str(" · still alive at the end"),
                     }
                     ui.label(line);
+                    if task.kind == TaskKind::Goroutine {
+                        same_goroutine_ui(ui, capture, task, others, out);
+                    }
                     if let Some(i) = hit.interval {
                         let iv = &capture.intervals;
                         if let (Some(&start), Some(&end), Some(&kind)) =
@@ -252,6 +279,36 @@ impl TimelinePane {
                     }
                 });
             });
+    }
+}
+
+/// Links to the same goroutine in the other open captures: the same id with the same creation
+/// site (ids are reused only by different processes, so the site guards against a dump of
+/// another run).
+fn same_goroutine_ui(
+    ui: &mut egui::Ui,
+    capture: &Capture,
+    task: &Task,
+    others: &[(usize, &LoadedCapture)],
+    out: &mut Vec<Command>,
+) {
+    let site = |c: &Capture, t: &Task| t.created_by.map(|f| c.func_name(f).to_owned());
+    let here = site(capture, task);
+    for &(index, other) in others {
+        let Some(t) = other.task_by_id.get(&task.id).and_then(|&i| other.capture.tasks.get(i as usize))
+        else {
+            continue;
+        };
+        if here.is_some() && site(&other.capture, t) != here {
+            continue;
+        }
+        let state = other.capture.str(t.state);
+        let wait = t.wait_ns.map(|w| format!(", {}", format::duration_ns(w))).unwrap_or_default();
+        let text = format!("G{} in {}: {state}{wait} ▸", task.id, other.name);
+        if super::nav_link(ui, &text, &format!("Show G{} in {}", task.id, other.name)).clicked() {
+            out.push(Command::SelectCapture(index));
+            out.push(Command::ShowGoroutine(task.id));
+        }
     }
 }
 
@@ -380,6 +437,12 @@ impl TimelineView {
             self.pane.focus = None;
         }
         let name = format!("Timeline of {}", loaded.name);
-        self.pane.capture_ui_with(ui, loaded, &name, &mut ctx.state.timeline);
+        let others: Vec<(usize, &LoadedCapture)> =
+            ctx.ws.captures.iter().enumerate().filter(|(i, _)| *i != ctx.ws.active).collect();
+        let mut out = Vec::new();
+        self.pane.capture_ui_linked(ui, loaded, &name, &mut ctx.state.timeline, &others, &mut out);
+        for c in out {
+            ctx.commands.send(c);
+        }
     }
 }
