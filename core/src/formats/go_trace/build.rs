@@ -126,10 +126,19 @@ enum Store {
     /// Appended with their task beside them, sorted by task at the end.
     Append { task: Vec<u32> },
     /// Only counted per task: the first of two passes over a large trace.
-    Count { per_task: Vec<u32> },
+    Count { per_task: Vec<u32>, links: usize },
     /// Written straight into their final slots, as counted by a first pass: `next[task]` is
     /// the task's next free index, `ranges[task]` its range.
     Place { next: Vec<u32>, ranges: Vec<IntervalRange> },
+}
+
+/// What the first of two passes counted.
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    /// Intervals of each task, by task index (so also the number of tasks).
+    pub per_task: Vec<u32>,
+    /// Links.
+    pub links: usize,
 }
 
 /// Builds one capture from ordered events.
@@ -149,6 +158,8 @@ pub(crate) struct Builder {
     info: TraceInfo,
     active_user_tasks: HashMap<u64, usize>,
     counters: [Option<usize>; 3],
+    /// Events of each counter's type in the trace, to size its series once.
+    counter_sizes: [usize; 3],
     names: Names,
     pub problems: Problems,
 }
@@ -186,6 +197,7 @@ impl Builder {
             info: TraceInfo::default(),
             active_user_tasks: HashMap::new(),
             counters: [None; 3],
+            counter_sizes: [0; 3],
             names,
             problems: Problems::default(),
         }
@@ -194,7 +206,7 @@ impl Builder {
     /// Turns this builder into the first of two passes: it only counts each task's intervals
     /// (links, samples and metrics are not kept), for [`Builder::placing`] to use.
     pub fn counting(mut self) -> Self {
-        self.store = Store::Count { per_task: Vec::new() };
+        self.store = Store::Count { per_task: Vec::new(), links: 0 };
         self
     }
 
@@ -227,8 +239,9 @@ impl Builder {
 
     /// Reserves room for a trace with these event counts (by wire type), so that the big
     /// tables are allocated once at their final size: growing them by doubling would copy them
-    /// and, for a while, hold two copies.
-    pub fn reserve(&mut self, counts: &[u64; 256]) {
+    /// and, for a while, hold two copies. With what a first pass `counted`, tasks and links are
+    /// sized exactly; from event counts alone they are upper bounds, trimmed at the end.
+    pub fn reserve(&mut self, counts: &[u64; 256], counted: Option<&Counts>) {
         let n = |types: &[u8]| -> usize {
             types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
         };
@@ -284,16 +297,24 @@ impl Builder {
         if self.is_counting() {
             return;
         }
-        self.capture.links.reserve_exact(n(&[
-            ev::GO_CREATE,
-            ev::GO_CREATE_BLOCKED,
-            ev::GO_UNBLOCK,
-            ev::GO_SWITCH,
-            ev::GO_SWITCH_DESTROY,
-        ]));
-        self.capture.tasks.reserve_exact(tasks + 64);
-        self.lanes.reserve_exact(tasks + 64);
-        self.has_spans.reserve_exact(tasks + 64);
+        let (tasks, links) = match counted {
+            Some(c) => (c.per_task.len(), c.links),
+            None => (
+                tasks + 64,
+                n(&[
+                    ev::GO_CREATE,
+                    ev::GO_CREATE_BLOCKED,
+                    ev::GO_UNBLOCK,
+                    ev::GO_SWITCH,
+                    ev::GO_SWITCH_DESTROY,
+                ]),
+            ),
+        };
+        self.capture.links.reserve_exact(links);
+        self.capture.tasks.reserve_exact(tasks);
+        self.lanes.reserve_exact(tasks);
+        self.has_spans.reserve_exact(tasks);
+        self.counter_sizes = [n(&[ev::HEAP_ALLOC]), n(&[ev::HEAP_GOAL]), n(&[ev::PROCS_CHANGE])];
     }
 
     /// Makes times strictly increasing, as Go's reader does: an event no later than the one
@@ -441,7 +462,7 @@ impl Builder {
                 self.iv.push(start, end, kind, label, stack, depth);
                 tasks.push(task);
             }
-            Store::Count { per_task } => {
+            Store::Count { per_task, .. } => {
                 if per_task.len() <= task as usize {
                     per_task.resize(task as usize + 1, 0);
                 }
@@ -530,7 +551,8 @@ impl Builder {
     }
 
     fn link(&mut self, kind: LinkKind, from: u32, to: u32, t: i64) {
-        if self.is_counting() {
+        if let Store::Count { links, .. } = &mut self.store {
+            *links += 1;
             return;
         }
         self.capture.links.push(Link { kind, from_task: from, from_ns: t, to_task: to, to_ns: t });
@@ -540,21 +562,30 @@ impl Builder {
         if self.is_counting() {
             return;
         }
-        let slot = if let Some(i) = self.counters.get(which).copied().flatten() {
-            i
-        } else {
-            let name = self.capture.strings.intern(COUNTER_NAMES.get(which).copied().unwrap_or_default());
-            self.capture.counters.push(Counter { name, ..Counter::default() });
-            let i = self.capture.counters.len() - 1;
-            if let Some(s) = self.counters.get_mut(which) {
-                *s = Some(i);
-            }
-            i
-        };
+        let slot = self.counter_slot(which);
         if let Some(c) = self.capture.counters.get_mut(slot) {
             c.time_ns.push(t);
             c.value.push(value as f64);
         }
+    }
+
+    /// The index of counter `which` in the capture, added on first use.
+    fn counter_slot(&mut self, which: usize) -> usize {
+        if let Some(i) = self.counters.get(which).copied().flatten() {
+            return i;
+        }
+        let name = self.capture.strings.intern(COUNTER_NAMES.get(which).copied().unwrap_or_default());
+        let size = self.counter_sizes.get(which).copied().unwrap_or(0);
+        self.capture.counters.push(Counter {
+            name,
+            time_ns: Vec::with_capacity(size),
+            value: Vec::with_capacity(size),
+        });
+        let i = self.capture.counters.len() - 1;
+        if let Some(s) = self.counters.get_mut(which) {
+            *s = Some(i);
+        }
+        i
     }
 
     /// Applies one ordered event whose time was already fixed.
@@ -939,16 +970,16 @@ impl Builder {
         samples.task.push(task.unwrap_or(Samples::NO_TASK));
     }
 
-    /// The number of intervals of each task, for a second pass: the result of a counting pass
-    /// once everything still open at `end` is closed.
-    pub fn into_counts(mut self, end: i64) -> Vec<u32> {
+    /// What a counting pass found, for the second pass to size everything exactly, once
+    /// everything still open at `end` is closed.
+    pub fn into_counts(mut self, end: i64) -> Counts {
         self.close_all(end);
         match self.store {
-            Store::Count { mut per_task } => {
+            Store::Count { mut per_task, links } => {
                 per_task.resize(self.capture.tasks.len(), 0);
-                per_task
+                Counts { per_task, links }
             }
-            Store::Append { .. } | Store::Place { .. } => Vec::new(),
+            Store::Append { .. } | Store::Place { .. } => Counts::default(),
         }
     }
 
@@ -981,6 +1012,20 @@ impl Builder {
             task.intervals = range;
         }
         self.capture.intervals = intervals;
+        // Tables sized from event counts are upper bounds (a status event per goroutine per
+        // generation, links that were not drawn); trim them. A large allocation shrinks in
+        // place, so this costs no copy where it matters.
+        self.capture.tasks.shrink_to_fit();
+        self.capture.links.shrink_to_fit();
+        let samples = &mut self.capture.samples;
+        samples.stack.shrink_to_fit();
+        samples.values.shrink_to_fit();
+        samples.time_ns.shrink_to_fit();
+        samples.task.shrink_to_fit();
+        for c in &mut self.capture.counters {
+            c.time_ns.shrink_to_fit();
+            c.value.shrink_to_fit();
+        }
         self.capture.time_range_ns = Some((start, end));
         self.capture.source.duration_ns = Some(end - start);
         for (name, count) in KIND_NAMES.iter().zip(self.counts) {
