@@ -120,6 +120,11 @@ struct Names {
 const COUNTER_NAMES: [&str; 3] =
     ["/memory/classes/heap/objects:bytes", "/gc/heap/goal:bytes", "/sched/gomaxprocs:threads"];
 
+/// Tables sized from an estimate grow by a this-th of their length when it falls short
+/// (a trace that contradicts itself closes more intervals than its events say), rather than
+/// doubling: a doubled table of intervals would be mostly empty.
+const GROWTH_DIVISOR: usize = 8;
+
 /// How the builder keeps intervals.
 #[derive(Debug)]
 enum Store {
@@ -237,26 +242,41 @@ impl Builder {
         matches!(self.store, Store::Count { .. })
     }
 
-    /// Reserves room for a trace with these event counts (by wire type), so that the big
-    /// tables are allocated once at their final size: growing them by doubling would copy them
-    /// and, for a while, hold two copies. With what a first pass `counted`, tasks and links are
-    /// sized exactly; from event counts alone they are upper bounds, trimmed at the end.
-    pub fn reserve(&mut self, counts: &[u64; 256], counted: Option<&Counts>) {
+    /// Reserves room for a trace with these event counts (by wire type; `first_generation`
+    /// counts the first generation's alone), so that the big tables are allocated once at
+    /// their final size: growing them by doubling would copy them and, for a while, hold two
+    /// copies. With what a first pass `counted`, tasks and links are sized exactly; from event
+    /// counts alone they are close estimates, grown in small steps if short (see
+    /// [`GROWTH_DIVISOR`]) and trimmed at the end.
+    pub fn reserve(&mut self, counts: &[u64; 256], first_generation: &[u64; 256], counted: Option<&Counts>) {
+        const STATUSES: [u8; 2] = [ev::GO_STATUS, ev::GO_STATUS_STACK];
         let n = |types: &[u8]| -> usize {
             types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
         };
-        // Every interval is closed by an event (or by the end of the trace, once per task).
-        let tasks = n(&[
-            ev::GO_CREATE,
-            ev::GO_CREATE_BLOCKED,
-            ev::GO_CREATE_SYSCALL,
-            ev::GO_STATUS,
-            ev::GO_STATUS_STACK,
+        // Goroutines are created during the trace or existed before it; those the runtime
+        // lists (with a status event) when tracing starts, in the first generation. Later
+        // generations repeat the statuses of goroutines that act in them, so counting every
+        // status would count long-lived goroutines once per second of trace.
+        let first_statuses: usize = STATUSES
+            .iter()
+            .map(|&t| first_generation.get(usize::from(t)).copied().unwrap_or(0) as usize)
+            .sum();
+        let goroutines = n(&[ev::GO_CREATE, ev::GO_CREATE_BLOCKED, ev::GO_CREATE_SYSCALL])
+            + first_statuses.min(n(&STATUSES));
+        // Every interval is closed once: by an event that ends a state (a switch ends three),
+        // by the end of a span, or by the end of the trace (once per lane and open span).
+        // Events that only open a state (creation, a first status, a proc or GC start) close
+        // nothing, except where the trace contradicts itself; then the columns grow.
+        let spans = n(&[
+            ev::STW_BEGIN,
+            ev::GC_SWEEP_BEGIN,
+            ev::GC_SWEEP_ACTIVE,
+            ev::GC_MARK_ASSIST_BEGIN,
+            ev::GC_MARK_ASSIST_ACTIVE,
+            ev::USER_REGION_BEGIN,
+            ev::USER_REGION_END,
         ]);
-        let intervals = n(&[
-            ev::GO_CREATE,
-            ev::GO_CREATE_BLOCKED,
-            ev::GO_CREATE_SYSCALL,
+        let closing = n(&[
             ev::GO_START,
             ev::GO_STOP,
             ev::GO_BLOCK,
@@ -266,24 +286,12 @@ impl Builder {
             ev::GO_SYSCALL_BEGIN,
             ev::GO_SYSCALL_END,
             ev::GO_SYSCALL_END_BLOCKED,
-            ev::GO_STATUS,
-            ev::GO_STATUS_STACK,
-            ev::PROC_START,
             ev::PROC_STOP,
             ev::PROC_STEAL,
-            ev::PROC_STATUS,
-            ev::GC_BEGIN,
-            ev::GC_ACTIVE,
-            ev::STW_BEGIN,
-            ev::GC_SWEEP_BEGIN,
-            ev::GC_SWEEP_ACTIVE,
-            ev::GC_MARK_ASSIST_BEGIN,
-            ev::GC_MARK_ASSIST_ACTIVE,
-            ev::USER_REGION_BEGIN,
-            ev::USER_REGION_END,
-        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY])
-            + tasks
-            + 1024;
+            ev::GC_END,
+        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY]);
+        let lanes = goroutines + 64;
+        let intervals = closing + spans + lanes;
         if let Store::Append { task } = &mut self.store {
             let iv = &mut self.iv;
             iv.start_ns.reserve_exact(intervals);
@@ -294,26 +302,26 @@ impl Builder {
             iv.depth.reserve_exact(intervals);
             task.reserve_exact(intervals);
         }
+        let tasks = counted.map_or(lanes, |c| c.per_task.len());
+        self.capture.tasks.reserve_exact(tasks);
+        self.lanes.reserve_exact(tasks);
+        self.has_spans.reserve_exact(tasks);
         if self.is_counting() {
             return;
         }
-        let (tasks, links) = match counted {
-            Some(c) => (c.per_task.len(), c.links),
-            None => (
-                tasks + 64,
+        let links = counted.map_or_else(
+            || {
                 n(&[
                     ev::GO_CREATE,
                     ev::GO_CREATE_BLOCKED,
                     ev::GO_UNBLOCK,
                     ev::GO_SWITCH,
                     ev::GO_SWITCH_DESTROY,
-                ]),
-            ),
-        };
+                ])
+            },
+            |c| c.links,
+        );
         self.capture.links.reserve_exact(links);
-        self.capture.tasks.reserve_exact(tasks);
-        self.lanes.reserve_exact(tasks);
-        self.has_spans.reserve_exact(tasks);
         self.counter_sizes = [n(&[ev::HEAP_ALLOC]), n(&[ev::HEAP_GOAL]), n(&[ev::PROCS_CHANGE])];
     }
 
@@ -391,6 +399,13 @@ impl Builder {
     }
 
     fn new_task(&mut self, task: Task) -> u32 {
+        let tasks = &mut self.capture.tasks;
+        if tasks.len() == tasks.capacity() {
+            let more = tasks.len() / GROWTH_DIVISOR + 64;
+            tasks.reserve_exact(more);
+            self.lanes.reserve_exact(more);
+            self.has_spans.reserve_exact(more);
+        }
         let index = self.capture.tasks.len() as u32;
         self.capture.tasks.push(task);
         self.lanes.push(Lane::default());
@@ -459,7 +474,18 @@ impl Builder {
     ) {
         match &mut self.store {
             Store::Append { task: tasks } => {
-                self.iv.push(start, end, kind, label, stack, depth);
+                let iv = &mut self.iv;
+                if iv.start_ns.len() == iv.start_ns.capacity() {
+                    let more = iv.len() / GROWTH_DIVISOR + 1024;
+                    iv.start_ns.reserve_exact(more);
+                    iv.end_ns.reserve_exact(more);
+                    iv.kind.reserve_exact(more);
+                    iv.label.reserve_exact(more);
+                    iv.stack.reserve_exact(more);
+                    iv.depth.reserve_exact(more);
+                    tasks.reserve_exact(more);
+                }
+                iv.push(start, end, kind, label, stack, depth);
                 tasks.push(task);
             }
             Store::Count { per_task, .. } => {
@@ -1232,6 +1258,41 @@ mod tests {
         assert_eq!(iv.start_ns, vec![0, 5, 0, 10, 3, 4]);
         assert_eq!(iv.depth, vec![0, 0, 0, 0, 1, 2]);
         assert_eq!(iv.end_ns, vec![5, 9, 10, 20, 8, 6]);
+    }
+
+    #[test]
+    fn tables_sized_short_grow_in_small_steps_not_by_doubling() {
+        let mut b = Builder::new(Capture::new("t", crate::model::FormatKind::GoExecutionTrace));
+        // No events counted: room for 64 lanes and their closing intervals only.
+        b.reserve(&[0; 256], &[0; 256], None);
+        for i in 0..5_000u32 {
+            let task = b.new_task(Task::default());
+            b.push_interval(
+                task,
+                i64::from(i),
+                i64::from(i) + 1,
+                IntervalKind::Running,
+                StrId::EMPTY,
+                StackId::EMPTY,
+                0,
+            );
+            b.push_interval(
+                task,
+                i64::from(i) + 1,
+                i64::from(i) + 2,
+                IntervalKind::Blocked,
+                StrId::EMPTY,
+                StackId::EMPTY,
+                0,
+            );
+        }
+        assert_eq!(b.iv.len(), 10_000);
+        assert!(b.iv.start_ns.capacity() < 10_000 + 10_000 / 8 + 1024 + 1, "{}", b.iv.end_ns.capacity());
+        assert!(b.capture.tasks.capacity() < 5_000 + 5_000 / 8 + 64 + 1, "{}", b.capture.tasks.capacity());
+        let capture = b.finish(20_000);
+        assert_eq!(capture.tasks.capacity(), 5_000);
+        assert_eq!(capture.tasks[4_999].intervals, IntervalRange { start: 9_998, len: 2 });
+        assert_eq!(capture.intervals.kind[9_999], IntervalKind::Blocked);
     }
 
     #[test]

@@ -155,7 +155,8 @@ fn parse_with(
     let passes = if two_pass { 2 } else { 1 };
     let mut builder = Builder::new(capture);
     let counted = if two_pass {
-        let counter = Builder::new(Capture::new(path, KIND)).counting();
+        let mut counter = Builder::new(Capture::new(path, KIND)).counting();
+        counter.reserve(&event_counts.all, &event_counts.first_generation, None);
         let (counter, end) = read_events(bytes, pages, version, gens, counter, progress, passes)?;
         let counts = counter.into_counts(end);
         builder = builder.placing(&counts.per_task);
@@ -165,7 +166,7 @@ fn parse_with(
     };
     builder.problems = problems;
     builder.set_format(minor, None);
-    builder.reserve(&event_counts, counted.as_ref());
+    builder.reserve(&event_counts.all, &event_counts.first_generation, counted.as_ref());
     drop(counted);
     let (mut builder, end) = read_events(bytes, pages, version, gens, builder, progress, passes)?;
     let problems = std::mem::take(&mut builder.problems);
@@ -222,28 +223,46 @@ fn read_events(
     Ok((builder, end))
 }
 
+/// Events of every type (by wire type) in the whole trace and in its first generation.
+struct EventCounts {
+    all: [u64; 256],
+    first_generation: [u64; 256],
+}
+
 /// Counts the events of every type in all event batches, in parallel.
-fn count_events(bytes: &[u8], pages: Pages<'_>, gens: &[Generation], version: Version) -> [u64; 256] {
+fn count_events(bytes: &[u8], pages: Pages<'_>, gens: &[Generation], version: Version) -> EventCounts {
     use rayon::prelude::*;
-    gens.par_iter()
-        .flat_map_iter(|g| g.batches.iter().filter(|b| b.kind == BatchKind::Events))
+    let add = |a: &mut [u64; 256], b: &[u64; 256]| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+    };
+    let (all, first_generation) = gens
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, g)| g.batches.iter().filter(|b| b.kind == BatchKind::Events).map(move |b| (i, b)))
         .fold(
-            || [0u64; 256],
-            |mut counts, b| {
+            || ([0u64; 256], [0u64; 256]),
+            |(mut all, mut first), (i, b)| {
+                let mut counts = [0u64; 256];
                 order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
                 pages.release(b.data.clone());
-                counts
+                add(&mut all, &counts);
+                if i == 0 {
+                    add(&mut first, &counts);
+                }
+                (all, first)
             },
         )
         .reduce(
-            || [0u64; 256],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
-                }
-                a
+            || ([0u64; 256], [0u64; 256]),
+            |(mut a, mut af), (b, bf)| {
+                add(&mut a, &b);
+                add(&mut af, &bf);
+                (a, af)
             },
-        )
+        );
+    EventCounts { all, first_generation }
 }
 
 /// The state of one read: the ordering carries over generations, as goroutines do.
