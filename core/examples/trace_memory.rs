@@ -125,6 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.links.len(),
             c.samples.len()
         );
+        eprintln!("  (Task {} B, Link {} B)", size_of::<Task>(), size_of::<Link>());
         let n = c.intervals.len().max(1) as f64;
         for (name, bytes) in model_parts(c) {
             eprintln!(
