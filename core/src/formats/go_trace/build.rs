@@ -509,15 +509,22 @@ impl Builder {
                 let i = *slot as usize;
                 *slot += 1;
                 let iv = &mut self.iv;
-                if let (Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)) = (
+                if let (Some(a), Some(b), Some(c), Some(d), Some(e)) = (
                     iv.start_ns.get_mut(i),
                     iv.end_ns.get_mut(i),
                     iv.kind.get_mut(i),
                     iv.label.get_mut(i),
                     iv.stack.get_mut(i),
-                    iv.depth.get_mut(i),
                 ) {
-                    (*a, *b, *c, *d, *e, *f) = (start, end.max(start), kind, label, stack, depth);
+                    (*a, *b, *c, *d, *e) = (start, end.max(start), kind, label, stack);
+                }
+                // The depth column starts zeroed and untouched (see `placing`), and all but the
+                // spans are depth 0: writing only the others leaves most of its pages never
+                // made resident.
+                if depth != 0
+                    && let Some(f) = iv.depth.get_mut(i)
+                {
+                    *f = depth;
                 }
             }
         }
@@ -1201,11 +1208,15 @@ fn sort_by_task(
     (iv, ranges)
 }
 
-/// Writes the rows `from` (by index) of a column back from position `at` on.
-fn reorder<T: Copy + Default>(col: &mut [T], from: &[usize], at: usize) {
+/// Writes the rows `from` (by index) of a column back from position `at` on. Rows already
+/// holding their value are not written, so that untouched zero pages (the depth column's)
+/// stay untouched.
+fn reorder<T: Copy + Default + PartialEq>(col: &mut [T], from: &[usize], at: usize) {
     let rows: Vec<T> = from.iter().map(|&i| col.get(i).copied().unwrap_or_default()).collect();
     for (slot, v) in col.iter_mut().skip(at).zip(rows) {
-        *slot = v;
+        if *slot != v {
+            *slot = v;
+        }
     }
 }
 
