@@ -157,7 +157,7 @@ impl TraceFacts {
                 blocked_at_end,
                 blocked_since_ns: since,
                 blocked_before_trace,
-                blocked_ns: since.map(|s| end_ns - s),
+                blocked_ns: since.map(|s| end_ns.saturating_sub(s)),
                 block_reason: last
                     .filter(|_| blocked_at_end)
                     .and_then(|i| iv.label.get(i).copied())

@@ -1060,7 +1060,7 @@ impl Builder {
             c.value.shrink_to_fit();
         }
         self.capture.time_range_ns = Some((start, end));
-        self.capture.source.duration_ns = Some(end - start);
+        self.capture.source.duration_ns = Some(end.saturating_sub(start));
         for (name, count) in KIND_NAMES.iter().zip(self.counts) {
             if count > 0 {
                 self.info.event_counts.insert(name, count);
@@ -1113,7 +1113,7 @@ impl Builder {
             _ => names.waiting,
         };
         if kind == Some(IntervalKind::Blocked) {
-            t.wait_ns = Some(end - since);
+            t.wait_ns = Some(end.saturating_sub(since));
         }
     }
 

@@ -914,7 +914,7 @@ impl Converter {
             ev::GO_SYS_CALL => {
                 self.emit(builder, src, v2::GO_SYSCALL_BEGIN, [0, stk, 0, 0], time, src.g, 0);
                 if !blocked_syscall {
-                    self.emit(builder, src, v2::GO_SYSCALL_END, [0; 4], time + 1, src.g, 0);
+                    self.emit(builder, src, v2::GO_SYSCALL_END, [0; 4], time.saturating_add(1), src.g, 0);
                 }
             }
             ev::GO_SYS_EXIT => self.emit(builder, src, v2::GO_SYSCALL_END_BLOCKED, [0; 4], time, src.g, 0),
