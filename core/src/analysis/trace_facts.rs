@@ -115,20 +115,25 @@ impl TraceFacts {
             .filter(|(_, t)| t.kind == TaskKind::Goroutine)
             .map(|(i, t)| (t.id, i as u32))
             .collect();
-        let mut goroutines = Vec::new();
+        // Sized once: a trace can have hundreds of thousands of goroutines, and growing by
+        // doubling would leave up to half the table unused.
+        let mut goroutines = Vec::with_capacity(
+            capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine && t.intervals.len > 0).count(),
+        );
         for (index, task) in capture.tasks.iter().enumerate() {
             if task.kind != TaskKind::Goroutine || task.intervals.len == 0 {
                 continue;
             }
-            let states: Vec<usize> =
-                task.intervals.indices().filter(|&i| iv.depth.get(i).copied() == Some(0)).collect();
-            let unblocks = states
-                .iter()
-                .filter(|&&i| {
-                    iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) < Some(&end_ns)
-                })
-                .count() as u32;
-            let last = states.last().copied();
+            // One walk over the task's state row, without collecting it: a goroutine that ran
+            // all through a large trace has millions of intervals.
+            let (mut states, mut unblocks, mut last) = (0usize, 0u32, None);
+            for i in task.intervals.indices().take_while(|&i| iv.depth.get(i).copied() == Some(0)) {
+                states += 1;
+                last = Some(i);
+                if iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) < Some(&end_ns) {
+                    unblocks += 1;
+                }
+            }
             let ended = task.flags.contains(TaskFlags::ENDED);
             let blocked_at_end = !ended
                 && last.is_some_and(|i| {
@@ -136,7 +141,7 @@ impl TraceFacts {
                 });
             let since = last.filter(|_| blocked_at_end).and_then(|i| iv.start_ns.get(i).copied());
             let blocked_before_trace =
-                blocked_at_end && states.len() == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
+                blocked_at_end && states == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
             let creator = task
                 .parent_id
                 .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
@@ -152,7 +157,7 @@ impl TraceFacts {
                 blocked_at_end,
                 blocked_since_ns: since,
                 blocked_before_trace,
-                blocked_ns: since.map(|s| end_ns - s),
+                blocked_ns: since.map(|s| end_ns.saturating_sub(s)),
                 block_reason: last
                     .filter(|_| blocked_at_end)
                     .and_then(|i| iv.label.get(i).copied())

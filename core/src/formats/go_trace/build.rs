@@ -120,16 +120,30 @@ struct Names {
 const COUNTER_NAMES: [&str; 3] =
     ["/memory/classes/heap/objects:bytes", "/gc/heap/goal:bytes", "/sched/gomaxprocs:threads"];
 
+/// Tables sized from an estimate grow by a this-th of their length when it falls short
+/// (a trace that contradicts itself closes more intervals than its events say), rather than
+/// doubling: a doubled table of intervals would be mostly empty.
+const GROWTH_DIVISOR: usize = 8;
+
 /// How the builder keeps intervals.
 #[derive(Debug)]
 enum Store {
     /// Appended with their task beside them, sorted by task at the end.
     Append { task: Vec<u32> },
     /// Only counted per task: the first of two passes over a large trace.
-    Count { per_task: Vec<u32> },
+    Count { per_task: Vec<u32>, links: usize },
     /// Written straight into their final slots, as counted by a first pass: `next[task]` is
     /// the task's next free index, `ranges[task]` its range.
     Place { next: Vec<u32>, ranges: Vec<IntervalRange> },
+}
+
+/// What the first of two passes counted.
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    /// Intervals of each task, by task index (so also the number of tasks).
+    pub per_task: Vec<u32>,
+    /// Links.
+    pub links: usize,
 }
 
 /// Builds one capture from ordered events.
@@ -149,6 +163,8 @@ pub(crate) struct Builder {
     info: TraceInfo,
     active_user_tasks: HashMap<u64, usize>,
     counters: [Option<usize>; 3],
+    /// Events of each counter's type in the trace, to size its series once.
+    counter_sizes: [usize; 3],
     names: Names,
     pub problems: Problems,
 }
@@ -186,6 +202,7 @@ impl Builder {
             info: TraceInfo::default(),
             active_user_tasks: HashMap::new(),
             counters: [None; 3],
+            counter_sizes: [0; 3],
             names,
             problems: Problems::default(),
         }
@@ -194,7 +211,7 @@ impl Builder {
     /// Turns this builder into the first of two passes: it only counts each task's intervals
     /// (links, samples and metrics are not kept), for [`Builder::placing`] to use.
     pub fn counting(mut self) -> Self {
-        self.store = Store::Count { per_task: Vec::new() };
+        self.store = Store::Count { per_task: Vec::new(), links: 0 };
         self
     }
 
@@ -225,25 +242,41 @@ impl Builder {
         matches!(self.store, Store::Count { .. })
     }
 
-    /// Reserves room for a trace with these event counts (by wire type), so that the big
-    /// tables are allocated once at their final size: growing them by doubling would copy them
-    /// and, for a while, hold two copies.
-    pub fn reserve(&mut self, counts: &[u64; 256]) {
+    /// Reserves room for a trace with these event counts (by wire type; `first_generation`
+    /// counts the first generation's alone), so that the big tables are allocated once at
+    /// their final size: growing them by doubling would copy them and, for a while, hold two
+    /// copies. With what a first pass `counted`, tasks and links are sized exactly; from event
+    /// counts alone they are close estimates, grown in small steps if short (see
+    /// [`GROWTH_DIVISOR`]) and trimmed at the end.
+    pub fn reserve(&mut self, counts: &[u64; 256], first_generation: &[u64; 256], counted: Option<&Counts>) {
+        const STATUSES: [u8; 2] = [ev::GO_STATUS, ev::GO_STATUS_STACK];
         let n = |types: &[u8]| -> usize {
             types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
         };
-        // Every interval is closed by an event (or by the end of the trace, once per task).
-        let tasks = n(&[
-            ev::GO_CREATE,
-            ev::GO_CREATE_BLOCKED,
-            ev::GO_CREATE_SYSCALL,
-            ev::GO_STATUS,
-            ev::GO_STATUS_STACK,
+        // Goroutines are created during the trace or existed before it; those the runtime
+        // lists (with a status event) when tracing starts, in the first generation. Later
+        // generations repeat the statuses of goroutines that act in them, so counting every
+        // status would count long-lived goroutines once per second of trace.
+        let first_statuses: usize = STATUSES
+            .iter()
+            .map(|&t| first_generation.get(usize::from(t)).copied().unwrap_or(0) as usize)
+            .sum();
+        let goroutines = n(&[ev::GO_CREATE, ev::GO_CREATE_BLOCKED, ev::GO_CREATE_SYSCALL])
+            + first_statuses.min(n(&STATUSES));
+        // Every interval is closed once: by an event that ends a state (a switch ends three),
+        // by the end of a span, or by the end of the trace (once per lane and open span).
+        // Events that only open a state (creation, a first status, a proc or GC start) close
+        // nothing, except where the trace contradicts itself; then the columns grow.
+        let spans = n(&[
+            ev::STW_BEGIN,
+            ev::GC_SWEEP_BEGIN,
+            ev::GC_SWEEP_ACTIVE,
+            ev::GC_MARK_ASSIST_BEGIN,
+            ev::GC_MARK_ASSIST_ACTIVE,
+            ev::USER_REGION_BEGIN,
+            ev::USER_REGION_END,
         ]);
-        let intervals = n(&[
-            ev::GO_CREATE,
-            ev::GO_CREATE_BLOCKED,
-            ev::GO_CREATE_SYSCALL,
+        let closing = n(&[
             ev::GO_START,
             ev::GO_STOP,
             ev::GO_BLOCK,
@@ -253,24 +286,12 @@ impl Builder {
             ev::GO_SYSCALL_BEGIN,
             ev::GO_SYSCALL_END,
             ev::GO_SYSCALL_END_BLOCKED,
-            ev::GO_STATUS,
-            ev::GO_STATUS_STACK,
-            ev::PROC_START,
             ev::PROC_STOP,
             ev::PROC_STEAL,
-            ev::PROC_STATUS,
-            ev::GC_BEGIN,
-            ev::GC_ACTIVE,
-            ev::STW_BEGIN,
-            ev::GC_SWEEP_BEGIN,
-            ev::GC_SWEEP_ACTIVE,
-            ev::GC_MARK_ASSIST_BEGIN,
-            ev::GC_MARK_ASSIST_ACTIVE,
-            ev::USER_REGION_BEGIN,
-            ev::USER_REGION_END,
-        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY])
-            + tasks
-            + 1024;
+            ev::GC_END,
+        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY]);
+        let lanes = goroutines + 64;
+        let intervals = closing + spans + lanes;
         if let Store::Append { task } = &mut self.store {
             let iv = &mut self.iv;
             iv.start_ns.reserve_exact(intervals);
@@ -281,19 +302,27 @@ impl Builder {
             iv.depth.reserve_exact(intervals);
             task.reserve_exact(intervals);
         }
+        let tasks = counted.map_or(lanes, |c| c.per_task.len());
+        self.capture.tasks.reserve_exact(tasks);
+        self.lanes.reserve_exact(tasks);
+        self.has_spans.reserve_exact(tasks);
         if self.is_counting() {
             return;
         }
-        self.capture.links.reserve_exact(n(&[
-            ev::GO_CREATE,
-            ev::GO_CREATE_BLOCKED,
-            ev::GO_UNBLOCK,
-            ev::GO_SWITCH,
-            ev::GO_SWITCH_DESTROY,
-        ]));
-        self.capture.tasks.reserve_exact(tasks + 64);
-        self.lanes.reserve_exact(tasks + 64);
-        self.has_spans.reserve_exact(tasks + 64);
+        let links = counted.map_or_else(
+            || {
+                n(&[
+                    ev::GO_CREATE,
+                    ev::GO_CREATE_BLOCKED,
+                    ev::GO_UNBLOCK,
+                    ev::GO_SWITCH,
+                    ev::GO_SWITCH_DESTROY,
+                ])
+            },
+            |c| c.links,
+        );
+        self.capture.links.reserve_exact(links);
+        self.counter_sizes = [n(&[ev::HEAP_ALLOC]), n(&[ev::HEAP_GOAL]), n(&[ev::PROCS_CHANGE])];
     }
 
     /// Makes times strictly increasing, as Go's reader does: an event no later than the one
@@ -370,6 +399,13 @@ impl Builder {
     }
 
     fn new_task(&mut self, task: Task) -> u32 {
+        let tasks = &mut self.capture.tasks;
+        if tasks.len() == tasks.capacity() {
+            let more = tasks.len() / GROWTH_DIVISOR + 64;
+            tasks.reserve_exact(more);
+            self.lanes.reserve_exact(more);
+            self.has_spans.reserve_exact(more);
+        }
         let index = self.capture.tasks.len() as u32;
         self.capture.tasks.push(task);
         self.lanes.push(Lane::default());
@@ -438,10 +474,21 @@ impl Builder {
     ) {
         match &mut self.store {
             Store::Append { task: tasks } => {
-                self.iv.push(start, end, kind, label, stack, depth);
+                let iv = &mut self.iv;
+                if iv.start_ns.len() == iv.start_ns.capacity() {
+                    let more = iv.len() / GROWTH_DIVISOR + 1024;
+                    iv.start_ns.reserve_exact(more);
+                    iv.end_ns.reserve_exact(more);
+                    iv.kind.reserve_exact(more);
+                    iv.label.reserve_exact(more);
+                    iv.stack.reserve_exact(more);
+                    iv.depth.reserve_exact(more);
+                    tasks.reserve_exact(more);
+                }
+                iv.push(start, end, kind, label, stack, depth);
                 tasks.push(task);
             }
-            Store::Count { per_task } => {
+            Store::Count { per_task, .. } => {
                 if per_task.len() <= task as usize {
                     per_task.resize(task as usize + 1, 0);
                 }
@@ -462,15 +509,22 @@ impl Builder {
                 let i = *slot as usize;
                 *slot += 1;
                 let iv = &mut self.iv;
-                if let (Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)) = (
+                if let (Some(a), Some(b), Some(c), Some(d), Some(e)) = (
                     iv.start_ns.get_mut(i),
                     iv.end_ns.get_mut(i),
                     iv.kind.get_mut(i),
                     iv.label.get_mut(i),
                     iv.stack.get_mut(i),
-                    iv.depth.get_mut(i),
                 ) {
-                    (*a, *b, *c, *d, *e, *f) = (start, end.max(start), kind, label, stack, depth);
+                    (*a, *b, *c, *d, *e) = (start, end.max(start), kind, label, stack);
+                }
+                // The depth column starts zeroed and untouched (see `placing`), and all but the
+                // spans are depth 0: writing only the others leaves most of its pages never
+                // made resident.
+                if depth != 0
+                    && let Some(f) = iv.depth.get_mut(i)
+                {
+                    *f = depth;
                 }
             }
         }
@@ -530,7 +584,8 @@ impl Builder {
     }
 
     fn link(&mut self, kind: LinkKind, from: u32, to: u32, t: i64) {
-        if self.is_counting() {
+        if let Store::Count { links, .. } = &mut self.store {
+            *links += 1;
             return;
         }
         self.capture.links.push(Link { kind, from_task: from, from_ns: t, to_task: to, to_ns: t });
@@ -540,21 +595,30 @@ impl Builder {
         if self.is_counting() {
             return;
         }
-        let slot = if let Some(i) = self.counters.get(which).copied().flatten() {
-            i
-        } else {
-            let name = self.capture.strings.intern(COUNTER_NAMES.get(which).copied().unwrap_or_default());
-            self.capture.counters.push(Counter { name, ..Counter::default() });
-            let i = self.capture.counters.len() - 1;
-            if let Some(s) = self.counters.get_mut(which) {
-                *s = Some(i);
-            }
-            i
-        };
+        let slot = self.counter_slot(which);
         if let Some(c) = self.capture.counters.get_mut(slot) {
             c.time_ns.push(t);
             c.value.push(value as f64);
         }
+    }
+
+    /// The index of counter `which` in the capture, added on first use.
+    fn counter_slot(&mut self, which: usize) -> usize {
+        if let Some(i) = self.counters.get(which).copied().flatten() {
+            return i;
+        }
+        let name = self.capture.strings.intern(COUNTER_NAMES.get(which).copied().unwrap_or_default());
+        let size = self.counter_sizes.get(which).copied().unwrap_or(0);
+        self.capture.counters.push(Counter {
+            name,
+            time_ns: Vec::with_capacity(size),
+            value: Vec::with_capacity(size),
+        });
+        let i = self.capture.counters.len() - 1;
+        if let Some(s) = self.counters.get_mut(which) {
+            *s = Some(i);
+        }
+        i
     }
 
     /// Applies one ordered event whose time was already fixed.
@@ -939,16 +1003,16 @@ impl Builder {
         samples.task.push(task.unwrap_or(Samples::NO_TASK));
     }
 
-    /// The number of intervals of each task, for a second pass: the result of a counting pass
-    /// once everything still open at `end` is closed.
-    pub fn into_counts(mut self, end: i64) -> Vec<u32> {
+    /// What a counting pass found, for the second pass to size everything exactly, once
+    /// everything still open at `end` is closed.
+    pub fn into_counts(mut self, end: i64) -> Counts {
         self.close_all(end);
         match self.store {
-            Store::Count { mut per_task } => {
+            Store::Count { mut per_task, links } => {
                 per_task.resize(self.capture.tasks.len(), 0);
-                per_task
+                Counts { per_task, links }
             }
-            Store::Append { .. } | Store::Place { .. } => Vec::new(),
+            Store::Append { .. } | Store::Place { .. } => Counts::default(),
         }
     }
 
@@ -981,6 +1045,20 @@ impl Builder {
             task.intervals = range;
         }
         self.capture.intervals = intervals;
+        // Tables sized from event counts are upper bounds (a status event per goroutine per
+        // generation, links that were not drawn); trim them. A large allocation shrinks in
+        // place, so this costs no copy where it matters.
+        self.capture.tasks.shrink_to_fit();
+        self.capture.links.shrink_to_fit();
+        let samples = &mut self.capture.samples;
+        samples.stack.shrink_to_fit();
+        samples.values.shrink_to_fit();
+        samples.time_ns.shrink_to_fit();
+        samples.task.shrink_to_fit();
+        for c in &mut self.capture.counters {
+            c.time_ns.shrink_to_fit();
+            c.value.shrink_to_fit();
+        }
         self.capture.time_range_ns = Some((start, end));
         self.capture.source.duration_ns = Some(end.saturating_sub(start));
         for (name, count) in KIND_NAMES.iter().zip(self.counts) {
@@ -1130,11 +1208,15 @@ fn sort_by_task(
     (iv, ranges)
 }
 
-/// Writes the rows `from` (by index) of a column back from position `at` on.
-fn reorder<T: Copy + Default>(col: &mut [T], from: &[usize], at: usize) {
+/// Writes the rows `from` (by index) of a column back from position `at` on. Rows already
+/// holding their value are not written, so that untouched zero pages (the depth column's)
+/// stay untouched.
+fn reorder<T: Copy + Default + PartialEq>(col: &mut [T], from: &[usize], at: usize) {
     let rows: Vec<T> = from.iter().map(|&i| col.get(i).copied().unwrap_or_default()).collect();
     for (slot, v) in col.iter_mut().skip(at).zip(rows) {
-        *slot = v;
+        if *slot != v {
+            *slot = v;
+        }
     }
 }
 
@@ -1187,6 +1269,41 @@ mod tests {
         assert_eq!(iv.start_ns, vec![0, 5, 0, 10, 3, 4]);
         assert_eq!(iv.depth, vec![0, 0, 0, 0, 1, 2]);
         assert_eq!(iv.end_ns, vec![5, 9, 10, 20, 8, 6]);
+    }
+
+    #[test]
+    fn tables_sized_short_grow_in_small_steps_not_by_doubling() {
+        let mut b = Builder::new(Capture::new("t", crate::model::FormatKind::GoExecutionTrace));
+        // No events counted: room for 64 lanes and their closing intervals only.
+        b.reserve(&[0; 256], &[0; 256], None);
+        for i in 0..5_000u32 {
+            let task = b.new_task(Task::default());
+            b.push_interval(
+                task,
+                i64::from(i),
+                i64::from(i) + 1,
+                IntervalKind::Running,
+                StrId::EMPTY,
+                StackId::EMPTY,
+                0,
+            );
+            b.push_interval(
+                task,
+                i64::from(i) + 1,
+                i64::from(i) + 2,
+                IntervalKind::Blocked,
+                StrId::EMPTY,
+                StackId::EMPTY,
+                0,
+            );
+        }
+        assert_eq!(b.iv.len(), 10_000);
+        assert!(b.iv.start_ns.capacity() < 10_000 + 10_000 / 8 + 1024 + 1, "{}", b.iv.end_ns.capacity());
+        assert!(b.capture.tasks.capacity() < 5_000 + 5_000 / 8 + 64 + 1, "{}", b.capture.tasks.capacity());
+        let capture = b.finish(20_000);
+        assert_eq!(capture.tasks.capacity(), 5_000);
+        assert_eq!(capture.tasks[4_999].intervals, IntervalRange { start: 9_998, len: 2 });
+        assert_eq!(capture.intervals.kind[9_999], IntervalKind::Blocked);
     }
 
     #[test]

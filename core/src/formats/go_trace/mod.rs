@@ -56,17 +56,50 @@ impl Format for GoTrace {
     }
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
-        parse_bytes(input.bytes, input.path, input.progress).map(|c| vec![c])
+        let pages = Pages(Some(input.shared));
+        parse_with(input.bytes, pages, input.path, input.progress, input.bytes.len() >= TWO_PASS_BYTES)
+            .map(|c| vec![c])
     }
 }
 
 /// Parses a whole execution trace.
 pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capture, ParseError> {
-    parse_with(bytes, path, progress, bytes.len() >= TWO_PASS_BYTES)
+    parse_with(bytes, Pages(None), path, progress, bytes.len() >= TWO_PASS_BYTES)
+}
+
+/// The input's pages, where they are a file mapping whose finished parts can be handed back to
+/// the OS: once a batch is counted or a generation's events are consumed, its pages leave the
+/// resident set (a later pass faults them in again from the page cache), so the file adds about
+/// one generation to the peak memory instead of its whole size. The capture keeps no reference
+/// to the input.
+#[derive(Clone, Copy)]
+struct Pages<'a>(Option<&'a std::sync::Arc<crate::load::Bytes>>);
+
+impl Pages<'_> {
+    fn release(self, range: std::ops::Range<usize>) {
+        if let Some(bytes) = self.0 {
+            bytes.release_pages(range);
+        }
+    }
+
+    /// Hands back the pages of a generation's batches.
+    fn release_generation(self, generation: &Generation) {
+        let start = generation.batches.iter().map(|b| b.data.start).min();
+        let end = generation.batches.iter().map(|b| b.data.end).max();
+        if let (Some(start), Some(end)) = (start, end) {
+            self.release(start..end);
+        }
+    }
 }
 
 /// Parses a whole execution trace in one pass or two (see [`TWO_PASS_BYTES`]).
-fn parse_with(bytes: &[u8], path: &str, progress: &Progress, two_pass: bool) -> Result<Capture, ParseError> {
+fn parse_with(
+    bytes: &[u8],
+    pages: Pages<'_>,
+    path: &str,
+    progress: &Progress,
+    two_pass: bool,
+) -> Result<Capture, ParseError> {
     let minor = match wire::header(bytes) {
         Header::Go(minor) => minor,
         Header::NotATrace | Header::Short => {
@@ -118,18 +151,24 @@ fn parse_with(bytes: &[u8], path: &str, progress: &Progress, two_pass: bool) -> 
     capture.source.go_version = Some(format!("go1.{minor}"));
     capture.source.bytes = bytes.len() as u64;
     let gens = &located.generations;
-    let event_counts = count_events(bytes, gens, version);
+    let event_counts = count_events(bytes, pages, gens, version);
     let passes = if two_pass { 2 } else { 1 };
     let mut builder = Builder::new(capture);
-    if two_pass {
-        let counter = Builder::new(Capture::new(path, KIND)).counting();
-        let (counter, end) = read_events(bytes, version, gens, counter, progress, passes)?;
-        builder = builder.placing(&counter.into_counts(end));
-    }
+    let counted = if two_pass {
+        let mut counter = Builder::new(Capture::new(path, KIND)).counting();
+        counter.reserve(&event_counts.all, &event_counts.first_generation, None);
+        let (counter, end) = read_events(bytes, pages, version, gens, counter, progress, passes)?;
+        let counts = counter.into_counts(end);
+        builder = builder.placing(&counts.per_task);
+        Some(counts)
+    } else {
+        None
+    };
     builder.problems = problems;
     builder.set_format(minor, None);
-    builder.reserve(&event_counts);
-    let (mut builder, end) = read_events(bytes, version, gens, builder, progress, passes)?;
+    builder.reserve(&event_counts.all, &event_counts.first_generation, counted.as_ref());
+    drop(counted);
+    let (mut builder, end) = read_events(bytes, pages, version, gens, builder, progress, passes)?;
     let problems = std::mem::take(&mut builder.problems);
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
@@ -145,6 +184,7 @@ const TWO_PASS_BYTES: usize = 8 << 20;
 /// Orders every generation's events into `builder`; returns it with the trace's end.
 fn read_events(
     bytes: &[u8],
+    pages: Pages<'_>,
     version: Version,
     gens: &[Generation],
     builder: Builder,
@@ -172,6 +212,8 @@ fn read_events(
             || following.map(|g| tables::decode(bytes, g, version)),
         );
         next_tables = decoded;
+        drop(current);
+        pages.release_generation(generation);
         if reader.cancelled || progress.is_cancelled() {
             return Err(super::cancelled(KIND));
         }
@@ -181,27 +223,46 @@ fn read_events(
     Ok((builder, end))
 }
 
+/// Events of every type (by wire type) in the whole trace and in its first generation.
+struct EventCounts {
+    all: [u64; 256],
+    first_generation: [u64; 256],
+}
+
 /// Counts the events of every type in all event batches, in parallel.
-fn count_events(bytes: &[u8], gens: &[Generation], version: Version) -> [u64; 256] {
+fn count_events(bytes: &[u8], pages: Pages<'_>, gens: &[Generation], version: Version) -> EventCounts {
     use rayon::prelude::*;
-    gens.par_iter()
-        .flat_map_iter(|g| g.batches.iter().filter(|b| b.kind == BatchKind::Events))
+    let add = |a: &mut [u64; 256], b: &[u64; 256]| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+    };
+    let (all, first_generation) = gens
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, g)| g.batches.iter().filter(|b| b.kind == BatchKind::Events).map(move |b| (i, b)))
         .fold(
-            || [0u64; 256],
-            |mut counts, b| {
+            || ([0u64; 256], [0u64; 256]),
+            |(mut all, mut first), (i, b)| {
+                let mut counts = [0u64; 256];
                 order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
-                counts
+                pages.release(b.data.clone());
+                add(&mut all, &counts);
+                if i == 0 {
+                    add(&mut first, &counts);
+                }
+                (all, first)
             },
         )
         .reduce(
-            || [0u64; 256],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
-                }
-                a
+            || ([0u64; 256], [0u64; 256]),
+            |(mut a, mut af), (b, bf)| {
+                add(&mut a, &b);
+                add(&mut af, &bf);
+                (a, af)
             },
-        )
+        );
+    EventCounts { all, first_generation }
 }
 
 /// The state of one read: the ordering carries over generations, as goroutines do.
@@ -531,8 +592,8 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces");
         for name in ["go-leaky.trace", "go-annotated.trace"] {
             let bytes = std::fs::read(dir.join(name)).unwrap();
-            let one = parse_with(&bytes, name, &Progress::new(), false).unwrap();
-            let two = parse_with(&bytes, name, &Progress::new(), true).unwrap();
+            let one = parse_with(&bytes, Pages(None), name, &Progress::new(), false).unwrap();
+            let two = parse_with(&bytes, Pages(None), name, &Progress::new(), true).unwrap();
             assert_eq!(one.tasks, two.tasks, "{name}");
             let iv = |c: &Capture| {
                 (

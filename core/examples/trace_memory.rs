@@ -1,0 +1,155 @@
+//! Where a Go execution trace's memory goes: parses a file the way the app does (mmap, sniff,
+//! parse) under a counting allocator and prints the peak heap, what the finished model holds,
+//! structure by structure, and the peak resident set (heap plus the mapped pages still
+//! resident), each as a multiple of the file size; with `--report`, the leak analysis that
+//! `leakscope report` runs afterwards too.
+//! `cargo run --release -p leakscope-core --example trace_memory -- FILE [--report]`
+
+#![allow(clippy::print_stderr, clippy::cast_precision_loss)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use leakscope_core::analysis::leaks;
+use leakscope_core::model::{Capture, Link, Task};
+use leakscope_core::{LoadOptions, Progress, open};
+
+/// The system allocator, counting live and peak bytes.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY (of the impl): every call forwards to `System` with the same arguments; the counters
+// are only statistics.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        // SAFETY: forwarded as received.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded as received.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        grew(layout.size());
+        // SAFETY: forwarded as received.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            grew(new_size - layout.size());
+        } else {
+            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded as received.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Peak resident set so far, from the kernel (`VmHWM`), in bytes.
+fn peak_rss() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
+    let iv = &c.intervals;
+    let trace = c.trace.as_deref();
+    vec![
+        ("intervals.start_ns", iv.start_ns.capacity() * 8),
+        ("intervals.end_ns", iv.end_ns.capacity() * 8),
+        ("intervals.kind", iv.kind.capacity()),
+        ("intervals.label", iv.label.capacity() * 4),
+        ("intervals.stack", iv.stack.capacity() * 4),
+        ("intervals.depth", iv.depth.capacity() * 2),
+        ("links", c.links.capacity() * size_of::<Link>()),
+        ("tasks", c.tasks.capacity() * size_of::<Task>()),
+        ("strings", c.strings.heap_bytes()),
+        ("stack tables", c.tables.heap_bytes()),
+        (
+            "samples",
+            c.samples.stack.capacity() * 4
+                + c.samples.values.capacity() * 8
+                + c.samples.labels.capacity() * 4
+                + c.samples.time_ns.capacity() * 8
+                + c.samples.task.capacity() * 4,
+        ),
+        ("counters", c.counters.iter().map(|k| k.time_ns.capacity() * 16).sum()),
+        (
+            "trace info",
+            trace.map_or(0, |t| {
+                t.user_tasks.capacity() * 64 + t.regions.capacity() * 48 + t.logs.capacity() * 48
+            }),
+        ),
+    ]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        return Err("usage: trace_memory FILE [--report]".into());
+    };
+    let report = args.next().as_deref() == Some("--report");
+    let file = std::fs::metadata(&path)?.len() as f64;
+    let x = |b: usize| b as f64 / file;
+    let started = Instant::now();
+    let captures = open(path.as_ref(), &LoadOptions::default(), &Progress::new())?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak_heap = PEAK.load(Ordering::Relaxed);
+    let rss = peak_rss().unwrap_or(0);
+    let live = LIVE.load(Ordering::Relaxed);
+    eprintln!("file {:.1} MB, parsed in {elapsed:.3} s", file / 1e6);
+    for c in &captures {
+        eprintln!(
+            "{} tasks, {} intervals, {} links, {} samples",
+            c.tasks.len(),
+            c.intervals.len(),
+            c.links.len(),
+            c.samples.len()
+        );
+        eprintln!("  (Task {} B, Link {} B)", size_of::<Task>(), size_of::<Link>());
+        let n = c.intervals.len().max(1) as f64;
+        for (name, bytes) in model_parts(c) {
+            eprintln!(
+                "  {name:<20} {:>8.1} MB {:>5.2}x  {:>5.1} B/interval",
+                bytes as f64 / 1e6,
+                x(bytes),
+                bytes as f64 / n
+            );
+        }
+    }
+    eprintln!("heap after parse  {:>8.1} MB {:>5.2}x", live as f64 / 1e6, x(live));
+    eprintln!("peak heap (parse) {:>8.1} MB {:>5.2}x", peak_heap as f64 / 1e6, x(peak_heap));
+    eprintln!("peak RSS (parse)  {:>8.1} MB {:>5.2}x", rss as f64 / 1e6, x(rss));
+    if report {
+        let started = Instant::now();
+        for c in &captures {
+            let analysis = leaks::analyze(c, None, &leaks::Config::default());
+            std::hint::black_box(analysis);
+        }
+        let rss = peak_rss().unwrap_or(0);
+        let peak_heap = PEAK.load(Ordering::Relaxed);
+        eprintln!("analysis in {:.3} s", started.elapsed().as_secs_f64());
+        eprintln!("peak heap (+analysis) {:>8.1} MB {:>5.2}x", peak_heap as f64 / 1e6, x(peak_heap));
+        eprintln!("peak RSS (+analysis)  {:>8.1} MB {:>5.2}x", rss as f64 / 1e6, x(rss));
+    }
+    Ok(())
+}
