@@ -241,6 +241,9 @@ macro_rules! golden {
 }
 
 golden! {
+    orders_api_after_debug2: "orders-api.after.debug2.txt.gz",
+    orders_api_after_goroutineleak_debug1: "orders-api.after.goroutineleak.debug1.txt",
+    orders_api_before_debug2: "orders-api.before.debug2.txt.gz",
     ctx_done_leak_after_goroutine_pb: "ctx-done-leak.after.goroutine.pb.gz",
     ctx_done_leak_after_goroutineleak_debug1: "ctx-done-leak.after.goroutineleak.debug1.txt",
     ctx_done_leak_after_goroutineleak_pb: "ctx-done-leak.after.goroutineleak.pb.gz",
