@@ -16,6 +16,10 @@ use egui::{Context, Event, Pos2, RawInput, Rect, vec2};
 use leakscope::widgets::synthetic::{self, TraceShape};
 use leakscope::widgets::{FlameGraph, FlameGraphState, FlameMode, Lane, Timeline, TimelineState};
 
+// The app's allocator (see main.rs), so frames cost here what they cost in the app.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SCREEN: (f32, f32) = (1600.0, 1000.0);
 
 /// One frame: the pass and the tessellation of what it painted. Returns the vertex count so

@@ -182,6 +182,11 @@ pub struct TimelineState {
     links_cache: Option<(LinksKey, Vec<u32>)>,
     /// Task -> lane, for the lanes slice identified by (pointer, len).
     task_lanes: Option<(LanesKey, Vec<(u32, u32)>)>,
+    /// The last frame's mesh, shared with the frame's shapes. Once egui has tessellated and
+    /// dropped them, this is the only reference and the next frame refills the same buffers:
+    /// at the whole range of a big trace the mesh holds a rect per pixel per row (megabytes),
+    /// and allocating it afresh each frame cost a third of the frame in copies and new pages.
+    mesh: Option<Arc<Mesh>>,
 }
 
 impl std::fmt::Debug for TimelineState {
@@ -561,7 +566,8 @@ impl<'a> Timeline<'a> {
     ) -> (Option<TimelineHit>, u32) {
         let font = FontId::proportional(12.0);
         let label_font = FontId::proportional(12.0);
-        let mut mesh = Mesh::default();
+        let mut mesh = state.mesh.take().and_then(|m| Arc::try_unwrap(m).ok()).unwrap_or_default();
+        mesh.clear();
         let mut texts: Vec<(Pos2, Arc<Galley>, Color32)> = Vec::new();
         let mut hover: Option<TimelineHit> = None;
         let mut merged_count = 0u32;
@@ -666,7 +672,9 @@ impl<'a> Timeline<'a> {
                 texts.push((pos, g, pal.marker));
             }
         }
-        painter.add(Shape::mesh(mesh));
+        let mesh = Arc::new(mesh);
+        state.mesh = Some(Arc::clone(&mesh));
+        painter.add(Shape::Mesh(mesh));
         for (pos, g, c) in texts {
             painter.galley(pos, g, c);
         }
