@@ -10,7 +10,8 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use leakscope::widgets::{Lane, Timeline, TimelineHit, TimelineState};
 use leakscope_core::analysis::timeline::{MINUTE_NS, WaitAges, wait_ages};
 use leakscope_core::model::{
-    Capture, FormatKind, Frame, Group, IntervalKind, IntervalRange, Link, LinkKind, StackId, StrId, Task,
+    Capture, FormatKind, Frame, Group, Interval, IntervalKind, IntervalRange, IntervalsBuilder, Link,
+    LinkKind, StrId, Task,
 };
 
 /// Two goroutines over 1,000 ns:
@@ -36,10 +37,11 @@ fn capture() -> Capture {
             (600, 1000, IntervalKind::Running, StrId::EMPTY),
         ],
     ];
+    let mut iv = IntervalsBuilder::new(0);
     for (t, lane) in lanes.iter().enumerate() {
-        let first = c.intervals.len() as u32;
-        for &(s, e, k, l) in *lane {
-            c.intervals.push(s, e, k, l, stack, 0);
+        let first = iv.len() as u32;
+        for &(start_ns, end_ns, kind, label) in *lane {
+            iv.push_interval(Interval { start_ns, end_ns, kind, label, stack, depth: 0 });
         }
         c.tasks.push(Task {
             id: t as u64 + 1,
@@ -48,6 +50,7 @@ fn capture() -> Capture {
             ..Task::default()
         });
     }
+    c.intervals = iv.finish();
     c.links.push(Link { kind: LinkKind::Unblock, from_task: 1, from_ns: 300, to_task: 0, to_ns: 300 });
     c.time_range_ns = Some((0, 1000));
     c
@@ -261,10 +264,14 @@ fn wait_ages_of_a_dump_end_at_capture_time() {
 fn a_million_intervals_in_one_lane_hit_test_at_every_zoom() {
     let mut c = Capture::new("big", FormatKind::GoExecutionTrace);
     let n = 1_000_000i64;
-    for k in 0..n {
-        let kind = if k % 2 == 0 { IntervalKind::Running } else { IntervalKind::Blocked };
-        c.intervals.push(k * 10, k * 10 + 10, kind, StrId::EMPTY, StackId::default(), 0);
-    }
+    c.intervals = (0..n)
+        .map(|k| Interval {
+            start_ns: k * 10,
+            end_ns: k * 10 + 10,
+            kind: if k % 2 == 0 { IntervalKind::Running } else { IntervalKind::Blocked },
+            ..Interval::default()
+        })
+        .collect();
     c.tasks.push(Task { id: 1, intervals: IntervalRange { start: 0, len: n as u32 }, ..Task::default() });
     c.time_range_ns = Some((0, n * 10));
     let lanes = vec![Lane::task(&c, 0, "G1")];

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use leakscope_core::analysis::leaks;
-use leakscope_core::model::{Capture, Link, Task};
+use leakscope_core::model::{Capture, Task};
 use leakscope_core::{LoadOptions, Progress, open};
 
 /// The system allocator, counting live and peak bytes.
@@ -73,14 +73,9 @@ fn peak_rss() -> Option<usize> {
 fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
     let iv = &c.intervals;
     let trace = c.trace.as_deref();
-    vec![
-        ("intervals.start_ns", iv.start_ns.capacity() * 8),
-        ("intervals.end_ns", iv.end_ns.capacity() * 8),
-        ("intervals.kind", iv.kind.capacity()),
-        ("intervals.label", iv.label.capacity() * 4),
-        ("intervals.stack", iv.stack.capacity() * 4),
-        ("intervals.depth", iv.depth.capacity() * 2),
-        ("links", c.links.capacity() * size_of::<Link>()),
+    let mut parts = iv.parts().to_vec();
+    parts.extend([
+        ("links", c.links.heap_bytes()),
         ("tasks", c.tasks.capacity() * size_of::<Task>()),
         ("strings", c.strings.heap_bytes()),
         ("stack tables", c.tables.heap_bytes()),
@@ -99,7 +94,8 @@ fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
                 t.user_tasks.capacity() * 64 + t.regions.capacity() * 48 + t.logs.capacity() * 48
             }),
         ),
-    ]
+    ]);
+    parts
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -111,7 +107,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = std::fs::metadata(&path)?.len() as f64;
     let x = |b: usize| b as f64 / file;
     let started = Instant::now();
-    let captures = open(path.as_ref(), &LoadOptions::default(), &Progress::new())?;
+    let progress = Progress::new();
+    // With LEAKSCOPE_MEMORY_PROFILE set, the live heap is sampled as the parse goes.
+    let profile = std::env::var_os("LEAKSCOPE_MEMORY_PROFILE").is_some();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let captures = std::thread::scope(|s| {
+        if profile {
+            s.spawn(|| {
+                let mut last = 0usize;
+                while !done.load(Ordering::Relaxed) {
+                    let live = LIVE.load(Ordering::Relaxed);
+                    if live.abs_diff(last) as f64 > file * 0.1 {
+                        eprintln!(
+                            "  {:>7.3} s  progress {:>5.1}%  live {:.2}x",
+                            started.elapsed().as_secs_f64(),
+                            progress.fraction() * 100.0,
+                            x(live)
+                        );
+                        last = live;
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            });
+        }
+        let out = open(path.as_ref(), &LoadOptions::default(), &progress);
+        done.store(true, Ordering::Relaxed);
+        out
+    })?;
     let elapsed = started.elapsed().as_secs_f64();
     let peak_heap = PEAK.load(Ordering::Relaxed);
     let rss = peak_rss().unwrap_or(0);
@@ -125,7 +147,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.links.len(),
             c.samples.len()
         );
-        eprintln!("  (Task {} B, Link {} B)", size_of::<Task>(), size_of::<Link>());
+        eprintln!("  (Task {} B, {} ends stored)", size_of::<Task>(), c.intervals.stored_ends());
         let n = c.intervals.len().max(1) as f64;
         for (name, bytes) in model_parts(c) {
             eprintln!(

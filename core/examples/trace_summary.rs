@@ -66,7 +66,7 @@ fn summary(c: &Capture, stacks: bool, quiet: bool) {
     let mut kinds: BTreeMap<(String, String), usize> = BTreeMap::new();
     for t in &c.tasks {
         for i in t.intervals.indices() {
-            let k = c.intervals.kind.get(i).map(|k| format!("{k:?}")).unwrap_or_default();
+            let k = format!("{:?}", c.intervals.kind(i));
             *kinds.entry((format!("{:?}", t.kind), k)).or_default() += 1;
         }
     }

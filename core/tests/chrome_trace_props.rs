@@ -90,9 +90,7 @@ fn document(events: &[Ev], object_form: bool, newlines: bool) -> (String, Vec<us
 fn same(a: &Capture, b: &Capture) {
     assert_eq!(a.event_stats, b.event_stats);
     assert_eq!(a.tasks, b.tasks);
-    assert_eq!(a.intervals.start_ns, b.intervals.start_ns);
-    assert_eq!(a.intervals.end_ns, b.intervals.end_ns);
-    assert_eq!(a.intervals.depth, b.intervals.depth);
+    assert!(a.intervals == b.intervals);
     assert_eq!(a.interval_events, b.interval_events);
     assert_eq!(a.links, b.links);
     assert_eq!(a.counters.len(), b.counters.len());
@@ -104,15 +102,15 @@ fn check_invariants(c: &Capture) {
     for t in &c.tasks {
         let r = t.intervals.indices();
         for i in r.clone().skip(1) {
-            let (d0, d1) = (c.intervals.depth[i - 1], c.intervals.depth[i]);
+            let (d0, d1) = (c.intervals.depth(i - 1), c.intervals.depth(i));
             assert!(d0 <= d1, "sorted by depth");
             if d0 == d1 {
-                assert!(c.intervals.start_ns[i - 1] <= c.intervals.start_ns[i], "sorted by start");
-                assert!(c.intervals.end_ns[i - 1] <= c.intervals.start_ns[i], "no overlap within a depth");
+                assert!(c.intervals.start(i - 1) <= c.intervals.start(i), "sorted by start");
+                assert!(c.intervals.end(i - 1) <= c.intervals.start(i), "no overlap within a depth");
             }
         }
         for i in r {
-            assert!(c.intervals.start_ns[i] <= c.intervals.end_ns[i]);
+            assert!(c.intervals.start(i) <= c.intervals.end(i));
         }
     }
     assert_eq!(c.interval_events.len(), c.intervals.len());

@@ -76,16 +76,17 @@ fn node_trace_matches_ground_truth() {
 
     // Every `b` is an async interval: the outermost of an operation or one nested in it.
     let mut begins: BTreeMap<String, u64> = BTreeMap::new();
-    for (i, &kind) in cap.intervals.kind.iter().enumerate() {
-        if kind == IntervalKind::Async {
-            *begins.entry(cap.str(cap.intervals.label[i]).to_owned()).or_default() += 1;
+    for i in 0..cap.intervals.len() {
+        if cap.intervals.kind(i) == IntervalKind::Async {
+            *begins.entry(cap.str(cap.intervals.label(i)).to_owned()).or_default() += 1;
         }
     }
     for (name, n) in counts(&gt["async_hooks_begins_by_type_top"]) {
         assert_eq!(begins.get(&name), Some(&n), "begins of {name}");
     }
     // B/E and X spans are on the thread.
-    let span_count = cap.intervals.kind.iter().filter(|&&k| k == IntervalKind::Span).count() as u64;
+    let span_count =
+        (0..cap.intervals.len()).filter(|&i| cap.intervals.kind(i) == IntervalKind::Span).count() as u64;
     assert_eq!(span_count, gt["ph"]["X"].as_u64().unwrap() + gt["ph"]["B"].as_u64().unwrap());
     assert!(cap.open_spans.is_empty());
 
@@ -147,10 +148,10 @@ fn viztracer_matches_ground_truth() {
     for (func, want) in gt["function_slices"].as_object().unwrap() {
         let mut durs: Vec<i64> = (0..cap.intervals.len())
             .filter(|&i| {
-                let label = cap.str(cap.intervals.label[i]);
+                let label = cap.str(cap.intervals.label(i));
                 label == func || label.strip_prefix(func.as_str()).is_some_and(|r| r.starts_with(" ("))
             })
-            .map(|i| cap.intervals.end_ns[i] - cap.intervals.start_ns[i])
+            .map(|i| cap.intervals.end(i) - cap.intervals.start(i))
             .collect();
         durs.sort_unstable();
         assert_eq!(durs.len() as u64, want["slices"].as_u64().unwrap(), "{func}");
@@ -179,7 +180,7 @@ fn viztracer_matches_ground_truth() {
     assert_eq!(idle.len() as u64, program["detached_audit_threads_alive_at_end"].as_u64().unwrap());
     assert!(idle.iter().all(|l| l.kind == "audit-N"));
     let block = idle[0].longest_block.unwrap() as usize;
-    let chain: Vec<&str> = cap.stack_funcs(cap.intervals.stack[block]).collect();
+    let chain: Vec<&str> = cap.stack_funcs(cap.intervals.stack(block)).collect();
     assert_eq!(chain[0], "_thread.lock.acquire");
     assert!(chain.iter().any(|f| f.starts_with("audit_publisher ")), "{chain:?}");
     // No lane is both: handler threads ended early, the main thread is busy.

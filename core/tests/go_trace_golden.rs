@@ -32,7 +32,7 @@ fn check_invariants(c: &Capture, name: &str) {
         covered += r.len();
         let mut prev: Option<(u16, i64, i64)> = None;
         for i in r {
-            let (s, e, d) = (iv.start_ns[i], iv.end_ns[i], iv.depth[i]);
+            let (s, e, d) = (iv.start(i), iv.end(i), iv.depth(i));
             assert!(s <= e, "{name}: task {} interval {i} ends before it starts", task.id);
             assert!(s >= t0 && e <= t1, "{name}: task {} interval {s}..{e} outside {t0}..{t1}", task.id);
             if let Some((pd, ps, pe)) = prev {
@@ -52,14 +52,14 @@ fn check_invariants(c: &Capture, name: &str) {
             if d == 0 && task.kind == TaskKind::Goroutine {
                 assert!(
                     matches!(
-                        iv.kind[i],
+                        iv.kind(i),
                         IntervalKind::Running
                             | IntervalKind::Runnable
                             | IntervalKind::Blocked
                             | IntervalKind::Syscall
                     ),
                     "{name}: goroutine state interval of kind {:?}",
-                    iv.kind[i]
+                    iv.kind(i)
                 );
             }
             prev = Some((d, s, e));

@@ -99,8 +99,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 /// ordered within each task, links and samples pointing at tasks that exist.
 fn well_formed(c: &Capture) {
     let n = c.intervals.len();
-    assert_eq!(c.intervals.end_ns.len(), n);
-    assert_eq!(c.intervals.depth.len(), n);
+    assert_eq!(c.intervals.iter(0..n).count(), n);
     let mut covered = 0usize;
     for t in &c.tasks {
         let r = t.intervals.indices();
@@ -108,7 +107,7 @@ fn well_formed(c: &Capture) {
         covered += r.len();
         let mut prev: Option<(u16, i64, i64)> = None;
         for i in r {
-            let cur = (c.intervals.depth[i], c.intervals.start_ns[i], c.intervals.end_ns[i]);
+            let cur = (c.intervals.depth(i), c.intervals.start(i), c.intervals.end(i));
             assert!(cur.1 <= cur.2);
             if let Some(p) = prev {
                 assert!((p.0, p.1) <= (cur.0, cur.1));

@@ -101,11 +101,7 @@ fn numbers(c: &Capture) -> Numbers {
         if ended {
             continue;
         }
-        let last = c
-            .intervals
-            .kind
-            .get(t.intervals.indices().rfind(|&i| c.intervals.depth.get(i) == Some(&0)).unwrap_or(usize::MAX))
-            .copied();
+        let last = t.intervals.indices().rfind(|&i| c.intervals.depth(i) == 0).map(|i| c.intervals.kind(i));
         let state = match last {
             Some(IntervalKind::Running) => "Running",
             Some(IntervalKind::Runnable) => "Runnable",

@@ -241,8 +241,8 @@ fn go_annotated_trace() {
     let depth_of = |name: &str| {
         let id = c.strings.find(name).unwrap();
         (0..c.intervals.len())
-            .find(|&i| c.intervals.label[i] == id && c.intervals.depth[i] > 0)
-            .map(|i| c.intervals.depth[i])
+            .find(|&i| c.intervals.label(i) == id && c.intervals.depth(i) > 0)
+            .map(|i| c.intervals.depth(i))
     };
     assert_eq!(depth_of("step"), depth_of("prepare").map(|d| d + 1));
     let logs: Vec<(String, String)> =

@@ -73,23 +73,23 @@ fn our_transitions(c: &Capture) -> BTreeMap<u64, Vec<Transition>> {
     for task in c.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
         let list = by_g.entry(task.id).or_default();
         let mut prev_end = None;
-        for (n, i) in task.intervals.indices().filter(|&i| c.intervals.depth[i] == 0).enumerate() {
-            let start = c.intervals.start_ns[i];
+        for (n, i) in task.intervals.indices().filter(|&i| c.intervals.depth(i) == 0).enumerate() {
+            let start = c.intervals.start(i);
             if let Some(end) = prev_end {
                 assert_eq!(end, start, "goroutine {}: state intervals must be contiguous", task.id);
             }
-            prev_end = Some(c.intervals.end_ns[i]);
+            prev_end = Some(c.intervals.end(i));
             if n == 0 && task.flags.contains(TaskFlags::EXISTED_BEFORE) {
                 continue;
             }
-            let state = match c.intervals.kind[i] {
+            let state = match c.intervals.kind(i) {
                 IntervalKind::Running => "Running",
                 IntervalKind::Runnable => "Runnable",
                 IntervalKind::Blocked => "Waiting",
                 IntervalKind::Syscall => "Syscall",
                 other => panic!("goroutine {} has a {other:?} state interval", task.id),
             };
-            list.push((start, state.to_owned(), c.str(c.intervals.label[i]).to_owned()));
+            list.push((start, state.to_owned(), c.str(c.intervals.label(i)).to_owned()));
         }
         if let Some(end) = task.end_ns {
             list.push((end, "NotExist".to_owned(), String::new()));

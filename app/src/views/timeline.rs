@@ -257,11 +257,9 @@ impl TimelinePane {
                         same_goroutine_ui(ui, capture, task, others, out);
                     }
                     if let Some(i) = hit.interval {
-                        let iv = &capture.intervals;
-                        if let (Some(&start), Some(&end), Some(&kind)) =
-                            (iv.start_ns.get(i), iv.end_ns.get(i), iv.kind.get(i))
-                        {
-                            let label = iv.label.get(i).map(|&l| capture.str(l)).unwrap_or_default();
+                        if let Some(iv) = capture.intervals.get(i) {
+                            let (start, end, kind) = (iv.start_ns, iv.end_ns, iv.kind);
+                            let label = capture.str(iv.label);
                             ui.label(format!(
                                 "{}{}{} for {} from {}",
                                 kind_name(kind),
@@ -270,9 +268,7 @@ impl TimelinePane {
                                 format::duration_ns(end - start),
                                 time_since(capture, start)
                             ));
-                            if let Some(&stack) = iv.stack.get(i) {
-                                stack_ui(ui, capture, stack);
-                            }
+                            stack_ui(ui, capture, iv.stack);
                         }
                     } else {
                         stack_ui(ui, capture, task.stack);
@@ -361,8 +357,8 @@ fn blocked_at_end(capture: &Capture, task: u32) -> bool {
     (t.intervals.start..t.intervals.start + t.intervals.len)
         .rev()
         .map(|i| i as usize)
-        .find(|&i| iv.depth.get(i) == Some(&0))
-        .and_then(|i| iv.kind.get(i))
+        .find(|&i| iv.depth(i) == 0)
+        .map(|i| iv.kind(i))
         .is_some_and(|k| matches!(k, IntervalKind::Blocked | IntervalKind::Waiting | IntervalKind::Async))
 }
 

@@ -8,7 +8,8 @@
 
 use leakscope_core::analysis::flame::{FlameNode, FlameTree};
 use leakscope_core::model::{
-    Capture, FormatKind, Frame, IntervalKind, IntervalRange, Link, LinkKind, StrId, Strings, Task, TaskKind,
+    Capture, FormatKind, Frame, Interval, IntervalKind, IntervalRange, IntervalsBuilder, Link, LinkKind,
+    StrId, Strings, Task, TaskKind,
 };
 
 /// A small, fast, deterministic generator (SplitMix64).
@@ -267,15 +268,11 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
             cap.tables.stack_id(&[f])
         })
         .collect();
-    cap.intervals.start_ns.reserve(shape.intervals + lanes * 8);
-    cap.intervals.end_ns.reserve(shape.intervals + lanes * 8);
-    cap.intervals.kind.reserve(shape.intervals + lanes * 8);
-    cap.intervals.label.reserve(shape.intervals + lanes * 8);
-    cap.intervals.stack.reserve(shape.intervals + lanes * 8);
-    cap.intervals.depth.reserve(shape.intervals + lanes * 8);
+    let mut iv = IntervalsBuilder::new(0);
+    iv.reserve_exact(shape.intervals + lanes * 8);
     let mean = shape.duration_ns as f64 / per_lane as f64;
     for gor in 0..shape.goroutines {
-        let first = cap.intervals.len() as u32;
+        let first = iv.len() as u32;
         let begin = if gor < 16 { 0 } else { rng.below((shape.duration_ns / 4).max(1) as u64) as i64 };
         let mut now = begin;
         let mut step = rng.below(4);
@@ -302,7 +299,7 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
             };
             let stack = stacks.get(rng.below(stacks.len() as u64) as usize).copied().unwrap_or_default();
             let end = (now + dur).min(shape.duration_ns);
-            cap.intervals.push(now, end, kind, label, stack, 0);
+            iv.push_interval(Interval { start_ns: now, end_ns: end, kind, label, stack, depth: 0 });
             if kind == IntervalKind::Blocked && rng.below(16) == 0 && gor > 0 {
                 let from = rng.below(shape.goroutines.min(gor) as u64) as u32;
                 cap.links.push(Link {
@@ -327,7 +324,7 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
                 to_ns: begin,
             });
         }
-        let len = cap.intervals.len() as u32 - first;
+        let len = iv.len() as u32 - first;
         let stack = stacks.get(gor % stacks.len()).copied().unwrap_or_default();
         cap.tasks.push(Task {
             id: gor as u64 + 1,
@@ -339,7 +336,7 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
         });
     }
     for th in 0..shape.span_threads {
-        let first = cap.intervals.len() as u32;
+        let first = iv.len() as u32;
         // Depth 0 spans tile the trace; each depth below splits its parent into a few pieces,
         // then everything is stored by (depth, start) as the model requires.
         let mut spans: Vec<(u16, i64, i64, StrId)> = Vec::with_capacity(per_lane);
@@ -370,9 +367,16 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
         spans.sort_unstable_by_key(|&(depth, from, _, _)| (depth, from));
         for (depth, from, to, name) in spans {
             let stack = stacks.get(rng.below(stacks.len() as u64) as usize).copied().unwrap_or_default();
-            cap.intervals.push(from, to, IntervalKind::Span, name, stack, depth);
+            iv.push_interval(Interval {
+                start_ns: from,
+                end_ns: to,
+                kind: IntervalKind::Span,
+                label: name,
+                stack,
+                depth,
+            });
         }
-        let len = cap.intervals.len() as u32 - first;
+        let len = iv.len() as u32 - first;
         let name = cap.strings.intern(&format!("worker thread {th}"));
         cap.tasks.push(Task {
             id: 10_000 + th as u64,
@@ -382,6 +386,7 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
             ..Task::default()
         });
     }
+    cap.intervals = iv.finish();
     cap.time_range_ns = Some((0, shape.duration_ns));
     cap.source.duration_ns = Some(shape.duration_ns);
     cap
@@ -432,11 +437,11 @@ mod tests {
             let r = task.intervals.indices();
             let iv = &c.intervals;
             for i in r.clone().skip(1) {
-                let (dp, d) = (iv.depth[i - 1], iv.depth[i]);
+                let (dp, d) = (iv.depth(i - 1), iv.depth(i));
                 assert!(dp <= d, "sorted by depth");
                 if dp == d {
-                    assert!(iv.start_ns[i - 1] <= iv.start_ns[i], "sorted by start");
-                    assert!(iv.end_ns[i - 1] <= iv.start_ns[i], "no overlap within a depth");
+                    assert!(iv.start(i - 1) <= iv.start(i), "sorted by start");
+                    assert!(iv.end(i - 1) <= iv.start(i), "no overlap within a depth");
                 }
             }
         }

@@ -28,7 +28,7 @@ use egui::{
     Shape, Stroke, StrokeKind, Tooltip, Ui, Vec2, WidgetInfo, pos2, vec2,
 };
 use leakscope_core::analysis::timeline::WaitAges;
-use leakscope_core::model::{Capture, Group, IntervalKind, IntervalRange, Intervals, Link, StrId, Strings};
+use leakscope_core::model::{Capture, Group, IntervalKind, IntervalRange, Intervals, Links, StrId, Strings};
 
 use super::format;
 use super::text;
@@ -98,8 +98,7 @@ impl Lane {
         let depths = range
             .len
             .checked_sub(1)
-            .and_then(|last| intervals.depth.get(range.start as usize + last as usize))
-            .map_or(1, |&d| d.saturating_add(1));
+            .map_or(1, |last| intervals.depth(range.start as usize + last as usize).saturating_add(1));
         Lane::Rows { label: label.into(), range, depths, task }
     }
 
@@ -246,7 +245,7 @@ pub struct Timeline<'a> {
     labels: &'a Strings,
     capture: &'a Capture,
     lanes: &'a [Lane],
-    links: &'a [Link],
+    links: &'a Links,
     range_ns: (i64, i64),
     origin_ns: i64,
     marker: Option<(i64, &'a str)>,
@@ -280,7 +279,7 @@ impl<'a> Timeline<'a> {
             labels: &ages.labels,
             capture,
             lanes,
-            links: &[],
+            links: &NO_LINKS,
             range_ns: ages.time_range_ns,
             origin_ns: ages.capture_ns,
             marker: Some((ages.capture_ns, "captured")),
@@ -298,7 +297,7 @@ impl<'a> Timeline<'a> {
     }
 
     /// The links to draw for the hovered or selected lane's task (default: the capture's).
-    pub fn links(mut self, links: &'a [Link]) -> Self {
+    pub fn links(mut self, links: &'a Links) -> Self {
         self.links = links;
         self
     }
@@ -409,11 +408,11 @@ impl<'a> Timeline<'a> {
     }
 
     fn start(&self, i: usize) -> i64 {
-        self.intervals.start_ns.get(i).copied().unwrap_or(0)
+        self.intervals.start(i)
     }
 
     fn end(&self, i: usize) -> i64 {
-        self.intervals.end_ns.get(i).copied().unwrap_or(0)
+        self.intervals.end(i)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -714,13 +713,13 @@ impl<'a> Timeline<'a> {
         font: &FontId,
     ) -> Option<(usize, u32)> {
         let iv = self.intervals;
-        let (Some(starts), Some(ends), Some(kinds)) = (
-            iv.start_ns.get(row.from..row.to),
-            iv.end_ns.get(row.from..row.to),
-            iv.kind.get(row.from..row.to),
-        ) else {
+        if row.to > iv.len() {
             return None;
-        };
+        }
+        // Positions are relative to the row's first interval.
+        let count = row.to.saturating_sub(row.from);
+        let start = |k: usize| iv.start(row.from + k);
+        let end = |k: usize| iv.end(row.from + k);
         let t0 = view.0.floor() as i64;
         let t1 = view.1.ceil() as i64;
         let ns_per_px = (view.1 - view.0) / f64::from(plot.width().max(1.0));
@@ -738,17 +737,18 @@ impl<'a> Timeline<'a> {
         };
         // Ends are sorted too (no overlap within a row), so the first visible interval is the
         // first whose end reaches the view.
-        let mut k = ends.partition_point(|&e| e < t0);
-        while let (Some(&s), Some(&e)) = (starts.get(k), ends.get(k)) {
-            if s > t1 {
+        let mut k = iv.partition_point(row.from..row.to, |i| iv.end(i) < t0) - row.from;
+        while k < count {
+            let (from_ns, to_ns) = (start(k), end(k));
+            if from_ns > t1 {
                 break;
             }
-            let xs = x_from_ns(s as f64, view, plot);
-            let xe = x_from_ns(e as f64, view, plot);
+            let xs = x_from_ns(from_ns as f64, view, plot);
+            let xe = x_from_ns(to_ns as f64, view, plot);
             if xe - xs >= MIN_PX {
                 flush(mesh, &mut pending);
-                let kind = kinds.get(k).copied().unwrap_or_default();
-                let label = iv.label.get(row.from + k).copied().unwrap_or(StrId::EMPTY);
+                let kind = iv.kind(row.from + k);
+                let label = iv.label(row.from + k);
                 let fill = Self::fill(kind, label, pal);
                 let a = xs.max(plot.left() - 1.0);
                 let b = xe.min(plot.right() + 1.0);
@@ -772,8 +772,8 @@ impl<'a> Timeline<'a> {
                 let px = ((xs - plot.left()).floor() + 1.0).max(0.0);
                 let boundary_ns = view.0 + f64::from(px) * ns_per_px;
                 let boundary = boundary_ns.ceil() as i64;
-                let j = k + 1 + gallop(starts.get(k + 1..).unwrap_or(&[]), boundary);
-                let last_end = ends.get(j - 1).copied().unwrap_or(e);
+                let j = k + 1 + gallop(count - (k + 1), |m| start(k + 1 + m) < boundary);
+                let last_end = end(j - 1);
                 let color = self.dominant_fill(row.from, k, j, pal);
                 let a = xs.max(plot.left() - 1.0);
                 let b = x_from_ns(last_end as f64, view, plot).max(xs + MIN_PX).min(plot.right() + 1.0);
@@ -817,9 +817,8 @@ impl<'a> Timeline<'a> {
         let mut idx = k;
         while idx < j {
             let i = base + idx;
-            let dur =
-                (iv.end_ns.get(i).copied().unwrap_or(0) - iv.start_ns.get(i).copied().unwrap_or(0)).max(1);
-            let kind = iv.kind.get(i).copied().unwrap_or_default();
+            let dur = (iv.end(i) - iv.start(i)).max(1);
+            let kind = iv.kind(i);
             if let Some(w) = weight.get_mut(kind as usize) {
                 *w += dur;
             }
@@ -883,7 +882,7 @@ impl<'a> Timeline<'a> {
         if self.links.is_empty() {
             return;
         }
-        let key = (task, self.links.as_ptr() as usize, self.links.len());
+        let key = (task, std::ptr::from_ref(self.links) as usize, self.links.len());
         if state.links_cache.as_ref().is_none_or(|(k, _)| *k != key) {
             let idx: Vec<u32> = self
                 .links
@@ -961,8 +960,8 @@ impl<'a> Timeline<'a> {
                 return;
             };
             let iv = self.intervals;
-            let kind = iv.kind.get(i).copied().unwrap_or_default();
-            let label = iv.label.get(i).copied().unwrap_or(StrId::EMPTY);
+            let kind = iv.get(i).map(|v| v.kind).unwrap_or_default();
+            let label = iv.label(i);
             let (s, e) = (self.start(i), self.end(i));
             let state = if label.is_empty() {
                 kind_name(kind).to_owned()
@@ -985,7 +984,7 @@ impl<'a> Timeline<'a> {
                     format::count(i64::from(merged))
                 ));
             }
-            let stack = iv.stack.get(i).copied().unwrap_or_default();
+            let stack = iv.get(i).map(|v| v.stack).unwrap_or_default();
             if let Some(&leaf) = self.capture.tables.stack(stack).first() {
                 let frame = self.capture.tables.frame(leaf);
                 ui.label(egui::RichText::new(self.capture.str(frame.func)).monospace());
@@ -1033,6 +1032,9 @@ fn ns_from_x(x: f32, view: (f64, f64), plot: Rect) -> f64 {
     view.0 + f64::from((x - plot.left()) / plot.width().max(1.0)) * (view.1 - view.0)
 }
 
+/// Links of lanes that have none.
+static NO_LINKS: Links = Links::new();
+
 /// A little air on both sides of the whole range.
 fn pad_range((a, b): (f64, f64)) -> (f64, f64) {
     let pad = (b - a) * 0.01;
@@ -1041,30 +1043,40 @@ fn pad_range((a, b): (f64, f64)) -> (f64, f64) {
 
 /// The sub-range of `from..to` at `depth` (the lane is sorted by depth first).
 fn depth_range(iv: &Intervals, from: usize, to: usize, depth: u16) -> (usize, usize) {
-    let Some(depths) = iv.depth.get(from..to) else { return (from, from) };
-    if depths.first().is_some_and(|&d| d == depth) && depths.last().is_some_and(|&d| d == depth) {
+    if from >= to || to > iv.len() {
+        return (from, from);
+    }
+    if iv.depth(from) == depth && iv.depth(to - 1) == depth {
         return (from, to);
     }
-    let a = depths.partition_point(|&d| d < depth);
-    let b = depths.partition_point(|&d| d <= depth);
-    (from + a, from + b)
+    (
+        iv.partition_point(from..to, |i| iv.depth(i) < depth),
+        iv.partition_point(from..to, |i| iv.depth(i) <= depth),
+    )
 }
 
-/// Number of leading `starts` below `bound`: an exponential then binary search, so a short run
-/// costs a few reads and a long one a logarithm.
-fn gallop(starts: &[i64], bound: i64) -> usize {
+/// Number of leading positions of `0..len` where `below` holds (it holds, then does not): an
+/// exponential then binary search, so a short run costs a few reads and a long one a logarithm.
+fn gallop(len: usize, below: impl Fn(usize) -> bool) -> usize {
     let mut hi = 1usize;
-    while hi < starts.len() && starts.get(hi - 1).is_some_and(|&s| s < bound) {
+    while hi < len && below(hi - 1) {
         hi *= 2;
     }
-    let lo = hi / 2;
-    let hi = hi.min(starts.len());
-    lo + starts.get(lo..hi).map_or(0, |s| s.partition_point(|&x| x < bound))
+    let (mut lo, mut hi) = (hi / 2, hi.min(len));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 fn span_of(iv: &Intervals) -> (i64, i64) {
-    let lo = iv.start_ns.iter().copied().min().unwrap_or(0);
-    let hi = iv.end_ns.iter().copied().max().unwrap_or(lo + 1);
+    let lo = (0..iv.len()).map(|i| iv.start(i)).min().unwrap_or(0);
+    let hi = (0..iv.len()).map(|i| iv.end(i)).max().unwrap_or(lo + 1);
     (lo, hi.max(lo + 1))
 }
 
@@ -1089,23 +1101,30 @@ mod tests {
     #[test]
     fn gallop_counts_leading_starts_below_bound() {
         let s = [1, 2, 3, 10, 20, 30, 40, 50, 60];
-        assert_eq!(gallop(&s, 0), 0);
-        assert_eq!(gallop(&s, 1), 0);
-        assert_eq!(gallop(&s, 2), 1);
-        assert_eq!(gallop(&s, 11), 4);
-        assert_eq!(gallop(&s, 61), 9);
-        assert_eq!(gallop(&[], 5), 0);
+        let g = |s: &[i64], bound: i64| gallop(s.len(), |k| s[k] < bound);
+        assert_eq!(g(&s, 0), 0);
+        assert_eq!(g(&s, 1), 0);
+        assert_eq!(g(&s, 2), 1);
+        assert_eq!(g(&s, 11), 4);
+        assert_eq!(g(&s, 61), 9);
+        assert_eq!(g(&[], 5), 0);
         for bound in 0..70 {
-            assert_eq!(gallop(&s, bound), s.partition_point(|&x| x < bound), "bound {bound}");
+            assert_eq!(g(&s, bound), s.partition_point(|&x| x < bound), "bound {bound}");
         }
     }
 
     #[test]
     fn depth_ranges_split_a_lane() {
-        let mut iv = Intervals::default();
-        for (d, s) in [(0, 0), (0, 10), (1, 2), (1, 5), (2, 3)] {
-            iv.push(s, s + 1, IntervalKind::Span, StrId::EMPTY, leakscope_core::model::StackId::default(), d);
-        }
+        let iv: Intervals = [(0, 0), (0, 10), (1, 2), (1, 5), (2, 3)]
+            .into_iter()
+            .map(|(depth, start_ns)| leakscope_core::model::Interval {
+                start_ns,
+                end_ns: start_ns + 1,
+                kind: IntervalKind::Span,
+                depth,
+                ..Default::default()
+            })
+            .collect();
         assert_eq!(depth_range(&iv, 0, 5, 0), (0, 2));
         assert_eq!(depth_range(&iv, 0, 5, 1), (2, 4));
         assert_eq!(depth_range(&iv, 0, 5, 2), (4, 5));

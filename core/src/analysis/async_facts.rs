@@ -369,12 +369,11 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
 /// the callback of request n - 1 ended, so each stretch is one request.
 fn callback_run(cap: &Capture, task: usize, ts_ns: i64) -> Option<usize> {
     let range = cap.tasks.get(task)?.intervals.indices();
-    let depths = cap.intervals.depth.get(range.clone())?;
+    let iv = &cap.intervals;
     // Rows are sorted by depth, and one row's intervals do not overlap: their ends ascend.
-    let first = range.start + depths.partition_point(|&d| d < 1);
-    let last = range.start + depths.partition_point(|&d| d <= 1);
-    let ends = cap.intervals.end_ns.get(first..last)?;
-    Some(ends.partition_point(|&e| e <= ts_ns))
+    let first = iv.partition_point(range.clone(), |i| iv.depth(i) < 1);
+    let last = iv.partition_point(range, |i| iv.depth(i) <= 1);
+    Some(iv.partition_point(first..last, |i| iv.end(i) <= ts_ns) - first)
 }
 
 fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
@@ -387,8 +386,8 @@ fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
             if !range.contains(&(iv as usize)) {
                 break;
             }
-            let stack = cap.intervals.stack.get(iv as usize).copied().unwrap_or_default();
-            let name = cap.intervals.label.get(iv as usize).map_or("", |&l| cap.str(l)).to_owned();
+            let stack = cap.intervals.stack(iv as usize);
+            let name = cap.str(cap.intervals.label(iv as usize)).to_owned();
             let g = groups.entry((thread_kind.clone(), stack)).or_insert_with(|| OpenSpans {
                 thread_kind: thread_kind.clone(),
                 name,
@@ -411,12 +410,13 @@ fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
 fn rows(cap: &Capture, task: usize) -> Rows {
     let Some(t) = cap.tasks.get(task) else { return Vec::new() };
     let range = t.intervals.indices();
-    let depths = cap.intervals.depth.get(range.clone()).unwrap_or_default();
+    let iv = &cap.intervals;
     let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(&d) = depths.get(i) {
-        let n = depths.get(i..).unwrap_or_default().partition_point(|&x| x == d).max(1);
-        out.push((d, range.start + i..range.start + i + n));
+    let mut i = range.start;
+    while i < range.end {
+        let d = iv.depth(i);
+        let n = (iv.partition_point(i..range.end, |k| iv.depth(k) == d) - i).max(1);
+        out.push((d, i..i + n));
         i += n;
     }
     out
@@ -428,12 +428,12 @@ fn last_activity(cap: &Capture, task: usize) -> Option<i64> {
     let t = cap.tasks.get(task)?;
     t.intervals
         .indices()
-        .filter(|&i| cap.intervals.kind.get(i) == Some(&IntervalKind::Span))
-        .filter_map(|i| {
+        .filter(|&i| cap.intervals.kind(i) == IntervalKind::Span)
+        .map(|i| {
             if cap.open_spans.binary_search(&(i as u32)).is_ok() {
-                cap.intervals.start_ns.get(i).copied()
+                cap.intervals.start(i)
             } else {
-                cap.intervals.end_ns.get(i).copied()
+                cap.intervals.end(i)
             }
         })
         .max()
@@ -452,17 +452,13 @@ fn ended_by(
     for (task, _) in lanes {
         let Some(t) = cap.tasks.get(*task) else { continue };
         for i in t.intervals.indices() {
-            let label = cap.intervals.label.get(i).map_or("", |&l| cap.str(l));
+            let Some(iv) = cap.intervals.get(i) else { continue };
+            let label = cap.str(iv.label);
             let cancels = label.starts_with("_cancel_all_tasks");
             if !cancels && !is_join(label) {
                 continue;
             }
-            let (Some(&start), Some(&end), Some(&stack)) =
-                (cap.intervals.start_ns.get(i), cap.intervals.end_ns.get(i), cap.intervals.stack.get(i))
-            else {
-                continue;
-            };
-            special.push((start, end, *task, stack, cancels));
+            special.push((iv.start_ns, iv.end_ns, *task, iv.stack, cancels));
         }
     }
     special.sort_by_key(|s| (s.0, s.2));
@@ -515,16 +511,13 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
     let mut out = Vec::new();
     for (task, rows) in &thread_rows {
         let Some(t) = cap.tasks.get(*task) else { continue };
-        let spans: Vec<usize> = t
-            .intervals
-            .indices()
-            .filter(|&i| cap.intervals.kind.get(i) == Some(&IntervalKind::Span))
-            .collect();
+        let spans: Vec<usize> =
+            t.intervals.indices().filter(|&i| cap.intervals.kind(i) == IntervalKind::Span).collect();
         if spans.is_empty() {
             continue;
         }
-        let start = |i: usize| cap.intervals.start_ns.get(i).copied().unwrap_or(0);
-        let end = |i: usize| cap.intervals.end_ns.get(i).copied().unwrap_or(0);
+        let start = |i: usize| cap.intervals.start(i);
+        let end = |i: usize| cap.intervals.end(i);
         let first_ns = spans.iter().map(|&i| start(i)).min().unwrap_or(0);
         let open: Vec<usize> =
             spans.iter().copied().filter(|&i| cap.open_spans.binary_search(&(i as u32)).is_ok()).collect();
@@ -550,16 +543,15 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
         let mut longest: Option<(i64, u32)> = None;
         for (k, (_, row)) in rows.iter().enumerate() {
             let deeper = rows.get(k + 1).map(|(_, r)| r.clone()).unwrap_or(0..0);
-            let child_starts = cap.intervals.start_ns.get(deeper.clone()).unwrap_or_default();
             for i in row.clone() {
                 if end(i) - start(i) < BLOCKING_CALL_NS || open.contains(&i) {
                     continue;
                 }
-                let first_child = child_starts.partition_point(|&s| s < start(i));
+                let first = cap.intervals.partition_point(deeper.clone(), |c| start(c) < start(i));
                 let mut at = start(i);
                 let mut waits = 0;
                 let mut widest = 0;
-                for c in deeper.start + first_child..deeper.end {
+                for c in first..deeper.end {
                     if start(c) >= end(i) {
                         break;
                     }

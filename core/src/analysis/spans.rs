@@ -31,19 +31,20 @@ pub fn span_self_time_stacks(capture: &Capture) -> Vec<(StackId, i64)> {
 
 fn add_task(cap: &Capture, range: std::ops::Range<usize>, acc: &mut HashMap<StackId, i64>) {
     let iv = &cap.intervals;
-    let (Some(starts), Some(ends), Some(depths), Some(kinds), Some(stacks)) = (
-        iv.start_ns.get(range.clone()),
-        iv.end_ns.get(range.clone()),
-        iv.depth.get(range.clone()),
-        iv.kind.get(range.clone()),
-        iv.stack.get(range.clone()),
-    ) else {
-        return;
-    };
-    if !kinds.contains(&IntervalKind::Span) {
+    if !range.clone().any(|i| iv.kind(i) == IntervalKind::Span) {
         return;
     }
-    let mut self_ns: Vec<i64> = starts.iter().zip(ends).map(|(s, e)| e - s).collect();
+    // The task's columns, unpacked once: the walk below reads each several times.
+    let (mut starts, mut ends, mut depths, mut kinds, mut stacks) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for v in iv.iter(range) {
+        starts.push(v.start_ns);
+        ends.push(v.end_ns);
+        depths.push(v.depth);
+        kinds.push(v.kind);
+        stacks.push(v.stack);
+    }
+    let mut self_ns: Vec<i64> = starts.iter().zip(&ends).map(|(s, e)| e - s).collect();
     // Rows of equal depth, in order; a child's parent is in the row one level up.
     let mut rows: Vec<std::ops::Range<usize>> = Vec::new();
     let mut i = 0;
@@ -72,7 +73,7 @@ fn add_task(cap: &Capture, range: std::ops::Range<usize>, acc: &mut HashMap<Stac
             }
         }
     }
-    for ((&kind, &stack), s) in kinds.iter().zip(stacks).zip(self_ns) {
+    for ((&kind, &stack), s) in kinds.iter().zip(&stacks).zip(self_ns) {
         if kind == IntervalKind::Span && s > 0 {
             *acc.entry(stack).or_insert(0) += s;
         }

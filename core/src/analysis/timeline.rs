@@ -16,7 +16,7 @@
 //! colour, so every group has a lane.
 
 use crate::model::{
-    Capture, Group, IntervalKind, IntervalRange, Intervals, StackId, StrId, Strings, WaitKind,
+    Capture, Group, Interval, IntervalKind, IntervalRange, Intervals, StackId, StrId, Strings, WaitKind,
 };
 
 /// One minute, the resolution of a dump's wait times.
@@ -56,8 +56,9 @@ pub fn wait_ages(capture: &Capture, groups: &[Group]) -> WaitAges {
     let mut out = WaitAges { capture_ns, ..WaitAges::default() };
     let mut waits: Vec<i64> = Vec::new();
     let mut oldest_all = 0i64;
+    let mut rows: Vec<Interval> = Vec::new();
     for (g, group) in groups.iter().enumerate() {
-        let first = out.intervals.len() as u32;
+        let first = rows.len() as u32;
         let mut oldest = 0i64;
         if !group.members.is_empty() {
             waits.clear();
@@ -79,21 +80,35 @@ pub fn wait_ages(capture: &Capture, groups: &[Group]) -> WaitAges {
                     format!("{total} {} {}, no wait recorded", noun(total), group.wait_kind.name())
                 };
                 let label = out.labels.intern(&label);
-                out.intervals.push(capture_ns - MINUTE_NS, capture_ns, kind, label, group.stack, 0);
+                rows.push(Interval {
+                    start_ns: capture_ns - MINUTE_NS,
+                    end_ns: capture_ns,
+                    kind,
+                    label,
+                    stack: group.stack,
+                    depth: 0,
+                });
             } else {
-                push_staircase(&mut out, &waits, capture_ns, group.stack);
+                push_staircase(&mut rows, &mut out.labels, &waits, capture_ns, group.stack);
             }
         }
         oldest_all = oldest_all.max(oldest.max(MINUTE_NS * i64::from(!group.members.is_empty())));
-        let len = out.intervals.len() as u32 - first;
+        let len = rows.len() as u32 - first;
         out.lanes.push(AgeLane { group: g, range: IntervalRange { start: first, len }, oldest_ns: oldest });
     }
     out.time_range_ns = (capture_ns - oldest_all.max(MINUTE_NS), capture_ns);
+    out.intervals = rows.into_iter().collect();
     out
 }
 
 /// Steps from the oldest wait up to capture time; `waits` ascending, the last > 0.
-fn push_staircase(out: &mut WaitAges, waits: &[i64], capture_ns: i64, stack: StackId) {
+fn push_staircase(
+    rows: &mut Vec<Interval>,
+    labels: &mut Strings,
+    waits: &[i64],
+    capture_ns: i64,
+    stack: StackId,
+) {
     let total = waits.len();
     // Distinct waits, oldest first; each step runs from one wait to the next younger one.
     let mut distinct: Vec<i64> = waits.to_vec();
@@ -112,8 +127,15 @@ fn push_staircase(out: &mut WaitAges, waits: &[i64], capture_ns: i64, stack: Sta
         } else {
             format!("{at_least} of {total} {} waiting ≥ {}", noun(total), minutes(w))
         };
-        let label: StrId = out.labels.intern(&label);
-        out.intervals.push(capture_ns - w, capture_ns - next, IntervalKind::Waiting, label, stack, 0);
+        let label: StrId = labels.intern(&label);
+        rows.push(Interval {
+            start_ns: capture_ns - w,
+            end_ns: capture_ns - next,
+            kind: IntervalKind::Waiting,
+            label,
+            stack,
+            depth: 0,
+        });
     }
 }
 
@@ -179,11 +201,7 @@ mod tests {
             .indices()
             .map(|i| {
                 let iv = &ages.intervals;
-                (
-                    (iv.start_ns[i] - t) / MINUTE_NS,
-                    (iv.end_ns[i] - t) / MINUTE_NS,
-                    ages.labels.resolve(iv.label[i]),
-                )
+                ((iv.start(i) - t) / MINUTE_NS, (iv.end(i) - t) / MINUTE_NS, ages.labels.resolve(iv.label(i)))
             })
             .collect();
         assert_eq!(
@@ -193,13 +211,13 @@ mod tests {
                 (-3, 0, "3 of 4 goroutines waiting ≥ 3 minutes")
             ]
         );
-        assert!(ages.intervals.kind[lane.range.indices()].iter().all(|&k| k == IntervalKind::Waiting));
+        assert!(lane.range.indices().all(|i| ages.intervals.kind(i) == IntervalKind::Waiting));
         assert_eq!(ages.time_range_ns, (t - 7 * MINUTE_NS, t));
 
         let running = ages.lanes.iter().find(|l| groups[l.group].count == 1).unwrap();
         let i = running.range.start as usize;
-        assert_eq!(ages.intervals.kind[i], IntervalKind::Running);
-        assert_eq!(ages.intervals.end_ns[i] - ages.intervals.start_ns[i], MINUTE_NS);
+        assert_eq!(ages.intervals.kind(i), IntervalKind::Running);
+        assert_eq!(ages.intervals.end(i) - ages.intervals.start(i), MINUTE_NS);
     }
 
     #[test]

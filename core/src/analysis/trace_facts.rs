@@ -127,19 +127,17 @@ impl TraceFacts {
             // One walk over the task's state row, without collecting it: a goroutine that ran
             // all through a large trace has millions of intervals.
             let (mut states, mut unblocks, mut last) = (0usize, 0u32, None);
-            for i in task.intervals.indices().take_while(|&i| iv.depth.get(i).copied() == Some(0)) {
+            for i in task.intervals.indices().take_while(|&i| iv.depth(i) == 0) {
                 states += 1;
                 last = Some(i);
-                if iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) < Some(&end_ns) {
+                if iv.kind(i) == IntervalKind::Blocked && iv.end(i) < end_ns {
                     unblocks += 1;
                 }
             }
             let ended = task.flags.contains(TaskFlags::ENDED);
-            let blocked_at_end = !ended
-                && last.is_some_and(|i| {
-                    iv.kind.get(i) == Some(&IntervalKind::Blocked) && iv.end_ns.get(i) == Some(&end_ns)
-                });
-            let since = last.filter(|_| blocked_at_end).and_then(|i| iv.start_ns.get(i).copied());
+            let blocked_at_end =
+                !ended && last.is_some_and(|i| iv.kind(i) == IntervalKind::Blocked && iv.end(i) == end_ns);
+            let since = last.filter(|_| blocked_at_end).map(|i| iv.start(i));
             let blocked_before_trace =
                 blocked_at_end && states == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
             let creator = task
@@ -158,13 +156,10 @@ impl TraceFacts {
                 blocked_since_ns: since,
                 blocked_before_trace,
                 blocked_ns: since.map(|s| end_ns.saturating_sub(s)),
-                block_reason: last
-                    .filter(|_| blocked_at_end)
-                    .and_then(|i| iv.label.get(i).copied())
-                    .unwrap_or_default(),
+                block_reason: last.filter(|_| blocked_at_end).map(|i| iv.label(i)).unwrap_or_default(),
                 block_stack: last
                     .filter(|_| blocked_at_end)
-                    .and_then(|i| iv.stack.get(i).copied())
+                    .map(|i| iv.stack(i))
                     .filter(|s| *s != StackId::EMPTY)
                     .unwrap_or(if blocked_at_end { task.stack } else { StackId::EMPTY }),
                 unblocks,
@@ -311,20 +306,11 @@ pub fn state_time_stacks(
     let mut sums: HashMap<StackId, i64> = HashMap::new();
     for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
         for i in task.intervals.indices() {
-            let (Some(&kind), Some(&depth), Some(&s), Some(&e), Some(&label), Some(&stack)) = (
-                iv.kind.get(i),
-                iv.depth.get(i),
-                iv.start_ns.get(i),
-                iv.end_ns.get(i),
-                iv.label.get(i),
-                iv.stack.get(i),
-            ) else {
-                continue;
-            };
-            if kind != state || depth != 0 || (!include_open && e >= end) || !accept(label) {
+            let Some(v) = iv.get(i) else { continue };
+            if v.kind != state || v.depth != 0 || (!include_open && v.end_ns >= end) || !accept(v.label) {
                 continue;
             }
-            *sums.entry(stack).or_insert(0) += e - s;
+            *sums.entry(v.stack).or_insert(0) += v.end_ns - v.start_ns;
         }
     }
     let mut out: Vec<(StackId, i64)> = sums.into_iter().filter(|&(_, ns)| ns > 0).collect();
@@ -347,8 +333,10 @@ mod tests {
         let main = c.tables.frame_id(Frame { func: other, ..Frame::default() });
         let stack = c.tables.stack_id(&[entry]);
         let recv = c.strings.intern("chan receive");
-        let push = |c: &mut Capture, s, e, kind, label, stack| {
-            c.intervals.push(s, e, kind, label, stack, 0);
+        let push = |c: &mut Capture, start_ns, end_ns, kind, label, stack| {
+            let mut b = crate::model::IntervalsBuilder::from(std::mem::take(&mut c.intervals));
+            b.push_interval(crate::model::Interval { start_ns, end_ns, kind, label, stack, depth: 0 });
+            c.intervals = b.finish();
         };
         let task = |c: &mut Capture,
                     id,

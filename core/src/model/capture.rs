@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::events::{EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
-use super::interval::{Counter, Intervals, Link};
+use super::interval::{Counter, Intervals, Links};
 use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;
@@ -209,7 +209,7 @@ pub struct Capture {
     /// State intervals of all tasks.
     pub intervals: Intervals,
     /// Arrows between tasks (create, unblock, flow).
-    pub links: Vec<Link>,
+    pub links: Links,
     /// Sampled stacks.
     pub samples: Samples,
     /// Numeric series.
@@ -308,6 +308,7 @@ impl Capture {
             + self.tables.heap_bytes()
             + self.tasks.capacity() * size_of::<Task>()
             + self.intervals.heap_bytes()
+            + self.links.heap_bytes()
             + self.samples.values.capacity() * 8
             + self.samples.stack.capacity() * 8
             + self.task_details.capacity() * size_of::<TaskDetail>()

@@ -21,7 +21,9 @@ pub mod wait;
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
 pub use events::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use group::Group;
-pub use interval::{Counter, IntervalKind, Intervals, Link, LinkKind};
+pub use interval::{
+    Counter, Interval, IntervalKind, Intervals, IntervalsBuilder, Link, LinkKind, Links, LinksIter,
+};
 pub use sample::{SampleType, Samples};
 pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};

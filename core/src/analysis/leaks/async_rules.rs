@@ -297,9 +297,9 @@ fn suspended_at(capture: &Capture, lane: &Lane) -> StackId {
     let Some(task) = capture.tasks.get(lane.task as usize) else { return StackId::EMPTY };
     let iv = &capture.intervals;
     let range = task.intervals.indices();
-    let at_depth = |d: u16| range.clone().filter(move |&i| iv.depth.get(i) == Some(&d));
-    let start = |i: usize| iv.start_ns.get(i).copied().unwrap_or(0);
-    let end = |i: usize| iv.end_ns.get(i).copied().unwrap_or(0);
+    let at_depth = |d: u16| range.clone().filter(move |&i| iv.depth(i) == d);
+    let start = |i: usize| iv.start(i);
+    let end = |i: usize| iv.end(i);
     let top: Vec<usize> = at_depth(0).collect();
     // The slice followed by the longest gap; without gaps, the last slice.
     let slice = top
@@ -325,7 +325,7 @@ fn suspended_at(capture: &Capture, lane: &Lane) -> StackId {
                 cur = c;
                 depth += 1;
             }
-            None => return iv.stack.get(cur).copied().unwrap_or(StackId::EMPTY),
+            None => return iv.stack(cur),
         }
     }
 }
@@ -335,9 +335,8 @@ fn coroutine(capture: &Capture, lane: &Lane) -> String {
     let Some(task) = capture.tasks.get(lane.task as usize) else { return String::new() };
     task.intervals
         .indices()
-        .find(|&i| capture.intervals.depth.get(i) == Some(&0))
-        .and_then(|i| capture.intervals.label.get(i))
-        .map_or(String::new(), |&l| capture.str(l).to_owned())
+        .find(|&i| capture.intervals.depth(i) == 0)
+        .map_or(String::new(), |i| capture.str(capture.intervals.label(i)).to_owned())
 }
 
 /// Asyncio tasks still pending when `asyncio.run` shut the loop down and cancelled them,
@@ -433,7 +432,7 @@ fn idle_threads(
             continue;
         }
         let Some(block) = lane.longest_block.map(|b| b as usize) else { continue };
-        let stack = iv.stack.get(block).copied().unwrap_or(StackId::EMPTY);
+        let stack = iv.stack(block);
         let funcs: Vec<&str> = capture.stack_funcs(stack).collect();
         if knowledge::is_pool_worker(&lane.name, &funcs) {
             continue;
@@ -502,14 +501,9 @@ fn open_spans(
             continue;
         }
         // Spans opened in the last moments of the capture are calls in flight.
-        let stuck: Vec<u32> = group
-            .intervals
-            .iter()
-            .copied()
-            .filter(|&i| iv.start_ns.get(i as usize).is_some_and(|&s| end_ns - s >= tail_ns))
-            .collect();
-        let opened: Vec<i64> =
-            stuck.iter().filter_map(|&i| iv.start_ns.get(i as usize)).map(|s| end_ns - s).collect();
+        let stuck: Vec<u32> =
+            group.intervals.iter().copied().filter(|&i| end_ns - iv.start(i as usize) >= tail_ns).collect();
+        let opened: Vec<i64> = stuck.iter().map(|&i| end_ns - iv.start(i as usize)).collect();
         let (Some(&lo), Some(&hi)) = (opened.iter().min(), opened.iter().max()) else { continue };
         let long = hi as f64 >= span_ns as f64 * config.thresholds.trace_blocked_fraction;
         let count = stuck.len() as u64;

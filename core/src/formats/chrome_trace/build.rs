@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use super::chunk::{AsyncEv, ChunkOut, MetaKind, MetaValue, ThreadEv};
 use super::event::RawId;
 use crate::model::{
-    AsyncKind, Capture, Counter, EventRef, EventStats, Frame, FrameId, IntervalKind, IntervalRange, Link,
-    LinkKind, Mark, Process, StackId, StrId, Task, TaskDetail, TaskFlags, TaskKind,
+    AsyncKind, Capture, Counter, EventRef, EventStats, Frame, FrameId, Interval, IntervalKind, IntervalRange,
+    IntervalsBuilder, Link, LinkKind, Mark, Process, StackId, StrId, Task, TaskDetail, TaskFlags, TaskKind,
 };
 
 /// Marks "no parent" in span and node indices.
@@ -247,11 +247,13 @@ pub(super) fn build(
     let mut anomalies = Anomalies::default();
     let total_spans: usize = built.iter().map(|b| b.start_ns.len()).sum();
     let async_events: usize = chunks.iter().map(|c| c.asyncs.len()).sum();
-    reserve_intervals(cap, total_spans + async_events);
+    let mut iv = IntervalsBuilder::new(cap.time_range_ns.map_or(0, |(lo, _)| lo));
+    iv.reserve_exact(total_spans + async_events);
+    cap.interval_events.reserve_exact(total_spans + async_events);
     for (t, b) in threads.iter().zip(built) {
         let task_index = cap.tasks.len() as u32;
         let name = cap.strings.intern(t.name.as_deref().unwrap_or(&t.tid_text));
-        let first = cap.intervals.len() as u32;
+        let first = iv.len() as u32;
         anomalies.e_without_b += b.e_without_b;
         anomalies.clamped += b.clamped;
         anomalies.too_deep += b.too_deep;
@@ -261,13 +263,17 @@ pub(super) fn build(
         }
         cap.open_spans.extend(b.open.iter().map(|&i| first + i));
         let n = b.start_ns.len();
-        let iv = &mut cap.intervals;
-        iv.start_ns.extend_from_slice(&b.start_ns);
-        iv.end_ns.extend_from_slice(&b.end_ns);
-        iv.kind.extend(std::iter::repeat_n(IntervalKind::Span, n));
-        iv.label.extend_from_slice(&b.label);
-        iv.stack.extend_from_slice(&b.stack);
-        iv.depth.extend_from_slice(&b.depth);
+        for k in 0..n {
+            let at = |v: &[i64]| v.get(k).copied().unwrap_or(0);
+            iv.push_interval(Interval {
+                start_ns: at(&b.start_ns),
+                end_ns: at(&b.end_ns),
+                kind: IntervalKind::Span,
+                label: b.label.get(k).copied().unwrap_or_default(),
+                stack: b.stack.get(k).copied().unwrap_or_default(),
+                depth: b.depth.get(k).copied().unwrap_or_default(),
+            });
+        }
         cap.interval_events.extend_from_slice(&b.event);
         for (time_ns, name, event) in b.marks {
             cap.marks.push(Mark { task: task_index, time_ns, name, event });
@@ -287,6 +293,7 @@ pub(super) fn build(
         });
     }
     cap.processes = processes;
+    cap.intervals = iv.finish();
 
     let thread_task = |pid: u64, tid: u64| index.get(&(pid, tid)).map(|&g| g as u32);
     let rows = TaskRows::new(cap);
@@ -366,17 +373,6 @@ fn describe_phase(ph: u8) -> String {
         b if b.is_ascii_graphic() => char::from(b).to_string(),
         b => format!("0x{b:02x}"),
     }
-}
-
-fn reserve_intervals(cap: &mut Capture, n: usize) {
-    let iv = &mut cap.intervals;
-    iv.start_ns.reserve_exact(n);
-    iv.end_ns.reserve_exact(n);
-    iv.kind.reserve_exact(n);
-    iv.label.reserve_exact(n);
-    iv.stack.reserve_exact(n);
-    iv.depth.reserve_exact(n);
-    cap.interval_events.reserve_exact(n);
 }
 
 /// Sorts a thread's events by time the way trace viewers do: by timestamp, input order
@@ -578,14 +574,14 @@ impl TaskRows {
             .iter()
             .map(|t| {
                 let r = t.intervals.indices();
-                let depths = cap.intervals.depth.get(r.clone()).unwrap_or_default();
+                let iv = &cap.intervals;
                 let mut rows: Vec<Range<usize>> = Vec::new();
-                let mut i = 0;
-                while i < depths.len() {
-                    let d = depths.get(i).copied().unwrap_or(0);
-                    let n = depths.get(i..).unwrap_or_default().partition_point(|&x| x == d);
-                    rows.push(r.start + i..r.start + i + n.max(1));
-                    i += n.max(1);
+                let mut i = r.start;
+                while i < r.end {
+                    let d = iv.depth(i);
+                    let n = (iv.partition_point(i..r.end, |k| iv.depth(k) == d) - i).max(1);
+                    rows.push(i..i + n);
+                    i += n;
                 }
                 rows
             })
@@ -597,13 +593,13 @@ impl TaskRows {
     fn innermost(&self, cap: &Capture, task: u32, ts_ns: i64) -> Option<usize> {
         let mut found = None;
         for row in self.rows.get(task as usize)? {
-            let starts = cap.intervals.start_ns.get(row.clone())?;
-            let k = starts.partition_point(|&s| s <= ts_ns);
-            if k == 0 {
+            let iv = &cap.intervals;
+            let k = iv.partition_point(row.clone(), |i| iv.start(i) <= ts_ns);
+            if k == row.start {
                 break;
             }
-            let i = row.start + k - 1;
-            let end = cap.intervals.end_ns.get(i).copied()?;
+            let i = k - 1;
+            let end = iv.end(i);
             if end < ts_ns {
                 break;
             }
@@ -618,8 +614,9 @@ impl TaskRows {
             .get(task as usize)?
             .iter()
             .filter_map(|row| {
-                let starts = cap.intervals.start_ns.get(row.clone())?;
-                starts.get(starts.partition_point(|&s| s < ts_ns)).copied()
+                let iv = &cap.intervals;
+                let k = iv.partition_point(row.clone(), |i| iv.start(i) < ts_ns);
+                row.contains(&k).then(|| iv.start(k))
             })
             .min()
     }
@@ -756,41 +753,44 @@ fn asyncs(
     finish_open(&mut open, &mut nested, &mut done, trace_end);
     done.sort_by_key(|op| (op.start_ns, op.begin_event.offset()));
 
+    // The operations' intervals follow the threads'; the threads' are read meanwhile (the
+    // creating span of each operation), so these are appended once all are made.
+    let mut added: Vec<Interval> = Vec::new();
+    let threads_end = cap.intervals.len() as u32;
     for op in done {
         let task_index = cap.tasks.len() as u32;
-        let first = cap.intervals.len() as u32;
+        let first = threads_end + added.len() as u32;
         let end_for_view = op.end_ns.unwrap_or(trace_end).max(op.start_ns);
-        cap.intervals.push(op.start_ns, end_for_view, IntervalKind::Async, op.name, StackId::EMPTY, 0);
+        let row = |start_ns, end_ns, label, depth| Interval {
+            start_ns,
+            end_ns,
+            kind: IntervalKind::Async,
+            label,
+            stack: StackId::EMPTY,
+            depth,
+        };
+        added.push(row(op.start_ns, end_for_view, op.name, 0));
         cap.interval_events.push(op.begin_event);
         let mut nested = op.intervals;
         nested.sort_by_key(|iv| (iv.3, iv.0));
         for (start, end, name, depth, event, _) in nested {
-            cap.intervals.push(
-                start,
-                end.min(end_for_view),
-                IntervalKind::Async,
-                name,
-                StackId::EMPTY,
-                depth,
-            );
+            added.push(row(start, end.min(end_for_view), name, depth));
             cap.interval_events.push(event);
         }
         for (time_ns, name, event) in op.marks {
             cap.marks.push(Mark { task: task_index, time_ns, name, event });
         }
         // The creating span: what the thread that began the operation was doing then.
-        let creator = op
-            .begun_on
-            .and_then(|t| rows.innermost(cap, t, op.start_ns))
-            .and_then(|i| cap.intervals.stack.get(i));
-        let stack = creator.copied().unwrap_or(StackId::EMPTY);
+        let creator =
+            op.begun_on.and_then(|t| rows.innermost(cap, t, op.start_ns)).map(|i| cap.intervals.stack(i));
+        let stack = creator.unwrap_or(StackId::EMPTY);
         let mut flags = TaskFlags::empty();
         if op.end_ns.is_some() {
             flags |= TaskFlags::ENDED;
         } else {
             flags |= TaskFlags::NEVER_ENDED;
         }
-        let len = cap.intervals.len() as u32 - first;
+        let len = threads_end + added.len() as u32 - first;
         cap.tasks.push(Task {
             id: op.id,
             kind: TaskKind::AsyncTask,
@@ -814,6 +814,14 @@ fn asyncs(
             end_event: op.end_event,
             sort_index: None,
         });
+    }
+    if !added.is_empty() {
+        let mut iv = IntervalsBuilder::from(std::mem::take(&mut cap.intervals));
+        iv.reserve_exact(added.len());
+        for row in added {
+            iv.push_interval(row);
+        }
+        cap.intervals = iv.finish();
     }
 }
 

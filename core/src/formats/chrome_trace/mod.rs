@@ -520,10 +520,10 @@ mod tests {
             .indices()
             .map(|i| {
                 (
-                    cap.str(cap.intervals.label[i]),
-                    cap.intervals.start_ns[i],
-                    cap.intervals.end_ns[i],
-                    cap.intervals.depth[i],
+                    cap.str(cap.intervals.label(i)),
+                    cap.intervals.start(i),
+                    cap.intervals.end(i),
+                    cap.intervals.depth(i),
                 )
             })
             .collect();
@@ -532,15 +532,15 @@ mod tests {
             [("outer", 1_000, 11_000, 0), ("send", 12_000, 13_000, 0), ("inner", 2_000, 4_000, 1)]
         );
         assert_eq!(
-            cap.stack_funcs(cap.intervals.stack[cap.tasks[main].intervals.start as usize + 2])
+            cap.stack_funcs(cap.intervals.stack(cap.tasks[main].intervals.start as usize + 2))
                 .collect::<Vec<_>>(),
             ["inner", "outer"]
         );
         assert!(lines.iter().any(|l| l.contains("1 span ends (E) without a begin")), "{lines:?}");
         let stuck = cap.tasks.iter().position(|t| t.flags.contains(TaskFlags::OPEN_SPAN)).unwrap();
         assert_eq!(cap.open_spans.len(), 1);
-        assert_eq!(cap.intervals.end_ns[cap.open_spans[0] as usize], cap.time_range_ns.unwrap().1);
-        assert_eq!(cap.str(cap.intervals.label[cap.open_spans[0] as usize]), "stuck");
+        assert_eq!(cap.intervals.end(cap.open_spans[0] as usize), cap.time_range_ns.unwrap().1);
+        assert_eq!(cap.str(cap.intervals.label(cap.open_spans[0] as usize)), "stuck");
         assert_ne!(stuck, main);
         assert_eq!(cap.marks.iter().filter(|m| m.task == main as u32).count(), 1);
         // Async: nestable with a nested step and an instant, one never ended; legacy; objects.
@@ -567,7 +567,7 @@ mod tests {
         let nested: Vec<(&str, u16)> = cap.tasks[req]
             .intervals
             .indices()
-            .map(|i| (cap.str(cap.intervals.label[i]), cap.intervals.depth[i]))
+            .map(|i| (cap.str(cap.intervals.label(i)), cap.intervals.depth(i)))
             .collect();
         assert_eq!(nested, [("req", 0), ("dns", 1)]);
         assert_eq!(cap.str(cap.task_details[req].category), "net");

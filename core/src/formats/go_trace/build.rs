@@ -13,8 +13,8 @@ use super::problems::Problems;
 use super::tables::{Interned, RawSample};
 use super::wire::ev;
 use crate::model::{
-    Capture, Counter, FrameId, IntervalKind, IntervalRange, Intervals, Link, LinkKind, SampleType, Samples,
-    StackId, StrId, Task, TaskFlags, TaskKind, TraceInfo, UserLog, UserRegion, UserTask,
+    Capture, Counter, FrameId, IntervalKind, IntervalRange, Intervals, IntervalsBuilder, Link, LinkKind,
+    SampleType, Samples, StackId, StrId, Task, TaskFlags, TaskKind, TraceInfo, UserLog, UserRegion, UserTask,
 };
 
 /// Event kinds as Go's reader reports them, for counting.
@@ -131,7 +131,7 @@ enum Store {
     /// Appended with their task beside them, sorted by task at the end.
     Append { task: Vec<u32> },
     /// Only counted per task: the first of two passes over a large trace.
-    Count { per_task: Vec<u32>, links: usize },
+    Count { per_task: Vec<u32>, links: usize, ends: usize },
     /// Written straight into their final slots, as counted by a first pass: `next[task]` is
     /// the task's next free index, `ranges[task]` its range.
     Place { next: Vec<u32>, ranges: Vec<IntervalRange> },
@@ -144,6 +144,10 @@ pub(crate) struct Counts {
     pub per_task: Vec<u32>,
     /// Links.
     pub links: usize,
+    /// Intervals whose end is not the next state's start.
+    pub ends: usize,
+    /// The trace's first time, which interval times are stored against.
+    pub start: i64,
 }
 
 /// Builds one capture from ordered events.
@@ -153,7 +157,7 @@ pub(crate) struct Builder {
     goroutines: HashMap<u64, u32>,
     procs: HashMap<u64, u32>,
     gc_lane: Option<u32>,
-    iv: Intervals,
+    iv: IntervalsBuilder,
     store: Store,
     has_spans: Vec<bool>,
     trace_start: Option<i64>,
@@ -167,6 +171,16 @@ pub(crate) struct Builder {
     counter_sizes: [usize; 3],
     names: Names,
     pub problems: Problems,
+    /// Store every interval's end, even where the next state begins at it: what the leaner
+    /// default must come out equal to.
+    #[cfg(test)]
+    every_end: bool,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Builders made on this thread store every end (see `Builder::every_end`).
+    pub(crate) static EVERY_END: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl Builder {
@@ -190,7 +204,7 @@ impl Builder {
             goroutines: HashMap::new(),
             procs: HashMap::new(),
             gc_lane: None,
-            iv: Intervals::default(),
+            iv: IntervalsBuilder::default(),
             store: Store::Append { task: Vec::new() },
             has_spans: Vec::new(),
             trace_start: None,
@@ -205,20 +219,23 @@ impl Builder {
             counter_sizes: [0; 3],
             names,
             problems: Problems::default(),
+            #[cfg(test)]
+            every_end: EVERY_END.get(),
         }
     }
 
     /// Turns this builder into the first of two passes: it only counts each task's intervals
     /// (links, samples and metrics are not kept), for [`Builder::placing`] to use.
     pub fn counting(mut self) -> Self {
-        self.store = Store::Count { per_task: Vec::new(), links: 0 };
+        self.store = Store::Count { per_task: Vec::new(), links: 0, ends: 0 };
         self
     }
 
     /// Turns this builder into the second of two passes: `per_task` (from a counting pass over
     /// the same trace) gives every task its final range, so intervals are written in place and
     /// never sorted.
-    pub fn placing(mut self, per_task: &[u32]) -> Self {
+    pub fn placing(mut self, counts: &Counts) -> Self {
+        let per_task = &counts.per_task;
         let mut ranges = Vec::with_capacity(per_task.len());
         let mut at = 0u32;
         for &n in per_task {
@@ -226,14 +243,8 @@ impl Builder {
             at += n;
         }
         let total = at as usize;
-        self.iv = Intervals {
-            start_ns: vec![0; total],
-            end_ns: vec![0; total],
-            kind: vec![IntervalKind::default(); total],
-            label: vec![StrId::EMPTY; total],
-            stack: vec![StackId::EMPTY; total],
-            depth: vec![0; total],
-        };
+        self.iv = IntervalsBuilder::with_len(total, counts.start);
+        self.iv.reserve_ends(counts.ends);
         self.store = Store::Place { next: ranges.iter().map(|r| r.start).collect(), ranges };
         self
     }
@@ -293,13 +304,7 @@ impl Builder {
         let lanes = goroutines + 64;
         let intervals = closing + spans + lanes;
         if let Store::Append { task } = &mut self.store {
-            let iv = &mut self.iv;
-            iv.start_ns.reserve_exact(intervals);
-            iv.end_ns.reserve_exact(intervals);
-            iv.kind.reserve_exact(intervals);
-            iv.label.reserve_exact(intervals);
-            iv.stack.reserve_exact(intervals);
-            iv.depth.reserve_exact(intervals);
+            self.iv.reserve_exact(intervals);
             task.reserve_exact(intervals);
         }
         let tasks = counted.map_or(lanes, |c| c.per_task.len());
@@ -460,6 +465,8 @@ impl Builder {
         task
     }
 
+    /// Stores a closed interval of `task`. `followed` says the task's next depth-0 interval
+    /// starts at `end` (a state closed by the next state), so its end need not be stored.
     // One argument per interval column: bundling them in a struct would only rename them.
     #[allow(clippy::too_many_arguments)]
     fn push_interval(
@@ -471,24 +478,31 @@ impl Builder {
         label: StrId,
         stack: StackId,
         depth: u16,
+        followed: bool,
     ) {
+        let followed = followed && depth == 0;
+        #[cfg(test)]
+        let followed = followed && !self.every_end;
         match &mut self.store {
             Store::Append { task: tasks } => {
                 let iv = &mut self.iv;
-                if iv.start_ns.len() == iv.start_ns.capacity() {
+                if iv.is_empty() {
+                    // Every time in the trace is from its first on.
+                    *iv = IntervalsBuilder::new(self.trace_start.unwrap_or(start));
+                }
+                if iv.len() == iv.capacity() {
                     let more = iv.len() / GROWTH_DIVISOR + 1024;
-                    iv.start_ns.reserve_exact(more);
-                    iv.end_ns.reserve_exact(more);
-                    iv.kind.reserve_exact(more);
-                    iv.label.reserve_exact(more);
-                    iv.stack.reserve_exact(more);
-                    iv.depth.reserve_exact(more);
+                    iv.reserve_exact(more);
                     tasks.reserve_exact(more);
                 }
-                iv.push(start, end, kind, label, stack, depth);
+                let i = iv.push(start, kind, label, stack, depth);
+                if !followed {
+                    iv.set_end(i, end);
+                }
                 tasks.push(task);
             }
-            Store::Count { per_task, .. } => {
+            Store::Count { per_task, ends, .. } => {
+                *ends += usize::from(!followed);
                 if per_task.len() <= task as usize {
                     per_task.resize(task as usize + 1, 0);
                 }
@@ -506,25 +520,11 @@ impl Builder {
                         .add_at("internal: an interval beyond its task's counted range was dropped", None);
                     return;
                 };
-                let i = *slot as usize;
+                let i = *slot;
                 *slot += 1;
-                let iv = &mut self.iv;
-                if let (Some(a), Some(b), Some(c), Some(d), Some(e)) = (
-                    iv.start_ns.get_mut(i),
-                    iv.end_ns.get_mut(i),
-                    iv.kind.get_mut(i),
-                    iv.label.get_mut(i),
-                    iv.stack.get_mut(i),
-                ) {
-                    (*a, *b, *c, *d, *e) = (start, end.max(start), kind, label, stack);
-                }
-                // The depth column starts zeroed and untouched (see `placing`), and all but the
-                // spans are depth 0: writing only the others leaves most of its pages never
-                // made resident.
-                if depth != 0
-                    && let Some(f) = iv.depth.get_mut(i)
-                {
-                    *f = depth;
+                self.iv.set(i, start, kind, label, stack, depth);
+                if !followed {
+                    self.iv.set_end(i, end);
                 }
             }
         }
@@ -547,7 +547,7 @@ impl Builder {
             lane.last_stack = stack;
         }
         if let Some((since, k, l, s)) = closed {
-            self.push_interval(task, since, t, k, l, s, 0);
+            self.push_interval(task, since, t, k, l, s, 0, kind.is_some());
         }
     }
 
@@ -579,7 +579,16 @@ impl Builder {
         let lane = self.lanes.get_mut(task as usize)?;
         let at = lane.spans.iter().rposition(|s| s.key == key)?;
         let span = lane.spans.remove(at);
-        self.push_interval(task, span.start, t, IntervalKind::Span, span.label, span.stack, span.depth);
+        self.push_interval(
+            task,
+            span.start,
+            t,
+            IntervalKind::Span,
+            span.label,
+            span.stack,
+            span.depth,
+            false,
+        );
         Some(span)
     }
 
@@ -936,7 +945,7 @@ impl Builder {
         let Some(lane) = self.lanes.get_mut(task as usize) else { return };
         lane.max_depth = lane.max_depth.saturating_add(1);
         let depth = lane.max_depth;
-        self.push_interval(task, start, t, IntervalKind::Span, name, StackId::EMPTY, depth);
+        self.push_interval(task, start, t, IntervalKind::Span, name, StackId::EMPTY, depth, false);
         self.info.regions.push(UserRegion {
             task,
             user_task,
@@ -1008,9 +1017,9 @@ impl Builder {
     pub fn into_counts(mut self, end: i64) -> Counts {
         self.close_all(end);
         match self.store {
-            Store::Count { mut per_task, links } => {
+            Store::Count { mut per_task, links, ends } => {
                 per_task.resize(self.capture.tasks.len(), 0);
-                Counts { per_task, links }
+                Counts { per_task, links, ends, start: self.trace_start.unwrap_or(end) }
             }
             Store::Append { .. } | Store::Place { .. } => Counts::default(),
         }
@@ -1034,12 +1043,12 @@ impl Builder {
             }
             Store::Place { ranges, .. } => {
                 let mut iv = std::mem::take(&mut self.iv);
-                for (range, _) in ranges.iter().zip(&self.has_spans).filter(|(_, s)| **s) {
-                    sort_spans_in_place(&mut iv, *range);
-                }
-                (iv, ranges)
+                iv.sort_each(
+                    ranges.iter().zip(&self.has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()),
+                );
+                (iv.finish(), ranges)
             }
-            Store::Count { .. } => (Intervals::default(), Vec::new()),
+            Store::Count { .. } => (IntervalsBuilder::default().finish(), Vec::new()),
         };
         for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
             task.intervals = range;
@@ -1157,7 +1166,7 @@ impl Builder {
 /// ended, so a stable counting sort by task does most of the work; within tasks that have spans,
 /// the spans are moved after the depth-0 intervals and sorted among themselves.
 fn sort_by_task(
-    mut iv: Intervals,
+    mut iv: IntervalsBuilder,
     iv_task: Vec<u32>,
     has_spans: &[bool],
     tasks: usize,
@@ -1191,59 +1200,17 @@ fn sort_by_task(
     drop(next);
     for (range, _) in ranges.iter().zip(has_spans).filter(|(_, s)| **s) {
         let Some(part) = perm.get_mut(range.indices()) else { continue };
-        let depth = |i: u32| iv.depth.get(i as usize).copied().unwrap_or(0);
+        let depth = |i: u32| iv.depth(i as usize);
         let mut spans: Vec<u32> = part.iter().copied().filter(|&i| depth(i) > 0).collect();
-        spans.sort_by_key(|&i| (depth(i), iv.start_ns.get(i as usize).copied().unwrap_or(0)));
+        spans.sort_by_key(|&i| (depth(i), iv.start(i as usize)));
         let zeros: Vec<u32> = part.iter().copied().filter(|&i| depth(i) == 0).collect();
         for (slot, i) in part.iter_mut().zip(zeros.into_iter().chain(spans)) {
             *slot = i;
         }
     }
-    gather(&mut iv.start_ns, &perm);
-    gather(&mut iv.end_ns, &perm);
-    gather(&mut iv.kind, &perm);
-    gather(&mut iv.label, &perm);
-    gather(&mut iv.stack, &perm);
-    gather(&mut iv.depth, &perm);
-    (iv, ranges)
-}
-
-/// Writes the rows `from` (by index) of a column back from position `at` on. Rows already
-/// holding their value are not written, so that untouched zero pages (the depth column's)
-/// stay untouched.
-fn reorder<T: Copy + Default + PartialEq>(col: &mut [T], from: &[usize], at: usize) {
-    let rows: Vec<T> = from.iter().map(|&i| col.get(i).copied().unwrap_or_default()).collect();
-    for (slot, v) in col.iter_mut().skip(at).zip(rows) {
-        if *slot != v {
-            *slot = v;
-        }
-    }
-}
-
-/// Puts one task's intervals in (depth, start) order: depth 0 first, as written (in time
-/// order), then the spans sorted.
-fn sort_spans_in_place(iv: &mut Intervals, range: IntervalRange) {
-    let idx = range.indices();
-    let depth = |i: usize| iv.depth.get(i).copied().unwrap_or(0);
-    let mut order: Vec<usize> = idx.clone().filter(|&i| depth(i) == 0).collect();
-    let mut spans: Vec<usize> = idx.clone().filter(|&i| depth(i) > 0).collect();
-    spans.sort_by_key(|&i| (depth(i), iv.start_ns.get(i).copied().unwrap_or(0)));
-    order.extend(spans);
-    let at = range.start as usize;
-    reorder(&mut iv.start_ns, &order, at);
-    reorder(&mut iv.end_ns, &order, at);
-    reorder(&mut iv.kind, &order, at);
-    reorder(&mut iv.label, &order, at);
-    reorder(&mut iv.stack, &order, at);
-    reorder(&mut iv.depth, &order, at);
-}
-
-/// Reorders one column by `perm` (new position → old position). One column at a time keeps the
-/// extra memory to the largest column; following the permutation's cycles in place would save
-/// that, but misses the cache on every row of every column and takes several times as long.
-fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
-    let out: Vec<T> = perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or_default()).collect();
-    *col = out;
+    iv.permute(&perm);
+    drop(perm);
+    (iv.finish(), ranges)
 }
 
 #[cfg(test)]
@@ -1252,10 +1219,11 @@ mod tests {
 
     #[test]
     fn sort_puts_each_tasks_intervals_together_in_depth_then_start_order() {
-        let mut iv = Intervals::default();
+        let mut iv = IntervalsBuilder::new(0);
         let mut task = Vec::new();
         let mut push = |t: u32, s: i64, e: i64, d: u16| {
-            iv.push(s, e, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, d);
+            let i = iv.push(s, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, d);
+            iv.set_end(i, e);
             task.push(t);
         };
         push(1, 0, 10, 0);
@@ -1266,9 +1234,10 @@ mod tests {
         push(1, 10, 20, 0);
         let (iv, ranges) = sort_by_task(iv, task, &[false, true], 2);
         assert_eq!(ranges, vec![IntervalRange { start: 0, len: 2 }, IntervalRange { start: 2, len: 4 }]);
-        assert_eq!(iv.start_ns, vec![0, 5, 0, 10, 3, 4]);
-        assert_eq!(iv.depth, vec![0, 0, 0, 0, 1, 2]);
-        assert_eq!(iv.end_ns, vec![5, 9, 10, 20, 8, 6]);
+        let column = |f: &dyn Fn(usize) -> i64| (0..iv.len()).map(f).collect::<Vec<_>>();
+        assert_eq!(column(&|i| iv.start(i)), vec![0, 5, 0, 10, 3, 4]);
+        assert_eq!(column(&|i| i64::from(iv.depth(i))), vec![0, 0, 0, 0, 1, 2]);
+        assert_eq!(column(&|i| iv.end(i)), vec![5, 9, 10, 20, 8, 6]);
     }
 
     #[test]
@@ -1286,6 +1255,7 @@ mod tests {
                 StrId::EMPTY,
                 StackId::EMPTY,
                 0,
+                true,
             );
             b.push_interval(
                 task,
@@ -1295,15 +1265,20 @@ mod tests {
                 StrId::EMPTY,
                 StackId::EMPTY,
                 0,
+                false,
             );
         }
         assert_eq!(b.iv.len(), 10_000);
-        assert!(b.iv.start_ns.capacity() < 10_000 + 10_000 / 8 + 1024 + 1, "{}", b.iv.end_ns.capacity());
+        assert!(b.iv.capacity() < 10_000 + 10_000 / 8 + 1024 + 1, "{}", b.iv.capacity());
         assert!(b.capture.tasks.capacity() < 5_000 + 5_000 / 8 + 64 + 1, "{}", b.capture.tasks.capacity());
         let capture = b.finish(20_000);
         assert_eq!(capture.tasks.capacity(), 5_000);
         assert_eq!(capture.tasks[4_999].intervals, IntervalRange { start: 9_998, len: 2 });
-        assert_eq!(capture.intervals.kind[9_999], IntervalKind::Blocked);
+        assert_eq!(capture.intervals.kind(9_999), IntervalKind::Blocked);
+        assert_eq!(capture.intervals.end(9_998), 4_999 + 1);
+        assert_eq!(capture.intervals.end(9_999), 4_999 + 2);
+        // Only the end no next state begins at is stored.
+        assert_eq!(capture.intervals.stored_ends(), 5_000);
     }
 
     #[test]
