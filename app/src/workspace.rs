@@ -122,7 +122,7 @@ impl LoadedCapture {
                 continue;
             }
             task_by_id.entry(task.id).or_insert(i as u32);
-            if let Some(parent) = task.parent_id {
+            if let Some(parent) = task.parent_id.get() {
                 children_by_id.entry(parent).or_default().push(i as u32);
             }
         }

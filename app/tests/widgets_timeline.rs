@@ -226,7 +226,7 @@ fn wait_ages_of_a_dump_end_at_capture_time() {
             id: i as u64 + 1,
             state,
             stack,
-            wait_ns: Some(minutes * MINUTE_NS),
+            wait_ns: leakscope_core::model::OptNs::some(minutes * MINUTE_NS),
             ..Task::default()
         });
     }

@@ -91,7 +91,7 @@ fn our_transitions(c: &Capture) -> BTreeMap<u64, Vec<Transition>> {
             };
             list.push((start, state.to_owned(), c.str(c.intervals.label(i)).to_owned()));
         }
-        if let Some(end) = task.end_ns {
+        if let Some(end) = task.end_ns.get() {
             list.push((end, "NotExist".to_owned(), String::new()));
         }
     }

@@ -47,7 +47,7 @@ fn task_shape(c: &Capture, t: &Task) -> String {
     if !t.flags.is_empty() {
         let _ = write!(s, " flags={:?}", t.flags);
     }
-    if let Some(b) = t.bubble {
+    if let Some(b) = t.bubble.get() {
         let _ = write!(s, " bubble={b}");
     }
     let labels: Vec<String> = c
@@ -63,7 +63,7 @@ fn task_shape(c: &Capture, t: &Task) -> String {
         let _ = write!(s, " created_by={}", frame(c, f));
     }
     for (what, v) in [("start_ns", t.start_ns), ("end_ns", t.end_ns)] {
-        if let Some(v) = v {
+        if let Some(v) = v.get() {
             let _ = write!(s, " {what}={v}");
         }
     }
@@ -111,8 +111,8 @@ fn summary(captures: &[Capture]) -> String {
             e.0 += 1;
             e.1 = e.1.min(t.id);
             e.2 = e.2.max(t.id);
-            e.3.extend(t.parent_id);
-            e.4.extend(t.wait_ns.map(|ns| ns / 60_000_000_000));
+            e.3.extend(t.parent_id.get());
+            e.4.extend(t.wait_ns.get().map(|ns| ns / 60_000_000_000));
         }
         if !shapes.is_empty() {
             let _ = writeln!(out, "tasks by shape:");

@@ -73,9 +73,9 @@ fn g(c: &Capture, t: &Task) -> G {
         flags: t.flags,
         frames: c.tables.stack(t.stack).iter().map(|&f| frame(c, f)).collect(),
         created_by: t.created_by.map(|f| frame(c, f)),
-        parent: t.parent_id,
-        wait_minutes: t.wait_ns.map(|ns| ns / 60_000_000_000),
-        bubble: t.bubble,
+        parent: t.parent_id.get(),
+        wait_minutes: t.wait_ns.get().map(|ns| ns / 60_000_000_000),
+        bubble: t.bubble.get(),
         labels: c
             .tables
             .labels(t.labels)

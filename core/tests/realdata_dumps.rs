@@ -138,7 +138,7 @@ fn check(c: &Capture, truth: &Value) -> Vec<String> {
         ),
         counts(
             "minutes_field",
-            count(tasks.iter().filter_map(|t| t.wait_ns).map(|ns| (ns / 60_000_000_000).to_string())),
+            count(tasks.iter().filter_map(|t| t.wait_ns.get()).map(|ns| (ns / 60_000_000_000).to_string())),
         ),
     ];
     for (name, got, want) in maps {

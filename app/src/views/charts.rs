@@ -14,7 +14,7 @@ pub fn wait_histogram_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, members: &[u
     let minutes: Vec<i64> = members
         .iter()
         .filter_map(|&m| loaded.capture.tasks.get(m as usize))
-        .map(|t| t.wait_ns.unwrap_or(0) / NS_PER_MIN)
+        .map(|t| t.wait_ns.get().unwrap_or(0) / NS_PER_MIN)
         .collect();
     let bins = wait_bins(&minutes);
     if bins.is_empty() {

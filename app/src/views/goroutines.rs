@@ -640,10 +640,10 @@ impl GoroutinesView {
                         if item.clicked() {
                             self.selected_task = Some(m);
                         }
-                        if let Some(wait) = task.wait_ns {
+                        if let Some(wait) = task.wait_ns.get() {
                             ui.weak(fmt_wait_ns(wait));
                         }
-                        if let Some(parent) = task.parent_id {
+                        if let Some(parent) = task.parent_id.get() {
                             if loaded.task_by_id.contains_key(&parent) {
                                 if nav_link(
                                     ui,
@@ -674,7 +674,7 @@ impl GoroutinesView {
         let capture = &loaded.capture;
         let Some(task) = capture.tasks.get(task_index as usize) else { return };
         let state = capture.str(task.state);
-        let wait = task.wait_ns.map(|w| format!(", {}", fmt_wait_ns(w))).unwrap_or_default();
+        let wait = task.wait_ns.get().map(|w| format!(", {}", fmt_wait_ns(w))).unwrap_or_default();
         ui.label(RichText::new(format!("goroutine {} [{state}{wait}]", task.id)).strong().monospace());
         let labels = capture.tables.labels(task.labels);
         if !labels.is_empty() {
@@ -684,7 +684,7 @@ impl GoroutinesView {
         }
         if let Some(created) = task.created_by {
             let func = funcname::display_name(capture.func_name(created));
-            match task.parent_id {
+            match task.parent_id.get() {
                 Some(parent) if loaded.task_by_id.contains_key(&parent) => {
                     ui.horizontal_wrapped(|ui| {
                         ui.label(format!("created by {func} in"));
@@ -758,7 +758,7 @@ fn orphan_parents(loaded: &LoadedCapture, members: &[u32]) -> String {
     let mut parents: Vec<u64> = members
         .iter()
         .filter_map(|&m| loaded.capture.tasks.get(m as usize))
-        .filter_map(|t| t.parent_id)
+        .filter_map(|t| t.parent_id.get())
         .collect();
     parents.sort_unstable();
     parents.dedup();

@@ -243,10 +243,10 @@ impl TimelinePane {
                 egui::ScrollArea::vertical().id_salt("timeline-details-scroll").show(ui, |ui| {
                     ui.label(RichText::new(task_label(capture, hit.task.unwrap_or(0))).strong());
                     let mut line = format!("state at end: {}", capture.str(task.state));
-                    if let Some(start) = task.start_ns {
+                    if let Some(start) = task.start_ns.get() {
                         let _ = write!(line, " · started {}", time_since(capture, start));
                     }
-                    match task.end_ns {
+                    match task.end_ns.get() {
                         Some(end) => {
                             let _ = write!(line, " · ended {}", time_since(capture, end));
                         }
@@ -299,7 +299,7 @@ fn same_goroutine_ui(
             continue;
         }
         let state = other.capture.str(t.state);
-        let wait = t.wait_ns.map(|w| format!(", {}", format::duration_ns(w))).unwrap_or_default();
+        let wait = t.wait_ns.get().map(|w| format!(", {}", format::duration_ns(w))).unwrap_or_default();
         let text = format!("G{} in {}: {state}{wait} ▸", task.id, other.name);
         if super::nav_link(ui, &text, &format!("Show G{} in {}", task.id, other.name)).clicked() {
             out.push(Command::SelectCapture(index));

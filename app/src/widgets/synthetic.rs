@@ -330,7 +330,7 @@ pub fn trace_capture(shape: TraceShape) -> Capture {
             id: gor as u64 + 1,
             kind: TaskKind::Goroutine,
             stack,
-            start_ns: Some(begin),
+            start_ns: leakscope_core::model::OptNs::some(begin),
             intervals: IntervalRange { start: first, len },
             ..Task::default()
         });

@@ -218,7 +218,7 @@ fn never_ended(cap: &Capture) -> Vec<NeverEnded> {
             *ended.entry(key).or_insert(0) += 1;
             continue;
         }
-        let start = t.start_ns.unwrap_or(0);
+        let start = t.start_ns.get().unwrap_or(0);
         let g = groups.entry(key).or_insert_with(|| NeverEnded {
             name: cap.str(t.name).to_owned(),
             category: cap.str(category).to_owned(),
@@ -297,7 +297,7 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
             if let Some(&known) = memo.get(&cur) {
                 break known;
             }
-            let Some(parent) = cap.tasks.get(cur).and_then(|c| c.parent_id) else {
+            let Some(parent) = cap.tasks.get(cur).and_then(|c| c.parent_id.get()) else {
                 // The chain ends in a resource of the op's own type that names no trigger:
                 // that resource started the work.
                 let id = cap.tasks.get(cur).map_or(t.id, |o| o.id);
@@ -317,7 +317,7 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
         // A resource that runs its callback many times (a keep-alive connection's parser
         // serving request after request) starts a separate piece of work between runs: the
         // stretch in which the chain began is the origin.
-        let began = cap.tasks.get(top_same).and_then(|o| o.start_ns);
+        let began = cap.tasks.get(top_same).and_then(|o| o.start_ns.get());
         let run = origin.1.zip(began).and_then(|(o, ts)| callback_run(cap, o as usize, ts));
         let entry = origins.entry((origin.0, run, t.name)).or_insert_with(|| {
             let name = origin

@@ -76,7 +76,7 @@ impl Lineage {
                 continue;
             }
             let i = i as u32;
-            match task.parent_id {
+            match task.parent_id.get() {
                 Some(parent) if parent == task.id => roots.push(i),
                 Some(parent) => {
                     if let Some(&p) = by_id.get(&parent) {
@@ -195,7 +195,13 @@ mod tests {
             let frame = c.tables.frame_id(Frame { func: func_id, ..Frame::default() });
             let stack = c.tables.stack_id(&[frame]);
             let state = c.strings.intern(state);
-            c.tasks.push(Task { id, parent_id: parent, state, stack, ..Task::default() });
+            c.tasks.push(Task {
+                id,
+                parent_id: crate::model::OptId::from(parent),
+                state,
+                stack,
+                ..Task::default()
+            });
         }
         c
     }

@@ -67,7 +67,7 @@ pub fn wait_ages(capture: &Capture, groups: &[Group]) -> WaitAges {
                     .members
                     .iter()
                     .filter_map(|&m| capture.tasks.get(m as usize))
-                    .map(|t| t.wait_ns.unwrap_or(0).max(0)),
+                    .map(|t| t.wait_ns.get().unwrap_or(0).max(0)),
             );
             waits.sort_unstable();
             oldest = waits.last().copied().unwrap_or(0);
@@ -174,7 +174,7 @@ mod tests {
                 id: i as u64 + 1,
                 state,
                 stack,
-                wait_ns: minutes.map(|m| m * MINUTE_NS),
+                wait_ns: crate::model::OptNs::from(minutes.map(|m| m * MINUTE_NS)),
                 ..Task::default()
             });
         }

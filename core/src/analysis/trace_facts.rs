@@ -142,14 +142,17 @@ impl TraceFacts {
                 blocked_at_end && states == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
             let creator = task
                 .parent_id
+                .get()
                 .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
                 .and_then(|p| by_id.get(&p).copied())
-                .filter(|&c| capture.tasks.get(c as usize).and_then(|t| t.start_ns) <= task.start_ns);
+                .filter(|&c| {
+                    capture.tasks.get(c as usize).and_then(|t| t.start_ns.get()) <= task.start_ns.get()
+                });
             let orphaned_at_ns = creator
                 .filter(|_| blocked_at_end)
                 .and_then(|c| capture.tasks.get(c as usize))
                 .filter(|c| c.flags.contains(TaskFlags::ENDED))
-                .and_then(|c| c.end_ns);
+                .and_then(|c| c.end_ns.get());
             goroutines.push(GoroutineFacts {
                 task: index as u32,
                 blocked_at_end,
@@ -211,7 +214,7 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
             if site.created == 1 {
                 site.start_func = task.start_func;
             }
-            deltas.push((task.start_ns.unwrap_or(start_ns), 1));
+            deltas.push((task.start_ns.get().unwrap_or(start_ns), 1));
             if let Some(f) = task.created_by
                 && !site.created_by.contains(&f)
             {
@@ -220,7 +223,7 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
         }
         if task.flags.contains(TaskFlags::ENDED) {
             site.ended += 1;
-            deltas.push((task.end_ns.unwrap_or(start_ns), -1));
+            deltas.push((task.end_ns.get().unwrap_or(start_ns), -1));
         } else {
             site.alive_at_end += 1;
         }
@@ -341,9 +344,9 @@ mod tests {
         let task = |c: &mut Capture,
                     id,
                     flags,
-                    parent,
-                    start,
-                    end,
+                    parent: Option<u64>,
+                    start: Option<i64>,
+                    end: Option<i64>,
                     start_func,
                     intervals: &[(i64, i64, IntervalKind, StrId, StackId)]| {
             let first = c.intervals.len() as u32;
@@ -353,9 +356,9 @@ mod tests {
             c.tasks.push(Task {
                 id,
                 flags,
-                parent_id: parent,
-                start_ns: start,
-                end_ns: end,
+                parent_id: parent.into(),
+                start_ns: start.into(),
+                end_ns: end.into(),
                 start_func: Some(start_func),
                 created_by: Some(main),
                 intervals: IntervalRange { start: first, len: intervals.len() as u32 },

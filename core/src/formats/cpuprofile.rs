@@ -109,7 +109,7 @@ impl NodeTable {
             Some(n) => n.1 = Some(parent),
             None => {
                 // The child comes later in the list; remember its parent with a placeholder.
-                self.nodes.insert(child, (FrameId(u32::MAX), Some(parent), false));
+                self.nodes.insert(child, (FrameId::from_index(u32::MAX), Some(parent), false));
             }
         }
     }
@@ -127,7 +127,7 @@ impl NodeTable {
         for _ in 0..MAX_STACK_DEPTH {
             let Some(n) = at else { break };
             let Some(&(frame, parent, is_root)) = self.nodes.get(&n) else { break };
-            if !is_root && frame.0 != u32::MAX {
+            if !is_root && frame != FrameId::from_index(u32::MAX) {
                 frames.push(frame);
             }
             at = parent;

@@ -94,7 +94,7 @@ impl Capture {
                 group.members.push(i as u32);
                 // A dump prints minutes only from 1 minute on, so a member without them waited
                 // less than a minute: it counts as 0 once any member has a wait.
-                let wait = task.wait_ns.unwrap_or(0);
+                let wait = task.wait_ns.get().unwrap_or(0);
                 *seen |= task.wait_ns.is_some();
                 group.wait_ns = Some(match group.wait_ns {
                     None => (wait, wait),

@@ -27,6 +27,6 @@ pub use interval::{
 pub use sample::{SampleType, Samples};
 pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};
-pub use task::{Ancestor, IntervalRange, Task, TaskFlags, TaskKind};
+pub use task::{Ancestor, IntervalRange, OptId, OptNs, Task, TaskFlags, TaskKind};
 pub use trace::{TraceInfo, UserLog, UserRegion, UserTask};
 pub use wait::WaitKind;

@@ -17,14 +17,20 @@ pub struct Frame {
     pub column: u32,
 }
 
-/// The name of an interned [`Frame`].
+/// The name of an interned [`Frame`]. It holds the index plus one, so that an
+/// `Option<FrameId>` takes four bytes: a task has two of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FrameId(pub(crate) u32);
+pub struct FrameId(std::num::NonZeroU32);
 
 impl FrameId {
+    /// The frame at `index` of the frame table (saturating at the last id a table can hold).
+    pub(crate) fn from_index(index: u32) -> Self {
+        Self(std::num::NonZeroU32::MIN.saturating_add(index))
+    }
+
     /// Position in the frame table.
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.0.get() as usize - 1
     }
 }
 
@@ -86,7 +92,7 @@ impl std::fmt::Debug for StackTables {
 impl StackTables {
     /// Interns a frame.
     pub fn frame_id(&mut self, frame: Frame) -> FrameId {
-        FrameId(self.frames.intern(&frame))
+        FrameId::from_index(self.frames.intern(&frame))
     }
 
     /// Interns a stack given innermost frame first.
@@ -109,7 +115,7 @@ impl StackTables {
 
     /// The frame named by `id`; a default (empty) frame for a foreign id.
     pub fn frame(&self, id: FrameId) -> Frame {
-        self.frames.get(id.0).copied().unwrap_or_default()
+        self.frames.get(id.index() as u32).copied().unwrap_or_default()
     }
 
     /// Frames of a stack, innermost first.
@@ -139,7 +145,7 @@ impl StackTables {
 
     /// Every frame id.
     pub fn frame_ids(&self) -> impl Iterator<Item = FrameId> {
-        (0..self.frames.len() as u32).map(FrameId)
+        (0..self.frames.len() as u32).map(FrameId::from_index)
     }
 
     /// Approximate heap bytes, for memory accounting.

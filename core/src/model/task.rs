@@ -26,7 +26,7 @@ pub enum TaskKind {
 bitflags! {
     /// Facts about a task that the capture states outright.
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-    pub struct TaskFlags: u32 {
+    pub struct TaskFlags: u16 {
         /// The Go runtime's leak detector marked it: `[chan receive (leaked)]`.
         const LEAKED = 1 << 0;
         /// Blocked on something only its synctest bubble can wake: `(durable)`.
@@ -54,7 +54,7 @@ bitflags! {
         const NEVER_ENDED = 1 << 11;
         /// A span on this thread was begun and never ended within the capture (Chrome `B`
         /// without `E`); `Capture::open_spans` lists them.
-        const OPEN_SPAN = 1 << 16;
+        const OPEN_SPAN = 1 << 12;
     }
 }
 
@@ -74,6 +74,104 @@ impl IntervalRange {
     }
 }
 
+/// A time in nanoseconds that may be unknown, in eight bytes where `Option<i64>` takes
+/// sixteen: a capture can hold millions of tasks with three of them each. `i64::MIN` means
+/// unknown; a known time of `i64::MIN` is kept as `i64::MIN + 1`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OptNs(i64);
+
+impl OptNs {
+    /// Unknown.
+    pub const NONE: Self = Self(i64::MIN);
+
+    /// A known time.
+    pub const fn some(ns: i64) -> Self {
+        Self(if ns == i64::MIN { i64::MIN + 1 } else { ns })
+    }
+
+    /// The time, where known.
+    pub const fn get(self) -> Option<i64> {
+        if self.0 == i64::MIN { None } else { Some(self.0) }
+    }
+
+    /// Whether the time is known.
+    pub const fn is_some(self) -> bool {
+        self.0 != i64::MIN
+    }
+
+    /// Whether the time is unknown.
+    pub const fn is_none(self) -> bool {
+        self.0 == i64::MIN
+    }
+}
+
+impl Default for OptNs {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+impl From<Option<i64>> for OptNs {
+    fn from(ns: Option<i64>) -> Self {
+        ns.map_or(Self::NONE, Self::some)
+    }
+}
+
+impl std::fmt::Debug for OptNs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// An id that may be unknown (a creator's goroutine id, a synctest bubble), in eight bytes:
+/// `u64::MAX` means unknown, and a known id of `u64::MAX` is kept as `u64::MAX - 1` (no Go
+/// runtime hands out that many goroutines).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OptId(u64);
+
+impl OptId {
+    /// Unknown.
+    pub const NONE: Self = Self(u64::MAX);
+
+    /// A known id.
+    pub const fn some(id: u64) -> Self {
+        Self(if id == u64::MAX { u64::MAX - 1 } else { id })
+    }
+
+    /// The id, where known.
+    pub const fn get(self) -> Option<u64> {
+        if self.0 == u64::MAX { None } else { Some(self.0) }
+    }
+
+    /// Whether the id is known.
+    pub const fn is_some(self) -> bool {
+        self.0 != u64::MAX
+    }
+
+    /// Whether the id is unknown.
+    pub const fn is_none(self) -> bool {
+        self.0 == u64::MAX
+    }
+}
+
+impl Default for OptId {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+impl From<Option<u64>> for OptId {
+    fn from(id: Option<u64>) -> Self {
+        id.map_or(Self::NONE, Self::some)
+    }
+}
+
+impl std::fmt::Debug for OptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// One goroutine, thread or async task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
@@ -90,22 +188,22 @@ pub struct Task {
     /// Parsed facts.
     pub flags: TaskFlags,
     /// Lower bound of how long it has waited in `state` (dumps print whole minutes).
-    pub wait_ns: Option<i64>,
+    pub wait_ns: OptNs,
     /// Current (dump) or final stack, innermost first.
     pub stack: StackId,
     /// Where it was created (`created by F` and the file:line under it, or a trace's creation
     /// stack leaf).
     pub created_by: Option<FrameId>,
     /// Goroutine id of the creator (`in goroutine N`), where known.
-    pub parent_id: Option<u64>,
+    pub parent_id: OptId,
     /// Labels (pprof labels, Go 1.27 traceback labels).
     pub labels: LabelSetId,
     /// synctest bubble id, where printed.
-    pub bubble: Option<u64>,
+    pub bubble: OptId,
     /// Creation time, where the capture saw it.
-    pub start_ns: Option<i64>,
+    pub start_ns: OptNs,
     /// End time, where the capture saw it.
-    pub end_ns: Option<i64>,
+    pub end_ns: OptNs,
     /// State intervals over time, sorted by (depth, start); empty for dumps.
     pub intervals: IntervalRange,
     /// The function the goroutine started in, where the capture says it (an execution trace's
@@ -118,6 +216,11 @@ pub struct Task {
     /// creation event records it); [`StackId::EMPTY`] where unknown. `created_by` is its leaf.
     pub creation_stack: StackId,
 }
+
+// A capture can hold millions of tasks (a dump of a leaking server, a trace that starts a
+// goroutine per request); every byte here is a megabyte there. Optional times and ids use
+// sentinels and frame ids a niche for that reason.
+const _: () = assert!(size_of::<Task>() <= 88);
 
 impl Task {
     /// Whether the runtime itself marked this task leaked.

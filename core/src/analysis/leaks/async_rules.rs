@@ -134,7 +134,7 @@ fn common_stack(capture: &Capture, tasks: &[u32]) -> StackId {
 fn open_range(capture: &Capture, tasks: &[u32], end_ns: i64) -> Option<[i64; 2]> {
     tasks
         .iter()
-        .filter_map(|&t| capture.tasks.get(t as usize)?.start_ns)
+        .filter_map(|&t| capture.tasks.get(t as usize)?.start_ns.get())
         .map(|s| end_ns - s)
         .fold(None, |acc, d| Some(acc.map_or([d, d], |[lo, hi]: [i64; 2]| [lo.min(d), hi.max(d)])))
 }
@@ -149,7 +149,7 @@ fn ended_stats(capture: &Capture) -> BTreeMap<(String, String), (u64, i64)> {
         let category = capture.task_details.get(i).map_or("", |d| capture.str(d.category));
         let e = out.entry((capture.str(t.name).to_owned(), category.to_owned())).or_insert((0, 0));
         e.0 += 1;
-        if let (Some(s), Some(end)) = (t.start_ns, t.end_ns) {
+        if let (Some(s), Some(end)) = (t.start_ns.get(), t.end_ns.get()) {
             e.1 = e.1.max(end - s);
         }
     }
@@ -248,7 +248,7 @@ fn never_ended(
             .iter()
             .copied()
             .filter(|&t| {
-                capture.tasks.get(t as usize).and_then(|t| t.start_ns).is_some_and(|s| {
+                capture.tasks.get(t as usize).and_then(|t| t.start_ns.get()).is_some_and(|s| {
                     let open = end_ns - s;
                     open >= tail_ns
                         && if group.ended > 0 {

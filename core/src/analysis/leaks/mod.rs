@@ -899,7 +899,7 @@ fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
     // Count children per parent first: families have far fewer parents than members.
     let mut children: HashMap<u64, u64> = HashMap::new();
     for &i in &family.representative.members {
-        if let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id) {
+        if let Some(parent) = tasks.get(i as usize).and_then(|t| t.parent_id.get()) {
             *children.entry(parent).or_insert(0) += 1;
         }
     }

@@ -2,6 +2,7 @@
 //! gathered per thread and turned into nested spans (threads in parallel), async operations
 //! matched on (category, id, scope), flows linked, counters and samples collected.
 
+use crate::model::{OptId, OptNs};
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -798,9 +799,9 @@ fn asyncs(
             flags,
             stack,
             created_by: cap.tables.stack(stack).first().copied(),
-            parent_id: op.trigger,
-            start_ns: Some(op.start_ns),
-            end_ns: op.end_ns,
+            parent_id: OptId::from(op.trigger),
+            start_ns: OptNs::some(op.start_ns),
+            end_ns: OptNs::from(op.end_ns),
             intervals: IntervalRange { start: first, len },
             ..Task::default()
         });

@@ -6,6 +6,7 @@
 //! to in a side column; at the end one stable counting sort by task gives every task its
 //! contiguous range, column by column so that only one extra column is alive at a time.
 
+use crate::model::{OptId, OptNs};
 use hashbrown::HashMap;
 
 use super::order::{NONE, OLD_UNDETERMINED, Ordered, gstatus, pstatus};
@@ -867,11 +868,11 @@ impl Builder {
         let task = self.new_task(Task {
             id: e.args[0],
             kind: TaskKind::Goroutine,
-            parent_id: (o.ctx.g != NONE && e.typ != ev::GO_CREATE_SYSCALL).then_some(o.ctx.g),
+            parent_id: OptId::from((o.ctx.g != NONE && e.typ != ev::GO_CREATE_SYSCALL).then_some(o.ctx.g)),
             created_by: leaf(&self.capture, stack),
             start_func: leaf(&self.capture, start_stack),
             creation_stack: stack,
-            start_ns: Some(t),
+            start_ns: OptNs::some(t),
             ..Task::default()
         });
         self.goroutines.insert(e.args[0], task);
@@ -902,7 +903,7 @@ impl Builder {
             lane.ended = true;
         }
         if let Some(task) = self.capture.tasks.get_mut(task as usize) {
-            task.end_ns = Some(t);
+            task.end_ns = OptNs::some(t);
             task.flags |= TaskFlags::ENDED;
         }
     }
@@ -939,7 +940,7 @@ impl Builder {
             .capture
             .tasks
             .get(task as usize)
-            .and_then(|k| k.start_ns)
+            .and_then(|k| k.start_ns.get())
             .unwrap_or_else(|| self.start())
             .max(self.start());
         let Some(lane) = self.lanes.get_mut(task as usize) else { return };
@@ -1122,7 +1123,7 @@ impl Builder {
             _ => names.waiting,
         };
         if kind == Some(IntervalKind::Blocked) {
-            t.wait_ns = Some(end.saturating_sub(since));
+            t.wait_ns = OptNs::some(end.saturating_sub(since));
         }
     }
 

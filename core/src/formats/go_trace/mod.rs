@@ -539,7 +539,7 @@ mod tests {
         assert!(c.warnings.is_empty(), "{:?}", c.warnings.lines());
         let g7 = c.tasks.iter().find(|t| t.id == 7).unwrap();
         assert!(g7.flags.contains(TaskFlags::ENDED));
-        assert_eq!(g7.parent_id, Some(1));
+        assert_eq!(g7.parent_id, crate::model::OptId::some(1));
         let kinds: Vec<IntervalKind> = g7.intervals.indices().map(|i| c.intervals.kind(i)).collect();
         assert_eq!(kinds, vec![IntervalKind::Runnable, IntervalKind::Running]);
         let g1 = c.tasks.iter().find(|t| t.id == 1).unwrap();

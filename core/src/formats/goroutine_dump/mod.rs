@@ -12,6 +12,7 @@
 mod chunk;
 mod header;
 
+use crate::model::{OptId, OptNs};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -352,12 +353,14 @@ impl<'a> Assembler<'a> {
             name,
             state,
             flags: block.flags | status.map_or(TaskFlags::empty(), |s| s.flags),
-            wait_ns: status.and_then(|s| s.wait_minutes).map(|m| (m as i64).saturating_mul(NS_PER_MINUTE)),
+            wait_ns: OptNs::from(
+                status.and_then(|s| s.wait_minutes).map(|m| (m as i64).saturating_mul(NS_PER_MINUTE)),
+            ),
             stack,
             created_by,
-            parent_id: block.parent_id,
+            parent_id: OptId::from(block.parent_id),
             labels,
-            bubble: status.and_then(|s| s.bubble),
+            bubble: OptId::from(status.and_then(|s| s.bubble)),
             ..Task::default()
         };
         if let Some(index) = replace
