@@ -90,18 +90,25 @@ struct OpenSpan {
     stack: StackId,
 }
 
-/// Builder-side state of one task's lane.
+/// Builder-side state of one task's lane: its open depth-0 interval. The latest stack seen
+/// goes straight to the task, and spans to [`LaneSpans`]; a trace can have a lane per
+/// 80 bytes of file, so every byte here counts.
 #[derive(Clone, Debug, Default)]
 struct Lane {
-    /// Kind of the open depth-0 interval.
-    open: Option<IntervalKind>,
-    ended: bool,
     since: i64,
     label: StrId,
     stack: StackId,
-    /// Latest non-empty stack seen.
-    last_stack: StackId,
-    spans: Vec<OpenSpan>,
+    /// Kind of the open depth-0 interval.
+    open: Option<IntervalKind>,
+    ended: bool,
+}
+
+/// The spans of a lane, kept apart from [`Lane`] because few lanes have any: procs (sweeps),
+/// the GC lane (stop-the-world) and goroutines with user regions.
+#[derive(Clone, Debug, Default)]
+struct LaneSpans {
+    open: Vec<OpenSpan>,
+    /// The deepest span so far: spans begun before the trace go below it.
     max_depth: u16,
 }
 
@@ -155,12 +162,12 @@ pub(crate) struct Counts {
 pub(crate) struct Builder {
     pub capture: Capture,
     lanes: Vec<Lane>,
+    spans: HashMap<u32, LaneSpans>,
     goroutines: HashMap<u64, u32>,
     procs: HashMap<u64, u32>,
     gc_lane: Option<u32>,
     iv: IntervalsBuilder,
     store: Store,
-    has_spans: Vec<bool>,
     trace_start: Option<i64>,
     last_time: i64,
     first_generation: bool,
@@ -202,12 +209,12 @@ impl Builder {
         Self {
             capture,
             lanes: Vec::new(),
+            spans: HashMap::new(),
             goroutines: HashMap::new(),
             procs: HashMap::new(),
             gc_lane: None,
             iv: IntervalsBuilder::default(),
             store: Store::Append { task: Vec::new() },
-            has_spans: Vec::new(),
             trace_start: None,
             // Go's reader starts from 0, so a first event at time 0 becomes 1; we do the same so that
             // times match it exactly.
@@ -311,7 +318,6 @@ impl Builder {
         let tasks = counted.map_or(lanes, |c| c.per_task.len());
         self.capture.tasks.reserve_exact(tasks);
         self.lanes.reserve_exact(tasks);
-        self.has_spans.reserve_exact(tasks);
         if self.is_counting() {
             return;
         }
@@ -410,12 +416,10 @@ impl Builder {
             let more = tasks.len() / GROWTH_DIVISOR + 64;
             tasks.reserve_exact(more);
             self.lanes.reserve_exact(more);
-            self.has_spans.reserve_exact(more);
         }
         let index = self.capture.tasks.len() as u32;
         self.capture.tasks.push(task);
         self.lanes.push(Lane::default());
-        self.has_spans.push(false);
         index
     }
 
@@ -529,11 +533,6 @@ impl Builder {
                 }
             }
         }
-        if depth > 0
-            && let Some(flag) = self.has_spans.get_mut(task as usize)
-        {
-            *flag = true;
-        }
     }
 
     /// Closes the lane's open interval at `t` and opens `kind` (or nothing).
@@ -545,7 +544,7 @@ impl Builder {
         lane.label = label;
         lane.stack = stack;
         if stack != StackId::EMPTY {
-            lane.last_stack = stack;
+            self.note_stack(task, stack);
         }
         if let Some((since, k, l, s)) = closed {
             self.push_interval(task, since, t, k, l, s, 0, kind.is_some());
@@ -561,25 +560,37 @@ impl Builder {
         stack: StackId,
         backdated: bool,
     ) {
-        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
+        let lane = self.spans.entry(task).or_default();
         let depth = if backdated {
             lane.max_depth.saturating_add(1)
         } else {
-            (1u16..=u16::MAX).find(|d| !lane.spans.iter().any(|s| s.depth == *d)).unwrap_or(u16::MAX)
+            (1u16..=u16::MAX).find(|d| !lane.open.iter().any(|s| s.depth == *d)).unwrap_or(u16::MAX)
         };
         lane.max_depth = lane.max_depth.max(depth);
-        lane.spans.push(OpenSpan { key, depth, start, label, stack });
+        lane.open.push(OpenSpan { key, depth, start, label, stack });
     }
 
     fn has_span(&self, task: u32, key: SpanKey) -> bool {
-        self.lanes.get(task as usize).is_some_and(|l| l.spans.iter().any(|s| s.key == key))
+        self.spans.get(&task).is_some_and(|l| l.open.iter().any(|s| s.key == key))
+    }
+
+    /// The innermost open span of a lane.
+    fn last_span(&self, task: u32) -> Option<OpenSpan> {
+        self.spans.get(&task).and_then(|l| l.open.last()).copied()
+    }
+
+    /// The latest non-empty stack of a task becomes its stack.
+    fn note_stack(&mut self, task: u32, stack: StackId) {
+        if let Some(t) = self.capture.tasks.get_mut(task as usize) {
+            t.stack = stack;
+        }
     }
 
     /// Closes the innermost open span with `key`; whether there was one.
     fn close_span(&mut self, task: u32, t: i64, key: SpanKey) -> Option<OpenSpan> {
-        let lane = self.lanes.get_mut(task as usize)?;
-        let at = lane.spans.iter().rposition(|s| s.key == key)?;
-        let span = lane.spans.remove(at);
+        let lane = self.spans.get_mut(&task)?;
+        let at = lane.open.iter().rposition(|s| s.key == key)?;
+        let span = lane.open.remove(at);
         self.push_interval(
             task,
             span.start,
@@ -894,7 +905,7 @@ impl Builder {
 
     fn end_goroutine(&mut self, task: u32, t: i64) {
         self.transition(task, t, None, StrId::EMPTY, StackId::EMPTY);
-        while let Some(key) = self.lanes.get(task as usize).and_then(|l| l.spans.last()).map(|s| s.key) {
+        while let Some(key) = self.last_span(task).map(|s| s.key) {
             if let Some(span) = self.close_span(task, t, key) {
                 self.note_region(task, span, t);
             }
@@ -924,9 +935,9 @@ impl Builder {
     fn region_end(&mut self, task: u32, user_task: u64, name: StrId, t: i64, offset: usize) {
         let key = SpanKey::Region { user_task, name };
         let innermost_region = self
-            .lanes
-            .get(task as usize)
-            .and_then(|l| l.spans.iter().rev().find(|s| matches!(s.key, SpanKey::Region { .. })))
+            .spans
+            .get(&task)
+            .and_then(|l| l.open.iter().rev().find(|s| matches!(s.key, SpanKey::Region { .. })))
             .map(|s| s.key);
         if let Some(span) = self.close_span(task, t, key) {
             if innermost_region != Some(key) {
@@ -943,7 +954,7 @@ impl Builder {
             .and_then(|k| k.start_ns.get())
             .unwrap_or_else(|| self.start())
             .max(self.start());
-        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
+        let lane = self.spans.entry(task).or_default();
         lane.max_depth = lane.max_depth.saturating_add(1);
         let depth = lane.max_depth;
         self.push_interval(task, start, t, IntervalKind::Span, name, StackId::EMPTY, depth, false);
@@ -967,10 +978,10 @@ impl Builder {
         let task = self.goroutine(goid, t);
         let first = old == OLD_UNDETERMINED;
         let since = if first && self.first_generation { self.start() } else { t };
-        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
         if stack != StackId::EMPTY {
-            lane.last_stack = stack;
+            self.note_stack(task, stack);
         }
+        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
         match lane.open {
             Some(open) if open == kind => {
                 // The same state seen again at a generation boundary: the interval goes on, and
@@ -1031,8 +1042,12 @@ impl Builder {
         let start = self.trace_start.unwrap_or(end);
         self.close_all(end);
         self.set_start_funcs();
+        let has_spans: Vec<bool> = (0..self.capture.tasks.len() as u32)
+            .map(|t| self.spans.get(&t).is_some_and(|s| s.max_depth > 0))
+            .collect();
         // The lanes and lookup tables are done with; free them before the sort needs room.
         self.lanes = Vec::new();
+        self.spans = HashMap::new();
         self.goroutines = HashMap::new();
         self.procs = HashMap::new();
         self.active_user_tasks = HashMap::new();
@@ -1040,12 +1055,12 @@ impl Builder {
         let (intervals, ranges) = match std::mem::replace(&mut self.store, Store::Append { task: Vec::new() })
         {
             Store::Append { task } => {
-                sort_by_task(std::mem::take(&mut self.iv), task, &self.has_spans, tasks)
+                sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks)
             }
             Store::Place { ranges, .. } => {
                 let mut iv = std::mem::take(&mut self.iv);
                 iv.sort_each(
-                    ranges.iter().zip(&self.has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()),
+                    ranges.iter().zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()),
                 );
                 (iv.finish(), ranges)
             }
@@ -1096,15 +1111,10 @@ impl Builder {
             {
                 t.state = if lane.ended { self.names.ended } else { self.names.waiting };
             }
-            while let Some(span) = self.lanes.get(task as usize).and_then(|l| l.spans.last()).copied() {
+            while let Some(span) = self.last_span(task) {
                 if self.close_span(task, end, span.key).is_some() {
                     self.note_region(task, span, end);
                 }
-            }
-            if let (Some(lane), Some(t)) =
-                (self.lanes.get(task as usize), self.capture.tasks.get_mut(task as usize))
-            {
-                t.stack = lane.last_stack;
             }
         }
     }
