@@ -396,6 +396,17 @@ impl Builder {
         self.trace_start.unwrap_or(self.last_time)
     }
 
+    /// When a state first seen at `t` on a proc or GC lane began: in the first generation, the
+    /// trace's start (it was already going on), but never before the lane's last interval
+    /// ended, which a trace that contradicts itself could otherwise overlap.
+    fn backdated(&self, lane: u32, t: i64) -> i64 {
+        if !self.first_generation {
+            return t;
+        }
+        let last_end = self.lanes.get(lane as usize).map_or(i64::MIN, |l| l.since);
+        self.start().max(last_end).min(t)
+    }
+
     fn str(&mut self, ids: &Interned, id: u64, offset: usize) -> StrId {
         ids.str(id).unwrap_or_else(|| {
             self.problems.add("event names a string missing from its generation's table", offset);
@@ -700,8 +711,7 @@ impl Builder {
                 let running = matches!(a[1] as u8, pstatus::RUNNING | pstatus::SYSCALL);
                 let is_open = self.lanes.get(lane as usize).is_some_and(|l| l.open.is_some());
                 if running && !is_open {
-                    let since =
-                        if o.old == OLD_UNDETERMINED && self.first_generation { self.start() } else { t };
+                    let since = if o.old == OLD_UNDETERMINED { self.backdated(lane, t) } else { t };
                     self.transition(lane, since, Some(IntervalKind::Running), StrId::EMPTY, StackId::EMPTY);
                 } else if !running && is_open {
                     self.transition(lane, t, None, StrId::EMPTY, StackId::EMPTY);
@@ -723,8 +733,7 @@ impl Builder {
                 let lane = self.gc_lane();
                 let is_open = self.lanes.get(lane as usize).is_some_and(|l| l.open.is_some());
                 if !is_open {
-                    let since =
-                        if e.typ == ev::GC_ACTIVE && self.first_generation { self.start() } else { t };
+                    let since = if e.typ == ev::GC_ACTIVE { self.backdated(lane, t) } else { t };
                     let label = self.names.gc_mark;
                     let stack =
                         if e.typ == ev::GC_BEGIN { self.stack(ids, a[1], e.offset) } else { StackId::EMPTY };
@@ -1054,14 +1063,10 @@ impl Builder {
         let tasks = self.capture.tasks.len();
         let (intervals, ranges) = match std::mem::replace(&mut self.store, Store::Append { task: Vec::new() })
         {
-            Store::Append { task } => {
-                sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks)
-            }
+            Store::Append { task } => sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks),
             Store::Place { ranges, .. } => {
                 let mut iv = std::mem::take(&mut self.iv);
-                iv.sort_each(
-                    ranges.iter().zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()),
-                );
+                iv.sort_each(ranges.iter().zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()));
                 (iv.finish(), ranges)
             }
             Store::Count { .. } => (IntervalsBuilder::default().finish(), Vec::new()),

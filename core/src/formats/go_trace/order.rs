@@ -90,13 +90,22 @@ impl Freq {
     }
 }
 
+/// A sequence number within a generation. It is packed to 12 bytes, so that with a status
+/// and the range bits a goroutine's state takes 16 bytes: the table has an entry per
+/// goroutine, and a trace can have one per 80 bytes of file. Generations are only compared
+/// for equality, so their low 32 bits tell them apart (a trace has thousands at most).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(packed(4))]
 struct Seq {
-    generation: u64,
     seq: u64,
+    generation: u32,
 }
 
 impl Seq {
+    fn new(generation: u64, seq: u64) -> Self {
+        Self { seq, generation: generation as u32 }
+    }
+
     fn succeeds(self, prev: Seq) -> bool {
         self.generation == prev.generation && prev.seq.checked_add(1) == Some(self.seq)
     }
@@ -113,6 +122,8 @@ struct GState {
     seq: Seq,
     ranges: u8,
 }
+
+const _: () = assert!(size_of::<GState>() <= 16);
 
 #[derive(Clone, Copy, Debug)]
 struct PState {
@@ -293,10 +304,10 @@ impl Ordering {
                 }
                 status_as_proc_state(s.status)
             };
-            s.seq = Seq { generation, seq: 0 };
+            s.seq = Seq::new(generation, 0);
             old
         } else {
-            self.ps.insert(pid, PState { status, seq: Seq { generation, seq: 0 }, ranges: 0 });
+            self.ps.insert(pid, PState { status, seq: Seq::new(generation, 0), ranges: 0 });
             if initial { OLD_UNDETERMINED } else { OLD_NOT_EXIST }
         };
         let mut new = cur;
@@ -318,7 +329,7 @@ impl Ordering {
 
     fn proc_start(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
         let pid = ev.args[0];
-        let seq = Seq { generation, seq: ev.args[1] };
+        let seq = Seq::new(generation, ev.args[1]);
         let ready = self
             .ps
             .get(&pid)
@@ -348,7 +359,7 @@ impl Ordering {
 
     fn proc_steal(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
         let pid = ev.args[0];
-        let seq = Seq { generation, seq: ev.args[1] };
+        let seq = Seq::new(generation, ev.args[1]);
         let ready = self.ps.get(&pid).is_some_and(|s| {
             (s.status == pstatus::SYSCALL || s.status == pstatus::SYSCALL_ABANDONED) && seq.succeeds(s.seq)
         });
@@ -399,13 +410,13 @@ impl Ordering {
                 warn = Some("goroutine status disagrees with what its events said");
                 s.status = status;
             }
-            s.seq = Seq { generation, seq: 0 };
+            s.seq = Seq::new(generation, 0);
             old
         } else {
             if !initial {
                 warn = Some("goroutine first appears after the first generation without being created");
             }
-            self.gs.insert(gid, GState { status, seq: Seq { generation, seq: 0 }, ranges: 0 });
+            self.gs.insert(gid, GState { status, seq: Seq::new(generation, 0), ranges: 0 });
             OLD_UNDETERMINED
         };
         let mut new = cur;
@@ -450,7 +461,7 @@ impl Ordering {
             return (Outcome::Dropped("goroutine created twice"), cur);
         }
         let status = if ev.typ == ev::GO_CREATE_BLOCKED { gstatus::WAITING } else { gstatus::RUNNABLE };
-        self.gs.insert(new_g, GState { status, seq: Seq { generation, seq: 0 }, ranges: 0 });
+        self.gs.insert(new_g, GState { status, seq: Seq::new(generation, 0), ranges: 0 });
         self.done(ev, cur, warn, cur)
     }
 
@@ -463,8 +474,7 @@ impl Ordering {
         if self.gs.contains_key(&new_g) {
             return (Outcome::Dropped("goroutine created twice"), cur);
         }
-        self.gs
-            .insert(new_g, GState { status: gstatus::SYSCALL, seq: Seq { generation, seq: 0 }, ranges: 0 });
+        self.gs.insert(new_g, GState { status: gstatus::SYSCALL, seq: Seq::new(generation, 0), ranges: 0 });
         self.done(ev, cur, warn, Ctx { g: new_g, ..cur })
     }
 
@@ -492,7 +502,7 @@ impl Ordering {
 
     fn go_start(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
         let gid = ev.args[0];
-        let seq = Seq { generation, seq: ev.args[1] };
+        let seq = Seq::new(generation, ev.args[1]);
         let ready = self.gs.get(&gid).is_some_and(|s| s.status == gstatus::RUNNABLE && seq.succeeds(s.seq));
         if !ready && !force {
             return (Outcome::NotYet, cur);
@@ -512,7 +522,7 @@ impl Ordering {
 
     fn go_unblock(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
         let gid = ev.args[0];
-        let seq = Seq { generation, seq: ev.args[1] };
+        let seq = Seq::new(generation, ev.args[1]);
         let ready = self.gs.get(&gid).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
         if !ready && !force {
             return (Outcome::NotYet, cur);
@@ -531,7 +541,7 @@ impl Ordering {
             return (Outcome::Dropped("goroutine switch on a thread running no goroutine"), cur);
         }
         let next = ev.args[0];
-        let seq = Seq { generation, seq: ev.args[1] };
+        let seq = Seq::new(generation, ev.args[1]);
         let ready = self.gs.get(&next).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
         if !ready && !force {
             return (Outcome::NotYet, cur);
@@ -581,7 +591,7 @@ impl Ordering {
         }
         if let Some(p) = self.ps.get_mut(&cur.p) {
             p.status = pstatus::SYSCALL;
-            let pseq = Seq { generation, seq: ev.args[0] };
+            let pseq = Seq::new(generation, ev.args[0]);
             if !pseq.succeeds(p.seq) {
                 warn = Some("syscall breaks its proc's sequence");
             }
