@@ -95,7 +95,7 @@ impl Freq {
 /// goroutine, and a trace can have one per 80 bytes of file. Generations are only compared
 /// for equality, so their low 32 bits tell them apart (a trace has thousands at most).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(packed(4))]
+#[repr(C, packed(4))]
 struct Seq {
     seq: u64,
     generation: u32,
