@@ -9,6 +9,7 @@
 use crate::model::{OptId, OptNs};
 use hashbrown::HashMap;
 
+use super::idmap::IdMap;
 use super::order::{NONE, OLD_UNDETERMINED, Ordered, gstatus, pstatus};
 use super::problems::Problems;
 use super::tables::{Interned, RawSample};
@@ -163,7 +164,7 @@ pub(crate) struct Builder {
     pub capture: Capture,
     lanes: Vec<Lane>,
     spans: HashMap<u32, LaneSpans>,
-    goroutines: HashMap<u64, u32>,
+    goroutines: IdMap<u32>,
     procs: HashMap<u64, u32>,
     gc_lane: Option<u32>,
     iv: IntervalsBuilder,
@@ -210,7 +211,7 @@ impl Builder {
             capture,
             lanes: Vec::new(),
             spans: HashMap::new(),
-            goroutines: HashMap::new(),
+            goroutines: IdMap::default(),
             procs: HashMap::new(),
             gc_lane: None,
             iv: IntervalsBuilder::default(),
@@ -436,7 +437,7 @@ impl Builder {
 
     /// The task of a live goroutine, created (as existing before the trace) if unknown.
     fn goroutine(&mut self, goid: u64, t: i64) -> u32 {
-        if let Some(&task) = self.goroutines.get(&goid) {
+        if let Some(&task) = self.goroutines.get(goid) {
             return task;
         }
         let task = self.new_task(Task {
@@ -453,7 +454,7 @@ impl Builder {
     }
 
     fn known_goroutine(&self, goid: u64) -> Option<u32> {
-        if goid == NONE { None } else { self.goroutines.get(&goid).copied() }
+        if goid == NONE { None } else { self.goroutines.get(goid).copied() }
     }
 
     fn proc_lane(&mut self, p: u64) -> u32 {
@@ -1057,7 +1058,7 @@ impl Builder {
         // The lanes and lookup tables are done with; free them before the sort needs room.
         self.lanes = Vec::new();
         self.spans = HashMap::new();
-        self.goroutines = HashMap::new();
+        self.goroutines = IdMap::default();
         self.procs = HashMap::new();
         self.active_user_tasks = HashMap::new();
         let tasks = self.capture.tasks.len();

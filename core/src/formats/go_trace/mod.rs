@@ -17,6 +17,7 @@
 
 mod batches;
 mod build;
+mod idmap;
 mod order;
 mod problems;
 mod tables;

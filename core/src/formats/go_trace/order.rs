@@ -14,6 +14,8 @@
 
 use hashbrown::{HashMap, HashSet};
 
+use super::idmap::IdMap;
+
 use super::batches::Batch;
 use super::wire::{self, Version, ev};
 
@@ -160,7 +162,7 @@ pub(crate) enum Outcome {
 
 /// The scheduler emulation.
 pub(crate) struct Ordering {
-    gs: HashMap<u64, GState>,
+    gs: IdMap<GState>,
     ps: HashMap<u64, PState>,
     ms: HashMap<u64, MState>,
     active_tasks: HashSet<u64>,
@@ -174,7 +176,7 @@ pub(crate) struct Ordering {
 impl Default for Ordering {
     fn default() -> Self {
         Self {
-            gs: HashMap::new(),
+            gs: IdMap::default(),
             ps: HashMap::new(),
             ms: HashMap::new(),
             active_tasks: HashSet::new(),
@@ -404,7 +406,7 @@ impl Ordering {
             return (Outcome::Dropped("invalid goroutine status"), cur);
         };
         let mut warn = None;
-        let old = if let Some(s) = self.gs.get_mut(&gid) {
+        let old = if let Some(s) = self.gs.get_mut(gid) {
             let old = s.status;
             if s.status != status {
                 warn = Some("goroutine status disagrees with what its events said");
@@ -453,11 +455,11 @@ impl Ordering {
 
     fn go_create(&mut self, ev: &RawEvent, cur: Ctx, generation: u64) -> (Outcome, Ctx) {
         let mut warn = needs(cur, true, false);
-        if self.gs.get(&cur.g).is_some_and(|s| s.status != gstatus::RUNNING) {
+        if self.gs.get(cur.g).is_some_and(|s| s.status != gstatus::RUNNING) {
             warn = Some("goroutine created by a goroutine that is not running");
         }
         let new_g = ev.args[0];
-        if self.gs.contains_key(&new_g) {
+        if self.gs.contains_key(new_g) {
             return (Outcome::Dropped("goroutine created twice"), cur);
         }
         let status = if ev.typ == ev::GO_CREATE_BLOCKED { gstatus::WAITING } else { gstatus::RUNNABLE };
@@ -471,7 +473,7 @@ impl Ordering {
             warn = Some("goroutine created in a syscall on a thread already running one");
         }
         let new_g = ev.args[0];
-        if self.gs.contains_key(&new_g) {
+        if self.gs.contains_key(new_g) {
             return (Outcome::Dropped("goroutine created twice"), cur);
         }
         self.gs.insert(new_g, GState { status: gstatus::SYSCALL, seq: Seq::new(generation, 0), ranges: 0 });
@@ -484,7 +486,7 @@ impl Ordering {
             return (Outcome::Dropped("goroutine event on a thread running no goroutine"), cur);
         }
         let mut warn = needs(cur, true, true);
-        let Some(state) = self.gs.get_mut(&cur.g) else {
+        let Some(state) = self.gs.get_mut(cur.g) else {
             return (Outcome::Dropped("event for a goroutine that does not exist"), cur);
         };
         if state.status != gstatus::RUNNING {
@@ -492,7 +494,7 @@ impl Ordering {
         }
         match ev.typ {
             ev::GO_DESTROY => {
-                self.gs.remove(&cur.g);
+                self.gs.remove(cur.g);
             }
             ev::GO_STOP => state.status = gstatus::RUNNABLE,
             _ => state.status = gstatus::WAITING,
@@ -503,7 +505,7 @@ impl Ordering {
     fn go_start(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
         let gid = ev.args[0];
         let seq = Seq::new(generation, ev.args[1]);
-        let ready = self.gs.get(&gid).is_some_and(|s| s.status == gstatus::RUNNABLE && seq.succeeds(s.seq));
+        let ready = self.gs.get(gid).is_some_and(|s| s.status == gstatus::RUNNABLE && seq.succeeds(s.seq));
         if !ready && !force {
             return (Outcome::NotYet, cur);
         }
@@ -514,7 +516,7 @@ impl Ordering {
         if !ready {
             warn = Some("goroutine started out of sequence");
         }
-        let state = self.gs.entry(gid).or_insert(GState { status: gstatus::RUNNABLE, seq, ranges: 0 });
+        let state = self.gs.or_insert(gid, GState { status: gstatus::RUNNABLE, seq, ranges: 0 });
         state.status = gstatus::RUNNING;
         state.seq = seq;
         self.done(ev, cur, warn, Ctx { g: gid, ..cur })
@@ -523,11 +525,11 @@ impl Ordering {
     fn go_unblock(&mut self, ev: &RawEvent, cur: Ctx, generation: u64, force: bool) -> (Outcome, Ctx) {
         let gid = ev.args[0];
         let seq = Seq::new(generation, ev.args[1]);
-        let ready = self.gs.get(&gid).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
+        let ready = self.gs.get(gid).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
         if !ready && !force {
             return (Outcome::NotYet, cur);
         }
-        let state = self.gs.entry(gid).or_insert(GState { status: gstatus::WAITING, seq, ranges: 0 });
+        let state = self.gs.or_insert(gid, GState { status: gstatus::WAITING, seq, ranges: 0 });
         state.status = gstatus::RUNNABLE;
         state.seq = seq;
         let warn = if ready { None } else { Some("goroutine unblocked out of sequence") };
@@ -542,12 +544,12 @@ impl Ordering {
         }
         let next = ev.args[0];
         let seq = Seq::new(generation, ev.args[1]);
-        let ready = self.gs.get(&next).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
+        let ready = self.gs.get(next).is_some_and(|s| s.status == gstatus::WAITING && seq.succeeds(s.seq));
         if !ready && !force {
             return (Outcome::NotYet, cur);
         }
         let mut warn = needs(cur, true, true);
-        match self.gs.get_mut(&cur.g) {
+        match self.gs.get_mut(cur.g) {
             Some(s) if s.status == gstatus::RUNNING => {}
             Some(_) => warn = Some("goroutine switched away from while not running"),
             None => return (Outcome::Dropped("switch from a goroutine that does not exist"), cur),
@@ -560,15 +562,15 @@ impl Ordering {
         self.push(*ev, cur, 0);
         let synth = |typ, args: [u64; 4]| RawEvent { typ, time: ev.time, args, offset: ev.offset };
         if ev.typ == ev::GO_SWITCH {
-            if let Some(s) = self.gs.get_mut(&cur.g) {
+            if let Some(s) = self.gs.get_mut(cur.g) {
                 s.status = gstatus::WAITING;
             }
             self.push(synth(ev::GO_BLOCK, [0; 4]), cur, 0);
         } else {
-            self.gs.remove(&cur.g);
+            self.gs.remove(cur.g);
             self.push(synth(ev::GO_DESTROY, [0; 4]), cur, 0);
         }
-        let state = self.gs.entry(next).or_insert(GState { status: gstatus::WAITING, seq, ranges: 0 });
+        let state = self.gs.or_insert(next, GState { status: gstatus::WAITING, seq, ranges: 0 });
         state.status = gstatus::RUNNING;
         state.seq = seq;
         self.push(synth(ev::GO_START, [next, ev.args[1], 0, 0]), Ctx { g: NONE, ..cur }, 0);
@@ -580,7 +582,7 @@ impl Ordering {
             return (Outcome::Dropped("syscall on a thread running no goroutine"), cur);
         }
         let mut warn = needs(cur, true, true);
-        match self.gs.get_mut(&cur.g) {
+        match self.gs.get_mut(cur.g) {
             Some(s) => {
                 if s.status != gstatus::RUNNING {
                     warn = Some("syscall by a goroutine that is not running");
@@ -605,7 +607,7 @@ impl Ordering {
             return (Outcome::Dropped("syscall end on a thread running no goroutine"), cur);
         }
         let mut warn = needs(cur, true, true);
-        match self.gs.get_mut(&cur.g) {
+        match self.gs.get_mut(cur.g) {
             Some(s) => {
                 if s.status != gstatus::SYSCALL {
                     warn = Some("syscall end by a goroutine not in a syscall");
@@ -633,7 +635,7 @@ impl Ordering {
             return (Outcome::Dropped("syscall end on a thread running no goroutine"), cur);
         }
         let mut warn = needs(cur, false, true);
-        match self.gs.get_mut(&cur.g) {
+        match self.gs.get_mut(cur.g) {
             Some(s) => {
                 if s.status != gstatus::SYSCALL {
                     warn = Some("syscall end by a goroutine not in a syscall");
@@ -650,12 +652,12 @@ impl Ordering {
             return (Outcome::Dropped("goroutine exit on a thread running no goroutine"), cur);
         }
         let mut warn = needs(cur, false, true);
-        match self.gs.get(&cur.g) {
+        match self.gs.get(cur.g) {
             Some(s) if s.status != gstatus::SYSCALL => warn = Some("goroutine left a syscall it was not in"),
             Some(_) => {}
             None => return (Outcome::Dropped("exit of a goroutine that does not exist"), cur),
         }
-        self.gs.remove(&cur.g);
+        self.gs.remove(cur.g);
         let mut new = Ctx { g: NONE, ..cur };
         if cur.p != NONE {
             // The thread may be reused by the platform; treat the proc as lost with it.
@@ -676,7 +678,7 @@ impl Ordering {
     fn go_range_begin(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
         let bit = if ev.typ == ev::STW_BEGIN { RANGE_STW } else { RANGE_ASSIST };
         let mut warn = needs(cur, true, true);
-        match self.gs.get_mut(&cur.g) {
+        match self.gs.get_mut(cur.g) {
             Some(s) => {
                 if s.ranges & bit != 0 {
                     warn = Some("range begun twice on one goroutine");
@@ -692,7 +694,7 @@ impl Ordering {
     }
 
     fn go_range_active(&mut self, ev: &RawEvent, cur: Ctx, gid: u64, initial: bool) -> (Outcome, Ctx) {
-        let warn = match self.gs.get_mut(&gid) {
+        let warn = match self.gs.get_mut(gid) {
             Some(s) => {
                 let had = s.ranges & RANGE_ASSIST != 0;
                 s.ranges |= RANGE_ASSIST;
@@ -710,7 +712,7 @@ impl Ordering {
     fn go_range_end(&mut self, ev: &RawEvent, cur: Ctx) -> (Outcome, Ctx) {
         let bit = if ev.typ == ev::STW_END { RANGE_STW } else { RANGE_ASSIST };
         let mut warn = needs(cur, true, true);
-        match self.gs.get_mut(&cur.g) {
+        match self.gs.get_mut(cur.g) {
             Some(s) => {
                 if s.ranges & bit == 0 {
                     warn = Some("range ended that was not in flight");

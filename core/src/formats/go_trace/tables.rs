@@ -144,9 +144,15 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], generation: &Generation, version: Vers
         })
         .map(|b| decode_batch(bytes, b, version))
         .collect();
-    let mut strings = Vec::new();
-    let mut stacks = Vec::new();
-    let mut out = GenTables::default();
+    // Sized exactly before the pieces are moved in: appending to a growing table would hold
+    // up to twice the frames, the largest of these tables.
+    let mut strings = Vec::with_capacity(pieces.iter().map(|p| p.strings.len()).sum());
+    let mut stacks = Vec::with_capacity(pieces.iter().map(|p| p.stacks.len()).sum());
+    let mut out = GenTables {
+        frames: Vec::with_capacity(pieces.iter().map(|p| p.frames.len()).sum()),
+        samples: Vec::with_capacity(pieces.iter().map(|p| p.samples.len()).sum()),
+        ..GenTables::default()
+    };
     for mut piece in pieces {
         strings.append(&mut piece.strings);
         let base = out.frames.len() as u32;
