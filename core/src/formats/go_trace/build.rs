@@ -157,6 +157,8 @@ pub(crate) struct Counts {
     pub ends: usize,
     /// The trace's first time, which interval times are stored against.
     pub start: i64,
+    /// The most goroutines alive at once.
+    pub live_goroutines: usize,
 }
 
 /// Builds one capture from ordered events.
@@ -255,6 +257,8 @@ impl Builder {
         self.iv = IntervalsBuilder::with_len(total, counts.start);
         self.iv.reserve_ends(counts.ends);
         self.store = Store::Place { next: ranges.iter().map(|r| r.start).collect(), ranges };
+        // Every task but the procs' and the GC's is a goroutine.
+        self.goroutines = IdMap::with_capacity(per_task.len());
         self
     }
 
@@ -1041,7 +1045,7 @@ impl Builder {
         match self.store {
             Store::Count { mut per_task, links, ends } => {
                 per_task.resize(self.capture.tasks.len(), 0);
-                Counts { per_task, links, ends, start: self.trace_start.unwrap_or(end) }
+                Counts { per_task, links, ends, start: self.trace_start.unwrap_or(end), live_goroutines: 0 }
             }
             Store::Append { .. } | Store::Place { .. } => Counts::default(),
         }

@@ -13,15 +13,32 @@ use hashbrown::hash_map::Entry;
 pub(crate) struct IdMap<V> {
     narrow: HashMap<u32, V>,
     wide: HashMap<u64, V>,
+    /// The most entries held at once, for sizing the map of a second pass.
+    most: usize,
 }
 
 impl<V> Default for IdMap<V> {
     fn default() -> Self {
-        Self { narrow: HashMap::new(), wide: HashMap::new() }
+        Self { narrow: HashMap::new(), wide: HashMap::new(), most: 0 }
     }
 }
 
 impl<V> IdMap<V> {
+    /// An empty map with room for `n` ids below 2^32: a map that grows doubles, and holds
+    /// both tables while it moves.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self { narrow: HashMap::with_capacity(n), ..Self::default() }
+    }
+
+    /// The most entries the map has held at once.
+    pub(crate) fn most_held(&self) -> usize {
+        self.most
+    }
+
+    fn note_len(&mut self) {
+        self.most = self.most.max(self.narrow.len() + self.wide.len());
+    }
+
     pub(crate) fn get(&self, id: u64) -> Option<&V> {
         match u32::try_from(id) {
             Ok(k) => self.narrow.get(&k),
@@ -41,10 +58,12 @@ impl<V> IdMap<V> {
     }
 
     pub(crate) fn insert(&mut self, id: u64, value: V) -> Option<V> {
-        match u32::try_from(id) {
+        let old = match u32::try_from(id) {
             Ok(k) => self.narrow.insert(k, value),
             Err(_) => self.wide.insert(id, value),
-        }
+        };
+        self.note_len();
+        old
     }
 
     pub(crate) fn remove(&mut self, id: u64) -> Option<V> {
@@ -56,6 +75,9 @@ impl<V> IdMap<V> {
 
     /// The value of `id`, inserted as `value` if absent.
     pub(crate) fn or_insert(&mut self, id: u64, value: V) -> &mut V {
+        if !self.contains_key(id) {
+            self.most = self.most.max(self.narrow.len() + self.wide.len() + 1);
+        }
         match u32::try_from(id) {
             Ok(k) => match self.narrow.entry(k) {
                 Entry::Occupied(e) => e.into_mut(),
@@ -84,5 +106,6 @@ mod tests {
         assert_eq!(m.remove(big), Some('c'));
         assert_eq!(m.get(big), None);
         assert_eq!(m.get_mut(7).map(|v| *v), Some('a'));
+        assert_eq!(m.most_held(), 3);
     }
 }

@@ -157,8 +157,9 @@ fn parse_with(
     let counted = if two_pass {
         let mut counter = Builder::new(Capture::new(path, KIND)).counting();
         counter.reserve(&event_counts.all, &event_counts.first_generation, None);
-        let (counter, end) = read_events(bytes, pages, version, gens, counter, progress, passes)?;
-        let counts = counter.into_counts(end);
+        let (counter, end, live) = read_events(bytes, pages, version, gens, counter, 0, progress, passes)?;
+        let mut counts = counter.into_counts(end);
+        counts.live_goroutines = live;
         builder = builder.placing(&counts);
         Some(counts)
     } else {
@@ -167,8 +168,8 @@ fn parse_with(
     builder.problems = problems;
     builder.set_format(minor, None);
     builder.reserve(&event_counts.all, &event_counts.first_generation, counted.as_ref());
-    drop(counted);
-    let (mut builder, end) = read_events(bytes, pages, version, gens, builder, progress, passes)?;
+    let live = counted.map_or(0, |c| c.live_goroutines);
+    let (mut builder, end, _) = read_events(bytes, pages, version, gens, builder, live, progress, passes)?;
     let problems = std::mem::take(&mut builder.problems);
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
@@ -182,20 +183,24 @@ fn parse_with(
 /// first's time. The one-pass path stays for the old format, whose reader is one pass.
 const TWO_PASSES: bool = true;
 
-/// Orders every generation's events into `builder`; returns it with the trace's end.
+/// Orders every generation's events into `builder`, with room for `live` goroutines alive at
+/// once; returns it with the trace's end and the most goroutines that were alive at once.
+// The arguments are the read's inputs, each used once; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn read_events(
     bytes: &[u8],
     pages: Pages<'_>,
     version: Version,
     gens: &[Generation],
     builder: Builder,
+    live: usize,
     progress: &Progress,
     passes: u64,
-) -> Result<(Builder, i64), ParseError> {
+) -> Result<(Builder, i64, usize), ParseError> {
     let mut reader = Reader {
         bytes,
         version,
-        ordering: Ordering::default(),
+        ordering: Ordering::with_goroutines(live),
         builder,
         frames_by_pc: HashMap::new(),
         freq: None,
@@ -219,9 +224,9 @@ fn read_events(
             return Err(super::cancelled(KIND));
         }
     }
-    let Reader { mut builder, .. } = reader;
+    let Reader { mut builder, ordering, .. } = reader;
     let end = builder.final_sync();
-    Ok((builder, end))
+    Ok((builder, end, ordering.most_goroutines()))
 }
 
 /// Events of every type (by wire type) in the whole trace and in its first generation.

@@ -175,8 +175,16 @@ pub(crate) struct Ordering {
 
 impl Default for Ordering {
     fn default() -> Self {
+        Self::with_goroutines(0)
+    }
+}
+
+impl Ordering {
+    /// An ordering with room for `live` goroutines at once (what a first pass over the same
+    /// trace saw), so that its table never grows.
+    pub fn with_goroutines(live: usize) -> Self {
         Self {
-            gs: IdMap::default(),
+            gs: IdMap::with_capacity(live),
             ps: HashMap::new(),
             ms: HashMap::new(),
             active_tasks: HashSet::new(),
@@ -185,6 +193,11 @@ impl Default for Ordering {
             initial_gen: None,
             queue: Vec::new(),
         }
+    }
+
+    /// The most goroutines alive at once so far.
+    pub fn most_goroutines(&self) -> usize {
+        self.gs.most_held()
     }
 }
 
