@@ -189,7 +189,7 @@ fn go_leaky_trace() {
     for &m in &before.members {
         let g = facts.goroutine(m).unwrap();
         assert!(g.blocked_before_trace && g.blocked_at_end);
-        assert_eq!(g.blocked_since_ns, Some(facts.start_ns));
+        assert_eq!(g.blocked_since_ns.get(), Some(facts.start_ns));
     }
     for (entry, reason, n) in [
         ("main.pollUpstream", "select", 6),

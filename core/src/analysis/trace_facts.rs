@@ -9,7 +9,7 @@
 
 use hashbrown::HashMap;
 
-use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, TaskFlags, TaskKind};
+use crate::model::{Capture, FrameId, IntervalKind, OptNs, StackId, StrId, TaskFlags, TaskKind};
 
 /// What a trace says about one goroutine, for leak rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,11 +21,11 @@ pub struct GoroutineFacts {
     pub blocked_at_end: bool,
     /// When that block began; for goroutines parked since before the trace, the trace's start
     /// (a lower bound, see `blocked_before_trace`).
-    pub blocked_since_ns: Option<i64>,
+    pub blocked_since_ns: OptNs,
     /// The block began before the trace did: the trace never saw it awake.
     pub blocked_before_trace: bool,
     /// How long it has been blocked at the end (a lower bound when `blocked_before_trace`).
-    pub blocked_ns: Option<i64>,
+    pub blocked_ns: OptNs,
     /// The block's reason in the trace's words (`chan receive`, `select`, `sync`, `sleep`,
     /// ...); empty when the trace only saw its status (which carries no reason).
     pub block_reason: StrId,
@@ -37,8 +37,11 @@ pub struct GoroutineFacts {
     pub creator: Option<u32>,
     /// When its creator ended, if the creator ended during the trace while this goroutine is
     /// still parked at the end: it was orphaned.
-    pub orphaned_at_ns: Option<i64>,
+    pub orphaned_at_ns: OptNs,
 }
+
+// A trace can have a goroutine per 80 bytes of file, and these facts are kept for every one.
+const _: () = assert!(size_of::<GoroutineFacts>() <= 56);
 
 impl GoroutineFacts {
     /// Whether its creator ended during the trace and it stays parked at the end.
@@ -108,13 +111,13 @@ impl TraceFacts {
     pub fn new(capture: &Capture) -> Self {
         let Some((start_ns, end_ns)) = capture.time_range_ns else { return Self::default() };
         let iv = &capture.intervals;
-        let by_id: HashMap<u64, u32> = capture
-            .tasks
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.kind == TaskKind::Goroutine)
-            .map(|(i, t)| (t.id, i as u32))
+        // Goroutine tasks by id: a sorted list of indices takes 4 bytes a goroutine where a
+        // hash map takes 16 and more.
+        let mut by_id: Vec<u32> = (0..capture.tasks.len() as u32)
+            .filter(|&i| capture.tasks.get(i as usize).is_some_and(|t| t.kind == TaskKind::Goroutine))
             .collect();
+        let id_of = |i: &u32| capture.tasks.get(*i as usize).map_or(u64::MAX, |t| t.id);
+        by_id.sort_by_key(id_of);
         // Sized once: a trace can have hundreds of thousands of goroutines, and growing by
         // doubling would leave up to half the table unused.
         let mut goroutines = Vec::with_capacity(
@@ -144,7 +147,7 @@ impl TraceFacts {
                 .parent_id
                 .get()
                 .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
-                .and_then(|p| by_id.get(&p).copied())
+                .and_then(|p| by_id.binary_search_by_key(&p, id_of).ok().and_then(|k| by_id.get(k).copied()))
                 .filter(|&c| {
                     capture.tasks.get(c as usize).and_then(|t| t.start_ns.get()) <= task.start_ns.get()
                 });
@@ -156,9 +159,9 @@ impl TraceFacts {
             goroutines.push(GoroutineFacts {
                 task: index as u32,
                 blocked_at_end,
-                blocked_since_ns: since,
+                blocked_since_ns: OptNs::from(since),
                 blocked_before_trace,
-                blocked_ns: since.map(|s| end_ns.saturating_sub(s)),
+                blocked_ns: OptNs::from(since.map(|s| end_ns.saturating_sub(s))),
                 block_reason: last.filter(|_| blocked_at_end).map(|i| iv.label(i)).unwrap_or_default(),
                 block_stack: last
                     .filter(|_| blocked_at_end)
@@ -167,7 +170,7 @@ impl TraceFacts {
                     .unwrap_or(if blocked_at_end { task.stack } else { StackId::EMPTY }),
                 unblocks,
                 creator,
-                orphaned_at_ns,
+                orphaned_at_ns: OptNs::from(orphaned_at_ns),
             });
         }
         let sites = sites(capture, &goroutines, start_ns);
@@ -185,7 +188,8 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
     // stack by a PC inside it, so the two frames differ in their line.
     let mut index: HashMap<Option<StrId>, usize> = HashMap::new();
     let mut sites: Vec<CreationSite> = Vec::new();
-    let mut changes: Vec<Vec<(i64, i32)>> = Vec::new();
+    // Each site's creation and end times, apart: a (time, ±1) pair would take 16 bytes.
+    let mut changes: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
     for g in goroutines {
         let Some(task) = capture.tasks.get(g.task as usize) else { continue };
         let key = task.start_func.map(|f| capture.tables.frame(f).func);
@@ -201,10 +205,12 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
                 live: Vec::new(),
                 members: Vec::new(),
             });
-            changes.push(Vec::new());
+            changes.push((Vec::new(), Vec::new()));
             sites.len() - 1
         });
-        let (Some(site), Some(deltas)) = (sites.get_mut(slot), changes.get_mut(slot)) else { continue };
+        let (Some(site), Some((creations, ends))) = (sites.get_mut(slot), changes.get_mut(slot)) else {
+            continue;
+        };
         site.members.push(g.task);
         if task.flags.contains(TaskFlags::EXISTED_BEFORE) {
             site.alive_at_start += 1;
@@ -214,7 +220,7 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
             if site.created == 1 {
                 site.start_func = task.start_func;
             }
-            deltas.push((task.start_ns.get().unwrap_or(start_ns), 1));
+            creations.push(task.start_ns.get().unwrap_or(start_ns));
             if let Some(f) = task.created_by
                 && !site.created_by.contains(&f)
             {
@@ -223,7 +229,7 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
         }
         if task.flags.contains(TaskFlags::ENDED) {
             site.ended += 1;
-            deltas.push((task.end_ns.get().unwrap_or(start_ns), -1));
+            ends.push(task.end_ns.get().unwrap_or(start_ns));
         } else {
             site.alive_at_end += 1;
         }
@@ -231,13 +237,27 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
             site.blocked_at_end += 1;
         }
     }
-    for (site, mut deltas) in sites.iter_mut().zip(changes) {
+    for (site, (mut creations, mut ends)) in sites.iter_mut().zip(changes) {
         site.created_by.sort_unstable();
-        deltas.sort_unstable();
+        creations.sort_unstable();
+        ends.sort_unstable();
         let mut live = i64::from(site.alive_at_start);
         site.live.push((start_ns, site.alive_at_start));
-        for (t, d) in deltas {
-            live += i64::from(d);
+        // Merged in time order; at one time the order does not matter, only the count after.
+        let (mut born, mut gone) = (creations.iter().peekable(), ends.iter().peekable());
+        loop {
+            let (t, delta) = match (born.peek(), gone.peek()) {
+                (Some(&&tc), Some(&&te)) if te <= tc => (te, -1),
+                (Some(&&tc), _) => (tc, 1),
+                (None, Some(&&te)) => (te, -1),
+                (None, None) => break,
+            };
+            if delta > 0 {
+                born.next();
+            } else {
+                gone.next();
+            }
+            live += delta;
             let n = live.max(0) as u32;
             match site.live.last_mut() {
                 Some(last) if last.0 == t => last.1 = n,
@@ -420,13 +440,16 @@ mod tests {
         let f = TraceFacts::new(&c);
         let g = |id: u64| f.goroutines.iter().find(|g| c.tasks[g.task as usize].id == id).unwrap();
         assert!(!g(1).blocked_at_end);
-        assert_eq!((g(2).blocked_since_ns, g(2).blocked_ns, g(2).unblocks), (Some(20), Some(80), 0));
-        assert_eq!(g(2).orphaned_at_ns, Some(30));
+        assert_eq!(
+            (g(2).blocked_since_ns.get(), g(2).blocked_ns.get(), g(2).unblocks),
+            (Some(20), Some(80), 0)
+        );
+        assert_eq!(g(2).orphaned_at_ns, OptNs::some(30));
         assert_eq!(c.str(g(2).block_reason), "chan receive");
-        assert_eq!((g(3).blocked_since_ns, g(3).unblocks), (Some(50), 1));
+        assert_eq!((g(3).blocked_since_ns.get(), g(3).unblocks), (Some(50), 1));
         assert!(g(3).is_orphan());
         assert!(g(4).blocked_before_trace && !g(4).is_orphan());
-        assert_eq!(g(4).blocked_since_ns, Some(0));
+        assert_eq!(g(4).blocked_since_ns, OptNs::some(0));
 
         let worker =
             f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.worker")).unwrap();

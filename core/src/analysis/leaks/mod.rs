@@ -946,7 +946,7 @@ fn trace_evidence(
             if g.unblocks == 0 {
                 te.never_woken += 1;
             }
-            if let Some(ns) = g.blocked_ns {
+            if let Some(ns) = g.blocked_ns.get() {
                 blocked = Some(blocked.map_or((ns, ns), |(a, b)| (a.min(ns), b.max(ns))));
             }
         }
