@@ -67,7 +67,10 @@ struct Host {
 }
 
 fn harness() -> Harness<'static, Host> {
-    let capture = capture();
+    harness_with(capture())
+}
+
+fn harness_with(capture: Capture) -> Harness<'static, Host> {
     let lanes = vec![
         Lane::header("created by main.main: 2 goroutines"),
         Lane::task(&capture, 0, "G1 main.worker"),
@@ -131,6 +134,31 @@ fn hovering_an_interval_shows_state_duration_and_stack() {
     h.get_by_label("200 ns (from 100 ns to 300 ns)");
     h.get_by_label("main.worker");
     h.get_by_label("/src/app/worker.go:42");
+}
+
+/// A goroutine that ran for a nanosecond, then blocked for the rest of the view: both begin in
+/// the first pixel, and the block is still what the pointer finds far from it.
+#[test]
+fn an_interval_that_begins_inside_a_merged_pixel_is_hovered_on_its_own() {
+    let mut c = capture();
+    let chan = c.strings.intern("chan receive");
+    let mut iv = IntervalsBuilder::from(std::mem::take(&mut c.intervals));
+    let first = iv.len() as u32;
+    let stack = c.tasks[0].stack;
+    for (start_ns, end_ns, kind, label) in
+        [(0, 1, IntervalKind::Running, StrId::EMPTY), (1, 1000, IntervalKind::Blocked, chan)]
+    {
+        iv.push_interval(Interval { start_ns, end_ns, kind, label, stack, depth: 0 });
+    }
+    c.intervals = iv.finish();
+    c.tasks[0].intervals = IntervalRange { start: first, len: 2 };
+    let mut h = harness_with(c);
+    h.run();
+    let p = plot(&h);
+    h.hover_at(at(p, 1, 600.0));
+    h.run();
+    assert_eq!(h.state().hovered.and_then(|hit| hit.interval), Some(first as usize + 1));
+    h.get_by_label("blocked: chan receive");
 }
 
 #[test]

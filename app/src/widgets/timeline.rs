@@ -772,7 +772,14 @@ impl<'a> Timeline<'a> {
                 let px = ((xs - plot.left()).floor() + 1.0).max(0.0);
                 let boundary_ns = view.0 + f64::from(px) * ns_per_px;
                 let boundary = boundary_ns.ceil() as i64;
-                let j = k + 1 + gallop(count - (k + 1), |m| start(k + 1 + m) < boundary);
+                let mut j = k + 1 + gallop(count - (k + 1), |m| start(k + 1 + m) < boundary);
+                // An interval that begins in this pixel but runs on past it is drawn on its own
+                // next: merged, it would stretch the sliver, and what hovering the sliver shows,
+                // over its whole length (a goroutine that ran for a microsecond, then blocked for
+                // the rest of the trace, showed "running" all along).
+                if j - 1 > k && x_from_ns(end(j - 1) as f64, view, plot) > plot.left() + px + MIN_PX {
+                    j -= 1;
+                }
                 let last_end = end(j - 1);
                 let color = self.dominant_fill(row.from, k, j, pal);
                 let a = xs.max(plot.left() - 1.0);
