@@ -74,103 +74,77 @@ impl IntervalRange {
     }
 }
 
-/// A time in nanoseconds that may be unknown, in eight bytes where `Option<i64>` takes
-/// sixteen: a capture can hold millions of tasks with three of them each. `i64::MIN` means
-/// unknown; a known time of `i64::MIN` is kept as `i64::MIN + 1`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OptNs(i64);
+/// Defines an optional integer that takes the integer's own size, one value standing for
+/// "unknown" (where `Option` would double the size of an `i64` or `u64`). A known value equal
+/// to the sentinel is kept as its neighbour.
+macro_rules! sentinel_option {
+    ($(#[$doc:meta])* $name:ident($int:ty), none = $none:expr, near = $near:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name($int);
 
-impl OptNs {
-    /// Unknown.
-    pub const NONE: Self = Self(i64::MIN);
+        impl $name {
+            /// Unknown.
+            pub const NONE: Self = Self($none);
 
-    /// A known time.
-    pub const fn some(ns: i64) -> Self {
-        Self(if ns == i64::MIN { i64::MIN + 1 } else { ns })
-    }
+            /// A known value.
+            pub const fn some(v: $int) -> Self {
+                Self(if v == $none { $near } else { v })
+            }
 
-    /// The time, where known.
-    pub const fn get(self) -> Option<i64> {
-        if self.0 == i64::MIN { None } else { Some(self.0) }
-    }
+            /// The value, where known.
+            pub const fn get(self) -> Option<$int> {
+                if self.0 == $none { None } else { Some(self.0) }
+            }
 
-    /// Whether the time is known.
-    pub const fn is_some(self) -> bool {
-        self.0 != i64::MIN
-    }
+            /// Whether the value is known.
+            pub const fn is_some(self) -> bool {
+                self.0 != $none
+            }
 
-    /// Whether the time is unknown.
-    pub const fn is_none(self) -> bool {
-        self.0 == i64::MIN
-    }
+            /// Whether the value is unknown.
+            pub const fn is_none(self) -> bool {
+                self.0 == $none
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::NONE
+            }
+        }
+
+        impl From<Option<$int>> for $name {
+            fn from(v: Option<$int>) -> Self {
+                v.map_or(Self::NONE, Self::some)
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.get().fmt(f)
+            }
+        }
+    };
 }
 
-impl Default for OptNs {
-    fn default() -> Self {
-        Self::NONE
-    }
-}
+sentinel_option!(
+    /// A time in nanoseconds that may be unknown, in eight bytes where `Option<i64>` takes
+    /// sixteen: a capture can hold millions of tasks with three of them each. `i64::MIN` means
+    /// unknown; a known time of `i64::MIN` is kept as `i64::MIN + 1`.
+    OptNs(i64),
+    none = i64::MIN,
+    near = i64::MIN + 1
+);
 
-impl From<Option<i64>> for OptNs {
-    fn from(ns: Option<i64>) -> Self {
-        ns.map_or(Self::NONE, Self::some)
-    }
-}
-
-impl std::fmt::Debug for OptNs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.get().fmt(f)
-    }
-}
-
-/// An id that may be unknown (a creator's goroutine id, a synctest bubble), in eight bytes:
-/// `u64::MAX` means unknown, and a known id of `u64::MAX` is kept as `u64::MAX - 1` (no Go
-/// runtime hands out that many goroutines).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct OptId(u64);
-
-impl OptId {
-    /// Unknown.
-    pub const NONE: Self = Self(u64::MAX);
-
-    /// A known id.
-    pub const fn some(id: u64) -> Self {
-        Self(if id == u64::MAX { u64::MAX - 1 } else { id })
-    }
-
-    /// The id, where known.
-    pub const fn get(self) -> Option<u64> {
-        if self.0 == u64::MAX { None } else { Some(self.0) }
-    }
-
-    /// Whether the id is known.
-    pub const fn is_some(self) -> bool {
-        self.0 != u64::MAX
-    }
-
-    /// Whether the id is unknown.
-    pub const fn is_none(self) -> bool {
-        self.0 == u64::MAX
-    }
-}
-
-impl Default for OptId {
-    fn default() -> Self {
-        Self::NONE
-    }
-}
-
-impl From<Option<u64>> for OptId {
-    fn from(id: Option<u64>) -> Self {
-        id.map_or(Self::NONE, Self::some)
-    }
-}
-
-impl std::fmt::Debug for OptId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.get().fmt(f)
-    }
-}
+sentinel_option!(
+    /// An id that may be unknown (a creator's goroutine id, a synctest bubble), in eight bytes:
+    /// `u64::MAX` means unknown, and a known id of `u64::MAX` is kept as `u64::MAX - 1` (no Go
+    /// runtime hands out that many goroutines).
+    OptId(u64),
+    none = u64::MAX,
+    near = u64::MAX - 1
+);
 
 /// One goroutine, thread or async task.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -215,6 +189,21 @@ pub struct Task {
     /// The creator's stack at the moment of creation, innermost first (an execution trace's
     /// creation event records it); [`StackId::EMPTY`] where unknown. `created_by` is its leaf.
     pub creation_stack: StackId,
+}
+
+#[cfg(test)]
+mod sentinel_tests {
+    use super::*;
+
+    #[test]
+    fn sentinels_round_trip_and_keep_their_neighbour() {
+        assert_eq!(OptNs::from(Some(-5)).get(), Some(-5));
+        assert_eq!(OptNs::from(None).get(), None);
+        assert_eq!(OptNs::some(i64::MIN).get(), Some(i64::MIN + 1));
+        assert_eq!(OptId::some(u64::MAX).get(), Some(u64::MAX - 1));
+        assert!(OptId::default().is_none() && OptId::some(0).is_some());
+        assert_eq!(format!("{:?}", OptNs::some(3)), "Some(3)");
+    }
 }
 
 // A capture can hold millions of tasks (a dump of a leaking server, a trace that starts a
