@@ -2,7 +2,7 @@
 //! write them (goroutine, goroutineleak, CPU, heap, allocs, block, mutex, threadcreate) and as
 //! other tools do. The loader has already inflated gzip; this module sees raw protobuf.
 //!
-//! The top level of the `Profile` is walked by hand ([`wire`]) so that every problem has a byte
+//! The top level of the `Profile` is walked by hand (`wire.rs`) so that every problem has a byte
 //! offset and strings borrow from the input; each sub-message is decoded with `prost` into the
 //! structs of [`proto`]. Go writes samples first and the tables they refer to (locations,
 //! functions, strings) last, so the walk runs twice: once for the tables, once for the samples,
