@@ -200,6 +200,8 @@ pub struct TimelineOptions {
     pub only_blocked: bool,
     /// Only tasks that had not ended by the end of the capture.
     pub only_alive: bool,
+    /// Only tasks the capture saw live at least this long (0: any).
+    pub min_lifetime_ns: i64,
 }
 
 /// What each pane of the Compare view shows.

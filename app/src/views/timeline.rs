@@ -1,6 +1,7 @@
 //! The Timeline view. For a trace: one lane per goroutine, thread or async task with its states
 //! over time (nested spans below), grouped by creation site or by state at the end, filtered to
-//! the tasks still blocked at the end, to a function, or to the focus. For a dump, which has no
+//! the tasks alive or still blocked at the end, to a state at the end, to those that lived at
+//! least so long, to a function, or to the focus. For a dump, which has no
 //! history: one bar per group showing how long its goroutines have been waiting, ending at the
 //! moment of capture. The selected lane's task is described under the canvas.
 
@@ -32,6 +33,7 @@ struct LanesKey {
     tasks: usize,
     options: TimelineOptions,
     filter: String,
+    state: String,
     focus: Option<Vec<u32>>,
     focus_groups: Option<Vec<usize>>,
 }
@@ -41,6 +43,9 @@ struct LanesKey {
 pub struct TimelinePane {
     state: TimelineState,
     filter: String,
+    /// The state at the end the lanes are narrowed to, as the capture spells it; empty for any.
+    /// Kept as text so that it carries over to another capture with the same state.
+    end_state: String,
     focus_search: bool,
     key: Option<LanesKey>,
     lanes: Vec<Lane>,
@@ -94,7 +99,7 @@ impl TimelinePane {
         out: &mut Vec<Command>,
     ) {
         let capture = &loaded.capture;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Lanes by");
             for (value, label) in [
                 (LaneGrouping::None, "task"),
@@ -108,6 +113,8 @@ impl TimelinePane {
                 .on_hover_text("Tasks that had not ended when the trace ended");
             ui.checkbox(&mut options.only_blocked, "Only blocked at the end")
                 .on_hover_text("Tasks still waiting when the trace ends: where leaks show");
+            self.end_state_ui(ui, capture);
+            lifetime_ui(ui, options);
             self.filter_ui(ui);
         });
         let key = LanesKey {
@@ -115,12 +122,18 @@ impl TimelinePane {
             tasks: capture.tasks.len(),
             options: options.clone(),
             filter: self.filter.clone(),
+            state: self.end_state.clone(),
             focus: self.focus.as_ref().map(|f| f.members.clone()),
             focus_groups: None,
         };
         if self.key.as_ref() != Some(&key) {
-            let (lanes, shown) =
-                task_lanes(capture, options, &self.filter, self.focus.as_ref().map(|f| &f.members[..]));
+            let narrow = Narrowing {
+                options,
+                filter: &self.filter,
+                end_state: &self.end_state,
+                focus: self.focus.as_ref().map(|f| &f.members[..]),
+            };
+            let (lanes, shown) = task_lanes(capture, &narrow);
             self.lanes = lanes;
             self.shown = shown;
             self.key = Some(key);
@@ -163,6 +176,7 @@ impl TimelinePane {
             tasks: capture.tasks.len(),
             options: TimelineOptions::default(),
             filter: self.filter.clone(),
+            state: String::new(),
             focus: None,
             focus_groups: self.focus.as_ref().map(|f| f.groups.clone()),
         };
@@ -201,6 +215,32 @@ impl TimelinePane {
             }
             Timeline::wait_ages(capture, ages, &self.lanes).accessible_name(name).show(ui, &mut self.state);
         });
+    }
+
+    /// A choice of the states tasks ended in, the most common first, with their counts.
+    fn end_state_ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for t in capture.tasks.iter().filter(|t| t.intervals.len > 0) {
+            *counts.entry(capture.str(t.state)).or_default() += 1;
+        }
+        let mut states: Vec<(&str, usize)> = counts.into_iter().collect();
+        states.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let shown = if self.end_state.is_empty() { "any" } else { self.end_state.as_str() };
+        egui::ComboBox::from_id_salt("timeline-end-state")
+            .selected_text(format!("State at end: {shown}"))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.end_state, String::new(), "any");
+                for (state, n) in states {
+                    let label = format!(
+                        "{} · {}",
+                        if state.is_empty() { "(none)" } else { state },
+                        fmt_count(n as u64)
+                    );
+                    ui.selectable_value(&mut self.end_state, state.to_owned(), label);
+                }
+            })
+            .response
+            .on_hover_text("Only tasks whose last state is this one");
     }
 
     fn filter_ui(&mut self, ui: &mut egui::Ui) {
@@ -362,13 +402,61 @@ fn blocked_at_end(capture: &Capture, task: u32) -> bool {
         .is_some_and(|k| matches!(k, IntervalKind::Blocked | IntervalKind::Waiting | IntervalKind::Async))
 }
 
+/// Thresholds the lifetime filter offers: a leak hunt asks for the goroutines that lived long.
+const LIFETIMES: [(i64, &str); 7] = [
+    (0, "any"),
+    (1_000_000, "1 ms"),
+    (10_000_000, "10 ms"),
+    (100_000_000, "100 ms"),
+    (1_000_000_000, "1 s"),
+    (10_000_000_000, "10 s"),
+    (60_000_000_000, "1 min"),
+];
+
+fn lifetime_ui(ui: &mut egui::Ui, options: &mut TimelineOptions) {
+    let current = LIFETIMES
+        .iter()
+        .find(|(ns, _)| *ns == options.min_lifetime_ns)
+        .map_or_else(|| format::duration_ns(options.min_lifetime_ns), |(_, l)| (*l).to_owned());
+    let text =
+        if options.min_lifetime_ns == 0 { "Lived: any".to_owned() } else { format!("Lived ≥ {current}") };
+    egui::ComboBox::from_id_salt("timeline-lifetime")
+        .selected_text(text)
+        .show_ui(ui, |ui| {
+            for (ns, label) in LIFETIMES {
+                let label = if ns == 0 { label.to_owned() } else { format!("at least {label}") };
+                ui.selectable_value(&mut options.min_lifetime_ns, ns, label);
+            }
+        })
+        .response
+        .on_hover_text(
+            "Only tasks the capture saw live at least this long: from their creation (or the start of the \
+             capture) to their end (or the end of the capture)",
+        );
+}
+
+/// How long the capture saw a task live: from its creation, or the capture's start if earlier
+/// or unknown, to its end, or the capture's end.
+fn lifetime_ns(capture: &Capture, task: &Task) -> i64 {
+    let (first, last) = capture.time_range_ns.unwrap_or((0, 0));
+    let from = task.start_ns.get().map_or(first, |s| s.max(first));
+    let to = task.end_ns.get().unwrap_or(last);
+    to.saturating_sub(from)
+}
+
+/// What narrows the lanes.
+struct Narrowing<'a> {
+    options: &'a TimelineOptions,
+    /// Text a lane's label or stack must contain.
+    filter: &'a str,
+    /// The state at the end the tasks must have; empty for any.
+    end_state: &'a str,
+    focus: Option<&'a [u32]>,
+}
+
 /// The lanes for the options, and how many tasks they show.
-fn task_lanes(
-    capture: &Capture,
-    options: &TimelineOptions,
-    filter: &str,
-    focus: Option<&[u32]>,
-) -> (Vec<Lane>, usize) {
+fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> (Vec<Lane>, usize) {
+    let Narrowing { options, filter, end_state, focus } = *narrow;
     let needle = filter.to_lowercase();
     let tasks: Vec<u32> = (0..capture.tasks.len() as u32)
         .filter(|&t| {
@@ -377,6 +465,8 @@ fn task_lanes(
                 && focus.is_none_or(|f| f.binary_search(&t).is_ok())
                 && (!options.only_blocked || blocked_at_end(capture, t))
                 && (!options.only_alive || task.end_ns.is_none())
+                && (end_state.is_empty() || capture.str(task.state) == end_state)
+                && (options.min_lifetime_ns <= 0 || lifetime_ns(capture, task) >= options.min_lifetime_ns)
                 && (needle.is_empty()
                     || task_label(capture, t).to_lowercase().contains(&needle)
                     || capture.stack_funcs(task.stack).any(|f| f.to_lowercase().contains(&needle)))
@@ -440,5 +530,82 @@ impl TimelineView {
         for c in out {
             ctx.commands.send(c);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leakscope_core::model::{
+        FormatKind, Interval, IntervalRange, IntervalsBuilder, OptNs, StackId, StrId,
+    };
+
+    use super::*;
+
+    /// A test task: (id, start, end, state at end, its one interval).
+    type Spec = (u64, Option<i64>, Option<i64>, StrId, (i64, i64, IntervalKind));
+
+    /// A trace from 0 to 10 s with three goroutines: G1 ran all through and ended blocked on a
+    /// channel, G2 lived 5 ms and ended, G3 began at 9.5 s and ended in a select.
+    fn capture() -> Capture {
+        let mut c = Capture::new("t", FormatKind::GoExecutionTrace);
+        let chan = c.strings.intern("chan receive");
+        let select = c.strings.intern("select");
+        let ended = c.strings.intern("ended");
+        let mut iv = IntervalsBuilder::new(0);
+        let s = 1_000_000_000;
+        let tasks: [Spec; 3] = [
+            (1, None, None, chan, (0, 10 * s, IntervalKind::Blocked)),
+            (2, Some(s), Some(s + 5_000_000), ended, (s, s + 5_000_000, IntervalKind::Running)),
+            (3, Some(9 * s + s / 2), None, select, (9 * s + s / 2, 10 * s, IntervalKind::Blocked)),
+        ];
+        for (id, start, end, state, (from, to, kind)) in tasks {
+            let first = iv.len() as u32;
+            iv.push_interval(Interval {
+                start_ns: from,
+                end_ns: to,
+                kind,
+                label: StrId::EMPTY,
+                stack: StackId::EMPTY,
+                depth: 0,
+            });
+            c.tasks.push(Task {
+                id,
+                state,
+                start_ns: OptNs::from(start),
+                end_ns: OptNs::from(end),
+                intervals: IntervalRange { start: first, len: 1 },
+                ..Task::default()
+            });
+        }
+        c.intervals = iv.finish();
+        c.time_range_ns = Some((0, 10 * s));
+        c
+    }
+
+    fn shown(c: &Capture, options: &TimelineOptions, end_state: &str) -> Vec<u64> {
+        let narrow = Narrowing { options, filter: "", end_state, focus: None };
+        let (lanes, _) = task_lanes(c, &narrow);
+        lanes
+            .iter()
+            .filter_map(|l| match l {
+                Lane::Rows { task: Some(t), .. } => Some(c.tasks[*t as usize].id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lanes_narrow_to_a_state_at_the_end_and_a_lifetime() {
+        let c = capture();
+        let any = TimelineOptions::default();
+        assert_eq!(shown(&c, &any, ""), [1, 2, 3]);
+        assert_eq!(shown(&c, &any, "select"), [3]);
+        assert_eq!(shown(&c, &any, "running"), Vec::<u64>::new());
+        let long = TimelineOptions { min_lifetime_ns: 100_000_000, ..TimelineOptions::default() };
+        // G2 lived 5 ms; G1 lived the whole trace (from its start: it existed before it).
+        assert_eq!(shown(&c, &long, ""), [1, 3]);
+        let second = TimelineOptions { min_lifetime_ns: 1_000_000_000, ..TimelineOptions::default() };
+        assert_eq!(shown(&c, &second, ""), [1]);
+        assert_eq!(shown(&c, &second, "chan receive"), [1]);
     }
 }
