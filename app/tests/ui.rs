@@ -414,8 +414,12 @@ fn timeline_of_a_dump_shows_wait_ages_per_group() {
 
 /// The "N of M tasks" count above the timeline.
 fn shown_tasks(h: &Harness<'_, App>) -> (usize, usize) {
-    let node = h.get_by_label_contains(" tasks");
-    let label = node.accesskit_node().label().or_else(|| node.value()).unwrap_or_default();
+    // Other controls mention tasks in their descriptions; the count starts with a number.
+    let label = h
+        .query_all_by_label_contains(" tasks")
+        .filter_map(|n| n.accesskit_node().label().or_else(|| n.value()))
+        .find(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or_default();
     let nums: Vec<usize> = label
         .split(|c: char| !c.is_ascii_digit() && c != ',')
         .filter_map(|n| n.replace(',', "").parse().ok())
