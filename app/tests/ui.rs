@@ -459,3 +459,25 @@ fn timeline_of_a_trace_groups_and_filters_lanes() {
     let grouped = lanes(&h, canvas);
     assert!(grouped > blocked, "a header row per creation site: {grouped} lanes for {blocked} tasks");
 }
+
+/// Each side of the Compare view keeps its timeline options from one frame to the next: a
+/// checkbox ticked there stays ticked and narrows that side.
+#[test]
+fn compare_timelines_keep_their_own_filters() {
+    let dir = sample_traces();
+    let mut h = harness(Startup::Files(vec![dir.join("go-annotated.trace"), dir.join("go-leaky.trace")]));
+    settle(&mut h);
+    h.get_by_label("Compare").click();
+    h.run();
+    h.get_by_label("Timelines side by side").click();
+    h.run();
+    let canvas = "Timeline of go-leaky.trace";
+    let before = lanes(&h, canvas);
+    let boxes: Vec<_> = h.query_all_by_label("Only blocked at the end").collect();
+    assert_eq!(boxes.len(), 2, "one per side");
+    boxes[1].click();
+    h.run();
+    h.run();
+    let after = lanes(&h, canvas);
+    assert!(after < before, "the after side narrowed to blocked tasks: {after} lanes of {before}");
+}

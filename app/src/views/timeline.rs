@@ -52,13 +52,20 @@ pub struct TimelinePane {
     /// Tasks (or groups, for a dump) the lanes show.
     shown: usize,
     focus: Option<Focus>,
+    /// The options of a pane that keeps its own (each side of the Compare view), from one
+    /// frame to the next.
+    own_options: Option<TimelineOptions>,
 }
 
 impl TimelinePane {
-    /// A capture's timeline with the default options.
+    /// A capture's timeline with options of its own, grouped by creation site at first.
     pub fn capture_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, name: &str) {
-        let mut options = TimelineOptions { grouping: LaneGrouping::CreatedBy, ..TimelineOptions::default() };
+        let mut options = self.own_options.take().unwrap_or_else(|| TimelineOptions {
+            grouping: LaneGrouping::CreatedBy,
+            ..TimelineOptions::default()
+        });
         self.capture_ui_with(ui, loaded, name, &mut options);
+        self.own_options = Some(options);
     }
 
     fn capture_ui_with(
@@ -113,8 +120,9 @@ impl TimelinePane {
                 .on_hover_text("Tasks that had not ended when the trace ended");
             ui.checkbox(&mut options.only_blocked, "Only blocked at the end")
                 .on_hover_text("Tasks still waiting when the trace ends: where leaks show");
-            self.end_state_ui(ui, capture);
-            lifetime_ui(ui, options);
+            // Each side of the Compare view has its own: ids apart by the pane's name.
+            self.end_state_ui(ui, capture, name);
+            lifetime_ui(ui, options, name);
             self.filter_ui(ui);
         });
         let key = LanesKey {
@@ -218,7 +226,7 @@ impl TimelinePane {
     }
 
     /// A choice of the states tasks ended in, the most common first, with their counts.
-    fn end_state_ui(&mut self, ui: &mut egui::Ui, capture: &Capture) {
+    fn end_state_ui(&mut self, ui: &mut egui::Ui, capture: &Capture, pane: &str) {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for t in capture.tasks.iter().filter(|t| t.intervals.len > 0) {
             *counts.entry(capture.str(t.state)).or_default() += 1;
@@ -226,7 +234,7 @@ impl TimelinePane {
         let mut states: Vec<(&str, usize)> = counts.into_iter().collect();
         states.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         let shown = if self.end_state.is_empty() { "any" } else { self.end_state.as_str() };
-        egui::ComboBox::from_id_salt("timeline-end-state")
+        egui::ComboBox::from_id_salt(("timeline-end-state", pane))
             .selected_text(format!("State at end: {shown}"))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.end_state, String::new(), "any");
@@ -413,14 +421,14 @@ const LIFETIMES: [(i64, &str); 7] = [
     (60_000_000_000, "1 min"),
 ];
 
-fn lifetime_ui(ui: &mut egui::Ui, options: &mut TimelineOptions) {
+fn lifetime_ui(ui: &mut egui::Ui, options: &mut TimelineOptions, pane: &str) {
     let current = LIFETIMES
         .iter()
         .find(|(ns, _)| *ns == options.min_lifetime_ns)
         .map_or_else(|| format::duration_ns(options.min_lifetime_ns), |(_, l)| (*l).to_owned());
     let text =
         if options.min_lifetime_ns == 0 { "Lived: any".to_owned() } else { format!("Lived ≥ {current}") };
-    egui::ComboBox::from_id_salt("timeline-lifetime")
+    egui::ComboBox::from_id_salt(("timeline-lifetime", pane))
         .selected_text(text)
         .show_ui(ui, |ui| {
             for (ns, label) in LIFETIMES {
