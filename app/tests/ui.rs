@@ -481,3 +481,30 @@ fn compare_timelines_keep_their_own_filters() {
     let after = lanes(&h, canvas);
     assert!(after < before, "the after side narrowed to blocked tasks: {after} lanes of {before}");
 }
+
+/// Every pane of the Compare view draws, for two traces and for the bundled dumps: egui reports
+/// an id clash between the two sides by painting a warning, which the harness turns into a
+/// failure.
+#[test]
+fn every_compare_pane_draws_without_id_clashes() {
+    let dir = sample_traces();
+    for startup in
+        [Startup::Files(vec![dir.join("go-annotated.trace"), dir.join("go-leaky.trace")]), Startup::Sample]
+    {
+        let mut h = harness(startup);
+        settle(&mut h);
+        h.get_by_label("Compare").click();
+        h.run();
+        for pane in [
+            "Growth table",
+            "Diff flamegraph",
+            "Goroutines side by side",
+            "Flamegraphs side by side",
+            "Timelines side by side",
+        ] {
+            h.get_by_label(pane).click();
+            h.run();
+            h.run();
+        }
+    }
+}

@@ -82,7 +82,7 @@ impl FlamePane {
             self.key = Some(key);
         }
         self.state.mode = mode;
-        self.toolbar_ui(ui, loaded);
+        self.toolbar_ui(ui, loaded, name);
         if let Some(stacks) = self.pending_focus.take()
             && source == FlameSource::Goroutines
         {
@@ -95,15 +95,19 @@ impl FlamePane {
         }
     }
 
-    fn toolbar_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture) {
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, pane: &str) {
         ui.horizontal(|ui| {
             if loaded.flames.len() > 1 {
                 let current = self.source.and_then(|s| loaded.flame(s)).map_or("", |f| f.label.as_str());
-                egui::ComboBox::from_label("Widths count").selected_text(current).show_ui(ui, |ui| {
-                    for flame in &loaded.flames {
-                        ui.selectable_value(&mut self.source, Some(flame.source), &flame.label);
-                    }
-                });
+                // Each side of the Compare view has its own: ids apart by the pane's name.
+                egui::ComboBox::new(("flame-widths", pane), "Widths count").selected_text(current).show_ui(
+                    ui,
+                    |ui| {
+                        for flame in &loaded.flames {
+                            ui.selectable_value(&mut self.source, Some(flame.source), &flame.label);
+                        }
+                    },
+                );
             } else if let Some(flame) = loaded.flames.first() {
                 ui.label(format!("Widths count {}", flame.label));
             }
