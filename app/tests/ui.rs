@@ -482,17 +482,36 @@ fn compare_timelines_keep_their_own_filters() {
     assert!(after < before, "the after side narrowed to blocked tasks: {after} lanes of {before}");
 }
 
-/// Every pane of the Compare view draws, for two traces and for the bundled dumps: egui reports
+/// Every view and every pane of the Compare view draws, for pairs of Go traces, dumps, Node and Python traces and
+/// goroutine profiles: egui reports
 /// an id clash between the two sides by painting a warning, which the harness turns into a
 /// failure.
 #[test]
-fn every_compare_pane_draws_without_id_clashes() {
+fn every_view_and_compare_pane_draws_without_id_clashes() {
     let dir = sample_traces();
-    for startup in
-        [Startup::Files(vec![dir.join("go-annotated.trace"), dir.join("go-leaky.trace")]), Startup::Sample]
-    {
+    for startup in [
+        Startup::Files(vec![dir.join("go-annotated.trace"), dir.join("go-leaky.trace")]),
+        Startup::Sample,
+        Startup::Files(vec![
+            dir.join("node-healthy-locks.trace.json"),
+            dir.join("node-pending-locks.trace.json"),
+        ]),
+        Startup::Files(vec![
+            dir.join("python-healthy-consumers.viztracer.json.gz"),
+            dir.join("python-stuck-consumers.viztracer.json.gz"),
+        ]),
+        Startup::Files(vec![
+            dir.join("ctx-done-leak.before.goroutine.debug1.txt"),
+            dir.join("ctx-done-leak.after.goroutine.pb.gz"),
+        ]),
+    ] {
         let mut h = harness(startup);
         settle(&mut h);
+        for view in ViewKind::ALL {
+            h.get_by_label(view.label()).click();
+            h.run();
+            h.run();
+        }
         h.get_by_label("Compare").click();
         h.run();
         for pane in [
