@@ -491,6 +491,8 @@ fn every_view_and_compare_pane_draws_without_id_clashes() {
     let dir = sample_traces();
     for startup in [
         Startup::Files(vec![dir.join("go-annotated.trace"), dir.join("go-leaky.trace")]),
+        // Two captures of the same name: the sides' ids must not come from it.
+        Startup::Files(vec![dir.join("go-leaky.trace"), dir.join("go-leaky.trace")]),
         Startup::Sample,
         Startup::Files(vec![
             dir.join("node-healthy-locks.trace.json"),

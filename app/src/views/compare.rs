@@ -73,16 +73,21 @@ impl CompareView {
                 self.diff_flame.diff_ui(ui, &cmp.diff.flame, &cmp.diff_locations, "Diff flamegraph", ctx);
             }
             ComparePane::Goroutines => {
-                side_by_side(ui, ws, cmp, |ui, loaded, _| groups_compact_ui(ui, loaded));
+                side_by_side(ui, ws, cmp, groups_compact_ui);
             }
             ComparePane::Flamegraphs => {
                 let [left, right] = &mut self.flames;
                 ui.columns(2, |cols| {
                     if let [l, r] = cols {
+                        // Each side in its own id scope: two captures can have the same name.
                         pane_title(l, "before", before);
-                        left.capture_ui(l, before, &format!("Flamegraph of {}", before.name));
+                        l.push_id("before", |l| {
+                            left.capture_ui(l, before, &format!("Flamegraph of {}", before.name));
+                        });
                         pane_title(r, "after", after);
-                        right.capture_ui(r, after, &format!("Flamegraph of {}", after.name));
+                        r.push_id("after", |r| {
+                            right.capture_ui(r, after, &format!("Flamegraph of {}", after.name));
+                        });
                     }
                 });
             }
@@ -91,9 +96,13 @@ impl CompareView {
                 ui.columns(2, |cols| {
                     if let [l, r] = cols {
                         pane_title(l, "before", before);
-                        left.capture_ui(l, before, &format!("Timeline of {}", before.name));
+                        l.push_id("before", |l| {
+                            left.capture_ui(l, before, &format!("Timeline of {}", before.name));
+                        });
                         pane_title(r, "after", after);
-                        right.capture_ui(r, after, &format!("Timeline of {}", after.name));
+                        r.push_id("after", |r| {
+                            right.capture_ui(r, after, &format!("Timeline of {}", after.name));
+                        });
                     }
                 });
             }
@@ -241,10 +250,11 @@ fn side_by_side(
     });
 }
 
-/// A read-only groups list for a pane: count, state, function.
-fn groups_compact_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
+/// A read-only groups list for a pane (`side`: before or after): count, state, function.
+fn groups_compact_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, side: &str) {
     let palette = Palette::of(ui);
-    egui::Grid::new(("compact-groups", &loaded.name)).striped(true).num_columns(3).show(ui, |ui| {
+    // By side, not by name: both captures can have the same file name.
+    egui::Grid::new(("compact-groups", side)).striped(true).num_columns(3).show(ui, |ui| {
         ui.strong("Count");
         ui.strong("State");
         ui.strong("Function");

@@ -38,6 +38,13 @@ struct LanesKey {
     focus_groups: Option<Vec<usize>>,
 }
 
+/// The states a capture's tasks ended in, with their counts, the most common first.
+struct EndStates {
+    /// The capture and its task count they were counted for.
+    of: (String, usize),
+    states: Vec<(String, usize)>,
+}
+
 /// One timeline with its own zoom and lanes; the Compare view keeps one per side.
 #[derive(Default)]
 pub struct TimelinePane {
@@ -46,6 +53,8 @@ pub struct TimelinePane {
     /// The state at the end the lanes are narrowed to, as the capture spells it; empty for any.
     /// Kept as text so that it carries over to another capture with the same state.
     end_state: String,
+    /// The end states on offer.
+    end_states: Option<EndStates>,
     focus_search: bool,
     key: Option<LanesKey>,
     lanes: Vec<Lane>,
@@ -121,7 +130,7 @@ impl TimelinePane {
             ui.checkbox(&mut options.only_blocked, "Only blocked at the end")
                 .on_hover_text("Tasks still waiting when the trace ends: where leaks show");
             // Each side of the Compare view has its own: ids apart by the pane's name.
-            self.end_state_ui(ui, capture, name);
+            self.end_state_ui(ui, loaded, name);
             lifetime_ui(ui, options, name);
             self.filter_ui(ui);
         });
@@ -226,25 +235,30 @@ impl TimelinePane {
     }
 
     /// A choice of the states tasks ended in, the most common first, with their counts.
-    fn end_state_ui(&mut self, ui: &mut egui::Ui, capture: &Capture, pane: &str) {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for t in capture.tasks.iter().filter(|t| t.intervals.len > 0) {
-            *counts.entry(capture.str(t.state)).or_default() += 1;
+    fn end_state_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, pane: &str) {
+        let capture = &loaded.capture;
+        let key = (loaded.name.clone(), capture.tasks.len());
+        if self.end_states.as_ref().is_none_or(|e| e.of != key) {
+            // Counted once per capture: a trace can have a million tasks, and this runs every frame.
+            // Lanes without a state (procs, the GC) are not offered: an empty choice means "any".
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for t in capture.tasks.iter().filter(|t| t.intervals.len > 0 && !t.state.is_empty()) {
+                *counts.entry(capture.str(t.state)).or_default() += 1;
+            }
+            let mut states: Vec<(String, usize)> =
+                counts.into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
+            states.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            self.end_states = Some(EndStates { of: key, states });
         }
-        let mut states: Vec<(&str, usize)> = counts.into_iter().collect();
-        states.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let states = self.end_states.as_ref().map_or(&[][..], |e| &e.states[..]);
         let shown = if self.end_state.is_empty() { "any" } else { self.end_state.as_str() };
         egui::ComboBox::from_id_salt(("timeline-end-state", pane))
             .selected_text(format!("State at end: {shown}"))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.end_state, String::new(), "any");
                 for (state, n) in states {
-                    let label = format!(
-                        "{} · {}",
-                        if state.is_empty() { "(none)" } else { state },
-                        fmt_count(n as u64)
-                    );
-                    ui.selectable_value(&mut self.end_state, state.to_owned(), label);
+                    let label = format!("{state} · {}", fmt_count(*n as u64));
+                    ui.selectable_value(&mut self.end_state, state.clone(), label);
                 }
             })
             .response

@@ -147,7 +147,12 @@ impl TraceFacts {
                 .parent_id
                 .get()
                 .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
-                .and_then(|p| by_id.binary_search_by_key(&p, id_of).ok().and_then(|k| by_id.get(k).copied()))
+                // The last task with the id, as the map this replaced kept: an id repeats when
+                // the runtime recreates a goroutine for a cgo callback.
+                .and_then(|p| {
+                    let after = by_id.partition_point(|i| id_of(i) <= p);
+                    after.checked_sub(1).and_then(|k| by_id.get(k).copied()).filter(|i| id_of(i) == p)
+                })
                 .filter(|&c| {
                     capture.tasks.get(c as usize).and_then(|t| t.start_ns.get()) <= task.start_ns.get()
                 });
