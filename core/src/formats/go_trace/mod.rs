@@ -214,11 +214,10 @@ fn read_events(
         // Decode the next generation's tables while this one's events are ordered.
         let following = gens.get(i + 1);
         let ((), decoded) = rayon::join(
-            || reader.generation(i, generation, &current),
+            || reader.generation(i, generation, current),
             || following.map(|g| tables::decode(bytes, g, version)),
         );
         next_tables = decoded;
-        drop(current);
         pages.release_generation(generation);
         if reader.cancelled || progress.is_cancelled() {
             return Err(super::cancelled(KIND));
@@ -286,11 +285,14 @@ struct Reader<'a, 'p> {
 }
 
 impl Reader<'_, '_> {
-    fn generation(&mut self, index: usize, generation: &Generation, tables: &GenTables<'_>) {
+    fn generation(&mut self, index: usize, generation: &Generation, mut tables: GenTables<'_>) {
         for p in &tables.problems {
             self.builder.problems.add(&p.message, p.offset);
         }
-        let ids = tables::intern(tables, &mut self.builder.capture, &mut self.frames_by_pc);
+        let ids = tables::intern(&tables, &mut self.builder.capture, &mut self.frames_by_pc);
+        // Events name stacks and strings by the interned ids from here on; the raw tables
+        // would sit beside the next generation's, decoded meanwhile, for nothing.
+        tables.drop_interned();
         if ids.unknown_frame_strings > 0 {
             self.builder
                 .problems
