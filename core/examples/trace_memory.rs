@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use leakscope_core::analysis::leaks;
-use leakscope_core::model::{Capture, Task};
+use leakscope_core::model::{Capture, Counter, Task};
 use leakscope_core::{LoadOptions, Progress, open};
 
 /// The system allocator, counting live and peak bytes.
@@ -87,7 +87,7 @@ fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
                 + c.samples.time_ns.capacity() * 8
                 + c.samples.task.capacity() * 4,
         ),
-        ("counters", c.counters.iter().map(|k| k.time_ns.capacity() * 16).sum()),
+        ("counters", c.counters.iter().map(Counter::heap_bytes).sum()),
         (
             "trace info",
             trace.map_or(0, |t| {
@@ -148,6 +148,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.samples.len()
         );
         eprintln!("  (Task {} B, {} ends stored)", size_of::<Task>(), c.intervals.stored_ends());
+        for k in &c.counters {
+            eprintln!("  counter {}: {} points in {} bytes", c.str(k.name), k.len(), k.heap_bytes());
+        }
         let n = c.intervals.len().max(1) as f64;
         for (name, bytes) in model_parts(c) {
             eprintln!(

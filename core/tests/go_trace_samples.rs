@@ -51,7 +51,7 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
     )
     .unwrap();
     let counters: Vec<String> =
-        c.counters.iter().map(|k| format!("{} ({} points)", c.str(k.name), k.time_ns.len())).collect();
+        c.counters.iter().map(|k| format!("{} ({} points)", c.str(k.name), k.len())).collect();
     writeln!(s, "counters {counters:?}").unwrap();
     let mut states: BTreeMap<&str, usize> = BTreeMap::new();
     for t in &goroutines {

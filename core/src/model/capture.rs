@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::counter::Counter;
 use super::events::{EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
-use super::interval::{Counter, Intervals, Links};
+use super::interval::{Intervals, Links};
 use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;

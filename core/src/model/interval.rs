@@ -491,7 +491,16 @@ pub struct IntervalsBuilder {
     style: StyleColumn,
     styles: Vec<Style>,
     ids: HashMap<Style, u32>,
-    ends: Vec<(u32, i64)>,
+    ends: Vec<GivenEnd>,
+}
+
+/// An end given to a row. Packed to 12 bytes: a trace can give thousands of rows their own end,
+/// and they are all held until [`IntervalsBuilder::finish`].
+#[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
+struct GivenEnd {
+    row: u32,
+    ns: i64,
 }
 
 impl Default for IntervalsBuilder {
@@ -602,7 +611,7 @@ impl IntervalsBuilder {
 
     /// Gives row `i` its own end.
     pub fn set_end(&mut self, i: u32, end_ns: i64) {
-        self.ends.push((i, end_ns));
+        self.ends.push(GivenEnd { row: i, ns: end_ns });
     }
 
     /// Start of row `i`.
@@ -626,7 +635,7 @@ impl IntervalsBuilder {
             }
         }
         for e in &mut self.ends {
-            e.0 = new_of_old.get(e.0 as usize).copied().unwrap_or(e.0);
+            e.row = new_of_old.get(e.row as usize).copied().unwrap_or(e.row);
         }
     }
 
@@ -634,7 +643,7 @@ impl IntervalsBuilder {
     /// the order they have (a lane's states are written in time order already, and two states
     /// can share a start when one lasted no time). Ends given to those rows move with them.
     pub fn sort_each(&mut self, runs: impl IntoIterator<Item = std::ops::Range<usize>>) {
-        self.ends.sort_unstable_by_key(|e| e.0);
+        self.ends.sort_unstable_by_key(|e| e.row);
         for run in runs {
             let at = run.start;
             let key = |i: usize| match self.depth(i) {
@@ -651,8 +660,8 @@ impl IntervalsBuilder {
                 self.style.set(at + k, s);
             }
             // Ends are sorted by row, so this run's are one stretch of them.
-            let from = self.ends.partition_point(|e| (e.0 as usize) < at);
-            let to = self.ends.partition_point(|e| (e.0 as usize) < at + order.len());
+            let from = self.ends.partition_point(|e| (e.row as usize) < at);
+            let to = self.ends.partition_point(|e| (e.row as usize) < at + order.len());
             let Some(ends) = self.ends.get_mut(from..to) else { continue };
             let mut new_of_old = vec![0u32; order.len()];
             for (k, &old) in order.iter().enumerate() {
@@ -661,9 +670,9 @@ impl IntervalsBuilder {
                 }
             }
             for e in ends.iter_mut() {
-                e.0 = new_of_old.get(e.0 as usize - at).copied().unwrap_or(e.0);
+                e.row = new_of_old.get(e.row as usize - at).copied().unwrap_or(e.row);
             }
-            ends.sort_by_key(|e| e.0);
+            ends.sort_by_key(|e| e.row);
         }
     }
 
@@ -671,13 +680,12 @@ impl IntervalsBuilder {
     /// equal to that are dropped.
     pub fn finish(mut self) -> Intervals {
         let len = self.style.len();
-        self.ends.sort_unstable_by_key(|e| e.0);
-        // A row given two ends keeps the last one given.
-        self.ends.reverse();
-        self.ends.dedup_by_key(|e| e.0);
-        self.ends.reverse();
+        // Writers give a row one end; should one give two, one of them is kept. (A stable sort
+        // could keep the last, but it would need a buffer as large as the ends.)
+        self.ends.sort_unstable_by_key(|e| e.row);
+        self.ends.dedup_by_key(|e| e.row);
         let start = &self.start;
-        let kept = self.ends.iter().copied().filter(|&(i, end)| {
+        let kept = self.ends.iter().map(|e| (e.row, e.ns)).filter(|&(i, end)| {
             let i = i as usize;
             i < len && (i + 1 >= len || start.get(i + 1) != end)
         });
@@ -694,7 +702,7 @@ impl IntervalsBuilder {
             + self.style.heap_bytes()
             + self.styles.capacity() * size_of::<Style>()
             + self.ids.capacity() * (size_of::<Style>() + 4)
-            + self.ends.capacity() * 16
+            + self.ends.capacity() * size_of::<GivenEnd>()
     }
 }
 
@@ -714,7 +722,7 @@ impl From<Intervals> for IntervalsBuilder {
         }
         let ids =
             iv.styles.iter().enumerate().skip(Style::PLAIN.len()).map(|(i, s)| (*s, i as u32)).collect();
-        let ends = iv.ends.entries().collect();
+        let ends = iv.ends.entries().map(|(row, ns)| GivenEnd { row, ns }).collect();
         Self { start: iv.start, style: iv.style, styles: iv.styles, ids, ends }
     }
 }
@@ -914,17 +922,6 @@ impl PartialEq for Links {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
     }
-}
-
-/// A named numeric series over time (Chrome `C` events, Go heap metrics).
-#[derive(Clone, Debug, Default)]
-pub struct Counter {
-    /// Series name.
-    pub name: StrId,
-    /// Sample times, ascending.
-    pub time_ns: Vec<i64>,
-    /// Values at those times.
-    pub value: Vec<f64>,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! matching two captures.
 
 pub mod capture;
+pub mod counter;
 pub mod events;
 pub mod funcname;
 pub mod group;
@@ -19,11 +20,10 @@ pub mod trace;
 pub mod wait;
 
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
+pub use counter::Counter;
 pub use events::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use group::Group;
-pub use interval::{
-    Counter, Interval, IntervalKind, Intervals, IntervalsBuilder, Link, LinkKind, Links, LinksIter,
-};
+pub use interval::{Interval, IntervalKind, Intervals, IntervalsBuilder, Link, LinkKind, Links, LinksIter};
 pub use sample::{SampleType, Samples};
 pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};

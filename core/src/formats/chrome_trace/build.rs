@@ -990,11 +990,7 @@ fn counters(cap: &mut Capture, chunks: &[ChunkOut<'_>], global: &impl Fn(usize, 
                 let _ = write!(label, " (pid {pid})");
             }
             let name = cap.strings.intern(&label);
-            cap.counters.push(Counter {
-                name,
-                time_ns: points.iter().map(|p| p.0).collect(),
-                value: points.iter().map(|p| p.1).collect(),
-            });
+            cap.counters.push(Counter::from_points(name, points));
         }
     }
 }

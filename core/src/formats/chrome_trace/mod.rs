@@ -580,7 +580,7 @@ mod tests {
         assert_eq!(flows, [(2_000, 6_000), (12_000, 14_000)]);
         // Counters: two series of one counter, one with an id.
         let counters: Vec<(&str, Vec<f64>)> =
-            cap.counters.iter().map(|c| (cap.str(c.name), c.value.clone())).collect();
+            cap.counters.iter().map(|c| (cap.str(c.name), c.points().map(|p| p.1).collect())).collect();
         assert_eq!(
             counters,
             [("mem.heap", vec![10.0, 11.0]), ("mem.rss", vec![20.0, 21.0]), ("fps[4]", vec![60.0])]

@@ -141,9 +141,10 @@ enum Store {
     Append { task: Vec<u32> },
     /// Only counted per task: the first of two passes over a large trace.
     Count { per_task: Vec<u32>, links: usize, ends: usize },
-    /// Written straight into their final slots, as counted by a first pass: `next[task]` is
-    /// the task's next free index, `ranges[task]` its range.
-    Place { next: Vec<u32>, ranges: Vec<IntervalRange> },
+    /// Written straight into their final slots, as counted by a first pass: `counted[task]`
+    /// slots from where the task before it ends. A task's `intervals` says where its slots
+    /// start and how many are written, so the ranges are in place when the pass ends.
+    Place { counted: Vec<u32>, next_start: u32 },
 }
 
 /// What the first of two passes counted.
@@ -247,16 +248,10 @@ impl Builder {
     /// never sorted.
     pub fn placing(mut self, counts: &Counts) -> Self {
         let per_task = &counts.per_task;
-        let mut ranges = Vec::with_capacity(per_task.len());
-        let mut at = 0u32;
-        for &n in per_task {
-            ranges.push(IntervalRange { start: at, len: n });
-            at += n;
-        }
-        let total = at as usize;
+        let total = per_task.iter().map(|&n| n as usize).sum();
         self.iv = IntervalsBuilder::with_len(total, counts.start);
         self.iv.reserve_ends(counts.ends);
-        self.store = Store::Place { next: ranges.iter().map(|r| r.start).collect(), ranges };
+        self.store = Store::Place { counted: per_task.clone(), next_start: 0 };
         // Every task but the procs' and the GC's is a goroutine.
         self.goroutines = IdMap::with_capacity(per_task.len());
         self
@@ -434,6 +429,11 @@ impl Builder {
             self.lanes.reserve_exact(more);
         }
         let index = self.capture.tasks.len() as u32;
+        let mut task = task;
+        if let Store::Place { counted, next_start } = &mut self.store {
+            task.intervals = IntervalRange { start: *next_start, len: 0 };
+            *next_start += counted.get(index as usize).copied().unwrap_or(0);
+        }
         self.capture.tasks.push(task);
         self.lanes.push(Lane::default());
         index
@@ -531,18 +531,21 @@ impl Builder {
                     *n += 1;
                 }
             }
-            Store::Place { next, ranges } => {
-                let slot = next
+            Store::Place { counted, .. } => {
+                let range = self
+                    .capture
+                    .tasks
                     .get_mut(task as usize)
-                    .filter(|n| ranges.get(task as usize).is_some_and(|r| **n < r.start + r.len));
-                let Some(slot) = slot else {
+                    .map(|t| &mut t.intervals)
+                    .filter(|r| counted.get(task as usize).is_some_and(|&n| r.len < n));
+                let Some(range) = range else {
                     // Both passes see the same events in the same order, so this cannot happen.
                     self.problems
                         .add_at("internal: an interval beyond its task's counted range was dropped", None);
                     return;
                 };
-                let i = *slot;
-                *slot += 1;
+                let i = range.start + range.len;
+                range.len += 1;
                 self.iv.set(i, start, kind, label, stack, depth);
                 if !followed {
                     self.iv.set_end(i, end);
@@ -634,8 +637,7 @@ impl Builder {
         }
         let slot = self.counter_slot(which);
         if let Some(c) = self.capture.counters.get_mut(slot) {
-            c.time_ns.push(t);
-            c.value.push(value as f64);
+            c.push(t, value as f64);
         }
     }
 
@@ -646,11 +648,7 @@ impl Builder {
         }
         let name = self.capture.strings.intern(COUNTER_NAMES.get(which).copied().unwrap_or_default());
         let size = self.counter_sizes.get(which).copied().unwrap_or(0);
-        self.capture.counters.push(Counter {
-            name,
-            time_ns: Vec::with_capacity(size),
-            value: Vec::with_capacity(size),
-        });
+        self.capture.counters.push(Counter::with_capacity(name, size));
         let i = self.capture.counters.len() - 1;
         if let Some(s) = self.counters.get_mut(which) {
             *s = Some(i);
@@ -1066,19 +1064,22 @@ impl Builder {
         self.procs = HashMap::new();
         self.active_user_tasks = HashMap::new();
         let tasks = self.capture.tasks.len();
-        let (intervals, ranges) = match std::mem::replace(&mut self.store, Store::Append { task: Vec::new() })
-        {
-            Store::Append { task } => sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks),
-            Store::Place { ranges, .. } => {
-                let mut iv = std::mem::take(&mut self.iv);
-                iv.sort_each(ranges.iter().zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()));
-                (iv.finish(), ranges)
+        let intervals = match std::mem::replace(&mut self.store, Store::Append { task: Vec::new() }) {
+            Store::Append { task } => {
+                let (intervals, ranges) = sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks);
+                for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
+                    task.intervals = range;
+                }
+                intervals
             }
-            Store::Count { .. } => (IntervalsBuilder::default().finish(), Vec::new()),
+            Store::Place { .. } => {
+                let mut iv = std::mem::take(&mut self.iv);
+                let ranges = self.capture.tasks.iter().map(|t| t.intervals);
+                iv.sort_each(ranges.zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()));
+                iv.finish()
+            }
+            Store::Count { .. } => IntervalsBuilder::default().finish(),
         };
-        for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
-            task.intervals = range;
-        }
         self.capture.intervals = intervals;
         // Tables sized from event counts are upper bounds (a status event per goroutine per
         // generation, links that were not drawn); trim them. A large allocation shrinks in
@@ -1091,8 +1092,7 @@ impl Builder {
         samples.time_ns.shrink_to_fit();
         samples.task.shrink_to_fit();
         for c in &mut self.capture.counters {
-            c.time_ns.shrink_to_fit();
-            c.value.shrink_to_fit();
+            c.shrink_to_fit();
         }
         self.capture.time_range_ns = Some((start, end));
         self.capture.source.duration_ns = Some(end.saturating_sub(start));
