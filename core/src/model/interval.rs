@@ -78,15 +78,17 @@ impl Style {
     }
 }
 
-/// Times stored in 48 bits past a base: 6 bytes a row instead of 8, for 3.2 days past the base,
-/// longer than any trace. A time outside that (a corrupt or synthetic capture) turns the column
-/// into plain `i64`s once, so nothing is ever clamped.
+/// Times stored past a base in 32 bits while they fit (4.3 s, as long as most traces), then in
+/// 48 (3.2 days, longer than any trace): 4 or 6 bytes a row instead of 8. A time outside that (a
+/// corrupt or synthetic capture) turns the column into plain `i64`s once, so nothing is ever
+/// clamped.
 #[derive(Clone, Debug, Default)]
 struct Times {
     base: i64,
     low: Vec<u32>,
-    high: Vec<u16>,
-    /// The whole column, once a time did not fit; `low` and `high` are then empty.
+    /// Bits 32 to 47 of every row, once a time needed them; until then `None`.
+    high: Option<Vec<u16>>,
+    /// The whole column, once a time did not fit in 48 bits; `low` and `high` are then empty.
     wide: Option<Vec<i64>>,
 }
 
@@ -107,15 +109,25 @@ impl Times {
             return wide.get(i).copied().unwrap_or(self.base);
         }
         let low = self.low.get(i).copied().unwrap_or(0);
-        let high = self.high.get(i).copied().unwrap_or(0);
+        let high = self.high.as_ref().and_then(|h| h.get(i)).copied().unwrap_or(0);
         self.base + (i64::from(high) << 32 | i64::from(low))
+    }
+
+    /// The high column, made (all zeros, with the low column's room) when first needed.
+    fn high(&mut self) -> &mut Vec<u16> {
+        let (len, room) = (self.low.len(), self.low.capacity());
+        self.high.get_or_insert_with(|| {
+            let mut h = Vec::with_capacity(room);
+            h.resize(len, 0);
+            h
+        })
     }
 
     fn widen(&mut self) -> &mut Vec<i64> {
         if self.wide.is_none() {
             let all = (0..self.low.len()).map(|i| self.get(i)).collect();
             self.low = Vec::new();
-            self.high = Vec::new();
+            self.high = None;
             self.wide = Some(all);
         }
         self.wide.get_or_insert_with(Vec::new)
@@ -124,8 +136,10 @@ impl Times {
     fn push(&mut self, t: i64) {
         match (self.wide.is_none(), self.narrow(t)) {
             (true, Some((low, high))) => {
+                if high != 0 || self.high.is_some() {
+                    self.high().push(high);
+                }
                 self.low.push(low);
-                self.high.push(high);
             }
             _ => self.widen().push(t),
         }
@@ -134,8 +148,13 @@ impl Times {
     fn set(&mut self, i: usize, t: i64) {
         match (self.wide.is_none(), self.narrow(t)) {
             (true, Some((low, high))) => {
-                if let (Some(l), Some(h)) = (self.low.get_mut(i), self.high.get_mut(i)) {
-                    (*l, *h) = (low, high);
+                if let Some(l) = self.low.get_mut(i) {
+                    *l = low;
+                }
+                if high != 0 || self.high.is_some() {
+                    if let Some(h) = self.high().get_mut(i) {
+                        *h = high;
+                    }
                 }
             }
             _ => {
@@ -151,7 +170,9 @@ impl Times {
             w.resize(n, self.base);
         } else {
             self.low.resize(n, 0);
-            self.high.resize(n, 0);
+            if let Some(h) = &mut self.high {
+                h.resize(n, 0);
+            }
         }
     }
 
@@ -160,7 +181,9 @@ impl Times {
             w.reserve_exact(n);
         } else {
             self.low.reserve_exact(n);
-            self.high.reserve_exact(n);
+            if let Some(h) = &mut self.high {
+                h.reserve_exact(n);
+            }
         }
     }
 
@@ -170,7 +193,9 @@ impl Times {
 
     fn shrink_to_fit(&mut self) {
         self.low.shrink_to_fit();
-        self.high.shrink_to_fit();
+        if let Some(h) = &mut self.high {
+            h.shrink_to_fit();
+        }
         if let Some(w) = &mut self.wide {
             w.shrink_to_fit();
         }
@@ -183,13 +208,15 @@ impl Times {
             gather(w, perm);
         } else {
             gather(&mut self.low, perm);
-            gather(&mut self.high, perm);
+            if let Some(h) = &mut self.high {
+                gather(h, perm);
+            }
         }
     }
 
     fn heap_bytes(&self) -> usize {
         self.low.capacity() * 4
-            + self.high.capacity() * 2
+            + self.high.as_ref().map_or(0, |h| h.capacity() * 2)
             + self.wide.as_ref().map_or(0, |w| w.capacity() * 8)
     }
 }
@@ -788,7 +815,7 @@ impl Links {
             kind: Vec::new(),
             from_task: Vec::new(),
             to_task: Vec::new(),
-            from_ns: Times { base: 0, low: Vec::new(), high: Vec::new(), wide: None },
+            from_ns: Times { base: 0, low: Vec::new(), high: None, wide: None },
             to_ns: Vec::new(),
         }
     }
@@ -946,6 +973,26 @@ mod tests {
         let iv: Intervals = rows.into_iter().collect();
         assert_eq!((0..3).map(|i| iv.get(i).unwrap()).collect::<Vec<_>>(), rows);
         assert!(iv.get(3).is_none());
+    }
+
+    #[test]
+    fn times_past_32_bits_add_a_high_column_pushed_or_set() {
+        let far = 5_000_000_000; // past 2^32 ns from the base
+        let rows = [row(10, 20, 0, 0), row(20, far, 0, 0), row(far, far + 7, 0, 0)];
+        let iv: Intervals = rows.into_iter().collect();
+        assert_eq!((0..3).map(|i| iv.get(i).unwrap()).collect::<Vec<_>>(), rows);
+        // A short capture keeps 4 bytes a row.
+        let short: Intervals = rows[..1].iter().copied().collect();
+        assert_eq!(short.parts()[0].1, 4);
+
+        let mut b = IntervalsBuilder::with_len(3, 0);
+        b.set(0, 10, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, 0);
+        b.set(2, far, IntervalKind::Blocked, StrId::EMPTY, StackId::EMPTY, 0);
+        b.set(1, 20, IntervalKind::Runnable, StrId::EMPTY, StackId::EMPTY, 0);
+        b.set_end(2, far + 7);
+        let iv = b.finish();
+        assert_eq!((0..3).map(|i| iv.get(i).unwrap().start_ns).collect::<Vec<_>>(), [10, 20, far]);
+        assert_eq!(iv.get(2).unwrap().end_ns, far + 7);
     }
 
     #[test]
