@@ -147,7 +147,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.links.len(),
             c.samples.len()
         );
-        eprintln!("  (Task {} B, {} ends stored)", size_of::<Task>(), c.intervals.stored_ends());
+        let max_goid = c
+            .tasks
+            .iter()
+            .filter(|t| t.kind == leakscope_core::model::TaskKind::Goroutine)
+            .map(|t| t.id)
+            .max();
+        eprintln!(
+            "  (Task {} B, {} ends stored, largest goroutine id {max_goid:?})",
+            size_of::<Task>(),
+            c.intervals.stored_ends()
+        );
         for k in &c.counters {
             eprintln!("  counter {}: {} points in {} bytes", c.str(k.name), k.len(), k.heap_bytes());
         }

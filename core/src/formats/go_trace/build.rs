@@ -9,7 +9,7 @@
 use crate::model::{OptId, OptNs};
 use hashbrown::HashMap;
 
-use super::idmap::IdMap;
+use super::idmap::{IdMap, Room};
 use super::order::{NONE, OLD_UNDETERMINED, Ordered, gstatus, pstatus};
 use super::problems::Problems;
 use super::tables::{Interned, RawSample};
@@ -158,8 +158,8 @@ pub(crate) struct Counts {
     pub ends: usize,
     /// The trace's first time, which interval times are stored against.
     pub start: i64,
-    /// The most goroutines alive at once.
-    pub live_goroutines: usize,
+    /// The most goroutines alive at once, and the largest goroutine id.
+    pub goroutines: Room,
 }
 
 /// Builds one capture from ordered events.
@@ -253,7 +253,7 @@ impl Builder {
         self.iv.reserve_ends(counts.ends);
         self.store = Store::Place { counted: per_task.clone(), next_start: 0 };
         // Every task but the procs' and the GC's is a goroutine.
-        self.goroutines = IdMap::with_capacity(per_task.len());
+        self.goroutines = IdMap::for_room(Room { most: per_task.len(), largest: counts.goroutines.largest });
         self
     }
 
@@ -1043,7 +1043,13 @@ impl Builder {
         match self.store {
             Store::Count { mut per_task, links, ends } => {
                 per_task.resize(self.capture.tasks.len(), 0);
-                Counts { per_task, links, ends, start: self.trace_start.unwrap_or(end), live_goroutines: 0 }
+                Counts {
+                    per_task,
+                    links,
+                    ends,
+                    start: self.trace_start.unwrap_or(end),
+                    goroutines: Room::default(),
+                }
             }
             Store::Append { .. } | Store::Place { .. } => Counts::default(),
         }

@@ -1,9 +1,11 @@
-//! A hash map keyed by goroutine id that stores ids below 2^32 with 4-byte keys.
+//! A map keyed by goroutine id: a plain array where a first pass found the ids dense, else a
+//! hash map that stores ids below 2^32 with 4-byte keys.
 //!
 //! The ordering and the builder each keep an entry per goroutine, and a trace can have a
-//! goroutine per 80 bytes of file, so the key's size is felt: a `u64` key pads a `u32` value to
-//! 16 bytes where a `u32` key takes 8. Go numbers goroutines from a counter, so ids past 2^32
-//! only come from a process that has started four billion goroutines (or a corrupt file);
+//! goroutine per 80 bytes of file, so every byte of an entry is felt. Go numbers goroutines
+//! from a counter (handed to each P 16 at a time), so the ids of a trace that starts with its
+//! process are dense and an array indexed by id takes no key and no spare buckets. Ids past
+//! 2^32 only come from a process that has started four billion goroutines (or a corrupt file);
 //! those go to a second map with full keys.
 
 use hashbrown::HashMap;
@@ -11,35 +13,98 @@ use hashbrown::hash_map::Entry;
 
 #[derive(Debug)]
 pub(crate) struct IdMap<V> {
+    /// Values of ids below its length, where `present` has their bit.
+    dense: Vec<V>,
+    present: Vec<u64>,
+    dense_len: usize,
     narrow: HashMap<u32, V>,
     wide: HashMap<u64, V>,
-    /// The most entries held at once, for sizing the map of a second pass.
-    most: usize,
+    /// The most entries held at once and the largest id, for sizing the map of a second pass.
+    room: Room,
+}
+
+/// What a map held: enough to size the map of a second pass over the same ids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Room {
+    /// The most entries held at once.
+    pub most: usize,
+    /// The largest id.
+    pub largest: u64,
 }
 
 impl<V> Default for IdMap<V> {
     fn default() -> Self {
-        Self { narrow: HashMap::new(), wide: HashMap::new(), most: 0 }
+        Self {
+            dense: Vec::new(),
+            present: Vec::new(),
+            dense_len: 0,
+            narrow: HashMap::new(),
+            wide: HashMap::new(),
+            room: Room::default(),
+        }
     }
 }
 
-impl<V> IdMap<V> {
-    /// An empty map with room for `n` ids below 2^32: a map that grows doubles, and holds
-    /// both tables while it moves.
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Self { narrow: HashMap::with_capacity(n), ..Self::default() }
+impl<V: Default> IdMap<V> {
+    /// An empty map for what a first pass over the same ids saw: an array indexed by id if the
+    /// ids are dense (at most about twice as many slots as entries), else a hash map with room
+    /// for them all (a map that grows doubles, and holds both tables while it moves).
+    pub(crate) fn for_room(room: Room) -> Self {
+        let slots = room.largest.saturating_add(1);
+        let dense_enough = slots <= (room.most as u64).saturating_mul(2).saturating_add(1024);
+        match usize::try_from(slots) {
+            Ok(slots) if dense_enough && room.most > 0 => {
+                let mut dense = Vec::with_capacity(slots);
+                dense.resize_with(slots, V::default);
+                Self { dense, present: vec![0; slots.div_ceil(64)], dense_len: 0, ..Self::default() }
+            }
+            _ => Self { narrow: HashMap::with_capacity(room.most), ..Self::default() },
+        }
     }
 
-    /// The most entries the map has held at once.
-    pub(crate) fn most_held(&self) -> usize {
-        self.most
+    /// What the map has held.
+    pub(crate) fn room(&self) -> Room {
+        self.room
     }
 
-    fn note_len(&mut self) {
-        self.most = self.most.max(self.narrow.len() + self.wide.len());
+    fn len(&self) -> usize {
+        self.dense_len + self.narrow.len() + self.wide.len()
+    }
+
+    fn note(&mut self, id: u64) {
+        self.room.most = self.room.most.max(self.len());
+        self.room.largest = self.room.largest.max(id);
+    }
+
+    /// The array slot of `id`, if it has one.
+    fn slot(&self, id: u64) -> Option<usize> {
+        usize::try_from(id).ok().filter(|&i| i < self.dense.len())
+    }
+
+    fn is_present(&self, i: usize) -> bool {
+        self.present.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    fn set_present(&mut self, i: usize, on: bool) {
+        let was = self.is_present(i);
+        if let Some(w) = self.present.get_mut(i / 64) {
+            if on {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+        match (was, on) {
+            (false, true) => self.dense_len += 1,
+            (true, false) => self.dense_len -= 1,
+            _ => {}
+        }
     }
 
     pub(crate) fn get(&self, id: u64) -> Option<&V> {
+        if let Some(i) = self.slot(id) {
+            return if self.is_present(i) { self.dense.get(i) } else { None };
+        }
         match u32::try_from(id) {
             Ok(k) => self.narrow.get(&k),
             Err(_) => self.wide.get(&id),
@@ -47,6 +112,9 @@ impl<V> IdMap<V> {
     }
 
     pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut V> {
+        if let Some(i) = self.slot(id) {
+            return if self.is_present(i) { self.dense.get_mut(i) } else { None };
+        }
         match u32::try_from(id) {
             Ok(k) => self.narrow.get_mut(&k),
             Err(_) => self.wide.get_mut(&id),
@@ -58,15 +126,29 @@ impl<V> IdMap<V> {
     }
 
     pub(crate) fn insert(&mut self, id: u64, value: V) -> Option<V> {
-        let old = match u32::try_from(id) {
-            Ok(k) => self.narrow.insert(k, value),
-            Err(_) => self.wide.insert(id, value),
+        let old = if let Some(i) = self.slot(id) {
+            let was = self.is_present(i);
+            self.set_present(i, true);
+            let old = self.dense.get_mut(i).map(|v| std::mem::replace(v, value));
+            old.filter(|_| was)
+        } else {
+            match u32::try_from(id) {
+                Ok(k) => self.narrow.insert(k, value),
+                Err(_) => self.wide.insert(id, value),
+            }
         };
-        self.note_len();
+        self.note(id);
         old
     }
 
     pub(crate) fn remove(&mut self, id: u64) -> Option<V> {
+        if let Some(i) = self.slot(id) {
+            if !self.is_present(i) {
+                return None;
+            }
+            self.set_present(i, false);
+            return self.dense.get_mut(i).map(std::mem::take);
+        }
         match u32::try_from(id) {
             Ok(k) => self.narrow.remove(&k),
             Err(_) => self.wide.remove(&id),
@@ -76,14 +158,19 @@ impl<V> IdMap<V> {
     /// The value of `id`, inserted as `value` if absent.
     pub(crate) fn or_insert(&mut self, id: u64, value: V) -> &mut V {
         if !self.contains_key(id) {
-            self.most = self.most.max(self.narrow.len() + self.wide.len() + 1);
+            self.insert(id, value);
+        }
+        self.note(id);
+        let slot = self.slot(id);
+        if let Some(v) = slot.and_then(|i| self.dense.get_mut(i)) {
+            return v;
         }
         match u32::try_from(id) {
             Ok(k) => match self.narrow.entry(k) {
                 Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => e.insert(value),
+                Entry::Vacant(e) => e.insert(V::default()),
             },
-            Err(_) => self.wide.entry(id).or_insert(value),
+            Err(_) => self.wide.entry(id).or_default(),
         }
     }
 }
@@ -106,6 +193,30 @@ mod tests {
         assert_eq!(m.remove(big), Some('c'));
         assert_eq!(m.get(big), None);
         assert_eq!(m.get_mut(7).map(|v| *v), Some('a'));
-        assert_eq!(m.most_held(), 3);
+        assert_eq!(m.room(), Room { most: 3, largest: big });
+    }
+
+    #[test]
+    fn dense_ids_live_in_an_array_and_others_beside_it() {
+        let mut m = IdMap::for_room(Room { most: 4, largest: 9 });
+        assert_eq!(m.dense.len(), 10);
+        assert_eq!(m.insert(3, 30u32), None);
+        assert_eq!(m.insert(3, 31), Some(30));
+        assert_eq!(m.insert(0, 1), None);
+        assert_eq!(m.insert(1 << 40, 7), None);
+        assert_eq!(m.insert(5000, 8), None);
+        assert_eq!(m.get(3), Some(&31));
+        assert_eq!(m.get(4), None);
+        assert_eq!(m.get(5000), Some(&8));
+        *m.or_insert(4, 40) += 1;
+        assert_eq!(m.get(4), Some(&41));
+        assert_eq!(*m.or_insert(4, 99), 41);
+        assert_eq!(m.remove(3), Some(31));
+        assert_eq!(m.remove(3), None);
+        assert!(!m.contains_key(3));
+        assert_eq!(m.room(), Room { most: 5, largest: 1 << 40 });
+        // Sparse ids get a hash map.
+        let sparse: IdMap<u32> = IdMap::for_room(Room { most: 4, largest: 1 << 20 });
+        assert!(sparse.dense.is_empty());
     }
 }

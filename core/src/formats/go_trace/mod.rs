@@ -28,6 +28,7 @@ use hashbrown::HashMap;
 
 use self::batches::{BatchKind, Generation};
 use self::build::Builder;
+use self::idmap::Room;
 use self::order::{Cursor, Freq, Ordering, Outcome};
 use self::problems::Problems;
 use self::tables::{GenTables, Interned};
@@ -157,9 +158,10 @@ fn parse_with(
     let counted = if two_pass {
         let mut counter = Builder::new(Capture::new(path, KIND)).counting();
         counter.reserve(&event_counts.all, &event_counts.first_generation, None);
-        let (counter, end, live) = read_events(bytes, pages, version, gens, counter, 0, progress, passes)?;
+        let (counter, end, room) =
+            read_events(bytes, pages, version, gens, counter, Room::default(), progress, passes)?;
         let mut counts = counter.into_counts(end);
-        counts.live_goroutines = live;
+        counts.goroutines = room;
         builder = builder.placing(&counts);
         Some(counts)
     } else {
@@ -168,8 +170,8 @@ fn parse_with(
     builder.problems = problems;
     builder.set_format(minor, None);
     builder.reserve(&event_counts.all, &event_counts.first_generation, counted.as_ref());
-    let live = counted.map_or(0, |c| c.live_goroutines);
-    let (mut builder, end, _) = read_events(bytes, pages, version, gens, builder, live, progress, passes)?;
+    let room = counted.map_or(Room::default(), |c| c.goroutines);
+    let (mut builder, end, _) = read_events(bytes, pages, version, gens, builder, room, progress, passes)?;
     let problems = std::mem::take(&mut builder.problems);
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
@@ -183,8 +185,8 @@ fn parse_with(
 /// first's time. The one-pass path stays for the old format, whose reader is one pass.
 const TWO_PASSES: bool = true;
 
-/// Orders every generation's events into `builder`, with room for `live` goroutines alive at
-/// once; returns it with the trace's end and the most goroutines that were alive at once.
+/// Orders every generation's events into `builder`, with the goroutine table sized for `room`
+/// (what a first pass saw); returns it with the trace's end and what the goroutine table held.
 // The arguments are the read's inputs, each used once; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn read_events(
@@ -193,14 +195,14 @@ fn read_events(
     version: Version,
     gens: &[Generation],
     builder: Builder,
-    live: usize,
+    room: Room,
     progress: &Progress,
     passes: u64,
-) -> Result<(Builder, i64, usize), ParseError> {
+) -> Result<(Builder, i64, Room), ParseError> {
     let mut reader = Reader {
         bytes,
         version,
-        ordering: Ordering::with_goroutines(live),
+        ordering: Ordering::with_goroutines(room),
         builder,
         frames_by_pc: HashMap::new(),
         freq: None,
@@ -225,7 +227,7 @@ fn read_events(
     }
     let Reader { mut builder, ordering, .. } = reader;
     let end = builder.final_sync();
-    Ok((builder, end, ordering.most_goroutines()))
+    Ok((builder, end, ordering.goroutine_room()))
 }
 
 /// Events of every type (by wire type) in the whole trace and in its first generation.

@@ -14,7 +14,7 @@
 
 use hashbrown::{HashMap, HashSet};
 
-use super::idmap::IdMap;
+use super::idmap::{IdMap, Room};
 
 use super::batches::Batch;
 use super::wire::{self, Version, ev};
@@ -92,20 +92,25 @@ impl Freq {
     }
 }
 
-/// A sequence number within a generation. It is packed to 12 bytes, so that with a status
-/// and the range bits a goroutine's state takes 16 bytes: the table has an entry per
-/// goroutine, and a trace can have one per 80 bytes of file. Generations are only compared
-/// for equality, so their low 32 bits tell them apart (a trace has thousands at most).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C, packed(4))]
+/// A sequence number within a generation, in 6 bytes, so that with a status and the range bits
+/// a goroutine's state takes 8: the table has an entry per goroutine, and a trace can have one
+/// per 80 bytes of file.
+/// - A sequence number counts one goroutine's or proc's events within one generation (about a
+///   second), far below 2^32; a larger one, from a corrupt file, is kept as `u32::MAX`, which
+///   nothing succeeds, so its events wait and are forced through with a warning.
+/// - Generations are only compared for equality, between a resource's last event and its next,
+///   so their low 16 bits tell them apart unless the two are 65,536 generations (about 18 hours
+///   of trace) apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed(2))]
 struct Seq {
-    seq: u64,
-    generation: u32,
+    seq: u32,
+    generation: u16,
 }
 
 impl Seq {
     fn new(generation: u64, seq: u64) -> Self {
-        Self { seq, generation: generation as u32 }
+        Self { seq: u32::try_from(seq).unwrap_or(u32::MAX), generation: generation as u16 }
     }
 
     fn succeeds(self, prev: Seq) -> bool {
@@ -118,14 +123,14 @@ const RANGE_STW: u8 = 1;
 const RANGE_ASSIST: u8 = 2;
 const RANGE_SWEEP: u8 = 4;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct GState {
     status: u8,
     seq: Seq,
     ranges: u8,
 }
 
-const _: () = assert!(size_of::<GState>() <= 16);
+const _: () = assert!(size_of::<GState>() <= 8);
 
 #[derive(Clone, Copy, Debug)]
 struct PState {
@@ -175,16 +180,16 @@ pub(crate) struct Ordering {
 
 impl Default for Ordering {
     fn default() -> Self {
-        Self::with_goroutines(0)
+        Self::with_goroutines(Room::default())
     }
 }
 
 impl Ordering {
-    /// An ordering with room for `live` goroutines at once (what a first pass over the same
-    /// trace saw), so that its table never grows.
-    pub fn with_goroutines(live: usize) -> Self {
+    /// An ordering with room for the goroutines a first pass over the same trace saw, so that
+    /// its table never grows.
+    pub fn with_goroutines(room: Room) -> Self {
         Self {
-            gs: IdMap::with_capacity(live),
+            gs: IdMap::for_room(room),
             ps: HashMap::new(),
             ms: HashMap::new(),
             active_tasks: HashSet::new(),
@@ -195,9 +200,9 @@ impl Ordering {
         }
     }
 
-    /// The most goroutines alive at once so far.
-    pub fn most_goroutines(&self) -> usize {
-        self.gs.most_held()
+    /// The most goroutines alive at once so far, and the largest goroutine id.
+    pub fn goroutine_room(&self) -> Room {
+        self.gs.room()
     }
 }
 
