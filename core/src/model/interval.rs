@@ -151,10 +151,10 @@ impl Times {
                 if let Some(l) = self.low.get_mut(i) {
                     *l = low;
                 }
-                if high != 0 || self.high.is_some() {
-                    if let Some(h) = self.high().get_mut(i) {
-                        *h = high;
-                    }
+                if (high != 0 || self.high.is_some())
+                    && let Some(h) = self.high().get_mut(i)
+                {
+                    *h = high;
                 }
             }
             _ => {

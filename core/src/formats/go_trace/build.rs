@@ -91,18 +91,19 @@ struct OpenSpan {
     stack: StackId,
 }
 
-/// Builder-side state of one task's lane: its open depth-0 interval. The latest stack seen
-/// goes straight to the task, and spans to [`LaneSpans`]; a trace can have a lane per
-/// 80 bytes of file, so every byte here counts.
+/// Builder-side state of one task's lane: when its open depth-0 interval began, with what
+/// label and stack. Its kind is in a column apart ([`Builder::open`]) and whether the
+/// goroutine ended is a flag of its task, so a lane takes 16 bytes rather than 24. The latest
+/// stack seen goes straight to the task, and spans to [`LaneSpans`]; a trace can have a lane
+/// per 80 bytes of file, so every byte here counts.
 #[derive(Clone, Debug, Default)]
 struct Lane {
     since: i64,
     label: StrId,
     stack: StackId,
-    /// Kind of the open depth-0 interval.
-    open: Option<IntervalKind>,
-    ended: bool,
 }
+
+const _: () = assert!(size_of::<Lane>() <= 16);
 
 /// The spans of a lane, kept apart from [`Lane`] because few lanes have any: procs (sweeps),
 /// the GC lane (stop-the-world) and goroutines with user regions.
@@ -166,6 +167,8 @@ pub(crate) struct Counts {
 pub(crate) struct Builder {
     pub capture: Capture,
     lanes: Vec<Lane>,
+    /// Kind of each lane's open depth-0 interval, `None` when none is open.
+    open: Vec<Option<IntervalKind>>,
     spans: HashMap<u32, LaneSpans>,
     goroutines: IdMap<u32>,
     procs: HashMap<u64, u32>,
@@ -213,6 +216,7 @@ impl Builder {
         Self {
             capture,
             lanes: Vec::new(),
+            open: Vec::new(),
             spans: HashMap::new(),
             goroutines: IdMap::default(),
             procs: HashMap::new(),
@@ -318,6 +322,7 @@ impl Builder {
         let tasks = counted.map_or(lanes, |c| c.per_task.len());
         self.capture.tasks.reserve_exact(tasks);
         self.lanes.reserve_exact(tasks);
+        self.open.reserve_exact(tasks);
         if self.is_counting() {
             return;
         }
@@ -427,6 +432,7 @@ impl Builder {
             let more = tasks.len() / GROWTH_DIVISOR + 64;
             tasks.reserve_exact(more);
             self.lanes.reserve_exact(more);
+            self.open.reserve_exact(more);
         }
         let index = self.capture.tasks.len() as u32;
         let mut task = task;
@@ -436,6 +442,7 @@ impl Builder {
         }
         self.capture.tasks.push(task);
         self.lanes.push(Lane::default());
+        self.open.push(None);
         index
     }
 
@@ -554,11 +561,23 @@ impl Builder {
         }
     }
 
+    fn is_open(&self, task: u32) -> bool {
+        self.open.get(task as usize).is_some_and(Option::is_some)
+    }
+
+    /// Whether the task is a goroutine that ended.
+    fn is_ended(&self, task: u32) -> bool {
+        self.capture.tasks.get(task as usize).is_some_and(|t| t.flags.contains(TaskFlags::ENDED))
+    }
+
     /// Closes the lane's open interval at `t` and opens `kind` (or nothing).
     fn transition(&mut self, task: u32, t: i64, kind: Option<IntervalKind>, label: StrId, stack: StackId) {
-        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
-        let closed = lane.open.map(|k| (lane.since, k, lane.label, lane.stack));
-        lane.open = kind;
+        let (Some(lane), Some(open)) = (self.lanes.get_mut(task as usize), self.open.get_mut(task as usize))
+        else {
+            return;
+        };
+        let closed = open.map(|k| (lane.since, k, lane.label, lane.stack));
+        *open = kind;
         lane.since = t;
         lane.label = label;
         lane.stack = stack;
@@ -712,7 +731,7 @@ impl Builder {
             ev::PROC_STATUS => {
                 let lane = self.proc_lane(a[0]);
                 let running = matches!(a[1] as u8, pstatus::RUNNING | pstatus::SYSCALL);
-                let is_open = self.lanes.get(lane as usize).is_some_and(|l| l.open.is_some());
+                let is_open = self.is_open(lane);
                 if running && !is_open {
                     let since = if o.old == OLD_UNDETERMINED { self.backdated(lane, t) } else { t };
                     self.transition(lane, since, Some(IntervalKind::Running), StrId::EMPTY, StackId::EMPTY);
@@ -734,7 +753,7 @@ impl Builder {
             }
             ev::GC_ACTIVE | ev::GC_BEGIN => {
                 let lane = self.gc_lane();
-                let is_open = self.lanes.get(lane as usize).is_some_and(|l| l.open.is_some());
+                let is_open = self.is_open(lane);
                 if !is_open {
                     let since = if e.typ == ev::GC_ACTIVE { self.backdated(lane, t) } else { t };
                     let label = self.names.gc_mark;
@@ -922,9 +941,6 @@ impl Builder {
                 self.note_region(task, span, t);
             }
         }
-        if let Some(lane) = self.lanes.get_mut(task as usize) {
-            lane.ended = true;
-        }
         if let Some(task) = self.capture.tasks.get_mut(task as usize) {
             task.end_ns = OptNs::some(t);
             task.flags |= TaskFlags::ENDED;
@@ -993,8 +1009,12 @@ impl Builder {
         if stack != StackId::EMPTY {
             self.note_stack(task, stack);
         }
-        let Some(lane) = self.lanes.get_mut(task as usize) else { return };
-        match lane.open {
+        let ended = self.is_ended(task);
+        let (Some(lane), Some(open)) = (self.lanes.get_mut(task as usize), self.open.get_mut(task as usize))
+        else {
+            return;
+        };
+        match *open {
             Some(open) if open == kind => {
                 // The same state seen again at a generation boundary: the interval goes on, and
                 // a stack fills in one we did not have.
@@ -1002,8 +1022,8 @@ impl Builder {
                     lane.stack = stack;
                 }
             }
-            None if !lane.ended => {
-                lane.open = Some(kind);
+            None if !ended => {
+                *open = Some(kind);
                 lane.since = since;
                 lane.label = StrId::EMPTY;
                 lane.stack = stack;
@@ -1065,6 +1085,7 @@ impl Builder {
             .collect();
         // The lanes and lookup tables are done with; free them before the sort needs room.
         self.lanes = Vec::new();
+        self.open = Vec::new();
         self.spans = HashMap::new();
         self.goroutines = IdMap::default();
         self.procs = HashMap::new();
@@ -1114,18 +1135,18 @@ impl Builder {
     /// Closes every lane's open interval and spans at `end` and sets the final states.
     fn close_all(&mut self, end: i64) {
         for task in 0..self.lanes.len() as u32 {
-            let open = self.lanes.get(task as usize).is_some_and(|l| l.open.is_some());
-            if open {
-                let (kind, label, since) =
-                    self.lanes.get(task as usize).map(|l| (l.open, l.label, l.since)).unwrap_or_default();
+            let kind = self.open.get(task as usize).copied().flatten();
+            if kind.is_some() {
+                let (label, since) =
+                    self.lanes.get(task as usize).map(|l| (l.label, l.since)).unwrap_or_default();
                 self.finish_state(task, kind, label, since, end);
                 let stack = self.lanes.get(task as usize).map(|l| l.stack).unwrap_or_default();
                 self.transition(task, end, None, StrId::EMPTY, stack);
-            } else if let (Some(lane), Some(t)) =
-                (self.lanes.get(task as usize), self.capture.tasks.get_mut(task as usize))
+            } else if let Some(t) = self.capture.tasks.get_mut(task as usize)
                 && t.kind == TaskKind::Goroutine
             {
-                t.state = if lane.ended { self.names.ended } else { self.names.waiting };
+                t.state =
+                    if t.flags.contains(TaskFlags::ENDED) { self.names.ended } else { self.names.waiting };
             }
             while let Some(span) = self.last_span(task) {
                 if self.close_span(task, end, span.key).is_some() {
