@@ -172,7 +172,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     eprintln!("heap after parse  {:>8.1} MB {:>5.2}x", live as f64 / 1e6, x(live));
-    eprintln!("peak heap (parse) {:>8.1} MB {:>5.2}x ({peak_heap} bytes)", peak_heap as f64 / 1e6, x(peak_heap));
+    eprintln!(
+        "peak heap (parse) {:>8.1} MB {:>5.2}x ({peak_heap} bytes)",
+        peak_heap as f64 / 1e6,
+        x(peak_heap)
+    );
     eprintln!("peak RSS (parse)  {:>8.1} MB {:>5.2}x", rss as f64 / 1e6, x(rss));
     if report {
         let started = Instant::now();

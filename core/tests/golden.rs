@@ -47,7 +47,7 @@ fn task_shape(c: &Capture, t: &Task) -> String {
     if !t.flags.is_empty() {
         let _ = write!(s, " flags={:?}", t.flags);
     }
-    if let Some(b) = t.bubble.get() {
+    if let Some(b) = c.bubble(t) {
         let _ = write!(s, " bubble={b}");
     }
     let labels: Vec<String> = c

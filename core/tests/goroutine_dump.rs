@@ -75,7 +75,7 @@ fn g(c: &Capture, t: &Task) -> G {
         created_by: t.created_by.map(|f| frame(c, f)),
         parent: t.parent_id.get(),
         wait_minutes: t.wait_ns.get().map(|ns| ns / 60_000_000_000),
-        bubble: t.bubble.get(),
+        bubble: c.bubble(t),
         labels: c
             .tables
             .labels(t.labels)

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::counter::Counter;
@@ -205,6 +206,9 @@ pub struct Capture {
     pub tables: StackTables,
     /// Goroutines, threads, async tasks, in input order.
     pub tasks: Vec<Task>,
+    /// synctest bubble ids, by goroutine id, where a dump printed them (Go 1.25+); few
+    /// goroutines have one, so they are kept apart from [`Task`]. See [`Capture::bubble`].
+    pub bubbles: HashMap<u64, u64>,
     /// Ancestor tracebacks (`tracebackancestors`), by task.
     pub ancestors: Vec<Ancestor>,
     /// State intervals of all tasks.
@@ -257,6 +261,11 @@ impl Capture {
             },
             ..Self::default()
         }
+    }
+
+    /// The synctest bubble of a goroutine, where a dump printed one.
+    pub fn bubble(&self, task: &Task) -> Option<u64> {
+        if task.kind == TaskKind::Goroutine { self.bubbles.get(&task.id).copied() } else { None }
     }
 
     /// Resolves an interned string.

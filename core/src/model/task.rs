@@ -172,8 +172,6 @@ pub struct Task {
     pub parent_id: OptId,
     /// Labels (pprof labels, Go 1.27 traceback labels).
     pub labels: LabelSetId,
-    /// synctest bubble id, where printed.
-    pub bubble: OptId,
     /// Creation time, where the capture saw it.
     pub start_ns: OptNs,
     /// End time, where the capture saw it.
@@ -208,8 +206,9 @@ mod sentinel_tests {
 
 // A capture can hold millions of tasks (a dump of a leaking server, a trace that starts a
 // goroutine per request); every byte here is a megabyte there. Optional times and ids use
-// sentinels and frame ids a niche for that reason.
-const _: () = assert!(size_of::<Task>() <= 88);
+// sentinels and frame ids a niche for that reason, and the rare synctest bubble id is kept
+// apart ([`Capture::bubble`](super::Capture::bubble)).
+const _: () = assert!(size_of::<Task>() <= 80);
 
 impl Task {
     /// Whether the runtime itself marked this task leaked.

@@ -360,9 +360,14 @@ impl<'a> Assembler<'a> {
             created_by,
             parent_id: OptId::from(block.parent_id),
             labels,
-            bubble: OptId::from(status.and_then(|s| s.bubble)),
             ..Task::default()
         };
+        if kind == TaskKind::Goroutine {
+            match status.and_then(|s| s.bubble) {
+                Some(bubble) => self.current.bubbles.insert(id, bubble),
+                None => self.current.bubbles.remove(&id),
+            };
+        }
         if let Some(index) = replace
             && let Some(slot) = self.current.tasks.get_mut(index as usize)
         {
