@@ -117,9 +117,7 @@ fn print_sites(c: &Capture) {
             .members
             .iter()
             .filter(|&&m| {
-                facts
-                    .goroutine(m)
-                    .is_some_and(leakscope_core::analysis::trace_facts::GoroutineFacts::is_orphan)
+                facts.parked(m).is_some_and(leakscope_core::analysis::trace_facts::Parked::is_orphan)
             })
             .count();
         println!(

@@ -233,7 +233,7 @@ fn trace_facts_find_the_growing_families() {
                 .unwrap_or_else(|| panic!("{rel}: no site for {entry}"));
             assert!(site.only_grows(), "{rel}: {entry} should only grow");
             assert_eq!(u64::from(site.blocked_at_end), alive, "{rel}: {entry} blocked at end");
-            assert!(site.live.windows(2).all(|w| w[0].1 <= w[1].1), "{rel}: {entry} live count dips");
+            assert!(site.live(&c).windows(2).all(|w| w[0].1 <= w[1].1), "{rel}: {entry} live count dips");
         }
         // C1 and C2 are request goroutines stuck in the driver: their site is the server's
         // connection goroutine, which only grows too.

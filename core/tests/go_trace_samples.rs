@@ -71,13 +71,13 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
             site.ended,
             site.alive_at_end,
             site.blocked_at_end,
-            site.peak(),
+            site.peak(c),
             site.only_grows()
         )
         .unwrap();
     }
     let mut blocked: BTreeMap<(String, String), (usize, usize, usize)> = BTreeMap::new();
-    for g in facts.goroutines.iter().filter(|g| g.blocked_at_end) {
+    for g in &facts.parked {
         let leaf: Vec<&str> = c.stack_funcs(g.block_stack).take(3).collect();
         let e = blocked.entry((c.str(g.block_reason).to_owned(), leaf.join(" < "))).or_default();
         e.0 += 1;
@@ -170,13 +170,13 @@ fn go_leaky_trace() {
     let watchers = site(&c, &facts, "main.watchRequest");
     assert_eq!((watchers.created, watchers.ended, watchers.blocked_at_end), (12, 0, 12));
     assert!(watchers.only_grows());
-    assert_eq!(watchers.live.last().map(|l| l.1), Some(12));
-    let orphans: Vec<_> = facts.goroutines.iter().filter(|g| g.is_orphan()).collect();
+    assert_eq!(watchers.live(&c).last().map(|l| l.1), Some(12));
+    let orphans: Vec<_> = facts.parked.iter().filter(|g| g.is_orphan()).collect();
     assert_eq!(orphans.len(), 12);
     for g in &orphans {
         assert_eq!(c.str(g.block_reason), "chan receive");
         assert_eq!(c.stack_funcs(g.block_stack).nth(1), Some("main.watchRequest"));
-        let creator = &c.tasks[g.creator.unwrap() as usize];
+        let creator = &c.tasks[g.creator().unwrap() as usize];
         assert_eq!(creator.start_func.map(|f| c.func_name(f)), Some("main.handleRequest"));
     }
     // The requests themselves ended: their site does not only grow.
@@ -187,9 +187,9 @@ fn go_leaky_trace() {
     let before = site(&c, &facts, "main.stuckBeforeTrace");
     assert_eq!((before.alive_at_start, before.blocked_at_end), (5, 5));
     for &m in &before.members {
-        let g = facts.goroutine(m).unwrap();
-        assert!(g.blocked_before_trace && g.blocked_at_end);
-        assert_eq!(g.blocked_since_ns.get(), Some(facts.start_ns));
+        let g = facts.parked(m).unwrap();
+        assert!(g.blocked_before_trace);
+        assert_eq!(g.blocked_since_ns, facts.start_ns);
     }
     for (entry, reason, n) in [
         ("main.pollUpstream", "select", 6),
@@ -200,7 +200,7 @@ fn go_leaky_trace() {
         let s = site(&c, &facts, entry);
         assert_eq!(s.blocked_at_end, n, "{entry}");
         for &m in &s.members {
-            assert_eq!(c.str(facts.goroutine(m).unwrap().block_reason), reason, "{entry}");
+            assert_eq!(c.str(facts.parked(m).unwrap().block_reason), reason, "{entry}");
         }
     }
     // The worker pool finished: nothing of it is left.

@@ -9,23 +9,18 @@
 
 use hashbrown::HashMap;
 
-use crate::model::{Capture, FrameId, IntervalKind, OptNs, StackId, StrId, TaskFlags, TaskKind};
+use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, TaskFlags, TaskKind};
 
-/// What a trace says about one goroutine, for leak rules.
+/// What a trace says about a goroutine parked at its end, for leak rules: parked in a block
+/// that lasts to the end, so it has not been woken since it blocked.
+///
+/// Only parked goroutines have these: the rules ask nothing else of a goroutine's history, and
+/// a trace can have a goroutine per 18 bytes of file, kept beside the whole model while the
+/// rules run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GoroutineFacts {
+pub struct Parked {
     /// Index of the goroutine's task.
     pub task: u32,
-    /// Parked at the end of the trace, in a block that lasts to the end: it has not been
-    /// unblocked since it blocked.
-    pub blocked_at_end: bool,
-    /// When that block began; for goroutines parked since before the trace, the trace's start
-    /// (a lower bound, see `blocked_before_trace`).
-    pub blocked_since_ns: OptNs,
-    /// The block began before the trace did: the trace never saw it awake.
-    pub blocked_before_trace: bool,
-    /// How long it has been blocked at the end (a lower bound when `blocked_before_trace`).
-    pub blocked_ns: OptNs,
     /// The block's reason in the trace's words (`chan receive`, `select`, `sync`, `sleep`,
     /// ...); empty when the trace only saw its status (which carries no reason).
     pub block_reason: StrId,
@@ -33,21 +28,67 @@ pub struct GoroutineFacts {
     pub block_stack: StackId,
     /// How many times it was woken (left a blocked state) during the trace.
     pub unblocks: u32,
-    /// Its creator's task, where the trace saw the creation by a goroutine.
-    pub creator: Option<u32>,
-    /// When its creator ended, if the creator ended during the trace while this goroutine is
-    /// still parked at the end: it was orphaned.
-    pub orphaned_at_ns: OptNs,
+    /// Its creator's task, where the trace saw the creation by a goroutine; `u32::MAX` for none
+    /// (an `Option` would take 8 bytes).
+    creator: u32,
+    /// When the block began; for goroutines parked since before the trace, the trace's start
+    /// (a lower bound, see `blocked_before_trace`).
+    pub blocked_since_ns: i64,
+    /// The block began before the trace did: the trace never saw it awake.
+    pub blocked_before_trace: bool,
+    /// Its creator ended during the trace while this goroutine stayed parked.
+    orphaned: bool,
 }
 
-// A trace can have a goroutine per 80 bytes of file, and these facts are kept for every one.
-const _: () = assert!(size_of::<GoroutineFacts>() <= 56);
+const _: () = assert!(size_of::<Parked>() <= 32);
 
-impl GoroutineFacts {
-    /// Whether its creator ended during the trace and it stays parked at the end.
-    pub fn is_orphan(&self) -> bool {
-        self.orphaned_at_ns.is_some()
+impl Parked {
+    /// Its creator's task, where the trace saw the creation by a goroutine.
+    pub fn creator(&self) -> Option<u32> {
+        (self.creator != u32::MAX).then_some(self.creator)
     }
+
+    /// Whether its creator ended during the trace while it stayed parked.
+    pub fn is_orphan(&self) -> bool {
+        self.orphaned
+    }
+
+    /// When its creator ended, if it was orphaned.
+    pub fn orphaned_at_ns(&self, capture: &Capture) -> Option<i64> {
+        self.creator()
+            .filter(|_| self.orphaned)
+            .and_then(|c| capture.tasks.get(c as usize))
+            .and_then(|c| c.end_ns.get())
+    }
+
+    /// How long it has been blocked at `end_ns`, the trace's end (a lower bound when
+    /// `blocked_before_trace`).
+    pub fn blocked_ns(&self, end_ns: i64) -> i64 {
+        end_ns.saturating_sub(self.blocked_since_ns)
+    }
+}
+
+/// The interval a goroutine is parked in at the end of the trace, if it is: its last state (a
+/// task's intervals are in (depth, start) order, states at depth 0) is a block that lasts to
+/// `end_ns`, and the goroutine did not end.
+fn parked_in(capture: &Capture, task: &crate::model::Task, end_ns: i64) -> Option<usize> {
+    let iv = &capture.intervals;
+    if task.kind != TaskKind::Goroutine || task.flags.contains(TaskFlags::ENDED) {
+        return None;
+    }
+    let row = task.intervals.indices();
+    // The end of the states, found by halving: a goroutine can have millions of them.
+    let (mut lo, mut hi) = (row.start, row.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if iv.depth(mid) == 0 {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let last = lo.checked_sub(1).filter(|&i| i >= row.start)?;
+    (iv.kind(last) == IntervalKind::Blocked && iv.end(last) == end_ns).then_some(last)
 }
 
 /// Goroutines that start in one function, and how many of them were alive over time.
@@ -73,9 +114,6 @@ pub struct CreationSite {
     pub alive_at_end: u32,
     /// Parked at the end and not woken since they parked.
     pub blocked_at_end: u32,
-    /// Live count over time: `(time, count from then on)`, starting at the trace's start,
-    /// one step per change, ascending.
-    pub live: Vec<(i64, u32)>,
     /// Task indices of the site's goroutines, ascending.
     pub members: Vec<u32>,
 }
@@ -87,9 +125,55 @@ impl CreationSite {
         self.created > 0 && self.ended == 0
     }
 
+    /// Live count over time: `(time, count from then on)`, starting at the trace's start,
+    /// one step per change, ascending.
+    ///
+    /// Worked out from the members' creations and ends when asked for (the rules ask for a few
+    /// sites), not kept: a step takes 16 bytes and a site can have two per goroutine.
+    pub fn live(&self, capture: &Capture) -> Vec<(i64, u32)> {
+        let start_ns = capture.time_range_ns.map_or(0, |(s, _)| s);
+        let members = || self.members.iter().filter_map(|&m| capture.tasks.get(m as usize));
+        // Creations and ends apart: a (time, ±1) pair would take 16 bytes.
+        let mut creations: Vec<i64> = members()
+            .filter(|t| !t.flags.contains(TaskFlags::EXISTED_BEFORE))
+            .map(|t| t.start_ns.get().unwrap_or(start_ns))
+            .collect();
+        let mut ends: Vec<i64> = members()
+            .filter(|t| t.flags.contains(TaskFlags::ENDED))
+            .map(|t| t.end_ns.get().unwrap_or(start_ns))
+            .collect();
+        creations.sort_unstable();
+        ends.sort_unstable();
+        let mut live = Vec::with_capacity(1 + creations.len() + ends.len());
+        live.push((start_ns, self.alive_at_start));
+        let mut count = i64::from(self.alive_at_start);
+        // Merged in time order; at one time the order does not matter, only the count after.
+        let (mut born, mut gone) = (creations.iter().peekable(), ends.iter().peekable());
+        loop {
+            let (t, delta) = match (born.peek(), gone.peek()) {
+                (Some(&&tc), Some(&&te)) if te <= tc => (te, -1),
+                (Some(&&tc), _) => (tc, 1),
+                (None, Some(&&te)) => (te, -1),
+                (None, None) => break,
+            };
+            if delta > 0 {
+                born.next();
+            } else {
+                gone.next();
+            }
+            count += delta;
+            let n = count.max(0) as u32;
+            match live.last_mut() {
+                Some(last) if last.0 == t => last.1 = n,
+                _ => live.push((t, n)),
+            }
+        }
+        live
+    }
+
     /// The most alive at once.
-    pub fn peak(&self) -> u32 {
-        self.live.iter().map(|&(_, n)| n).max().unwrap_or(0)
+    pub fn peak(&self, capture: &Capture) -> u32 {
+        self.live(capture).iter().map(|&(_, n)| n).max().unwrap_or(0)
     }
 }
 
@@ -100,8 +184,8 @@ pub struct TraceFacts {
     pub start_ns: i64,
     /// The trace's end.
     pub end_ns: i64,
-    /// One entry per goroutine task with state intervals, by task index ascending.
-    pub goroutines: Vec<GoroutineFacts>,
+    /// The goroutines parked at the end, by task index ascending.
+    pub parked: Vec<Parked>,
     /// Creation sites, by entry function name (unknown last).
     pub sites: Vec<CreationSite>,
 }
@@ -120,29 +204,20 @@ impl TraceFacts {
         by_id.sort_by_key(id_of);
         // Sized once: a trace can have hundreds of thousands of goroutines, and growing by
         // doubling would leave up to half the table unused.
-        let mut goroutines = Vec::with_capacity(
-            capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine && t.intervals.len > 0).count(),
-        );
+        let mut parked =
+            Vec::with_capacity(capture.tasks.iter().filter_map(|t| parked_in(capture, t, end_ns)).count());
         for (index, task) in capture.tasks.iter().enumerate() {
-            if task.kind != TaskKind::Goroutine || task.intervals.len == 0 {
-                continue;
-            }
-            // One walk over the task's state row, without collecting it: a goroutine that ran
+            let Some(last) = parked_in(capture, task, end_ns) else { continue };
+            // One walk over the task's states, without collecting them: a goroutine that ran
             // all through a large trace has millions of intervals.
-            let (mut states, mut unblocks, mut last) = (0usize, 0u32, None);
-            for i in task.intervals.indices().take_while(|&i| iv.depth(i) == 0) {
+            let (mut states, mut unblocks) = (0usize, 0u32);
+            for i in task.intervals.indices().take_while(|&i| i <= last) {
                 states += 1;
-                last = Some(i);
-                if iv.kind(i) == IntervalKind::Blocked && iv.end(i) < end_ns {
+                if iv.kind(i) == IntervalKind::Blocked && i != last {
                     unblocks += 1;
                 }
             }
-            let ended = task.flags.contains(TaskFlags::ENDED);
-            let blocked_at_end =
-                !ended && last.is_some_and(|i| iv.kind(i) == IntervalKind::Blocked && iv.end(i) == end_ns);
-            let since = last.filter(|_| blocked_at_end).map(|i| iv.start(i));
-            let blocked_before_trace =
-                blocked_at_end && states == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
+            let blocked_before_trace = states == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
             let creator = task
                 .parent_id
                 .get()
@@ -156,49 +231,52 @@ impl TraceFacts {
                 .filter(|&c| {
                     capture.tasks.get(c as usize).and_then(|t| t.start_ns.get()) <= task.start_ns.get()
                 });
-            let orphaned_at_ns = creator
-                .filter(|_| blocked_at_end)
+            let orphaned = creator
                 .and_then(|c| capture.tasks.get(c as usize))
-                .filter(|c| c.flags.contains(TaskFlags::ENDED))
-                .and_then(|c| c.end_ns.get());
-            goroutines.push(GoroutineFacts {
+                .is_some_and(|c| c.flags.contains(TaskFlags::ENDED) && c.end_ns.is_some());
+            parked.push(Parked {
                 task: index as u32,
-                blocked_at_end,
-                blocked_since_ns: OptNs::from(since),
+                blocked_since_ns: iv.start(last),
                 blocked_before_trace,
-                blocked_ns: OptNs::from(since.map(|s| end_ns.saturating_sub(s))),
-                block_reason: last.filter(|_| blocked_at_end).map(|i| iv.label(i)).unwrap_or_default(),
-                block_stack: last
-                    .filter(|_| blocked_at_end)
-                    .map(|i| iv.stack(i))
-                    .filter(|s| *s != StackId::EMPTY)
-                    .unwrap_or(if blocked_at_end { task.stack } else { StackId::EMPTY }),
+                block_reason: iv.label(last),
+                block_stack: Some(iv.stack(last)).filter(|s| *s != StackId::EMPTY).unwrap_or(task.stack),
                 unblocks,
-                creator,
-                orphaned_at_ns: OptNs::from(orphaned_at_ns),
+                creator: creator.unwrap_or(u32::MAX),
+                orphaned,
             });
         }
-        let sites = sites(capture, &goroutines, start_ns);
-        Self { start_ns, end_ns, goroutines, sites }
+        let sites = sites(capture, &parked);
+        Self { start_ns, end_ns, parked, sites }
     }
 
-    /// The facts of one task, if it is a goroutine with intervals.
-    pub fn goroutine(&self, task: u32) -> Option<&GoroutineFacts> {
-        self.goroutines.binary_search_by_key(&task, |g| g.task).ok().and_then(|i| self.goroutines.get(i))
+    /// The facts of one task, if it is a goroutine parked at the end.
+    pub fn parked(&self, task: u32) -> Option<&Parked> {
+        self.parked.binary_search_by_key(&task, |g| g.task).ok().and_then(|i| self.parked.get(i))
     }
 }
 
-fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec<CreationSite> {
+/// The creation sites of the goroutines with state intervals; `parked` says which of them are
+/// parked at the end.
+fn sites(capture: &Capture, parked: &[Parked]) -> Vec<CreationSite> {
+    let goroutines = || {
+        (0..capture.tasks.len() as u32).filter(|&i| {
+            capture
+                .tasks
+                .get(i as usize)
+                .is_some_and(|t| t.kind == TaskKind::Goroutine && t.intervals.len > 0)
+        })
+    };
     // Keyed by the function's name: the creation event names the entry by its start PC and a
     // stack by a PC inside it, so the two frames differ in their line.
+    let key = |task: &crate::model::Task| task.start_func.map(|f| capture.tables.frame(f).func);
     let mut index: HashMap<Option<StrId>, usize> = HashMap::new();
     let mut sites: Vec<CreationSite> = Vec::new();
-    // Each site's creation and end times, apart: a (time, ±1) pair would take 16 bytes.
-    let mut changes: Vec<(Vec<i64>, Vec<i64>)> = Vec::new();
-    for g in goroutines {
-        let Some(task) = capture.tasks.get(g.task as usize) else { continue };
-        let key = task.start_func.map(|f| capture.tables.frame(f).func);
-        let slot = *index.entry(key).or_insert_with(|| {
+    // Counted first and filled second, so each member list is allocated once at its size: the
+    // lists hold every goroutine and are kept beside the model while the leak rules run.
+    let mut parked = parked.iter().map(|p| p.task).peekable();
+    for g in goroutines() {
+        let Some(task) = capture.tasks.get(g as usize) else { continue };
+        let slot = *index.entry(key(task)).or_insert_with(|| {
             sites.push(CreationSite {
                 start_func: task.start_func,
                 created_by: Vec::new(),
@@ -207,16 +285,11 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
                 ended: 0,
                 alive_at_end: 0,
                 blocked_at_end: 0,
-                live: Vec::new(),
                 members: Vec::new(),
             });
-            changes.push((Vec::new(), Vec::new()));
             sites.len() - 1
         });
-        let (Some(site), Some((creations, ends))) = (sites.get_mut(slot), changes.get_mut(slot)) else {
-            continue;
-        };
-        site.members.push(g.task);
+        let Some(site) = sites.get_mut(slot) else { continue };
         if task.flags.contains(TaskFlags::EXISTED_BEFORE) {
             site.alive_at_start += 1;
         } else {
@@ -225,7 +298,6 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
             if site.created == 1 {
                 site.start_func = task.start_func;
             }
-            creations.push(task.start_ns.get().unwrap_or(start_ns));
             if let Some(f) = task.created_by
                 && !site.created_by.contains(&f)
             {
@@ -234,40 +306,21 @@ fn sites(capture: &Capture, goroutines: &[GoroutineFacts], start_ns: i64) -> Vec
         }
         if task.flags.contains(TaskFlags::ENDED) {
             site.ended += 1;
-            ends.push(task.end_ns.get().unwrap_or(start_ns));
         } else {
             site.alive_at_end += 1;
         }
-        if g.blocked_at_end {
+        if parked.next_if_eq(&g).is_some() {
             site.blocked_at_end += 1;
         }
     }
-    for (site, (mut creations, mut ends)) in sites.iter_mut().zip(changes) {
+    for site in &mut sites {
         site.created_by.sort_unstable();
-        creations.sort_unstable();
-        ends.sort_unstable();
-        let mut live = i64::from(site.alive_at_start);
-        site.live.push((start_ns, site.alive_at_start));
-        // Merged in time order; at one time the order does not matter, only the count after.
-        let (mut born, mut gone) = (creations.iter().peekable(), ends.iter().peekable());
-        loop {
-            let (t, delta) = match (born.peek(), gone.peek()) {
-                (Some(&&tc), Some(&&te)) if te <= tc => (te, -1),
-                (Some(&&tc), _) => (tc, 1),
-                (None, Some(&&te)) => (te, -1),
-                (None, None) => break,
-            };
-            if delta > 0 {
-                born.next();
-            } else {
-                gone.next();
-            }
-            live += delta;
-            let n = live.max(0) as u32;
-            match site.live.last_mut() {
-                Some(last) if last.0 == t => last.1 = n,
-                _ => site.live.push((t, n)),
-            }
+        site.members.reserve_exact((site.alive_at_start + site.created) as usize);
+    }
+    for g in goroutines() {
+        let Some(task) = capture.tasks.get(g as usize) else { continue };
+        if let Some(site) = index.get(&key(task)).and_then(|&slot| sites.get_mut(slot)) {
+            site.members.push(g);
         }
     }
     let name = |s: &CreationSite| s.start_func.map(|f| capture.func_name(f));
@@ -443,18 +496,18 @@ mod tests {
     fn blocked_at_end_orphans_and_sites() {
         let c = capture();
         let f = TraceFacts::new(&c);
-        let g = |id: u64| f.goroutines.iter().find(|g| c.tasks[g.task as usize].id == id).unwrap();
-        assert!(!g(1).blocked_at_end);
-        assert_eq!(
-            (g(2).blocked_since_ns.get(), g(2).blocked_ns.get(), g(2).unblocks),
-            (Some(20), Some(80), 0)
-        );
-        assert_eq!(g(2).orphaned_at_ns, OptNs::some(30));
+        let task = |id: u64| c.tasks.iter().position(|t| t.id == id).unwrap() as u32;
+        let g = |id: u64| f.parked(task(id)).unwrap();
+        // 1 ended; the others are parked.
+        assert!(f.parked(task(1)).is_none());
+        assert_eq!(f.parked.len(), 3);
+        assert_eq!((g(2).blocked_since_ns, g(2).blocked_ns(f.end_ns), g(2).unblocks), (20, 80, 0));
+        assert_eq!((g(2).orphaned_at_ns(&c), g(2).creator()), (Some(30), Some(task(1))));
         assert_eq!(c.str(g(2).block_reason), "chan receive");
-        assert_eq!((g(3).blocked_since_ns.get(), g(3).unblocks), (Some(50), 1));
+        assert_eq!((g(3).blocked_since_ns, g(3).unblocks), (50, 1));
         assert!(g(3).is_orphan());
-        assert!(g(4).blocked_before_trace && !g(4).is_orphan());
-        assert_eq!(g(4).blocked_since_ns, OptNs::some(0));
+        assert!(g(4).blocked_before_trace && !g(4).is_orphan() && g(4).creator().is_none());
+        assert_eq!((g(4).blocked_since_ns, g(4).orphaned_at_ns(&c)), (0, None));
 
         let worker =
             f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.worker")).unwrap();
@@ -462,12 +515,12 @@ mod tests {
             (worker.alive_at_start, worker.created, worker.ended, worker.blocked_at_end),
             (1, 2, 0, 3)
         );
-        assert_eq!(worker.live, vec![(0, 1), (10, 2), (15, 3)]);
+        assert_eq!(worker.live(&c), vec![(0, 1), (10, 2), (15, 3)]);
         assert!(worker.only_grows());
-        assert_eq!(worker.peak(), 3);
+        assert_eq!(worker.peak(&c), 3);
         let main =
             f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.main")).unwrap();
-        assert_eq!(main.live, vec![(0, 1), (30, 0)]);
+        assert_eq!(main.live(&c), vec![(0, 1), (30, 0)]);
         assert!(!main.only_grows());
     }
 
