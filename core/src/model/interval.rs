@@ -672,34 +672,55 @@ impl IntervalsBuilder {
     pub fn sort_each(&mut self, runs: impl IntoIterator<Item = std::ops::Range<usize>>) {
         self.ends.sort_unstable_by_key(|e| e.row);
         for run in runs {
-            let at = run.start;
+            let (at, len) = (run.start, run.len());
             let key = |i: usize| match self.depth(i) {
                 0 => (0, i64::MIN),
                 d => (d, self.start.get(i)),
             };
-            let mut order: Vec<usize> = run.collect();
-            // Stable: depth-0 rows keep their order.
-            order.sort_by_key(|&i| key(i));
-            let rows: Vec<(i64, u32)> =
-                order.iter().map(|&i| (self.start.get(i), self.style.get(i).unwrap_or_default())).collect();
-            for (k, (t, s)) in rows.into_iter().enumerate() {
-                self.start.set(at + k, t);
-                self.style.set(at + k, s);
+            // Most runs are in order already: checked without a copy.
+            if run.clone().zip(run.clone().skip(1)).all(|(a, b)| key(a) <= key(b)) {
+                continue;
             }
+            // The new order as offsets into the run, applied in place below: a copy of the rows
+            // would take 16 bytes a row of the run, and one run can be most of a trace.
+            let mut order: Vec<u32> = (0..len as u32).collect();
+            // Stable: depth-0 rows keep their order.
+            order.sort_by_key(|&k| key(at + k as usize));
             // Ends are sorted by row, so this run's are one stretch of them.
             let from = self.ends.partition_point(|e| (e.row as usize) < at);
-            let to = self.ends.partition_point(|e| (e.row as usize) < at + order.len());
-            let Some(ends) = self.ends.get_mut(from..to) else { continue };
-            let mut new_of_old = vec![0u32; order.len()];
-            for (k, &old) in order.iter().enumerate() {
-                if let Some(slot) = old.checked_sub(at).and_then(|o| new_of_old.get_mut(o)) {
-                    *slot = (at + k) as u32;
+            let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
+            if let Some(ends) = self.ends.get_mut(from..to).filter(|e| !e.is_empty()) {
+                let mut new_of_old = vec![0u32; len];
+                for (k, &old) in order.iter().enumerate() {
+                    if let Some(slot) = new_of_old.get_mut(old as usize) {
+                        *slot = (at + k) as u32;
+                    }
+                }
+                for e in ends.iter_mut() {
+                    e.row = new_of_old.get(e.row as usize - at).copied().unwrap_or(e.row);
+                }
+                ends.sort_by_key(|e| e.row);
+            }
+            // Cycle by cycle: row k takes old row order[k]; a slot done is marked u32::MAX.
+            for k in 0..len {
+                if order.get(k).is_none_or(|&o| o == u32::MAX || o as usize == k) {
+                    continue;
+                }
+                let saved = (self.start.get(at + k), self.style.get(at + k).unwrap_or_default());
+                let mut j = k;
+                while let Some(slot) = order.get_mut(j) {
+                    let src = std::mem::replace(slot, u32::MAX) as usize;
+                    if src == k || src == u32::MAX as usize {
+                        self.start.set(at + j, saved.0);
+                        self.style.set(at + j, saved.1);
+                        break;
+                    }
+                    let row = (self.start.get(at + src), self.style.get(at + src).unwrap_or_default());
+                    self.start.set(at + j, row.0);
+                    self.style.set(at + j, row.1);
+                    j = src;
                 }
             }
-            for e in ends.iter_mut() {
-                e.row = new_of_old.get(e.row as usize - at).copied().unwrap_or(e.row);
-            }
-            ends.sort_by_key(|e| e.row);
         }
     }
 
@@ -1020,6 +1041,50 @@ mod tests {
         let iv = b.finish();
         let got: Vec<(i64, i64, u16)> = (0..5).map(|i| (iv.start(i), iv.end(i), iv.depth(i))).collect();
         assert_eq!(got, [(100, 110, 0), (110, 150, 0), (102, 108, 1), (103, 104, 2), (150, 160, 0)]);
+    }
+
+    #[test]
+    fn sort_each_moves_whole_rows_with_their_ends_in_long_runs() {
+        // A run of rows in a scrambled order (many cycles of the permutation), after a run
+        // already in order; every row has its own label, and every third its own end.
+        let (first, n) = (3usize, 200usize);
+        let mut b = IntervalsBuilder::with_len(first + n, 0);
+        for i in 0..first {
+            b.set(i as u32, i as i64, IntervalKind::Running, StrId::from_index(9999), StackId::EMPTY, 0);
+        }
+        let mut x = 12345u64;
+        let mut rows = Vec::new();
+        for k in 0..n {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let depth = (x >> 60) as u16 % 3;
+            // Depth-0 rows keep their order, so give them rising starts; others any.
+            let start = if depth == 0 { 10_000 + k as i64 * 10 } else { (x >> 20) as i64 % 5_000 };
+            let row = first + k;
+            b.set(row as u32, start, IntervalKind::Span, StrId::from_index(k as u32), StackId::EMPTY, depth);
+            let end = (k % 3 == 0).then_some(start + 1 + k as i64);
+            if let Some(e) = end {
+                b.set_end(row as u32, e);
+            }
+            rows.push((depth, start, k as u32, end));
+        }
+        let mut want = rows.clone();
+        want.sort_by_key(|&(d, s, _, _)| if d == 0 { (0, i64::MIN) } else { (d, s) });
+        b.sort_each([0..first, first..first + n]);
+        let iv = b.finish();
+        for i in 0..first {
+            assert_eq!((iv.start(i), iv.label(i)), (i as i64, StrId::from_index(9999)));
+        }
+        for (k, &(depth, start, label, end)) in want.iter().enumerate() {
+            let i = first + k;
+            assert_eq!(
+                (iv.depth(i), iv.start(i), iv.label(i)),
+                (depth, start, StrId::from_index(label)),
+                "row {i}"
+            );
+            if let Some(e) = end {
+                assert_eq!(iv.end(i), e, "row {i}'s end moved with it");
+            }
+        }
     }
 
     #[test]
