@@ -113,13 +113,8 @@ fn print_sites(c: &Capture) {
         "entry function: alive at start, created, ended, alive at end, blocked at end, orphans, only grows"
     );
     for site in &facts.sites {
-        let orphans = site
-            .members
-            .iter()
-            .filter(|&&m| {
-                facts.parked(m).is_some_and(leakscope_core::analysis::trace_facts::Parked::is_orphan)
-            })
-            .count();
+        let orphans =
+            site.members.iter().filter(|&&m| facts.parked(m).is_some_and(|p| p.is_orphan())).count();
         println!(
             "  {}: {} {} {} {} {} {orphans} {}",
             site.start_func.map_or("?", |f| c.func_name(f)),

@@ -11,7 +11,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use leakscope_core::analysis::trace_facts::{BlockReasons, TraceFacts, block_time_stacks};
+use leakscope_core::analysis::trace_facts::{BlockReasons, Parked, TraceFacts, block_time_stacks};
 use leakscope_core::model::{Capture, LinkKind, TaskFlags, TaskKind};
 use leakscope_core::{LoadOptions, Progress};
 
@@ -22,7 +22,7 @@ fn load(name: &str) -> Capture {
         .remove(0)
 }
 
-fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
+fn summary(name: &str, c: &Capture, facts: &TraceFacts<'_>) -> String {
     let mut s = String::new();
     let info = c.trace.as_ref().unwrap();
     let goroutines: Vec<_> = c.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine).collect();
@@ -77,7 +77,7 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
         .unwrap();
     }
     let mut blocked: BTreeMap<(String, String), (usize, usize, usize)> = BTreeMap::new();
-    for g in &facts.parked {
+    for g in facts.all_parked() {
         let leaf: Vec<&str> = c.stack_funcs(g.block_stack).take(3).collect();
         let e = blocked.entry((c.str(g.block_reason).to_owned(), leaf.join(" < "))).or_default();
         e.0 += 1;
@@ -135,10 +135,10 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts) -> String {
     s
 }
 
-fn golden(name: &str) -> (Capture, TraceFacts) {
+/// Loads a sample and checks its summary against the golden file.
+fn golden(name: &str) -> Capture {
     let capture = load(name);
-    let facts = TraceFacts::new(&capture);
-    let text = summary(name, &capture, &facts);
+    let text = summary(name, &capture, &TraceFacts::new(&capture));
     let path = support::workspace().join("core/tests/golden/go_trace").join(format!("{name}.txt"));
     if std::env::var_os("LEAKSCOPE_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -147,12 +147,12 @@ fn golden(name: &str) -> (Capture, TraceFacts) {
     let want = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (bless with LEAKSCOPE_BLESS=1)", path.display()));
     assert_eq!(text, want, "summary of {name} changed (bless with LEAKSCOPE_BLESS=1 if intended)");
-    (capture, facts)
+    capture
 }
 
 fn site<'a>(
     c: &Capture,
-    facts: &'a TraceFacts,
+    facts: &'a TraceFacts<'_>,
     entry: &str,
 ) -> &'a leakscope_core::analysis::trace_facts::CreationSite {
     facts
@@ -164,19 +164,20 @@ fn site<'a>(
 
 #[test]
 fn go_leaky_trace() {
-    let (c, facts) = golden("go-leaky.trace");
+    let c = golden("go-leaky.trace");
+    let facts = TraceFacts::new(&c);
     assert!(c.warnings.is_empty());
     // Orphans: every request's watcher outlives its request, parked on <-ctx.Done().
     let watchers = site(&c, &facts, "main.watchRequest");
     assert_eq!((watchers.created, watchers.ended, watchers.blocked_at_end), (12, 0, 12));
     assert!(watchers.only_grows());
     assert_eq!(watchers.live(&c).last().map(|l| l.1), Some(12));
-    let orphans: Vec<_> = facts.parked.iter().filter(|g| g.is_orphan()).collect();
+    let orphans: Vec<_> = facts.all_parked().filter(Parked::is_orphan).collect();
     assert_eq!(orphans.len(), 12);
     for g in &orphans {
         assert_eq!(c.str(g.block_reason), "chan receive");
         assert_eq!(c.stack_funcs(g.block_stack).nth(1), Some("main.watchRequest"));
-        let creator = &c.tasks[g.creator().unwrap() as usize];
+        let creator = &c.tasks[g.creator.unwrap() as usize];
         assert_eq!(creator.start_func.map(|f| c.func_name(f)), Some("main.handleRequest"));
     }
     // The requests themselves ended: their site does not only grow.
@@ -217,7 +218,7 @@ fn go_leaky_trace() {
 
 #[test]
 fn go_annotated_trace() {
-    let (c, _) = golden("go-annotated.trace");
+    let c = golden("go-annotated.trace");
     assert!(c.warnings.is_empty());
     let info = c.trace.as_ref().unwrap();
     let task = |name: &str| info.user_tasks.iter().filter(|t| c.str(t.name) == name).collect::<Vec<_>>();

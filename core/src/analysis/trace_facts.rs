@@ -13,14 +13,15 @@ use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, TaskFlags, Ta
 
 /// What a trace says about a goroutine parked at its end, for leak rules: parked in a block
 /// that lasts to the end, so it has not been woken since it blocked.
-///
-/// Only parked goroutines have these: the rules ask nothing else of a goroutine's history, and
-/// a trace can have a goroutine per 18 bytes of file, kept beside the whole model while the
-/// rules run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parked {
     /// Index of the goroutine's task.
     pub task: u32,
+    /// When the block began; for goroutines parked since before the trace, the trace's start
+    /// (a lower bound, see `blocked_before_trace`).
+    pub blocked_since_ns: i64,
+    /// The block began before the trace did: the trace never saw it awake.
+    pub blocked_before_trace: bool,
     /// The block's reason in the trace's words (`chan receive`, `select`, `sync`, `sleep`,
     /// ...); empty when the trace only saw its status (which carries no reason).
     pub block_reason: StrId,
@@ -28,37 +29,17 @@ pub struct Parked {
     pub block_stack: StackId,
     /// How many times it was woken (left a blocked state) during the trace.
     pub unblocks: u32,
-    /// Its creator's task, where the trace saw the creation by a goroutine; `u32::MAX` for none
-    /// (an `Option` would take 8 bytes).
-    creator: u32,
-    /// When the block began; for goroutines parked since before the trace, the trace's start
-    /// (a lower bound, see `blocked_before_trace`).
-    pub blocked_since_ns: i64,
-    /// The block began before the trace did: the trace never saw it awake.
-    pub blocked_before_trace: bool,
-    /// Its creator ended during the trace while this goroutine stayed parked.
-    orphaned: bool,
+    /// Its creator's task, where the trace saw the creation by a goroutine.
+    pub creator: Option<u32>,
+    /// When its creator ended, if the creator ended during the trace while this goroutine
+    /// stayed parked: it was orphaned.
+    pub orphaned_at_ns: Option<i64>,
 }
 
-const _: () = assert!(size_of::<Parked>() <= 32);
-
 impl Parked {
-    /// Its creator's task, where the trace saw the creation by a goroutine.
-    pub fn creator(&self) -> Option<u32> {
-        (self.creator != u32::MAX).then_some(self.creator)
-    }
-
     /// Whether its creator ended during the trace while it stayed parked.
     pub fn is_orphan(&self) -> bool {
-        self.orphaned
-    }
-
-    /// When its creator ended, if it was orphaned.
-    pub fn orphaned_at_ns(&self, capture: &Capture) -> Option<i64> {
-        self.creator()
-            .filter(|_| self.orphaned)
-            .and_then(|c| capture.tasks.get(c as usize))
-            .and_then(|c| c.end_ns.get())
+        self.orphaned_at_ns.is_some()
     }
 
     /// How long it has been blocked at `end_ns`, the trace's end (a lower bound when
@@ -178,86 +159,91 @@ impl CreationSite {
 }
 
 /// The trace facts of one capture.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TraceFacts {
-    /// The trace's start and end.
+///
+/// The facts of a parked goroutine are worked out when asked for, from its intervals, not kept:
+/// the rules ask about the members of a few families, while a trace can have a goroutine per 18
+/// bytes of file and these facts live beside the whole model while the rules run. What is kept
+/// takes 8 bytes a goroutine (a site's member and the lookup by id).
+#[derive(Clone, Debug)]
+pub struct TraceFacts<'c> {
+    capture: &'c Capture,
+    /// The trace's start.
     pub start_ns: i64,
     /// The trace's end.
     pub end_ns: i64,
-    /// The goroutines parked at the end, by task index ascending.
-    pub parked: Vec<Parked>,
+    /// Goroutine tasks sorted by id, to find a creator by its id.
+    by_id: Vec<u32>,
     /// Creation sites, by entry function name (unknown last).
     pub sites: Vec<CreationSite>,
 }
 
-impl TraceFacts {
+impl<'c> TraceFacts<'c> {
     /// Computes the facts of a capture; empty when it has no time range or no intervals.
-    pub fn new(capture: &Capture) -> Self {
-        let Some((start_ns, end_ns)) = capture.time_range_ns else { return Self::default() };
-        let iv = &capture.intervals;
-        // Goroutine tasks by id: a sorted list of indices takes 4 bytes a goroutine where a
-        // hash map takes 16 and more.
+    pub fn new(capture: &'c Capture) -> Self {
+        let Some((start_ns, end_ns)) = capture.time_range_ns else {
+            return Self { capture, start_ns: 0, end_ns: 0, by_id: Vec::new(), sites: Vec::new() };
+        };
+        // A sorted list of indices takes 4 bytes a goroutine where a hash map takes 16 and more.
         let mut by_id: Vec<u32> = (0..capture.tasks.len() as u32)
             .filter(|&i| capture.tasks.get(i as usize).is_some_and(|t| t.kind == TaskKind::Goroutine))
             .collect();
-        let id_of = |i: &u32| capture.tasks.get(*i as usize).map_or(u64::MAX, |t| t.id);
-        by_id.sort_by_key(id_of);
-        // Sized once: a trace can have hundreds of thousands of goroutines, and growing by
-        // doubling would leave up to half the table unused.
-        let mut parked =
-            Vec::with_capacity(capture.tasks.iter().filter_map(|t| parked_in(capture, t, end_ns)).count());
-        for (index, task) in capture.tasks.iter().enumerate() {
-            let Some(last) = parked_in(capture, task, end_ns) else { continue };
-            // One walk over the task's states, without collecting them: a goroutine that ran
-            // all through a large trace has millions of intervals.
-            let (mut states, mut unblocks) = (0usize, 0u32);
-            for i in task.intervals.indices().take_while(|&i| i <= last) {
-                states += 1;
-                if iv.kind(i) == IntervalKind::Blocked && i != last {
-                    unblocks += 1;
-                }
-            }
-            let blocked_before_trace = states == 1 && task.flags.contains(TaskFlags::EXISTED_BEFORE);
-            let creator = task
-                .parent_id
-                .get()
-                .filter(|_| !task.flags.contains(TaskFlags::EXISTED_BEFORE))
-                // The last task with the id, as the map this replaced kept: an id repeats when
-                // the runtime recreates a goroutine for a cgo callback.
-                .and_then(|p| {
-                    let after = by_id.partition_point(|i| id_of(i) <= p);
-                    after.checked_sub(1).and_then(|k| by_id.get(k).copied()).filter(|i| id_of(i) == p)
-                })
-                .filter(|&c| {
-                    capture.tasks.get(c as usize).and_then(|t| t.start_ns.get()) <= task.start_ns.get()
-                });
-            let orphaned = creator
-                .and_then(|c| capture.tasks.get(c as usize))
-                .is_some_and(|c| c.flags.contains(TaskFlags::ENDED) && c.end_ns.is_some());
-            parked.push(Parked {
-                task: index as u32,
-                blocked_since_ns: iv.start(last),
-                blocked_before_trace,
-                block_reason: iv.label(last),
-                block_stack: Some(iv.stack(last)).filter(|s| *s != StackId::EMPTY).unwrap_or(task.stack),
-                unblocks,
-                creator: creator.unwrap_or(u32::MAX),
-                orphaned,
-            });
-        }
-        let sites = sites(capture, &parked);
-        Self { start_ns, end_ns, parked, sites }
+        by_id.sort_by_key(|&i| capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id));
+        let sites = sites(capture, end_ns);
+        Self { capture, start_ns, end_ns, by_id, sites }
     }
 
     /// The facts of one task, if it is a goroutine parked at the end.
-    pub fn parked(&self, task: u32) -> Option<&Parked> {
-        self.parked.binary_search_by_key(&task, |g| g.task).ok().and_then(|i| self.parked.get(i))
+    pub fn parked(&self, index: u32) -> Option<Parked> {
+        let capture = self.capture;
+        let task = capture.tasks.get(index as usize)?;
+        let last = parked_in(capture, task, self.end_ns)?;
+        let iv = &capture.intervals;
+        // One walk over the task's states, without collecting them: a goroutine that ran all
+        // through a large trace has millions of intervals.
+        let (mut states, mut unblocks) = (0usize, 0u32);
+        for i in task.intervals.indices().take_while(|&i| i <= last) {
+            states += 1;
+            if iv.kind(i) == IntervalKind::Blocked && i != last {
+                unblocks += 1;
+            }
+        }
+        let existed_before = task.flags.contains(TaskFlags::EXISTED_BEFORE);
+        let id_of = |i: &u32| capture.tasks.get(*i as usize).map_or(u64::MAX, |t| t.id);
+        let creator = task
+            .parent_id
+            .get()
+            .filter(|_| !existed_before)
+            // The last task with the id: an id repeats when the runtime recreates a goroutine
+            // for a cgo callback.
+            .and_then(|p| {
+                let after = self.by_id.partition_point(|i| id_of(i) <= p);
+                after.checked_sub(1).and_then(|k| self.by_id.get(k).copied()).filter(|i| id_of(i) == p)
+            })
+            .filter(|&c| capture.tasks.get(c as usize).and_then(|t| t.start_ns.get()) <= task.start_ns.get());
+        let orphaned_at_ns = creator
+            .and_then(|c| capture.tasks.get(c as usize))
+            .filter(|c| c.flags.contains(TaskFlags::ENDED))
+            .and_then(|c| c.end_ns.get());
+        Some(Parked {
+            task: index,
+            blocked_since_ns: iv.start(last),
+            blocked_before_trace: states == 1 && existed_before,
+            block_reason: iv.label(last),
+            block_stack: Some(iv.stack(last)).filter(|s| *s != StackId::EMPTY).unwrap_or(task.stack),
+            unblocks,
+            creator,
+            orphaned_at_ns,
+        })
+    }
+
+    /// Every goroutine parked at the end, by task index.
+    pub fn all_parked(&self) -> impl Iterator<Item = Parked> + '_ {
+        (0..self.capture.tasks.len() as u32).filter_map(|i| self.parked(i))
     }
 }
 
-/// The creation sites of the goroutines with state intervals; `parked` says which of them are
-/// parked at the end.
-fn sites(capture: &Capture, parked: &[Parked]) -> Vec<CreationSite> {
+/// The creation sites of the goroutines with state intervals.
+fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     let goroutines = || {
         (0..capture.tasks.len() as u32).filter(|&i| {
             capture
@@ -273,7 +259,6 @@ fn sites(capture: &Capture, parked: &[Parked]) -> Vec<CreationSite> {
     let mut sites: Vec<CreationSite> = Vec::new();
     // Counted first and filled second, so each member list is allocated once at its size: the
     // lists hold every goroutine and are kept beside the model while the leak rules run.
-    let mut parked = parked.iter().map(|p| p.task).peekable();
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
         let slot = *index.entry(key(task)).or_insert_with(|| {
@@ -309,7 +294,7 @@ fn sites(capture: &Capture, parked: &[Parked]) -> Vec<CreationSite> {
         } else {
             site.alive_at_end += 1;
         }
-        if parked.next_if_eq(&g).is_some() {
+        if parked_in(capture, task, end_ns).is_some() {
             site.blocked_at_end += 1;
         }
     }
@@ -500,14 +485,14 @@ mod tests {
         let g = |id: u64| f.parked(task(id)).unwrap();
         // 1 ended; the others are parked.
         assert!(f.parked(task(1)).is_none());
-        assert_eq!(f.parked.len(), 3);
+        assert_eq!(f.all_parked().map(|p| p.task).collect::<Vec<_>>(), [task(2), task(3), task(4)]);
         assert_eq!((g(2).blocked_since_ns, g(2).blocked_ns(f.end_ns), g(2).unblocks), (20, 80, 0));
-        assert_eq!((g(2).orphaned_at_ns(&c), g(2).creator()), (Some(30), Some(task(1))));
+        assert_eq!((g(2).orphaned_at_ns, g(2).creator), (Some(30), Some(task(1))));
         assert_eq!(c.str(g(2).block_reason), "chan receive");
         assert_eq!((g(3).blocked_since_ns, g(3).unblocks), (50, 1));
         assert!(g(3).is_orphan());
-        assert!(g(4).blocked_before_trace && !g(4).is_orphan() && g(4).creator().is_none());
-        assert_eq!((g(4).blocked_since_ns, g(4).orphaned_at_ns(&c)), (0, None));
+        assert!(g(4).blocked_before_trace && !g(4).is_orphan() && g(4).creator.is_none());
+        assert_eq!((g(4).blocked_since_ns, g(4).orphaned_at_ns), (0, None));
 
         let worker =
             f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.worker")).unwrap();

@@ -402,7 +402,7 @@ struct Context<'c> {
     /// net/http client read loops holding a response body open.
     open_bodies: u64,
     /// What an execution trace says beyond final states.
-    trace: Option<TraceFacts>,
+    trace: Option<TraceFacts<'c>>,
     /// The runtime's deadlock detector stopped the program: every goroutine was asleep with
     /// nothing left to wake it.
     deadlock: bool,
@@ -939,7 +939,7 @@ pub fn client_of(finding: &Finding) -> Option<&str> {
 /// up during the trace (goroutines created, none ended).
 fn trace_evidence(
     capture: &Capture,
-    facts: &TraceFacts,
+    facts: &TraceFacts<'_>,
     family: &Family,
     t: &Thresholds,
 ) -> (TraceEvidence, Option<Growth>) {
