@@ -130,7 +130,13 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     };
-    let size = std::fs::metadata(&trace).expect("the trace is readable").len();
+    let size = match std::fs::metadata(&trace) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            eprintln!("vs_go_tool_trace: cannot read {}: {e}", trace.display());
+            return ExitCode::FAILURE;
+        }
+    };
     println!("trace: {} ({size} bytes)", trace.display());
     let mut missed = Vec::new();
 
