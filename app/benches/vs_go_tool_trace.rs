@@ -31,9 +31,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use leakscope_core::analysis::leaks::{self, Config};
+use leakscope_core::analysis::leaks::Config;
 use leakscope_core::report::Report;
-use leakscope_core::{Capture, LoadOptions, Progress};
+use leakscope_core::session::{Input, Purpose, Session};
+use leakscope_core::{LoadOptions, Progress};
 
 #[path = "../../core/benches/support/counting_alloc.rs"]
 mod counting_alloc;
@@ -99,13 +100,18 @@ fn go_binary() -> Option<PathBuf> {
 /// before, in bytes.
 fn report_peak_heap(trace: &Path) -> usize {
     let before = counting_alloc::reset_peak();
-    let captures: Vec<Capture> =
-        leakscope_core::open(trace, &LoadOptions::default(), &Progress::new()).expect("the trace parses");
-    let series: Vec<&Capture> = captures.iter().collect();
-    let analysis = leaks::analyze_series(&series, &Config::default());
-    let report = Report::new(&captures, &[(captures.len() - 1, analysis)]);
+    let session = Session::load(
+        vec![Input::file(trace)],
+        &LoadOptions::default(),
+        Purpose::Report,
+        Config::default(),
+        &Progress::new(),
+        &mut |_| {},
+    )
+    .expect("the trace parses");
+    let report = Report::from_session(&session);
     serde_json::to_writer_pretty(std::io::sink(), &report).expect("the report serialises");
-    drop((report, captures));
+    drop((report, session));
     counting_alloc::PEAK.load(Ordering::Relaxed) - before
 }
 

@@ -5,24 +5,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use egui::{Key, KeyboardShortcut, Modifiers};
-
 use crate::command::{Command, Commands};
 use crate::dialog::{DialogOutcome, FileDialog};
-use crate::loader::{LoadFailure, LoadRequest, Loader};
+use crate::keys::{SHORTCUT_HELP, SHORTCUT_NEXT_CAPTURE, SHORTCUT_OPEN};
+use crate::loader::{LoadErrorNote, LoadFailure, LoadRequest, Loader};
 use crate::state::{AppState, ThemeChoice, ViewKind};
 use crate::theme::{self, Palette};
 use crate::views::{self, Focus, ViewCtx, Views};
 use crate::workspace::Workspace;
-
-/// Ctrl+O (Cmd+O on macOS): open a capture.
-pub const SHORTCUT_OPEN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
-/// Ctrl+F: search in the current view.
-pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-/// Ctrl+Tab: next capture.
-pub const SHORTCUT_NEXT_CAPTURE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CTRL, Key::Tab);
-/// F1: keyboard help.
-pub const SHORTCUT_HELP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::F1);
 
 /// What to open when the app starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,15 +25,6 @@ pub enum Startup {
     Welcome,
 }
 
-/// A load that failed, shown once in place until dismissed or replaced.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoadErrorNote {
-    /// The error, naming the file, the format and the line or offset.
-    pub message: String,
-    /// The file.
-    pub path: PathBuf,
-}
-
 /// The leakscope app.
 pub struct App {
     /// Persisted settings.
@@ -54,8 +35,8 @@ pub struct App {
     dialog: Option<FileDialog>,
     /// Why the Open dialog could not be shown, until dismissed.
     dialog_note: Option<String>,
-    /// The last load error.
-    pub error: Option<LoadErrorNote>,
+    /// Why the last load failed: one note per file that could not be opened.
+    pub errors: Vec<LoadErrorNote>,
     /// The finding or group the views are narrowed to.
     pub focus: Option<Focus>,
     commands: Commands,
@@ -102,7 +83,7 @@ impl App {
             loader: Loader::default(),
             dialog: None,
             dialog_note: None,
-            error: None,
+            errors: Vec::new(),
             focus: None,
             commands: Commands::default(),
             views: Views::default(),
@@ -139,7 +120,7 @@ impl App {
     }
 
     fn start_load(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
-        self.error = None;
+        self.errors.clear();
         self.loader.start(LoadRequest::Files(paths), ctx);
     }
 
@@ -147,11 +128,11 @@ impl App {
         match result {
             Ok(ws) => {
                 self.state.remember(&ws.paths);
-                self.error = None;
+                self.errors.clear();
                 self.focus = None;
                 self.views.reset();
                 // A comparison opens where the growth is; a single capture where the findings are.
-                if ws.comparison.is_none() && self.state.view == ViewKind::Compare {
+                if ws.comparison().is_none() && self.state.view == ViewKind::Compare {
                     self.state.view = ViewKind::Findings;
                 }
                 if let Some(old) = self.workspace.replace(ws) {
@@ -159,9 +140,9 @@ impl App {
                 }
             }
             Err(LoadFailure::Cancelled) => {}
-            Err(LoadFailure::Failed { message, path }) => self.error = Some(LoadErrorNote { message, path }),
+            Err(LoadFailure::Failed(notes)) => self.errors = notes,
             Err(LoadFailure::Internal(message)) => {
-                self.error = Some(LoadErrorNote { message, path: PathBuf::new() });
+                self.errors = vec![LoadErrorNote { message, path: PathBuf::new() }];
             }
         }
     }
@@ -245,12 +226,12 @@ impl App {
                 }
             }
             Command::OpenBundledSample => {
-                self.error = None;
+                self.errors.clear();
                 self.loader.start(LoadRequest::Bundled, ctx);
             }
             Command::CancelLoad => self.loader.cancel(),
             Command::DismissError => {
-                self.error = None;
+                self.errors.clear();
                 self.dialog_note = None;
             }
             Command::CloseAll => {
@@ -266,7 +247,7 @@ impl App {
             Command::SelectCapture(index) => self.select_capture(index),
             Command::NextCapture => {
                 if let Some(ws) = &self.workspace {
-                    let next = (ws.active + 1) % ws.captures.len().max(1);
+                    let next = (ws.active + 1) % ws.captures().len().max(1);
                     self.select_capture(next);
                 }
             }
@@ -312,7 +293,7 @@ impl App {
 
     fn select_capture(&mut self, index: usize) {
         if let Some(ws) = &mut self.workspace
-            && index < ws.captures.len()
+            && index < ws.captures().len()
             && index != ws.active
         {
             ws.active = index;
@@ -408,11 +389,11 @@ impl App {
                 }
             });
             if let Some(ws) = &self.workspace
-                && ws.captures.len() > 1
+                && ws.captures().len() > 1
             {
                 ui.separator();
-                for (i, c) in ws.captures.iter().enumerate() {
-                    let role = ws.comparison.as_ref().and_then(|cmp| {
+                for (i, c) in ws.captures().iter().enumerate() {
+                    let role = ws.comparison().and_then(|cmp| {
                         if cmp.before == i {
                             Some("before: ")
                         } else if cmp.after == i {
@@ -447,7 +428,7 @@ impl App {
         let Some(ws) = &self.workspace else { return };
         ui.horizontal(|ui| {
             for view in ViewKind::ALL {
-                if view == ViewKind::Compare && ws.comparison.is_none() {
+                if view == ViewKind::Compare && ws.comparison().is_none() {
                     continue;
                 }
                 let text = views::tab_text(view, ws);
@@ -501,8 +482,8 @@ impl App {
         if let Some(note) = self.dialog_note.clone() {
             views::note_ui(ui, &note, Palette::of(ui).warning, &mut self.commands);
         }
-        if let Some(error) = self.error.clone() {
-            views::error_ui(ui, &error, &mut self.commands);
+        for error in &self.errors {
+            views::error_ui(ui, error, &mut self.commands);
         }
         match &self.workspace {
             None => {

@@ -1,13 +1,14 @@
 //! The command line: `leakscope report` runs the engine headless, for CI jobs and scripts.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use leakscope_core::analysis::leaks::{self, Analysis, Config, IgnoreScope, Severity};
+use leakscope_core::analysis::leaks::{Config, IgnoreScope, Severity};
 use leakscope_core::report::Report;
-use leakscope_core::{Capture, LoadOptions, Progress};
+use leakscope_core::session::{Input, Purpose, Session};
+use leakscope_core::{LoadOptions, Progress};
 
 use crate::app::Startup;
 
@@ -102,29 +103,6 @@ fn load_config(args: &ReportArgs) -> Result<Config, String> {
     Ok(config)
 }
 
-fn open(path: &Path, options: &LoadOptions) -> Result<Vec<Capture>, String> {
-    leakscope_core::open(path, options, &Progress::new()).map_err(|e| e.to_string())
-}
-
-/// Analyses each input: the last capture of each file, with the baseline's last capture and the
-/// file's earlier captures (a series) before it.
-fn analyse(
-    captures: &[Capture],
-    files: &[(usize, usize)],
-    baseline: &[Capture],
-    config: &Config,
-) -> Vec<(usize, Analysis)> {
-    files
-        .iter()
-        .filter(|(_, len)| *len > 0)
-        .map(|&(start, len)| {
-            let mut series: Vec<&Capture> = baseline.last().into_iter().collect();
-            series.extend(captures.iter().skip(start).take(len));
-            (start + len - 1, leaks::analyze_series(&series, config))
-        })
-        .collect()
-}
-
 fn report(args: &ReportArgs) -> ExitCode {
     let options = LoadOptions { max_inflated_bytes: args.max_inflated_bytes, ..LoadOptions::default() };
     let config = match load_config(args) {
@@ -134,34 +112,19 @@ fn report(args: &ReportArgs) -> ExitCode {
             return ExitCode::from(EXIT_UNREADABLE);
         }
     };
-    let mut failed = false;
-    let baseline = match &args.baseline {
-        Some(path) => open(path, &options).unwrap_or_else(|e| {
-            eprintln!("leakscope: {e}");
-            failed = true;
-            Vec::new()
-        }),
-        None => Vec::new(),
-    };
-    let mut captures = Vec::new();
-    let mut files = Vec::new();
-    for path in &args.paths {
-        match open(path, &options) {
-            Ok(list) => {
-                files.push((captures.len(), list.len()));
-                captures.extend(list);
+    let inputs: Vec<Input> =
+        args.baseline.iter().map(Input::baseline).chain(args.paths.iter().map(Input::file)).collect();
+    let session =
+        match Session::load(inputs, &options, Purpose::Report, config, &Progress::new(), &mut |_| {}) {
+            Ok(s) => s,
+            Err(failed) => {
+                for e in &failed.errors {
+                    eprintln!("leakscope: {e}");
+                }
+                return ExitCode::from(EXIT_UNREADABLE);
             }
-            Err(e) => {
-                eprintln!("leakscope: {e}");
-                failed = true;
-            }
-        }
-    }
-    if failed {
-        return ExitCode::from(EXIT_UNREADABLE);
-    }
-    let analyses = analyse(&captures, &files, &baseline, &config);
-    let report = Report::new(&captures, &analyses);
+        };
+    let report = Report::from_session(&session);
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
         serde_json::to_writer_pretty(&mut stdout, &report)
@@ -182,7 +145,7 @@ fn report(args: &ReportArgs) -> ExitCode {
         FailOn::Possible => Severity::Possible,
     });
     match threshold {
-        Some(t) if analyses.iter().any(|(_, a)| a.fails_at(t)) => ExitCode::from(EXIT_FINDINGS),
+        Some(t) if report.fails_at(t) => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::SUCCESS,
     }
 }
@@ -202,6 +165,30 @@ fn write_text(out: &mut impl std::io::Write, report: &Report, max_groups: usize)
             }
             writeln!(out, "{}", f.to_text())?;
         }
+    }
+    for note in &report.notes {
+        writeln!(out, "note: {note}\n")?;
+    }
+    for s in report.series.iter().filter(|s| s.captures.len() > 1) {
+        let names: Vec<String> = s
+            .captures
+            .iter()
+            .filter_map(|&i| report.captures.get(i))
+            .map(|c| {
+                let place = if c.series_len > 1 {
+                    format!(" (dump {} of {} in the file)", c.series_index + 1, c.series_len)
+                } else {
+                    String::new()
+                };
+                let baseline = if c.baseline { " (baseline)" } else { "" };
+                format!("{}{place}{baseline}", c.path)
+            })
+            .collect();
+        writeln!(out, "series of {} {} captures, oldest first ({}):", names.len(), s.kind, s.order)?;
+        for n in names {
+            writeln!(out, "  {n}")?;
+        }
+        writeln!(out)?;
     }
     for c in &report.captures {
         writeln!(out, "{}", c.to_text(max_groups))?;

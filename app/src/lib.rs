@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod command;
 pub mod dialog;
+pub mod keys;
 pub mod loader;
 pub mod native;
 pub mod sample;

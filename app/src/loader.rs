@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
-use leakscope_core::load::Bytes;
-use leakscope_core::{LoadError, LoadOptions, Progress};
+use leakscope_core::analysis::leaks::Config;
+use leakscope_core::session::{Input, InputSource, Purpose, Session};
+use leakscope_core::{Bytes, LoadOptions, Progress};
 
 use crate::sample;
-use crate::workspace::{LoadedCapture, Workspace};
+use crate::workspace::Workspace;
 
 /// What to load.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,39 +25,25 @@ pub enum LoadRequest {
     Bundled,
 }
 
-impl LoadRequest {
-    fn file_count(&self) -> usize {
-        match self {
-            LoadRequest::Files(paths) => paths.len(),
-            LoadRequest::Bundled => 2,
-        }
-    }
-}
-
 /// Why a load produced nothing.
 #[derive(Debug)]
 pub enum LoadFailure {
     /// The user pressed Cancel.
     Cancelled,
-    /// A file could not be read or parsed. The message names the file, the format and the line
-    /// or offset (from [`LoadError`]'s `Display`).
-    Failed {
-        /// What went wrong, for a person.
-        message: String,
-        /// The file it went wrong on.
-        path: PathBuf,
-    },
+    /// Files could not be read or parsed: one note per file.
+    Failed(Vec<LoadErrorNote>),
     /// The loader thread could not start or died.
     Internal(String),
 }
 
-impl LoadFailure {
-    fn from_error(error: &LoadError) -> Self {
-        match error {
-            LoadError::Cancelled { .. } => LoadFailure::Cancelled,
-            other => LoadFailure::Failed { message: other.to_string(), path: other.path().to_path_buf() },
-        }
-    }
+/// A file that could not be opened, shown in place until dismissed or replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadErrorNote {
+    /// The error, naming the file, the format and the line or offset (from
+    /// [`leakscope_core::LoadError`]'s `Display`).
+    pub message: String,
+    /// The file (empty when the failure is not about one).
+    pub path: PathBuf,
 }
 
 /// What the UI can show about a running load.
@@ -177,44 +164,45 @@ pub fn load(
     progress: &Progress,
     file_number: &AtomicUsize,
 ) -> Result<Workspace, LoadFailure> {
-    let options = LoadOptions::default();
-    let mut captures = Vec::new();
-    let mut first_file_len = 0;
-    let paths = match request {
-        LoadRequest::Files(paths) => paths.clone(),
-        LoadRequest::Bundled => Vec::new(),
+    let (inputs, paths) = match request {
+        LoadRequest::Files(paths) => (paths.iter().map(Input::file).collect(), paths.clone()),
+        LoadRequest::Bundled => {
+            let bundled = |name: &str, bytes: &'static [u8]| Input {
+                source: InputSource::Bytes { name: name.to_owned(), bytes: Bytes::Static(bytes) },
+                baseline: false,
+            };
+            let inputs = vec![
+                bundled(sample::BEFORE_NAME, sample::BEFORE_GZ),
+                bundled(sample::AFTER_NAME, sample::AFTER_GZ),
+            ];
+            (inputs, Vec::new())
+        }
     };
-    for i in 0..request.file_count() {
-        file_number.store(i + 1, Ordering::Relaxed);
-        let started = Instant::now();
-        let parsed = match request {
-            LoadRequest::Files(paths) => {
-                let Some(path) = paths.get(i) else { break };
-                leakscope_core::open(path, &options, progress)
-            }
-            LoadRequest::Bundled => {
-                let (name, bytes) = if i == 0 {
-                    (sample::BEFORE_NAME, sample::BEFORE_GZ)
-                } else {
-                    (sample::AFTER_NAME, sample::AFTER_GZ)
-                };
-                leakscope_core::open_bytes(name, Bytes::Static(bytes), &options, progress)
-            }
-        };
-        let parsed = parsed.map_err(|e| LoadFailure::from_error(&e))?;
-        if progress.is_cancelled() {
-            return Err(LoadFailure::Cancelled);
+    let (config, config_error) = project_config();
+    let mut on_input = |i: usize| file_number.store(i + 1, Ordering::Relaxed);
+    match Session::load(inputs, &LoadOptions::default(), Purpose::Views, config, progress, &mut on_input) {
+        Ok(mut session) => {
+            session.config_error = config_error;
+            Ok(Workspace::new(session, paths))
         }
-        let per_capture = started.elapsed() / parsed.len().max(1) as u32;
-        let loaded: Vec<LoadedCapture> =
-            parsed.into_iter().map(|c| LoadedCapture::new(c, per_capture)).collect();
-        if i == 0 {
-            first_file_len = loaded.len();
+        Err(failed) if failed.cancelled => Err(LoadFailure::Cancelled),
+        Err(failed) => {
+            let notes = failed
+                .errors
+                .iter()
+                .map(|e| LoadErrorNote { message: e.to_string(), path: e.path().to_path_buf() })
+                .collect();
+            Err(LoadFailure::Failed(notes))
         }
-        captures.extend(loaded);
     }
-    if progress.is_cancelled() {
-        return Err(LoadFailure::Cancelled);
+}
+
+/// The project's leak-rule configuration (`leakscope.toml` found from the working directory
+/// up, as `leakscope report` does), or the defaults with the reason it could not be read.
+fn project_config() -> (Config, Option<String>) {
+    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match Config::discover(&dir) {
+        Ok(config) => (config, None),
+        Err(e) => (Config::default(), Some(e.to_string())),
     }
-    Ok(Workspace::new(captures, first_file_len, paths))
 }

@@ -56,12 +56,12 @@ fn opens_the_bundled_sample_in_compare_mode() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);
     let ws = h.state().workspace.as_ref().expect("the sample is open");
-    assert_eq!(ws.captures.len(), 2);
-    let cmp = ws.comparison.as_ref().expect("opened as a comparison");
+    assert_eq!(ws.captures().len(), 2);
+    let cmp = ws.comparison().expect("opened as a comparison");
     assert_eq!((cmp.before, cmp.after), (0, 1));
     assert_eq!(ws.active, 1, "the later capture is shown");
-    assert_eq!(ws.captures[0].goroutine_count(), 216);
-    assert_eq!(ws.captures[1].goroutine_count(), 2236);
+    assert_eq!(ws.captures()[0].goroutine_count(), 216);
+    assert_eq!(ws.captures()[1].goroutine_count(), 2236);
     // Every view has its tab, found by name.
     for view in ViewKind::ALL {
         h.get_by_label(view.label());
@@ -215,8 +215,8 @@ fn dropping_two_files_opens_a_comparison() {
         &[dir.join("orders-api.before.debug2.txt.gz"), dir.join("orders-api.after.debug2.txt.gz")],
     );
     let ws = h.state().workspace.as_ref().expect("opened");
-    assert_eq!(ws.captures.len(), 2);
-    assert!(ws.comparison.is_some());
+    assert_eq!(ws.captures().len(), 2);
+    assert!(ws.comparison().is_some());
     h.get_by_label("Compare");
     // Remembered for next time, as one entry.
     assert_eq!(h.state().state.recent.len(), 1);
@@ -229,8 +229,8 @@ fn dropping_one_file_opens_it() {
     h.run();
     drop_files(&mut h, &[sample_traces().join("orders-api.before.debug2.txt.gz")]);
     let ws = h.state().workspace.as_ref().expect("opened");
-    assert_eq!(ws.captures.len(), 1);
-    assert!(ws.comparison.is_none());
+    assert_eq!(ws.captures().len(), 1);
+    assert!(ws.comparison().is_none());
     assert!(h.query_by_label("Compare").is_none(), "no Compare tab for one capture");
 }
 
@@ -247,23 +247,23 @@ fn a_corrupt_file_shows_an_error_and_the_app_keeps_working() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);
     drop_files(&mut h, std::slice::from_ref(&bad));
-    let error = h.state().error.clone().expect("an error is shown");
+    let error = h.state().errors.first().cloned().expect("an error is shown");
     assert!(error.message.contains("corrupt.txt"), "{}", error.message);
     assert!(error.message.contains("unrecognised format"), "{}", error.message);
     h.get_by_label_contains("unrecognised format");
     // The sample stays open and usable.
-    assert_eq!(h.state().workspace.as_ref().unwrap().captures.len(), 2);
+    assert_eq!(h.state().workspace.as_ref().unwrap().captures().len(), 2);
     h.get_by_label("Goroutines").click();
     h.run();
     h.get_by_label("Group: 440 goroutines, chan send, main.sendReceiptEmail");
 
     drop_files(&mut h, &[bad_gz]);
-    let error = h.state().error.clone().expect("a truncated gzip is an error");
+    let error = h.state().errors.first().cloned().expect("a truncated gzip is an error");
     assert!(error.message.contains("gzip"), "{}", error.message);
     assert!(error.message.contains("cut.txt.gz"), "{}", error.message);
     h.get_by_label("Dismiss").click();
     h.run();
-    assert!(h.state().error.is_none());
+    assert!(h.state().errors.is_empty());
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -482,6 +482,21 @@ fn compare_timelines_keep_their_own_filters() {
     assert!(after < before, "the after side narrowed to blocked tasks: {after} lanes of {before}");
 }
 
+/// The sample `name` copied into two folders, so two inputs share a file name.
+fn same_name_copies(name: &str) -> Vec<PathBuf> {
+    let root = std::env::temp_dir().join(format!("leakscope-same-name-{}", std::process::id()));
+    ["before", "after"]
+        .iter()
+        .map(|side| {
+            let dir = root.join(side);
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(name);
+            std::fs::copy(sample_traces().join(name), &path).unwrap();
+            path
+        })
+        .collect()
+}
+
 /// Every view and every pane of the Compare view draws, for pairs of Go traces, dumps, Node and Python traces and
 /// goroutine profiles: egui reports
 /// an id clash between the two sides by painting a warning, which the harness turns into a
@@ -492,7 +507,7 @@ fn every_view_and_compare_pane_draws_without_id_clashes() {
     for startup in [
         Startup::Files(vec![dir.join("go-annotated.trace"), dir.join("go-leaky.trace")]),
         // Two captures of the same name: the sides' ids must not come from it.
-        Startup::Files(vec![dir.join("go-leaky.trace"), dir.join("go-leaky.trace")]),
+        Startup::Files(same_name_copies("go-leaky.trace")),
         Startup::Sample,
         Startup::Files(vec![
             dir.join("node-healthy-locks.trace.json"),
@@ -528,4 +543,54 @@ fn every_view_and_compare_pane_draws_without_id_clashes() {
             h.run();
         }
     }
+}
+
+/// The app and `leakscope report` are one engine: the same files give the findings the
+/// Findings view lists and the findings `report --json` prints, however many files there are.
+#[test]
+fn the_app_and_the_report_reach_the_same_verdict() {
+    let dir = sample_traces();
+    let files = vec![
+        dir.join("orders-api.before.debug2.txt.gz"),
+        dir.join("orders-api.after.debug2.txt.gz"),
+        dir.join("go119-mixed.before.debug2.txt"),
+    ];
+    let mut h = harness(Startup::Files(files.clone()));
+    settle(&mut h);
+    let ws = h.state().workspace.as_ref().expect("the files open");
+    let mut app: Vec<(String, u64, String)> = ws
+        .session
+        .verdict_captures()
+        .iter()
+        .flat_map(|&i| {
+            let c = &ws.captures()[i];
+            c.analysis.findings.iter().map(|f| (f.title.clone(), f.count, f.severity.name().to_owned()))
+        })
+        .collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .arg("report")
+        .arg("--json")
+        .args(&files)
+        .output()
+        .expect("run leakscope report");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the report is JSON");
+    let mut cli: Vec<(String, u64, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["title"].as_str().unwrap().to_owned(),
+                f["count"].as_u64().unwrap(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    app.sort();
+    cli.sort();
+    assert!(!app.is_empty());
+    assert_eq!(app, cli);
+    // Two programs: the orders API's two dumps are a series, the other dump stands alone.
+    assert_eq!(report["series"].as_array().unwrap().len(), 2);
 }

@@ -8,7 +8,7 @@ use egui::{Event, Key, Modifiers, PointerButton, Pos2, Rect, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use leakscope::widgets::{Lane, Timeline, TimelineHit, TimelineState};
-use leakscope_core::analysis::timeline::{MINUTE_NS, WaitAges, wait_ages};
+use leakscope_core::analysis::wait_ages::{MINUTE_NS, WaitAges, wait_ages};
 use leakscope_core::model::{
     Capture, FormatKind, Frame, Group, Interval, IntervalKind, IntervalRange, IntervalsBuilder, Link,
     LinkKind, StrId, Task,

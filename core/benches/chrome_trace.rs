@@ -99,8 +99,8 @@ fn bench_analysis(c: &mut Criterion) {
     for (label, bytes) in inputs() {
         let capture = chrome_trace::parse_bytes(&bytes, "bench", &Progress::new()).unwrap();
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function(format!("trace_facts/{label}"), |b| {
-            b.iter(|| leakscope_core::analysis::async_facts::trace_facts(black_box(&capture)));
+        group.bench_function(format!("async_facts/{label}"), |b| {
+            b.iter(|| leakscope_core::analysis::async_facts::async_facts(black_box(&capture)));
         });
         group.bench_function(format!("span_self_time_stacks/{label}"), |b| {
             b.iter(|| leakscope_core::analysis::spans::span_self_time_stacks(black_box(&capture)));

@@ -8,11 +8,15 @@
 pub mod analysis;
 pub mod diff;
 pub mod error;
+pub mod format;
 pub mod formats;
+pub mod input;
 pub mod load;
 pub mod model;
 pub mod report;
+pub mod session;
 
 pub use error::{LoadError, Location, ParseError};
+pub use input::Bytes;
 pub use load::{LoadOptions, Progress, open, open_bytes};
 pub use model::Capture;

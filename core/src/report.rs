@@ -7,16 +7,23 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::analysis::leaks::{Analysis, Evidence, Finding, Growth, RuleId, Severity};
+use crate::analysis::leaks::{Evidence, Finding, Growth, RuleId, Severity};
 use crate::model::{Capture, Group, WaitKind};
+use crate::session::Session;
 
-/// The whole document: one entry per capture, then the findings.
+/// The whole document: one entry per capture, the series they form, then the findings.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
-    /// Every capture read, in the order given (a file holding a series gives several).
+    /// Every capture read: the baseline's first, then the files in the order given (a file
+    /// holding a series gives several).
     pub captures: Vec<CaptureReport>,
-    /// Leak findings, worst first.
+    /// The series the captures form: captures of one program and kind, oldest first. Every
+    /// capture is in exactly one.
+    pub series: Vec<SeriesReport>,
+    /// Leak findings of the newest capture of each series, worst first.
     pub findings: Vec<FindingReport>,
+    /// What the session did that a person should know (an input given twice, read once).
+    pub notes: Vec<String>,
 }
 
 /// One finding as the report shows it.
@@ -111,21 +118,61 @@ impl FindingReport {
 }
 
 impl Report {
-    /// Builds the report of `captures`, with the findings of `analyses` (pairs of capture index
-    /// and its analysis).
-    pub fn new(captures: &[Capture], analyses: &[(usize, Analysis)]) -> Self {
-        let mut findings: Vec<FindingReport> = analyses
-            .iter()
-            .flat_map(|(i, a)| {
-                let capture = captures.get(*i);
-                a.findings.iter().filter_map(move |f| capture.map(|c| FindingReport::new(c, *i, f)))
-            })
+    /// The report of a session: every capture (the baseline's included, marked), the series
+    /// they form, and the findings of each series' newest capture, judged with the earlier
+    /// captures of its series. So `report BEFORE AFTER` and `report AFTER --baseline BEFORE`
+    /// give AFTER the same findings.
+    pub fn from_session(session: &Session) -> Self {
+        let captures = &session.captures;
+        let mut findings: Vec<FindingReport> = session
+            .verdict_captures()
+            .into_iter()
+            .filter_map(|i| captures.get(i).map(|c| (i, c)))
+            .flat_map(|(i, c)| c.analysis.findings.iter().map(move |f| FindingReport::new(&c.capture, i, f)))
             .collect();
         findings.sort_by(|a, b| {
             a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)).then(a.capture.cmp(&b.capture))
         });
-        Self { captures: captures.iter().map(CaptureReport::new).collect(), findings }
+        Self {
+            captures: captures
+                .iter()
+                .map(|c| {
+                    let mut r = CaptureReport::with_groups(&c.capture, &c.groups);
+                    r.baseline = c.is_baseline;
+                    r.series = c.series;
+                    r
+                })
+                .collect(),
+            series: session
+                .series
+                .iter()
+                .map(|s| SeriesReport {
+                    kind: s.class.name(),
+                    captures: s.members.clone(),
+                    order: s.order.describe(),
+                })
+                .collect(),
+            findings,
+            notes: session.notes.clone(),
+        }
     }
+
+    /// Whether a reported finding is at or above `threshold` (`--fail-on`).
+    pub fn fails_at(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity <= threshold)
+    }
+}
+
+/// Captures of one program and kind, oldest first.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesReport {
+    /// What the snapshots count: `goroutines`, `goroutineleak`, a profile type, or `alone`
+    /// for a capture that forms no series (a trace).
+    pub kind: String,
+    /// Indices into `captures`, oldest first.
+    pub captures: Vec<usize>,
+    /// How the order was decided.
+    pub order: &'static str,
 }
 
 /// What one capture holds.
@@ -143,6 +190,10 @@ pub struct CaptureReport {
     pub series_index: usize,
     /// Number of captures in the file.
     pub series_len: usize,
+    /// It is (part of) the baseline: its own findings are not reported.
+    pub baseline: bool,
+    /// Index of its series in `series`.
+    pub series: usize,
     /// Why the dump was taken, where it says (`SIGQUIT: quit`, `panic: ...`).
     pub headline: Option<String>,
     /// Goroutines (tasks); for count profiles the sum of counts.
@@ -214,6 +265,11 @@ impl GroupReport {
 impl CaptureReport {
     /// Describes a capture.
     pub fn new(capture: &Capture) -> Self {
+        Self::with_groups(capture, &capture.groups())
+    }
+
+    /// Describes a capture whose groups are already worked out.
+    pub fn with_groups(capture: &Capture, groups: &[Group]) -> Self {
         // Counted by id, then named: a dump of 200,000 goroutines has a handful of states.
         let mut by_state: hashbrown::HashMap<crate::model::StrId, u64> = hashbrown::HashMap::new();
         for task in &capture.tasks {
@@ -224,7 +280,7 @@ impl CaptureReport {
         }
         let states: BTreeMap<String, u64> =
             by_state.into_iter().map(|(state, n)| (capture.str(state).to_owned(), n)).collect();
-        let groups = capture.groups().iter().map(|g| GroupReport::new(capture, g)).collect();
+        let groups = groups.iter().map(|g| GroupReport::new(capture, g)).collect();
         let sample_types = capture
             .samples
             .types
@@ -243,6 +299,8 @@ impl CaptureReport {
             go_version: capture.source.go_version.clone(),
             series_index: capture.source.series_index,
             series_len: capture.source.series_len,
+            baseline: false,
+            series: 0,
             headline: capture.source.headline.clone(),
             task_count: capture.task_count(),
             states,
@@ -261,7 +319,8 @@ impl CaptureReport {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "{}{series}", self.path);
+        let baseline = if self.baseline { " (baseline)" } else { "" };
+        let _ = writeln!(out, "{}{series}{baseline}", self.path);
         let kind = self.profile_type.as_deref().map(|p| format!(", {p} profile")).unwrap_or_default();
         let _ = writeln!(out, "  format: {}{kind}", self.format);
         if let Some(h) = &self.headline {

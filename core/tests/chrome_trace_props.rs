@@ -133,7 +133,7 @@ proptest! {
         let p = Progress::new();
         if let Ok(c) = chrome_trace::parse_bytes(text.as_bytes(), "p", &p) {
             check_invariants(&c);
-            let _ = async_facts::trace_facts(&c);
+            let _ = async_facts::async_facts(&c);
             let _ = spans::span_self_time_stacks(&c);
         }
         let _ = chrome_trace::parse_bytes_in_pieces(text.as_bytes(), "p", &p, 3);
@@ -155,7 +155,7 @@ proptest! {
             Ok(c) => {
                 prop_assert_eq!(c.event_stats.events, complete);
                 check_invariants(&c);
-                let _ = async_facts::trace_facts(&c);
+                let _ = async_facts::async_facts(&c);
             }
             // Only a prefix that never reaches the event array may fail.
             Err(_) => prop_assert!(!prefix.contains(&b'[') || (object_form && !text[..n].contains("traceEvents\":[")), "{}", &text[..n]),

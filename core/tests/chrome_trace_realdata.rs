@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use leakscope_core::analysis::async_facts::{name_kind, trace_facts};
+use leakscope_core::analysis::async_facts::{async_facts, name_kind};
 use leakscope_core::model::{Capture, FormatKind, IntervalKind, TaskKind};
 use leakscope_core::{LoadOptions, Progress, formats, open};
 use serde_json::Value;
@@ -90,7 +90,7 @@ fn node_trace_matches_ground_truth() {
     assert_eq!(span_count, gt["ph"]["X"].as_u64().unwrap() + gt["ph"]["B"].as_u64().unwrap());
     assert!(cap.open_spans.is_empty());
 
-    let facts = trace_facts(&cap);
+    let facts = async_facts(&cap);
     let open: BTreeMap<String, u64> = facts.never_ended.iter().map(|n| (n.name.clone(), n.count)).collect();
     assert_eq!(open, counts(&gt["async_hooks_open_at_end_by_type"]));
     assert_eq!(open.values().sum::<u64>(), gt["async_hooks_open_at_end_total"].as_u64().unwrap());
@@ -165,7 +165,7 @@ fn viztracer_matches_ground_truth() {
 
     // The program's own account of what it left behind.
     let program = truth(&dir, "python/viztracer-small.truth.json");
-    let facts = trace_facts(&cap);
+    let facts = async_facts(&cap);
     let pending: Vec<_> = facts.lanes.iter().filter(|l| l.cancelled_at_shutdown).collect();
     assert_eq!(pending.len() as u64, program["asyncio_pending_at_end"].as_u64().unwrap());
     let by_kind = |k: &str| pending.iter().filter(|l| l.kind == k).count() as u64;

@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use leakscope_core::analysis::async_facts::trace_facts;
+use leakscope_core::analysis::async_facts::async_facts;
 use leakscope_core::analysis::flame::{FlameTree, sample_stacks};
 use leakscope_core::analysis::spans::span_self_time_stacks;
 use leakscope_core::model::{Capture, StackId, TaskKind};
@@ -85,7 +85,7 @@ fn summary(c: &Capture) -> String {
             writeln!(w, "  {v}  {stack}").unwrap();
         }
     }
-    let facts = trace_facts(c);
+    let facts = async_facts(c);
     for n in &facts.never_ended {
         writeln!(w, "never ended: {} [{}] {:?}: {} (ended {})", n.name, n.category, n.kind, n.count, n.ended)
             .unwrap();
@@ -145,7 +145,7 @@ fn truth(name: &str) -> serde_json::Value {
 fn node_pending_locks_trace() {
     let c = golden("node-pending-locks.trace.json");
     let program = truth("node-pending-locks.truth.json");
-    let facts = trace_facts(&c);
+    let facts = async_facts(&c);
     // Each request that took the lock left its wait (and the `.then` chained on it) pending.
     let requests: u64 = facts
         .origin_families
@@ -168,7 +168,7 @@ fn python_stuck_consumers_viztracer() {
     let c = golden("python-stuck-consumers.viztracer.json.gz");
     assert!(c.source.gzipped);
     let program = truth("python-stuck-consumers.truth.json");
-    let facts = trace_facts(&c);
+    let facts = async_facts(&c);
     let cancelled = facts.lanes.iter().filter(|l| l.cancelled_at_shutdown).count() as u64;
     assert_eq!(cancelled, program["consumers_pending"].as_u64().unwrap());
     assert!(facts.lanes.iter().filter(|l| l.cancelled_at_shutdown).all(|l| l.kind == "drain-N"));
@@ -184,7 +184,7 @@ fn node_healthy_locks_trace() {
     let program = truth("node-healthy-locks.truth.json");
     assert_eq!(program["pending_locks"], 0);
     // Every promise settled and was collected; what stays open is the client's sockets.
-    let facts = trace_facts(&c);
+    let facts = async_facts(&c);
     assert!(facts.never_ended.iter().all(|n| n.name != "PROMISE"), "{:?}", facts.never_ended);
 }
 
@@ -193,7 +193,7 @@ fn python_healthy_consumers_viztracer() {
     let c = golden("python-healthy-consumers.viztracer.json.gz");
     let program = truth("python-healthy-consumers.truth.json");
     assert_eq!(program["consumers_pending"], 0);
-    let facts = trace_facts(&c);
+    let facts = async_facts(&c);
     assert!(facts.lanes.iter().all(|l| !l.cancelled_at_shutdown));
     assert!(facts.lanes.iter().filter(|l| l.kind == "heartbeat-N").all(|l| !l.alive_at_end));
 }

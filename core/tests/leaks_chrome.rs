@@ -14,8 +14,10 @@ use leakscope_core::analysis::leaks::{Analysis, Config, IgnoreScope, RuleId, Sev
 use leakscope_core::formats::chrome_trace;
 use leakscope_core::model::Capture;
 use leakscope_core::report::Report;
+use leakscope_core::session::{Parsed, Purpose, Session};
 use leakscope_core::{LoadOptions, Progress, open};
 use serde_json::Value;
+use std::time::Duration;
 
 fn load(path: &Path) -> Capture {
     let mut caps = open(path, &LoadOptions::default(), &Progress::new()).expect("opens");
@@ -124,8 +126,9 @@ fn ignore_rules_apply_to_async_findings() {
 #[test]
 fn report_json_carries_async_evidence() {
     let c = load(&support::sample_traces().join("node-pending-locks.trace.json"));
-    let a = analyze(&c, None, &Config::default());
-    let report = serde_json::to_value(Report::new(std::slice::from_ref(&c), &[(0, a)])).unwrap();
+    let parsed = Parsed { captures: vec![c], baseline: false, load_time: Duration::ZERO };
+    let session = Session::from_parsed(vec![parsed], Purpose::Report, Config::default());
+    let report = serde_json::to_value(Report::from_session(&session)).unwrap();
     let f = &report["findings"][0];
     assert_eq!(f["rule"], "never-settled");
     assert_eq!(f["rules"], serde_json::json!(["never-settled"]));

@@ -2,8 +2,8 @@
 //! and group counts over a series of captures. Each is a glance, not a tool: no zoom or pan.
 
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use leakscope_core::format;
 
-use super::fmt_count;
 use crate::theme::Palette;
 use crate::workspace::LoadedCapture;
 
@@ -26,9 +26,9 @@ pub fn wait_histogram_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, members: &[u
         .iter()
         .map(|b| {
             let label = if b.width_min == 1 {
-                format!("{} min: {}", b.start_min, fmt_count(b.count))
+                format!("{} min: {}", b.start_min, format::count(b.count))
             } else {
-                format!("{}–{} min: {}", b.start_min, b.start_min + b.width_min - 1, fmt_count(b.count))
+                format!("{}–{} min: {}", b.start_min, b.start_min + b.width_min - 1, format::count(b.count))
             };
             Bar::new(b.start_min as f64 + b.width_min as f64 / 2.0 - 0.5, b.count as f64)
                 .width(b.width_min as f64 * 0.9)
@@ -89,7 +89,8 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
     if states.is_empty() {
         return;
     }
-    let names: Vec<String> = states.iter().map(|s| format!("{}  {}", s.state, fmt_count(s.count))).collect();
+    let names: Vec<String> =
+        states.iter().map(|s| format!("{}  {}", s.state, format::count(s.count))).collect();
     let bars: Vec<Bar> = states
         .iter()
         .enumerate()
@@ -97,7 +98,7 @@ pub fn state_counts_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, id: &str) {
             // The first state at the top.
             Bar::new((states.len() - 1 - i) as f64, s.count as f64)
                 .width(0.7)
-                .name(format!("{}: {}", s.state, fmt_count(s.count)))
+                .name(format!("{}: {}", s.state, format::count(s.count)))
                 .fill(palette.wait_kind(s.wait_kind))
         })
         .collect();

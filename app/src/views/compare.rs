@@ -5,11 +5,12 @@
 use egui::{RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use leakscope_core::diff::{Change, GroupDiff, Side};
+use leakscope_core::format;
 use leakscope_core::model::funcname;
 
 use super::flamegraph::FlamePane;
 use super::timeline::TimelinePane;
-use super::{ViewCtx, charts, fmt_count, fmt_delta, nav_link};
+use super::{ViewCtx, charts, nav_link};
 use crate::command::Command;
 use crate::state::{ComparePane, ViewKind};
 use crate::theme::Palette;
@@ -31,11 +32,12 @@ impl CompareView {
     /// Draws the view.
     pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let ws = ctx.ws;
-        let Some(cmp) = &ws.comparison else {
+        let Some(cmp) = &ws.comparison() else {
             ui.label("Open two captures to compare them: drop two files, or File ▸ Compare two files…");
             return;
         };
-        let (Some(before), Some(after)) = (ws.captures.get(cmp.before), ws.captures.get(cmp.after)) else {
+        let (Some(before), Some(after)) = (ws.captures().get(cmp.before), ws.captures().get(cmp.after))
+        else {
             return;
         };
         let palette = Palette::of(ui);
@@ -47,13 +49,22 @@ impl CompareView {
             ui.label(
                 RichText::new(format!(
                     "{} → {} goroutines ({})",
-                    fmt_count(cmp.diff.before_total),
-                    fmt_count(cmp.diff.after_total),
-                    fmt_delta(delta)
+                    format::count(cmp.diff.before_total),
+                    format::count(cmp.diff.after_total),
+                    format::delta(delta)
                 ))
                 .color(if delta > 0 { palette.grew } else { palette.shrank }),
             );
         });
+        if !cmp.same_program {
+            ui.label(
+                RichText::new(
+                    "These captures are not of one program (or not of one kind): they are shown side by side, \
+                     but what grew between them is no evidence of a leak, and the findings do not use it.",
+                )
+                .color(palette.warning),
+            );
+        }
         ui.horizontal(|ui| {
             let pane = &mut ctx.state.compare.pane;
             for (value, label) in [
@@ -131,7 +142,12 @@ impl CompareView {
                 .collect();
             if !top.is_empty() {
                 ui.label(RichText::new("Families that only grow, across the captures").strong());
-                let names: Vec<String> = ctx.ws.captures.iter().map(|c| c.name.clone()).collect();
+                let names: Vec<String> = cmp
+                    .members
+                    .iter()
+                    .filter_map(|&m| ctx.ws.captures().get(m))
+                    .map(|c| c.name.clone())
+                    .collect();
                 charts::growth_series_ui(ui, &top, &names, "growth-series");
                 ui.separator();
             }
@@ -139,8 +155,8 @@ impl CompareView {
         ui.horizontal(|ui| {
             ui.label(format!(
                 "{} families changed, {} in all.",
-                fmt_count(cmp.diff.groups.iter().filter(|g| g.change() != Change::Same).count() as u64),
-                fmt_count(cmp.diff.groups.len() as u64)
+                format::count(cmp.diff.groups.iter().filter(|g| g.change() != Change::Same).count() as u64),
+                format::count(cmp.diff.groups.len() as u64)
             ));
             ui.checkbox(&mut self.show_unchanged, "Show unchanged");
         });
@@ -171,13 +187,13 @@ impl CompareView {
                         ui.label(RichText::new(tag).strong().color(color));
                     });
                     row.col(|ui| {
-                        ui.label(RichText::new(fmt_count(g.before)).monospace());
+                        ui.label(RichText::new(format::count(g.before)).monospace());
                     });
                     row.col(|ui| {
-                        ui.label(RichText::new(fmt_count(g.after)).monospace());
+                        ui.label(RichText::new(format::count(g.after)).monospace());
                     });
                     row.col(|ui| {
-                        ui.label(RichText::new(fmt_delta(g.delta())).monospace().strong().color(color));
+                        ui.label(RichText::new(format::delta(g.delta())).monospace().strong().color(color));
                     });
                     row.col(|ui| {
                         let text = g.key.describe();
@@ -223,7 +239,7 @@ fn pane_title(ui: &mut egui::Ui, role: &str, loaded: &LoadedCapture) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(role).strong());
         ui.label(&loaded.name);
-        ui.weak(format!("{} goroutines", fmt_count(loaded.goroutine_count())));
+        ui.weak(format!("{} goroutines", format::count(loaded.goroutine_count())));
     });
 }
 
@@ -233,7 +249,7 @@ fn side_by_side(
     cmp: &Comparison,
     mut pane: impl FnMut(&mut egui::Ui, &LoadedCapture, &str),
 ) {
-    let (Some(before), Some(after)) = (ws.captures.get(cmp.before), ws.captures.get(cmp.after)) else {
+    let (Some(before), Some(after)) = (ws.captures().get(cmp.before), ws.captures().get(cmp.after)) else {
         return;
     };
     ui.columns(2, |cols| {
@@ -260,7 +276,7 @@ fn groups_compact_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, side: &str) {
         ui.strong("Function");
         ui.end_row();
         for g in &loaded.groups {
-            ui.label(RichText::new(fmt_count(g.count)).monospace().strong());
+            ui.label(RichText::new(format::count(g.count)).monospace().strong());
             let state = super::goroutines::state_text(loaded, g);
             ui.label(RichText::new(format!("● {state}")).color(palette.wait_kind(g.wait_kind)));
             let func = super::goroutines::user_function(loaded, g);

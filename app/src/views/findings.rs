@@ -5,10 +5,11 @@
 
 use egui::{RichText, Sense};
 use leakscope_core::analysis::leaks::{Finding, Severity};
+use leakscope_core::format;
 use leakscope_core::model::funcname;
 use leakscope_core::report::FindingReport;
 
-use super::{ViewCtx, charts, fmt_count, fmt_delta, nav_link};
+use super::{ViewCtx, charts, nav_link};
 use crate::command::Command;
 use crate::state::ViewKind;
 use crate::theme::Palette;
@@ -92,10 +93,9 @@ impl FindingsView {
             ui.heading(format!("{n} finding{}", if n == 1 { "" } else { "s" }));
             let baseline = ctx
                 .ws
-                .comparison
-                .as_ref()
-                .filter(|c| c.after == ctx.ws.active)
-                .and_then(|c| ctx.ws.captures.get(c.before));
+                .comparison()
+                .filter(|c| c.after == ctx.ws.active && c.same_program)
+                .and_then(|c| ctx.ws.captures().get(c.before));
             match baseline {
                 Some(before) => ui.label(format!("in {}, compared with {}", loaded.name, before.name)),
                 None => ui.label(format!("in {}", loaded.name)),
@@ -115,8 +115,8 @@ impl FindingsView {
             if implicated > 0 {
                 ui.label(format!(
                     "· {} of {} goroutines in leak findings",
-                    fmt_count(implicated),
-                    fmt_count(loaded.goroutine_count())
+                    format::count(implicated),
+                    format::count(loaded.goroutine_count())
                 ));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -132,7 +132,7 @@ impl FindingsView {
                 }
             });
         });
-        if let Some(err) = &ctx.ws.config_error {
+        if let Some(err) = &ctx.ws.session.config_error {
             ui.colored_label(palette.warning, format!("leakscope.toml not used: {err}"));
         }
     }
@@ -156,14 +156,14 @@ impl FindingsView {
                     if let Some(g) = &finding.growth {
                         let delta = g.after as i64 - g.before as i64;
                         let growth_color = if delta > 0 { palette.grew } else { palette.unchanged };
-                        ui.label(RichText::new(fmt_delta(delta)).small().strong().color(growth_color))
+                        ui.label(RichText::new(format::delta(delta)).small().strong().color(growth_color))
                             .on_hover_text(format!(
                                 "{} before, {} now",
-                                fmt_count(g.before),
-                                fmt_count(g.after)
+                                format::count(g.before),
+                                format::count(g.after)
                             ));
                     }
-                    ui.label(RichText::new(fmt_count(finding.count)).strong().size(16.0));
+                    ui.label(RichText::new(format::count(finding.count)).strong().size(16.0));
                 });
             });
             ui.add(egui::Label::new(RichText::new(&finding.title)).wrap());
@@ -209,7 +209,7 @@ impl FindingsView {
         ui.add(egui::Label::new(RichText::new(&f.title).heading()).wrap());
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("{} goroutines", fmt_count(f.count))).strong().size(16.0));
+            ui.label(RichText::new(format!("{} goroutines", format::count(f.count))).strong().size(16.0));
             if let Some(g) = &f.growth {
                 let delta = g.after as i64 - g.before as i64;
                 let factor = if g.before > 0 {
@@ -220,9 +220,9 @@ impl FindingsView {
                 ui.label(
                     RichText::new(format!(
                         "{} → {}: {}{factor}",
-                        fmt_count(g.before),
-                        fmt_count(g.after),
-                        fmt_delta(delta)
+                        format::count(g.before),
+                        format::count(g.after),
+                        format::delta(delta)
                     ))
                     .color(if delta > 0 { palette.grew } else { palette.unchanged }),
                 );
@@ -309,8 +309,9 @@ impl FindingsView {
         if let Some(g) = f.growth.as_ref().filter(|g| g.series.len() > 2) {
             ui.add_space(6.0);
             section(ui, "Count across the captures");
+            let members = ctx.ws.session.series_of(ctx.ws.active).map_or(&[][..], |s| s.members.as_slice());
             let names: Vec<String> =
-                ctx.ws.captures.iter().take(g.series.len()).map(|c| c.name.clone()).collect();
+                members.iter().filter_map(|&m| ctx.ws.captures().get(m)).map(|c| c.name.clone()).collect();
             charts::growth_series_ui(
                 ui,
                 &[(f.key.user.clone(), g.series.clone())],
@@ -337,12 +338,12 @@ fn excluded_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
         return;
     }
     let n: u64 = benign.iter().chain(ignored).map(|e| e.count).sum();
-    egui::CollapsingHeader::new(format!("Not flagged: {} goroutines that look healthy", fmt_count(n)))
+    egui::CollapsingHeader::new(format!("Not flagged: {} goroutines that look healthy", format::count(n)))
         .id_salt("not-flagged")
         .show(ui, |ui| {
             for e in benign.iter().chain(ignored) {
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(fmt_count(e.count)).monospace().strong());
+                    ui.label(RichText::new(format::count(e.count)).monospace().strong());
                     ui.label(RichText::new(&e.reason).weak());
                     ui.add(egui::Label::new(RichText::new(e.key.describe()).small().monospace()).wrap());
                 });
@@ -355,8 +356,8 @@ fn no_findings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
     ui.heading("No leak found");
     ui.label(format!(
         "leakscope checked {} goroutines in {} groups against its rules and found nothing that looks stuck for good.",
-        fmt_count(loaded.goroutine_count()),
-        fmt_count(loaded.groups.len() as u64)
+        format::count(loaded.goroutine_count()),
+        format::count(loaded.groups.len() as u64)
     ));
     ui.weak("A single capture cannot show growth: open a later capture beside this one (drop two files) to compare.");
     ui.add_space(8.0);

@@ -4,6 +4,7 @@
 //! finding's goroutines wait. Clicking a badge opens the finding; a finding's "Flamegraph ▸"
 //! link zooms here onto its frames.
 
+use leakscope_core::format;
 use std::fmt::Write as _;
 
 use egui::RichText;
@@ -13,9 +14,9 @@ use leakscope_core::analysis::flame_locations::FlameLocations;
 use leakscope_core::analysis::leaks::Finding;
 use leakscope_core::model::StackId;
 
-use super::{Focus, ViewCtx, fmt_count};
-use crate::app::SHORTCUT_SEARCH;
+use super::{Focus, ViewCtx};
 use crate::command::Command;
+use crate::keys::SHORTCUT_SEARCH;
 use crate::widgets::{FlameBadge, FlameGraph, FlameGraphState, FlameMode, ValueUnit};
 use crate::workspace::{FlameSource, LoadedCapture, Workspace};
 
@@ -210,7 +211,7 @@ impl FlamegraphView {
             if badges > 0 {
                 ui.label(format!(
                     "{} leak badge{} — click one to open its finding",
-                    fmt_count(badges as u64),
+                    format::count(badges as u64),
                     plural(badges)
                 ));
             }
@@ -291,7 +292,7 @@ fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> 
                 label: finding.rule.id().to_owned(),
                 tooltip: format!(
                     "{} × {} ({})",
-                    fmt_count(finding.count),
+                    format::count(finding.count),
                     finding.title,
                     finding.severity.name()
                 ),

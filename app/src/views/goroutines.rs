@@ -3,15 +3,16 @@
 //! and parent/child links beside it; and the created-by tree, where orphans (creator gone) and
 //! the goroutines they started stand out.
 
+use leakscope_core::format;
 use std::collections::HashSet;
 
 use egui::{RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use leakscope_core::model::{Group, TaskFlags, funcname};
 
-use super::{Focus, ViewCtx, charts, fmt_count, fmt_wait_ns, fmt_wait_range, nav_link};
-use crate::app::SHORTCUT_SEARCH;
+use super::{Focus, ViewCtx, charts, nav_link};
 use crate::command::Command;
+use crate::keys::SHORTCUT_SEARCH;
 use crate::state::{GoroutineLayout, GroupSort, ViewKind};
 use crate::theme::Palette;
 use crate::workspace::{LoadedCapture, Workspace};
@@ -178,7 +179,7 @@ impl GoroutinesView {
             if ui
                 .selectable_label(
                     self.state_filter.is_none(),
-                    format!("All states {}", fmt_count(loaded.goroutine_count())),
+                    format!("All states {}", format::count(loaded.goroutine_count())),
                 )
                 .clicked()
             {
@@ -186,7 +187,7 @@ impl GoroutinesView {
             }
             for s in &loaded.states {
                 let selected = self.state_filter.as_deref() == Some(s.state.as_str());
-                let text = RichText::new(format!("● {} {}", s.state, fmt_count(s.count)));
+                let text = RichText::new(format!("● {} {}", s.state, format::count(s.count)));
                 let chip = ui.selectable_label(selected, text.color(palette.wait_kind(s.wait_kind)));
                 let name = format!("State {}", s.state);
                 chip.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
@@ -243,9 +244,9 @@ impl GoroutinesView {
         let shown: u64 = self.rows.rows.iter().filter_map(|&r| loaded.groups.get(r)).map(|g| g.count).sum();
         ui.weak(format!(
             "{} of {} groups, {} goroutines. Click a group for its stack and members.",
-            fmt_count(self.rows.rows.len() as u64),
-            fmt_count(loaded.groups.len() as u64),
-            fmt_count(shown)
+            format::count(self.rows.rows.len() as u64),
+            format::count(loaded.groups.len() as u64),
+            format::count(shown)
         ));
         let scroll_row = if self.scroll_to_selected {
             self.scroll_to_selected = false;
@@ -308,7 +309,7 @@ impl GoroutinesView {
                         let marker = if selected { "▼" } else { "▶" };
                         ui.label(RichText::new(marker).weak());
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            ui.label(RichText::new(fmt_count(g.count)).strong().monospace());
+                            ui.label(RichText::new(format::count(g.count)).strong().monospace());
                         });
                     });
                     row.col(|ui| {
@@ -320,7 +321,7 @@ impl GoroutinesView {
                         }
                     });
                     row.col(|ui| {
-                        ui.label(fmt_wait_range(g.wait_ns));
+                        ui.label(format::wait_minutes_range(g.wait_ns));
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(funcname::display_name(func)).monospace()).on_hover_text(func);
@@ -383,14 +384,16 @@ impl GoroutinesView {
                 .sum();
             rows.push(TreeRow::Header(format!(
                 "Orphans: the goroutine that created them is gone ({} goroutines, {} more started by them)",
-                fmt_count(direct),
-                fmt_count(lineage.orphaned_count().saturating_sub(direct))
+                format::count(direct),
+                format::count(lineage.orphaned_count().saturating_sub(direct))
             )));
             self.flatten(lineage, &lineage.orphan_roots, &mut rows);
         }
         rows.push(TreeRow::Header(format!(
             "Started by the program: {} goroutines",
-            fmt_count(lineage.roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.subtree_count).sum())
+            format::count(
+                lineage.roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.subtree_count).sum::<u64>()
+            )
         )));
         self.flatten(lineage, &lineage.roots, &mut rows);
         egui::ScrollArea::vertical().id_salt("lineage-tree").auto_shrink([false, false]).show_rows(
@@ -476,12 +479,12 @@ impl GoroutinesView {
             }
         }
         let count = if node.children.is_empty() {
-            fmt_count(node.members.len() as u64)
+            format::count(node.members.len() as u64)
         } else {
             format!(
                 "{} (+{})",
-                fmt_count(node.members.len() as u64),
-                fmt_count(node.subtree_count - node.members.len() as u64)
+                format::count(node.members.len() as u64),
+                format::count(node.subtree_count - node.members.len() as u64)
             )
         };
         child.label(RichText::new(count).strong().monospace());
@@ -505,7 +508,7 @@ impl GoroutinesView {
             child.label(RichText::new(format!("parent gone ({parents})")).color(palette.orphan));
         } else if node.under_orphan && node.parked > 0 {
             child.label(
-                RichText::new(format!("{} parked under an orphan", fmt_count(node.parked)))
+                RichText::new(format!("{} parked under an orphan", format::count(node.parked)))
                     .color(palette.orphan),
             );
         }
@@ -533,7 +536,7 @@ impl GoroutinesView {
         let palette = Palette::of(ui);
         let capture = &loaded.capture;
         ui.horizontal_wrapped(|ui| {
-            ui.heading(format!("{} goroutines", fmt_count(group.count)));
+            ui.heading(format!("{} goroutines", format::count(group.count)));
             ui.label(
                 RichText::new(format!("● {}", state_text(loaded, group)))
                     .color(palette.wait_kind(group.wait_kind)),
@@ -543,7 +546,7 @@ impl GoroutinesView {
             }
         });
         if let Some(wait) = group.wait_ns {
-            ui.label(format!("Waiting {}", fmt_wait_range(Some(wait))));
+            ui.label(format!("Waiting {}", format::wait_minutes_range(Some(wait))));
         }
         ui.horizontal_wrapped(|ui| {
             if nav_link(ui, "Flamegraph ▸", "Show group in Flamegraph").clicked() {
@@ -607,7 +610,9 @@ impl GoroutinesView {
         }
         if !group.members.is_empty() {
             ui.separator();
-            ui.label(RichText::new(format!("Members ({})", fmt_count(group.members.len() as u64))).strong());
+            ui.label(
+                RichText::new(format!("Members ({})", format::count(group.members.len() as u64))).strong(),
+            );
             self.members_ui(ui, ctx, loaded, &group.members);
         }
         if let Some(task) = self.selected_task {
@@ -641,7 +646,7 @@ impl GoroutinesView {
                             self.selected_task = Some(m);
                         }
                         if let Some(wait) = task.wait_ns.get() {
-                            ui.weak(fmt_wait_ns(wait));
+                            ui.weak(format::wait_minutes_ns(wait));
                         }
                         if let Some(parent) = task.parent_id.get() {
                             if loaded.task_by_id.contains_key(&parent) {
@@ -674,7 +679,8 @@ impl GoroutinesView {
         let capture = &loaded.capture;
         let Some(task) = capture.tasks.get(task_index as usize) else { return };
         let state = capture.str(task.state);
-        let wait = task.wait_ns.get().map(|w| format!(", {}", fmt_wait_ns(w))).unwrap_or_default();
+        let wait =
+            task.wait_ns.get().map(|w| format!(", {}", format::wait_minutes_ns(w))).unwrap_or_default();
         ui.label(RichText::new(format!("goroutine {} [{state}{wait}]", task.id)).strong().monospace());
         let labels = capture.tables.labels(task.labels);
         if !labels.is_empty() {
@@ -709,7 +715,7 @@ impl GoroutinesView {
             }
         }
         if let Some(children) = loaded.children_by_id.get(&task.id) {
-            ui.label(format!("Started {} goroutines still alive:", fmt_count(children.len() as u64)));
+            ui.label(format!("Started {} goroutines still alive:", format::count(children.len() as u64)));
             for &c in children.iter().take(50) {
                 let Some(child) = capture.tasks.get(c as usize) else { continue };
                 let func = capture.user_frame(child.stack).map_or("", |f| capture.func_name(f));
@@ -747,7 +753,7 @@ fn overview_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
         ui.label(
             RichText::new(format!(
                 "{} goroutines are orphans or were started by one: their creator has returned. See the created-by tree.",
-                fmt_count(orphans)
+                format::count(orphans)
             ))
             .color(palette.orphan),
         );
@@ -886,7 +892,7 @@ fn stack_text(loaded: &LoadedCapture, g: &Group) -> String {
     use std::fmt::Write as _;
     let capture = &loaded.capture;
     let mut out = String::new();
-    let wait = g.wait_ns.map(|w| format!(", {}", fmt_wait_range(Some(w)))).unwrap_or_default();
+    let wait = g.wait_ns.map(|w| format!(", {}", format::wait_minutes_range(Some(w)))).unwrap_or_default();
     let _ = writeln!(out, "{} goroutines [{}{wait}]:", g.count, state_text(loaded, g));
     for &f in capture.tables.stack(g.stack) {
         let frame = capture.tables.frame(f);

@@ -11,14 +11,14 @@ pub mod help;
 pub mod timeline;
 pub mod welcome;
 
+use leakscope_core::format;
 use leakscope_core::model::StackId;
 
-use crate::app::LoadErrorNote;
 use crate::command::{Command, Commands};
-use crate::loader::LoadStatus;
+use crate::loader::{LoadErrorNote, LoadStatus};
 use crate::state::{AppState, ViewKind};
 use crate::theme::Palette;
-use crate::workspace::{LoadedCapture, Workspace};
+use crate::workspace::{LoadedCapture, TaskNoun, Workspace};
 
 /// What a view draws from: the open captures (read only), the focus, the persisted options,
 /// and the command queue it sends requests to.
@@ -71,7 +71,7 @@ impl Focus {
         stacks.dedup();
         Some(Self {
             capture: ws.active,
-            title: format!("{} × {}", fmt_count(finding.count), finding.title),
+            title: format!("{} × {}", format::count(finding.count), finding.title),
             members,
             groups,
             stacks,
@@ -88,7 +88,7 @@ impl Focus {
             capture: ws.active,
             title: format!(
                 "{} × {}",
-                fmt_count(g.count),
+                format::count(g.count),
                 leakscope_core::model::funcname::display_name(func)
             ),
             members: g.members.clone(),
@@ -144,69 +144,12 @@ pub fn tab_text(view: ViewKind, ws: &Workspace) -> String {
     let Some(loaded) = ws.active() else { return view.label().to_owned() };
     match view {
         ViewKind::Findings => format!("{} ({})", view.label(), findings::count(ws)),
-        ViewKind::Goroutines if loaded.task_noun() == "tasks" => {
-            format!("Tasks ({})", fmt_count(loaded.goroutine_count()))
+        ViewKind::Goroutines if loaded.task_noun() == TaskNoun::Tasks => {
+            format!("Tasks ({})", format::count(loaded.goroutine_count()))
         }
-        ViewKind::Goroutines => format!("{} ({})", view.label(), fmt_count(loaded.goroutine_count())),
+        ViewKind::Goroutines => format!("{} ({})", view.label(), format::count(loaded.goroutine_count())),
         _ => view.label().to_owned(),
     }
-}
-
-/// `1234567` as `1,234,567`.
-pub fn fmt_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// A signed count with its sign: `+1,200`, `-3`, `0`.
-pub fn fmt_delta(n: i64) -> String {
-    match n.signum() {
-        1 => format!("+{}", fmt_count(n.unsigned_abs())),
-        -1 => format!("-{}", fmt_count(n.unsigned_abs())),
-        _ => "0".to_owned(),
-    }
-}
-
-const NS_PER_MIN: i64 = 60_000_000_000;
-
-/// A dump's wait as people read it: `< 1 min`, `7 min`, `2 h 5 min`.
-pub fn fmt_wait_ns(ns: i64) -> String {
-    let minutes = ns / NS_PER_MIN;
-    match minutes {
-        m if m <= 0 => "< 1 min".to_owned(),
-        m if m < 60 => format!("{m} min"),
-        m => format!("{} h {} min", m / 60, m % 60),
-    }
-}
-
-/// A group's wait range: `3–7 min`, `5 min`, or `—` when the capture has no waits.
-pub fn fmt_wait_range(wait: Option<(i64, i64)>) -> String {
-    match wait {
-        None => "—".to_owned(),
-        Some((lo, hi)) if lo / NS_PER_MIN == hi / NS_PER_MIN => fmt_wait_ns(hi),
-        Some((lo, hi)) if lo < NS_PER_MIN => format!("0–{}", fmt_wait_ns(hi)),
-        Some((lo, hi)) => format!("{}–{}", lo / NS_PER_MIN, fmt_wait_ns(hi)),
-    }
-}
-
-/// Bytes with a binary unit: `1.5 GiB`.
-pub fn fmt_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let name = UNITS.get(unit).copied().unwrap_or("B");
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {name}") }
 }
 
 /// The load progress: file, bytes done of total, a bar, and Cancel.
@@ -223,7 +166,7 @@ pub fn progress_ui(ui: &mut egui::Ui, status: &LoadStatus, commands: &mut Comman
     let text = if total == 0 {
         "starting…".to_owned()
     } else {
-        format!("{} of {}", fmt_bytes(done), fmt_bytes(total))
+        format!("{} of {}", format::bytes(done), format::bytes(total))
     };
     let bar = egui::ProgressBar::new(fraction).desired_width(220.0).text(text).fill(Palette::of(ui).progress);
     ui.add(bar)
@@ -327,27 +270,4 @@ pub fn nav_link(ui: &mut egui::Ui, text: impl Into<String>, accessible: &str) ->
     let name = accessible.to_owned();
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Link, true, &name));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_and_waits_read_well() {
-        assert_eq!(fmt_count(0), "0");
-        assert_eq!(fmt_count(999), "999");
-        assert_eq!(fmt_count(1000), "1,000");
-        assert_eq!(fmt_count(1_234_567), "1,234,567");
-        assert_eq!(fmt_delta(-1200), "-1,200");
-        assert_eq!(fmt_delta(5), "+5");
-        assert_eq!(fmt_wait_ns(0), "< 1 min");
-        assert_eq!(fmt_wait_ns(7 * NS_PER_MIN), "7 min");
-        assert_eq!(fmt_wait_ns(125 * NS_PER_MIN), "2 h 5 min");
-        assert_eq!(fmt_wait_range(None), "—");
-        assert_eq!(fmt_wait_range(Some((3 * NS_PER_MIN, 7 * NS_PER_MIN))), "3–7 min");
-        assert_eq!(fmt_wait_range(Some((0, 7 * NS_PER_MIN))), "0–7 min");
-        assert_eq!(fmt_bytes(512), "512 B");
-        assert_eq!(fmt_bytes(3 << 29), "1.5 GiB");
-    }
 }

@@ -5,6 +5,7 @@
 //! history: one bar per group showing how long its goroutines have been waiting, ending at the
 //! moment of capture. The selected lane's task is described under the canvas.
 
+use leakscope_core::format;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -12,12 +13,12 @@ use egui::RichText;
 use leakscope_core::Capture;
 use leakscope_core::model::{IntervalKind, Task, TaskKind, funcname};
 
-use super::{Focus, ViewCtx, fmt_count};
-use crate::app::SHORTCUT_SEARCH;
+use super::{Focus, ViewCtx};
 use crate::command::Command;
+use crate::keys::SHORTCUT_SEARCH;
 use crate::state::{LaneGrouping, TimelineOptions};
 use crate::widgets::timeline::kind_name;
-use crate::widgets::{Lane, Timeline, TimelineState, format};
+use crate::widgets::{Lane, Timeline, TimelineState};
 use crate::workspace::LoadedCapture;
 
 /// UI state of the Timeline view.
@@ -159,8 +160,8 @@ impl TimelinePane {
         ui.label(
             RichText::new(format!(
                 "{} of {} tasks{}",
-                fmt_count(self.shown as u64),
-                fmt_count(capture.tasks.iter().filter(|t| t.intervals.len > 0).count() as u64),
+                format::count(self.shown as u64),
+                format::count(capture.tasks.iter().filter(|t| t.intervals.len > 0).count() as u64),
                 if self.focus.is_some() { " (narrowed)" } else { "" }
             ))
             .weak(),
@@ -220,8 +221,8 @@ impl TimelinePane {
         ui.label(
             RichText::new(format!(
                 "{} of {} groups",
-                fmt_count(self.shown as u64),
-                fmt_count(ages.lanes.len() as u64)
+                format::count(self.shown as u64),
+                format::count(ages.lanes.len() as u64)
             ))
             .weak(),
         );
@@ -257,7 +258,7 @@ impl TimelinePane {
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut self.end_state, String::new(), "any");
                 for (state, n) in states {
-                    let label = format!("{state} · {}", fmt_count(*n as u64));
+                    let label = format!("{state} · {}", format::count(*n as u64));
                     ui.selectable_value(&mut self.end_state, state.clone(), label);
                 }
             })
@@ -520,7 +521,7 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> (Vec<Lane>, usize) {
             groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
             let mut out = Vec::new();
             for (title, members) in groups {
-                out.push(Lane::header(format!("{title} · {}", fmt_count(members.len() as u64))));
+                out.push(Lane::header(format!("{title} · {}", format::count(members.len() as u64))));
                 out.extend(members.into_iter().map(lane));
             }
             out
@@ -546,7 +547,7 @@ impl TimelineView {
         }
         let name = format!("Timeline of {}", loaded.name);
         let others: Vec<(usize, &LoadedCapture)> =
-            ctx.ws.captures.iter().enumerate().filter(|(i, _)| *i != ctx.ws.active).collect();
+            ctx.ws.captures().iter().enumerate().filter(|(i, _)| *i != ctx.ws.active).collect();
         let mut out = Vec::new();
         self.pane.capture_ui_linked(ui, loaded, &name, &mut ctx.state.timeline, &others, &mut out);
         for c in out {

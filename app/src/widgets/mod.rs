@@ -9,12 +9,11 @@
 //! state and rebuilt only when the data or the query changes.
 
 pub mod flamegraph;
-pub mod format;
 pub mod synthetic;
 mod text;
 pub mod time_axis;
 pub mod timeline;
 
 pub use flamegraph::{FlameBadge, FlameGraph, FlameGraphResponse, FlameGraphState, FlameMode, SearchStats};
-pub use format::ValueUnit;
+pub use leakscope_core::format::{self, ValueUnit};
 pub use timeline::{Lane, Timeline, TimelineHit, TimelineResponse, TimelineState};

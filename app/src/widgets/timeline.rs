@@ -27,7 +27,7 @@ use egui::{
     Align2, Color32, CornerRadius, FontId, Galley, Key, Painter, PointerButton, Pos2, Rect, Response, Sense,
     Shape, Stroke, StrokeKind, Tooltip, Ui, Vec2, WidgetInfo, pos2, vec2,
 };
-use leakscope_core::analysis::timeline::WaitAges;
+use leakscope_core::analysis::wait_ages::WaitAges;
 use leakscope_core::model::{Capture, Group, IntervalKind, IntervalRange, Intervals, Links, StrId, Strings};
 
 use super::format;
@@ -109,7 +109,7 @@ impl Lane {
     }
 
     /// One lane per group of a dump, over [`WaitAges`] from
-    /// `leakscope_core::analysis::timeline::wait_ages(capture, groups)`: "40 × chan receive ·
+    /// `leakscope_core::analysis::wait_ages::wait_ages(capture, groups)`: "40 × chan receive ·
     /// main.wait".
     pub fn wait_age_lanes(capture: &Capture, groups: &[Group], ages: &WaitAges) -> Vec<Lane> {
         ages.lanes

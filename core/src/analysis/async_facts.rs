@@ -149,7 +149,7 @@ impl Lane {
 
 /// All facts of one capture.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TraceFacts {
+pub struct AsyncFacts {
     /// Unfinished async operations by (name, category), largest first.
     pub never_ended: Vec<NeverEnded>,
     /// Unfinished async_hooks resources by origin shape, largest first.
@@ -193,8 +193,8 @@ pub fn name_kind(name: &str) -> String {
 }
 
 /// Computes the facts of a capture. Captures without async tasks or threads give empty lists.
-pub fn trace_facts(capture: &Capture) -> TraceFacts {
-    TraceFacts {
+pub fn async_facts(capture: &Capture) -> AsyncFacts {
+    AsyncFacts {
         never_ended: never_ended(capture),
         origin_families: origin_families(capture),
         open_spans: open_spans(capture),

@@ -8,5 +8,5 @@ pub mod leaks;
 pub mod lineage;
 pub mod sites;
 pub mod spans;
-pub mod timeline;
 pub mod trace_facts;
+pub mod wait_ages;

@@ -2,6 +2,8 @@
 //! goroutine family is recognised in a `debug=2` dump (runtime frames hidden), a SIGQUIT dump
 //! (runtime frames and `gowrap` wrappers shown), a `debug=1` text profile and a pprof profile.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::model::{Capture, FrameId, Group, StackId, TaskFlags, funcname};
@@ -201,6 +203,24 @@ pub fn family_groups(capture: &Capture) -> Vec<FamilyGroup> {
             }
         }
         out.push(FamilyGroup { key, group });
+    }
+    out
+}
+
+/// Whether creators can be used to tell families apart: only when both sides record them for
+/// every goroutine (profiles record none; traces none for goroutines older than the trace).
+pub fn both_record_creators(a: &Capture, b: &Capture) -> bool {
+    let records = |c: &Capture| !records_lifetimes(c) && c.tasks.iter().any(|t| t.created_by.is_some());
+    records(a) && records(b)
+}
+
+/// Goroutine counts per family of one capture, with a representative stack each.
+pub fn family_counts(capture: &Capture, with_creator: bool) -> BTreeMap<SiteKey, (u64, StackId)> {
+    let mut out: BTreeMap<SiteKey, (u64, StackId)> = BTreeMap::new();
+    for FamilyGroup { key, group } in family_groups(capture) {
+        let key = if with_creator { key } else { key.without_creator() };
+        let entry = out.entry(key).or_insert((0, group.stack));
+        entry.0 += group.count;
     }
     out
 }

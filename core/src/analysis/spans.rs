@@ -83,7 +83,7 @@ fn add_task(cap: &Capture, range: std::ops::Range<usize>, acc: &mut HashMap<Stac
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::Progress;
+    use crate::input::Progress;
 
     #[test]
     fn self_time_subtracts_children() {

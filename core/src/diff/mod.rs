@@ -2,12 +2,10 @@
 //! pprof goroutine profile) compared group by group, and a series of captures followed over
 //! time. Groups are matched by creation site and wait site as text ([`SiteKey`]), never by ids.
 
-use std::collections::BTreeMap;
-
 use hashbrown::HashMap;
 
 use crate::analysis::flame::{FlameTree, goroutine_stacks};
-use crate::analysis::sites::{FamilyGroup, SiteKey, family_groups, records_lifetimes};
+use crate::analysis::sites::{SiteKey, both_record_creators, family_counts};
 use crate::model::{Capture, StackId};
 
 /// One goroutine family before and after.
@@ -76,24 +74,6 @@ pub struct CaptureDiff {
     pub after_total: u64,
     /// Merged goroutine stacks with `total` = after and `baseline_total` = before.
     pub flame: FlameTree,
-}
-
-/// Whether creators can be used to tell families apart: only when both sides record them for
-/// every goroutine (profiles record none; traces none for goroutines older than the trace).
-pub fn both_record_creators(a: &Capture, b: &Capture) -> bool {
-    let records = |c: &Capture| !records_lifetimes(c) && c.tasks.iter().any(|t| t.created_by.is_some());
-    records(a) && records(b)
-}
-
-/// Goroutine counts per family of one capture, with a representative stack each.
-pub fn family_counts(capture: &Capture, with_creator: bool) -> BTreeMap<SiteKey, (u64, StackId)> {
-    let mut out: BTreeMap<SiteKey, (u64, StackId)> = BTreeMap::new();
-    for FamilyGroup { key, group } in family_groups(capture) {
-        let key = if with_creator { key } else { key.without_creator() };
-        let entry = out.entry(key).or_insert((0, group.stack));
-        entry.0 += group.count;
-    }
-    out
 }
 
 /// Compares `before` with `after`.

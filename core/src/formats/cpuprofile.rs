@@ -9,7 +9,7 @@ use super::chrome_trace::json::{Cursor, JsonError, JsonErrorKind, Kind};
 use super::chrome_trace::{JsonGuess, guess_json};
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::{Capture, FormatKind, Frame, FrameId, SampleType, StackId};
 
 /// The DevTools CPU profile format.

@@ -20,7 +20,7 @@ use hashbrown::HashMap;
 
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::{Capture, FormatKind, Frame, FrameId, Label, LabelSetId, SampleType, Warnings};
 
 /// The goroutine profile `debug=1` text format.

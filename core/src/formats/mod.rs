@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::ParseError;
-use crate::load::{Bytes, Progress};
+use crate::input::{Bytes, Progress};
 use crate::model::{Capture, FormatKind};
 
 pub mod chrome_trace;

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use flate2::read::MultiGzDecoder;
 
-use super::progress::Progress;
+use crate::input::Progress;
 
 /// The gzip magic number.
 const MAGIC: [u8; 2] = [0x1f, 0x8b];

@@ -2,10 +2,7 @@
 //! by its magic bytes and inflated with a limit, the format is sniffed from content, and the
 //! parser runs. Nothing here ever writes to an input.
 
-mod bytes;
 pub mod gzip;
-mod mmap;
-mod progress;
 
 use std::fs::File;
 use std::io::Read;
@@ -13,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub use bytes::Bytes;
-pub use progress::Progress;
+use crate::input::mmap;
+pub use crate::input::{Bytes, Progress};
 
 use crate::error::LoadError;
 use crate::formats::{self, Format, Input};

@@ -12,7 +12,7 @@ use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;
 use super::task::{Ancestor, Task, TaskKind};
-use crate::load::Bytes;
+use crate::input::Bytes;
 
 /// The input formats leakscope reads. The names are stable: they appear in `--json` output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use super::explain::{self, AsyncView};
 use super::{Analysis, AsyncEvidence, Config, Evidence, Excluded, Finding, RuleId, Severity, knowledge};
-use crate::analysis::async_facts::{ALIVE_AT_END_SHARE, Lane, TraceFacts, name_kind, trace_facts};
+use crate::analysis::async_facts::{ALIVE_AT_END_SHARE, AsyncFacts, Lane, async_facts, name_kind};
 use crate::analysis::sites::SiteKey;
 use crate::model::{Capture, Group, StackId, TaskFlags, TaskKind, WaitKind};
 
@@ -57,7 +57,7 @@ pub(super) fn applies(capture: &Capture) -> bool {
 
 /// Adds the findings (and the exclusions) of the async rules to `analysis`.
 pub(super) fn analyze(capture: &Capture, config: &Config, analysis: &mut Analysis) {
-    let facts = trace_facts(capture);
+    let facts = async_facts(capture);
     let (start, end) = capture.time_range_ns.unwrap_or((0, 0));
     let span = (end - start).max(1);
     let tail_ns = (span as f64 * ALIVE_AT_END_SHARE) as i64;
@@ -160,7 +160,7 @@ fn ended_stats(capture: &Capture) -> BTreeMap<(String, String), (u64, i64)> {
 /// and the shape each origin left behind.
 fn never_settled(
     capture: &Capture,
-    facts: &TraceFacts,
+    facts: &AsyncFacts,
     config: &Config,
     end_ns: i64,
     tail_ns: i64,
@@ -229,7 +229,7 @@ fn never_settled(
 /// did end took.
 fn never_ended(
     capture: &Capture,
-    facts: &TraceFacts,
+    facts: &AsyncFacts,
     config: &Config,
     end_ns: i64,
     span_ns: i64,
@@ -342,7 +342,7 @@ fn coroutine(capture: &Capture, lane: &Lane) -> String {
 /// Asyncio tasks still pending when `asyncio.run` shut the loop down and cancelled them,
 /// grouped by task name kind and coroutine (where each one was suspended varies by a frame
 /// with timing, so it is shown, not keyed on).
-fn pending_at_exit(capture: &Capture, facts: &TraceFacts, end_ns: i64, out: &mut Vec<Candidate>) {
+fn pending_at_exit(capture: &Capture, facts: &AsyncFacts, end_ns: i64, out: &mut Vec<Candidate>) {
     let mut groups: BTreeMap<(String, String), Vec<&Lane>> = BTreeMap::new();
     for lane in facts.lanes.iter().filter(|l| l.cancelled_at_shutdown) {
         groups.entry((lane.kind.clone(), coroutine(capture, lane))).or_default().push(lane);
@@ -414,7 +414,7 @@ fn is_main_lane(capture: &Capture, lane: &Lane) -> bool {
 /// still in it: their work is done, or never came.
 fn idle_threads(
     capture: &Capture,
-    facts: &TraceFacts,
+    facts: &AsyncFacts,
     config: &Config,
     end_ns: i64,
     out: &mut Vec<Candidate>,
@@ -484,7 +484,7 @@ fn idle_threads(
 /// most of the capture, or on several threads of one kind at one stack.
 fn open_spans(
     capture: &Capture,
-    facts: &TraceFacts,
+    facts: &AsyncFacts,
     config: &Config,
     end_ns: i64,
     span_ns: i64,

@@ -23,9 +23,10 @@ use serde::Serialize;
 
 pub use self::config::{Config, ConfigError, IgnoreScope, Thresholds};
 use self::knowledge::Benign;
-use super::sites::{FamilyGroup, SiteKey, Sites, family_groups, records_lifetimes};
+use super::sites::{
+    FamilyGroup, SiteKey, Sites, both_record_creators, family_counts, family_groups, records_lifetimes,
+};
 use super::trace_facts::TraceFacts;
-use crate::diff::family_counts;
 use crate::model::{Capture, FrameId, Group, StackId, TaskFlags, TaskKind, WaitKind, funcname};
 
 /// How sure a finding is. Ordered from most to least sure.
@@ -670,7 +671,7 @@ fn growth_by_family(series: &[&Capture], families: &[Family], config: &Config) -
         return out;
     }
     let with_creator = series.windows(2).all(|w| match w {
-        [a, b] => crate::diff::both_record_creators(a, b),
+        [a, b] => both_record_creators(a, b),
         _ => true,
     }) && series.len() > 1;
     let counts: Vec<BTreeMap<SiteKey, (u64, StackId)>> =

@@ -127,7 +127,7 @@ pub(super) fn build(
     cap: &mut Capture,
     mut chunks: Vec<ChunkOut<'_>>,
     top: &super::samples::Top,
-    progress: &crate::load::Progress,
+    progress: &crate::input::Progress,
 ) {
     let maps: Vec<Vec<StrId>> = chunks
         .iter()

@@ -7,7 +7,7 @@ use hashbrown::HashMap;
 
 use super::event::{self, IdScope, RawEvent, RawId};
 use super::json::{Cursor, JStr, JsonError, JsonErrorKind};
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::EventRef;
 
 /// Chunk-local interned strings, borrowed from the input.

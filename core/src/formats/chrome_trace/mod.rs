@@ -35,7 +35,7 @@ use self::json::{Cursor, Kind};
 use self::samples::Top;
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
-use crate::load::{Bytes, Progress};
+use crate::input::{Bytes, Progress};
 use crate::model::{Capture, EventRef, FormatKind, MetadataEntry};
 
 /// The Chrome Trace Event Format.

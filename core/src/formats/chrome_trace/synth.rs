@@ -307,7 +307,7 @@ pub fn trace_bytes(cfg: &SynthConfig) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::Progress;
+    use crate::input::Progress;
     use crate::model::TaskKind;
 
     #[test]

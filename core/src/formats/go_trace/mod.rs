@@ -35,7 +35,7 @@ use self::tables::{GenTables, Interned};
 use self::wire::{Header, Version};
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::{Capture, FormatKind};
 
 /// The Go execution trace format.
@@ -74,7 +74,7 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
 /// one generation to the peak memory instead of its whole size. The capture keeps no reference
 /// to the input.
 #[derive(Clone, Copy)]
-struct Pages<'a>(Option<&'a std::sync::Arc<crate::load::Bytes>>);
+struct Pages<'a>(Option<&'a std::sync::Arc<crate::input::Bytes>>);
 
 impl Pages<'_> {
     fn release(self, range: std::ops::Range<usize>) {

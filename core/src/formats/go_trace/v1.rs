@@ -18,7 +18,7 @@ use super::problems::Problems;
 use super::tables::{IdTable, Interned, RawSample};
 use super::wire::{self, ev as v2};
 use crate::error::ParseError;
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::{Capture, FormatKind, Frame, FrameId};
 
 const KIND: FormatKind = FormatKind::GoExecutionTrace;

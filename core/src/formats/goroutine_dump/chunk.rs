@@ -14,7 +14,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
 use super::header::{self, Status};
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::TaskFlags;
 
 /// A frame as text, before interning into a capture.

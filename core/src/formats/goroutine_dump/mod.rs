@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use self::chunk::{Chunk, RawBlock, RawFrame, Text};
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::{
     Ancestor, Capture, FormatKind, Frame, FrameId, Label, LabelSetId, StackId, StrId, Task, TaskFlags,
     TaskKind,

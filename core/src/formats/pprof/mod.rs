@@ -22,7 +22,7 @@ use self::prune::Prune;
 use self::wire::{Fields, Payload};
 use super::{Format, Input, Sniff};
 use crate::error::ParseError;
-use crate::load::Progress;
+use crate::input::Progress;
 use crate::model::{Capture, FormatKind, Frame, FrameId, Label, LabelSetId, SampleType, StrId, Warnings};
 use proto::tag;
 

@@ -1,5 +1,6 @@
-//! Numbers for people: counts with separators, durations and byte sizes with sensible units,
-//! percentages that never round a non-zero share to "0%".
+//! Numbers for people, in one place for the report and the app: counts with separators,
+//! durations and byte sizes with sensible units, percentages that never round a non-zero share
+//! to "0%".
 
 use std::borrow::Cow;
 
@@ -49,7 +50,8 @@ impl ValueUnit {
 }
 
 /// An integer with thousands separators: `1,234,567`.
-pub fn count(value: i64) -> String {
+pub fn count(value: impl Into<i128>) -> String {
+    let value: i128 = value.into();
     let digits = value.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if value < 0 {
@@ -62,6 +64,34 @@ pub fn count(value: i64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A signed count with its sign: `+1,200`, `-3`, `0`.
+pub fn delta(value: i64) -> String {
+    if value > 0 { format!("+{}", count(value)) } else { count(value) }
+}
+
+const NS_PER_MIN: i64 = 60_000_000_000;
+
+/// A dump's wait as people read it: dumps print whole minutes, so `< 1 min`, `7 min`,
+/// `2 h 5 min`.
+pub fn wait_minutes_ns(ns: i64) -> String {
+    let minutes = ns / NS_PER_MIN;
+    match minutes {
+        m if m <= 0 => "< 1 min".to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m => format!("{} h {} min", m / 60, m % 60),
+    }
+}
+
+/// A dump group's wait range: `3–7 min`, `5 min`, or `—` when the capture has no waits.
+pub fn wait_minutes_range(wait: Option<(i64, i64)>) -> String {
+    match wait {
+        None => "—".to_owned(),
+        Some((lo, hi)) if lo / NS_PER_MIN == hi / NS_PER_MIN => wait_minutes_ns(hi),
+        Some((lo, hi)) if lo < NS_PER_MIN => format!("0–{}", wait_minutes_ns(hi)),
+        Some((lo, hi)) => format!("{}–{}", lo / NS_PER_MIN, wait_minutes_ns(hi)),
+    }
 }
 
 /// A duration with three significant digits and the unit that suits it: `850 ns`, `12.5 µs`,
@@ -91,7 +121,8 @@ pub fn duration_ns(ns: i64) -> String {
 }
 
 /// A byte size in binary units with three significant digits: `512 B`, `12.0 KiB`, `1.50 GiB`.
-pub fn bytes(value: i64) -> String {
+pub fn bytes(value: impl Into<i128>) -> String {
+    let value: i128 = value.into();
     let sign = if value < 0 { "-" } else { "" };
     let abs = value.unsigned_abs();
     if abs < 1024 {
@@ -147,6 +178,20 @@ mod tests {
         assert_eq!(count(1_000), "1,000");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(-12_345), "-12,345");
+        assert_eq!(count(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(delta(1_200), "+1,200");
+        assert_eq!(delta(-3), "-3");
+        assert_eq!(delta(0), "0");
+    }
+
+    #[test]
+    fn dump_waits_are_whole_minutes() {
+        assert_eq!(wait_minutes_ns(59_000_000_000), "< 1 min");
+        assert_eq!(wait_minutes_ns(7 * NS_PER_MIN), "7 min");
+        assert_eq!(wait_minutes_ns(125 * NS_PER_MIN), "2 h 5 min");
+        assert_eq!(wait_minutes_range(None), "—");
+        assert_eq!(wait_minutes_range(Some((3 * NS_PER_MIN, 7 * NS_PER_MIN))), "3–7 min");
+        assert_eq!(wait_minutes_range(Some((0, 7 * NS_PER_MIN))), "0–7 min");
     }
 
     #[test]
