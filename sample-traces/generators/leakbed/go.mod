@@ -1,0 +1,3 @@
+module example.com/leakbed
+
+go 1.19

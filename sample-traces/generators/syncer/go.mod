@@ -1,0 +1,7 @@
+module example.com/syncer
+
+go 1.19
+
+require example.com/leakbed v0.0.0
+
+replace example.com/leakbed => ../leakbed
