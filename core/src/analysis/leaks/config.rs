@@ -12,6 +12,8 @@
 //! conn_loops = 100         # per-connection loops before the pool counts as far too large
 //! async_origins = 2        # origins (requests) leaving one unfinished shape before it leaks
 //! idle_lane_share = 0.9    # share of a thread's life blocked in one call before it is idle
+//! profile_family = 10      # goroutines at one stack of a count-only profile before it is listed
+//! id_spread_share = 0.25   # share of the goroutine-id range a family spans to be "throughout"
 //!
 //! [[ignore]]
 //! top_function = "^github.com/acme/pool\\.\\(\\*Pool\\)\\.worker$"   # like goleak.IgnoreTopFunction
@@ -60,6 +62,12 @@ pub struct Thresholds {
     pub async_origins: u64,
     /// Least share of its life a thread alive at the end must have spent blocked to be idle.
     pub idle_lane_share: f64,
+    /// Least goroutines at one stack of a count-only profile (no states, creators or ids)
+    /// before a parked family nothing explains is listed as possible.
+    pub profile_family: u64,
+    /// Least share of the capture's goroutine-id range a family must span to count as created
+    /// throughout the process's life.
+    pub id_spread_share: f64,
 }
 
 impl Default for Thresholds {
@@ -76,6 +84,8 @@ impl Default for Thresholds {
             trace_blocked_fraction: 0.5,
             async_origins: 2,
             idle_lane_share: 0.9,
+            profile_family: 10,
+            id_spread_share: 0.25,
         }
     }
 }

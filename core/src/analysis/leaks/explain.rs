@@ -170,6 +170,42 @@ impl Texts {
                 "no goroutine is inside {creator} now: every call that started these has returned"
             ));
         }
+        if let Some(ids) = &ev.ids {
+            let [a, b] = ids.family;
+            let [lo, hi] = ids.capture;
+            if ids.at_startup {
+                facts.push(format!(
+                    "goroutine ids {a}-{b}, among the first of the process's {lo}-{hi}: started at startup"
+                ));
+            } else if ids.share >= 0.25 && n >= 2 {
+                facts.push(format!(
+                    "goroutine ids {a}-{b} span {:.0}% of the process's {lo}-{hi} (ids are handed out in creation order): created throughout the process's life, not once",
+                    ids.share * 100.0
+                ));
+            } else if n >= 2 {
+                facts.push(format!(
+                    "goroutine ids {a}-{b} of the process's {lo}-{hi}: created within a short stretch"
+                ));
+            }
+        }
+        if let Some(p) = &ev.partners {
+            if n <= p.readers {
+                facts.push(format!(
+                    "linked to {} live connections ({} reading them, by {}): no more of them than connections",
+                    p.readers,
+                    crate::model::funcname::display_name(&p.reader_function),
+                    p.link
+                ));
+            } else {
+                facts.push(format!(
+                    "{} more than the {} live connections they belong to ({} reading them, by {}): the rest lost their connection",
+                    n - p.readers,
+                    p.readers,
+                    crate::model::funcname::display_name(&p.reader_function),
+                    p.link
+                ));
+            }
+        }
         if let Some([frame, what]) = &ev.client_call {
             facts.push(format!("inside a {what} call ({frame})"));
         }

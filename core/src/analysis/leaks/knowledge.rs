@@ -138,11 +138,21 @@ const BENIGN: &[BenignPattern] = &[
 ];
 
 /// The benign pattern a goroutine matches, if any. `funcs` are its stack, innermost first.
+/// Go before 1.21 names the wrapper a `go` statement makes after the function holding the
+/// statement (`net/http.(*Server).Serve.func3`), and SIGQUIT dumps print it outermost: it says
+/// where the goroutine was created, not what it runs, so it is left out.
 pub fn benign(funcs: &[&str], creator: Option<&str>) -> Option<Benign> {
+    let is_go_wrapper = |f: &&str| {
+        creator.is_some_and(|c| {
+            f.strip_prefix(c)
+                .and_then(|r| r.strip_prefix(".func"))
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
     BENIGN
         .iter()
         .find(|p| {
-            funcs.iter().any(|f| p.frames.iter().any(|m| frame_matches(f, m)))
+            funcs.iter().filter(|f| !is_go_wrapper(f)).any(|f| p.frames.iter().any(|m| frame_matches(f, m)))
                 || creator.is_some_and(|c| p.creators.iter().any(|m| frame_matches(c, m)))
         })
         .map(|p| p.benign)
@@ -172,10 +182,13 @@ const IDLE_BETWEEN_REQUESTS: &[&str] =
     &["net/http.(*conn).readRequest", "net/http.(*connReader).Read", "bufio.(*Reader).Peek"];
 
 /// Whether a request goroutine's stack (innermost first) shows it idle between requests.
+/// A handler that streams (reads the request body or a hijacked connection) also waits in
+/// `connReader.Read`, with its own code on the stack: that one is serving.
 pub fn is_idle_between_requests<'a>(funcs: impl IntoIterator<Item = &'a str>) -> bool {
     let funcs: Vec<&str> = funcs.into_iter().collect();
     funcs.iter().any(|f| frame_matches(f, "net/http.(*conn).serve"))
         && funcs.iter().any(|f| IDLE_BETWEEN_REQUESTS.iter().any(|m| frame_matches(f, m)))
+        && funcs.iter().all(|f| crate::model::funcname::is_standard_library(f))
 }
 
 /// Whether a function's name follows the conventions of request-scoped Go code: `ServeHTTP`

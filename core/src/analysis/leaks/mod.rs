@@ -13,6 +13,7 @@
 
 mod async_rules;
 pub mod config;
+mod evidence;
 mod explain;
 pub mod knowledge;
 
@@ -22,6 +23,7 @@ use hashbrown::{HashMap, HashSet};
 use serde::Serialize;
 
 pub use self::config::{Config, ConfigError, IgnoreScope, Thresholds};
+pub use self::evidence::{IdSpread, Partners};
 use self::knowledge::Benign;
 use super::sites::{
     FamilyGroup, SiteKey, Sites, both_record_creators, family_counts, family_groups, records_lifetimes,
@@ -178,6 +180,8 @@ pub struct ParentFacts {
     pub in_request: u64,
     /// Members whose parent is a keep-alive connection idle between requests.
     pub request_over: u64,
+    /// Members started by the main goroutine (goroutine 1), which is still running.
+    pub main: u64,
 }
 
 /// The facts a finding rests on.
@@ -224,6 +228,13 @@ pub struct Evidence {
     /// (absent for goroutine findings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub async_work: Option<AsyncEvidence>,
+    /// What the family's goroutine ids say about when it was created (dumps and traces).
+    pub ids: Option<IdSpread>,
+    /// The live connections the family belongs to, where its code links it to readers of
+    /// connections that are still open.
+    pub partners: Option<Partners>,
+    /// Facts the capture could not give that would make the verdict firmer, for people.
+    pub missing: Vec<String>,
     /// Facts for people, one line each.
     pub facts: Vec<String>,
 }
@@ -397,11 +408,20 @@ struct Context<'c> {
     active: HashMap<&'c str, u64>,
     /// Whether the capture records parents.
     has_parents: bool,
+    /// Whether the capture lists goroutines one by one (dumps, traces) rather than counting
+    /// stacks (profiles).
+    lists_goroutines: bool,
     /// Transactions blocked rolling back after their context ended: proof that SQL calls in
     /// this capture are stuck, not in flight.
     blocked_rollbacks: u64,
     /// net/http client read loops holding a response body open.
     open_bodies: u64,
+    /// net/http client calls parked waiting for their response (each holds a connection).
+    stuck_round_trips: u64,
+    /// Live goroutines per parent id (captures with parent ids).
+    children_by_parent: HashMap<u64, u64>,
+    /// Live goroutines per creating function.
+    created_by_func: HashMap<&'c str, u64>,
     /// What an execution trace says beyond final states.
     trace: Option<TraceFacts<'c>>,
     /// The runtime's deadlock detector stopped the program: every goroutine was asleep with
@@ -434,6 +454,7 @@ impl<'c> Context<'c> {
         let mut request_stacks: HashMap<StackId, bool> = HashMap::new();
         let mut blocked_rollbacks = 0;
         let mut open_bodies = 0;
+        let mut stuck_round_trips = 0;
         let mut request_code = HashSet::new();
         let mut active: HashMap<&str, u64> = HashMap::new();
         for (&(stack, state), &n) in &per_stack {
@@ -451,6 +472,11 @@ impl<'c> Context<'c> {
             if knowledge::holds_response_body_open(&funcs, wait) {
                 open_bodies += n;
             }
+            if funcs.iter().any(|f| knowledge::frame_matches(f, "net/http.(*persistConn).roundTrip"))
+                && (wait.is_parked() || wait == WaitKind::Other)
+            {
+                stuck_round_trips += n;
+            }
             if let Some(serving) = funcs.iter().position(|f| knowledge::is_request_serving(f)) {
                 request_stacks.insert(stack, knowledge::is_idle_between_requests(funcs.iter().copied()));
                 for f in funcs.iter().take(serving) {
@@ -466,6 +492,17 @@ impl<'c> Context<'c> {
             .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED))
             .filter_map(|t| request_stacks.get(&t.stack).map(|idle| (t.id, *idle)))
             .collect();
+        let mut children_by_parent: HashMap<u64, u64> = HashMap::new();
+        let mut created_by_func: HashMap<&str, u64> = HashMap::new();
+        for &i in &alive {
+            let Some(t) = capture.tasks.get(i as usize) else { continue };
+            if let Some(p) = t.parent_id.get() {
+                *children_by_parent.entry(p).or_insert(0) += 1;
+            }
+            if let Some(c) = t.created_by {
+                *created_by_func.entry(capture.func_name(c)).or_insert(0) += 1;
+            }
+        }
         let trace = records_lifetimes(capture).then(|| TraceFacts::new(capture));
         let deadlock = capture
             .source
@@ -479,8 +516,12 @@ impl<'c> Context<'c> {
             request_code,
             active,
             has_parents,
+            lists_goroutines: !capture.tasks.is_empty(),
             blocked_rollbacks,
             open_bodies,
+            stuck_round_trips,
+            children_by_parent,
+            created_by_func,
             trace,
             deadlock,
         }
@@ -490,6 +531,27 @@ impl<'c> Context<'c> {
     fn is_alive(&self, id: u64) -> bool {
         let id_of = |&i: &u32| self.capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id);
         self.alive.binary_search_by_key(&id, id_of).is_ok()
+    }
+
+    /// Live goroutines the family's members started: by parent id where the capture has them,
+    /// else goroutines created by a function on the family's stack.
+    fn live_children(&self, family: &Family, funcs: &[&str]) -> u64 {
+        if self.has_parents {
+            let tasks = &self.capture.tasks;
+            return family
+                .representative
+                .members
+                .iter()
+                .filter_map(|&m| tasks.get(m as usize))
+                .map(|t| self.children_by_parent.get(&t.id).copied().unwrap_or(0))
+                .sum();
+        }
+        let mut seen = HashSet::new();
+        funcs
+            .iter()
+            .filter(|f| !funcname::is_standard_library(f) && seen.insert(**f))
+            .map(|f| self.created_by_func.get(f).copied().unwrap_or(0))
+            .sum()
     }
 
     fn is_request_code(&self, func: &str) -> bool {
@@ -511,14 +573,15 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
     // judge them, the goroutine rules would mistake them for parked crowds.
     let goroutines = capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine);
     let families = if goroutines || !async_rules::applies(capture) { families(capture) } else { Vec::new() };
-    let growth = growth_by_family(series, &families, config);
+    let (growth, steady) = growth_by_family(series, &families, config);
     let mut site_totals: HashMap<String, u64> = HashMap::new();
     let crowd = config.thresholds.crowd;
     for f in families.iter().filter(|f| (f.is_parked() || f.count >= crowd) && !f.system && !f.main) {
         *site_totals.entry(f.creation_site()).or_insert(0) += f.count;
     }
+    let facts = evidence::family_facts(capture, &families);
     let mut analysis = Analysis::default();
-    for family in &families {
+    for (family, facts) in families.iter().zip(&facts) {
         let funcs: Vec<&str> = family.stack_funcs(capture).collect();
         let creator = family.creator.as_deref();
         if let Some(rule) = config.ignored_by(&funcs, &family.key.user, creator) {
@@ -535,8 +598,13 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
         }
         let total = site_totals.get(&family.creation_site()).copied().unwrap_or(0);
         let g = growth.get(&family.key).cloned();
-        if let Some(finding) = judge(&ctx, family, &funcs, total, g, earlier.len(), config) {
-            analysis.findings.push(finding);
+        let held = steady.get(&family.key).copied();
+        match judge(&ctx, family, facts, &funcs, total, g, held, earlier.len(), config) {
+            Verdict::Finding(finding) => analysis.findings.push(*finding),
+            Verdict::Healthy(reason) => {
+                analysis.benign.push(Excluded { key: family.key.clone(), count: family.count, reason });
+            }
+            Verdict::Nothing => {}
         }
     }
     if async_rules::applies(capture) {
@@ -665,10 +733,15 @@ fn is_main_group(capture: &Capture, group: &Group, live: &[u32]) -> bool {
 
 /// Growth of each family of `capture` against the first capture of the series, with the count
 /// series when there are more than two.
-fn growth_by_family(series: &[&Capture], families: &[Family], config: &Config) -> HashMap<SiteKey, Growth> {
+fn growth_by_family(
+    series: &[&Capture],
+    families: &[Family],
+    config: &Config,
+) -> (HashMap<SiteKey, Growth>, HashMap<SiteKey, u64>) {
     let mut out = HashMap::new();
+    let mut steady = HashMap::new();
     if series.len() < 2 {
-        return out;
+        return (out, steady);
     }
     let with_creator = series.windows(2).all(|w| match w {
         [a, b] => both_record_creators(a, b),
@@ -684,9 +757,11 @@ fn growth_by_family(series: &[&Capture], families: &[Family], config: &Config) -
         let series_row = if row.len() > 2 { row } else { Vec::new() };
         if grew(before, after, &series_row, &config.thresholds) {
             out.insert(family.key.clone(), Growth { before, after, series: series_row });
+        } else if before > 0 && after <= before {
+            steady.insert(family.key.clone(), before);
         }
     }
-    out
+    (out, steady)
 }
 
 /// Whether a family grew enough to count: by `growth_min` goroutines and by `growth_ratio`,
@@ -697,16 +772,29 @@ fn grew(before: u64, after: u64, series: &[u64], t: &Thresholds) -> bool {
     enough && monotonic
 }
 
+/// What the rules make of one family.
+enum Verdict {
+    /// A finding.
+    Finding(Box<Finding>),
+    /// Parked, and a fact explains it as healthy work: the reason, for people.
+    Healthy(String),
+    /// Nothing to say (running, or too few to tell).
+    Nothing,
+}
+
 /// Applies every rule to one family.
+#[allow(clippy::too_many_arguments)]
 fn judge(
     ctx: &Context<'_>,
     family: &Family,
+    facts: &evidence::FamilyFacts,
     funcs: &[&str],
     creation_site_total: u64,
     growth: Option<Growth>,
+    held_steady: Option<u64>,
     baselines: usize,
     config: &Config,
-) -> Option<Finding> {
+) -> Verdict {
     let capture = ctx.capture;
     let mut growth = growth;
     let t = &config.thresholds;
@@ -715,7 +803,7 @@ fn judge(
     // runtime frames) still says something: at most GOMAXPROCS goroutines run at once, so a
     // crowd sitting at one stack is parked.
     let stateless = family.representative.state.is_none() && wait == WaitKind::Other;
-    let parked_by_count = stateless && family.count >= t.crowd;
+    let parked_by_count = stateless && family.count >= t.profile_family;
     let parked = wait.is_parked() || parked_by_count;
     let mut matched: Vec<(RuleId, Severity)> = Vec::new();
     let mut ev = Evidence {
@@ -771,19 +859,45 @@ fn judge(
     // (created by standard library code) aren't the program's request work either.
     let connection_loop = knowledge::connection_loop(funcs.iter().copied()).is_some();
     let creator_is_program = family.creator.as_deref().is_some_and(|c| !funcname::is_standard_library(c));
-    if !family.main && parked && !connection_loop && creator_is_program {
+    // Bound to live connections: as many as the connections their code is linked to, each
+    // can belong to one that is still open. Growth then follows the clients, not a leak.
+    let bound = facts.partners.as_ref().is_some_and(|p| p.bound(family.count));
+    let at_startup = facts.ids.as_ref().is_some_and(|i| i.at_startup);
+    let spread = facts.ids.as_ref().is_some_and(|i| i.share >= t.id_spread_share);
+    if !family.main && parked && !connection_loop && creator_is_program && !bound {
         let orphaned = parents.as_ref().is_some_and(|p| p.gone > 0);
         let request_over = parents.as_ref().is_some_and(|p| p.request_over > 0);
-        let creator_done = ev.creator_active == Some(0);
+        let active = ev.creator_active.unwrap_or(u64::MAX);
+        // The creating call has returned for (nearly) all of them: no goroutine is inside the
+        // creator, or a few are while many more members exist, created throughout the
+        // process's life (a call in flight creating its own batch has narrow, recent ids).
+        // Startup work's creator returned too, but its ids are the process's first.
+        // Parents still serving the request that started them (an errgroup fan-out waiting
+        // for its workers) say the opposite, whatever the creator function.
+        // The main goroutine starting them is startup work.
+        let parents_serving = parents.as_ref().is_some_and(|p| p.in_request > 0 || p.main * 2 > p.known);
+        let outlived_creator = family.count >= 2
+            && !at_startup
+            && spread
+            && !parents_serving
+            && (active == 0 || active.saturating_mul(4) <= family.count);
+        // Without parent ids (Go < 1.21), a creator that is request code and that no goroutine
+        // runs any more tells the same story.
+        let request_code_done = !ctx.has_parents && ev.creator_is_request_code && active == 0 && !at_startup;
         // The parent being gone is enough (its creator returned and left it parked); so is a
-        // parent connection idle between requests. Without parent ids (Go < 1.21), a creator that
-        // is request code and that no goroutine is running any more tells the same story.
-        let outlived =
-            orphaned || request_over || (!ctx.has_parents && ev.creator_is_request_code && creator_done);
+        // parent connection idle between requests.
+        let outlived = orphaned || request_over || outlived_creator || request_code_done;
         if outlived {
-            matched.push((RuleId::OutlivedRequest, Severity::Likely));
+            // One goroutine waiting on goroutines of its own that are alive is as likely a
+            // batch in flight as a leak.
+            let single_with_work = family.count == 1 && ctx.live_children(family, funcs) > 0;
+            let severity =
+                if single_with_work && family.leaked == 0 { Severity::Possible } else { Severity::Likely };
+            matched.push((RuleId::OutlivedRequest, severity));
         }
     }
+    ev.ids.clone_from(&facts.ids);
+    ev.partners.clone_from(&facts.partners);
     ev.parents = parents;
     ev.parked_inferred_from_count = parked_by_count;
 
@@ -814,15 +928,29 @@ fn judge(
     let stuck_connections = if open_bodies {
         family.count
     } else if funcs.iter().any(|f| knowledge::frame_matches(f, "net/http.(*persistConn).writeLoop")) {
-        ctx.open_bodies.min(family.count)
+        // A call stuck waiting for its response holds its connection too.
+        (ctx.open_bodies + ctx.stuck_round_trips).min(family.count)
     } else {
         0
     };
     ev.connections_with_open_bodies = stuck_connections;
+    // A loop of the program's own that reads a live connection grows with the clients; its
+    // number alone can say too many.
+    let grows_with_clients = facts.is_reader || bound;
     if connection_loop
-        && (family.count >= t.conn_loops || growth.is_some() || stuck_connections >= t.client_calls)
+        && (family.count >= t.conn_loops
+            || (growth.is_some() && !grows_with_clients)
+            || stuck_connections >= t.client_calls)
     {
         matched.push((RuleId::ConnPoolGrowth, Severity::Likely));
+    }
+    // More of them than live connections they belong to: the rest lost their connection and
+    // were never told.
+    if let Some(p) = facts.partners.as_ref().filter(|p| !p.bound(family.count)) {
+        let excess = family.count - p.readers;
+        if parked && excess >= t.growth_min.max(p.readers) {
+            matched.push((RuleId::ConnPoolGrowth, Severity::Likely));
+        }
     }
     ev.open_response_bodies = open_bodies;
     if funcs.iter().any(|f| knowledge::is_context_propagation(f)) {
@@ -831,29 +959,56 @@ fn judge(
             .push((RuleId::ContextPropagation, if strong { Severity::Likely } else { Severity::Possible }));
     }
     let sync_wait = wait == WaitKind::Sync;
-    let pile_up = sync_wait && family.count >= t.pile_up && client.is_none();
+    let in_request = funcs.iter().any(|f| knowledge::is_request_serving(f));
+    // Requests queued on one lock are contention or a hang. Goroutines that left their request
+    // behind and wait on a lock, a WaitGroup or a condition are a leak when a fact says they
+    // outlived it, and a candidate when nothing explains them.
+    let outlived = matched.iter().any(|(r, _)| *r == RuleId::OutlivedRequest);
+    let pile_up = sync_wait
+        && family.count >= t.pile_up
+        && client.is_none()
+        && !outlived
+        && (in_request || ctx.lists_goroutines);
     // A pile-up is reported apart from leaks: growth, crowds and long waits stay facts of the
     // pile-up instead of turning it into a leak finding. Structural evidence (the runtime's
     // mark, a parent gone) still makes it a leak.
-    if growth.is_some() && !family.main && !pile_up {
+    // Readers of live connections, and what is bound to them, grow with the clients
+    // connected: not a leak by itself.
+    if growth.is_some() && !family.main && !pile_up && !grows_with_clients {
         matched.push((RuleId::Growing, Severity::Likely));
     }
     if pile_up {
         matched.push((RuleId::PileUp, Severity::Warning));
     }
     let explained = !matched.is_empty();
+    let mut healthy = healthy_reason(family, facts, &ev, bound, at_startup, in_request);
+    if let Some(g) = growth.as_ref().filter(|_| grows_with_clients) {
+        healthy =
+            healthy.map(|h| format!("{h}; grew from {} to {} with the clients connected", g.before, g.after));
+    }
+    if let (None, Some(before)) = (&healthy, held_steady) {
+        healthy =
+            Some(format!("as many as in the earlier capture ({before}, now {}): not growing", family.count));
+    }
     if parked && !family.main && !explained && !connection_loop {
+        let listed = family.count >= 2 && (ctx.lists_goroutines || family.count >= t.profile_family);
         if long {
             matched.push((RuleId::LongWait, Severity::Possible));
-        } else if creation_site_total >= t.crowd {
+        } else if (healthy.is_none() && listed) || creation_site_total >= t.crowd {
             matched.push((RuleId::ParkedCrowd, Severity::Possible));
         }
     }
     if matched.is_empty() {
-        return None;
+        return match healthy {
+            Some(reason) if parked => Verdict::Healthy(reason),
+            _ => Verdict::Nothing,
+        };
     }
+    ev.missing = missing_facts(ctx, family, &ev, growth.as_ref(), baselines);
+
     matched.sort_by_key(|(r, s)| (*s, RuleId::ALL.iter().position(|x| x == r)));
-    let (rule, severity) = *matched.first()?;
+    matched.dedup_by_key(|(r, _)| *r);
+    let Some(&(rule, severity)) = matched.first() else { return Verdict::Nothing };
     let rules: Vec<RuleId> = matched.iter().map(|(r, _)| *r).collect();
     let texts = explain::Texts::new(
         capture,
@@ -865,7 +1020,9 @@ fn judge(
         baselines,
     );
     ev.facts = texts.facts;
-    Some(Finding {
+    let missing: Vec<String> = ev.missing.iter().map(|m| format!("missing: {m}")).collect();
+    ev.facts.extend(missing);
+    Verdict::Finding(Box::new(Finding {
         rule,
         rules,
         severity,
@@ -878,7 +1035,77 @@ fn judge(
         explanation: texts.explanation,
         fix: texts.fix,
         growth,
-    })
+    }))
+}
+
+/// Why a parked family that no rule flagged is healthy, where a fact says so.
+fn healthy_reason(
+    family: &Family,
+    facts: &evidence::FamilyFacts,
+    ev: &Evidence,
+    bound: bool,
+    at_startup: bool,
+    in_request: bool,
+) -> Option<String> {
+    if in_request {
+        return Some("a request in progress: its handler is still on the stack".to_owned());
+    }
+    if facts.is_reader {
+        return Some("reading a live connection (IO wait in the program's own code)".to_owned());
+    }
+    if let Some(p) = facts.partners.as_ref().filter(|_| bound) {
+        return Some(format!(
+            "bound to {} live connections ({} reading them): {} of them, at most one per connection",
+            p.readers,
+            funcname::display_name(&p.reader_function),
+            family.count
+        ));
+    }
+    if let Some(p) = ev.parents.as_ref().filter(|p| p.main * 2 > p.known) {
+        return Some(format!(
+            "started by the main goroutine ({} of {}), which is still running",
+            p.main, p.known
+        ));
+    }
+    if let Some(ids) = facts.ids.as_ref().filter(|_| at_startup) {
+        return Some(format!(
+            "started once at startup: ids {}-{} of the process's {}-{}",
+            ids.family[0], ids.family[1], ids.capture[0], ids.capture[1]
+        ));
+    }
+    if let (Some(n), Some(c)) = (ev.creator_active.filter(|&n| n > 0), family.creator.as_deref()) {
+        return Some(format!(
+            "{n} goroutines are still inside {c}, which created them: its call has not returned"
+        ));
+    }
+    None
+}
+
+/// What the capture could not say that would make a verdict firmer.
+fn missing_facts(
+    ctx: &Context<'_>,
+    family: &Family,
+    ev: &Evidence,
+    growth: Option<&Growth>,
+    baselines: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if ctx.lists_goroutines {
+        if family.created_by.is_some() && !ctx.has_parents && ctx.trace.is_none() {
+            out.push(
+                "no parent goroutine ids (Go before 1.21): whether the parent is gone is unknown".to_owned(),
+            );
+        }
+        if ev.wait_minutes.is_none() && ctx.trace.is_none() && family.leaked == 0 {
+            out.push("no wait times (the runtime prints minutes only after a minute)".to_owned());
+        }
+    } else {
+        out.push("a count-only profile: no states, creators, goroutine ids or wait times; a debug=2 dump says much more".to_owned());
+    }
+    if growth.is_none() && baselines == 0 && ctx.trace.is_none() {
+        out.push("no second capture: take another later to see whether they grow".to_owned());
+    }
+    out
 }
 
 fn family_view(family: &Family, wait: WaitKind, deadlock: bool) -> explain::FamilyView<'_> {
@@ -918,6 +1145,9 @@ fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
         facts.known += n;
         if ctx.is_alive(*parent) {
             facts.alive += n;
+            if *parent == 1 {
+                facts.main += n;
+            }
             match ctx.requests.get(parent) {
                 Some(true) => facts.request_over += n,
                 Some(false) => facts.in_request += n,
