@@ -151,13 +151,13 @@ impl Texts {
             }
             if p.request_over > 0 {
                 facts.push(format!(
-                    "{} were started by a connection goroutine that is now idle between requests: the request that started them is over",
+                    "{} were started by a connection goroutine that is now idle between requests or serving another request: the request that started them is over",
                     p.request_over
                 ));
             }
             if p.in_request > 0 {
                 facts.push(format!(
-                    "{} were started by a request goroutine that is still serving",
+                    "{} were started by a request goroutine that is still serving that request",
                     p.in_request
                 ));
             }

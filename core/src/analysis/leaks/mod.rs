@@ -176,9 +176,11 @@ pub struct ParentFacts {
     pub alive: u64,
     /// Members whose parent no longer exists (orphans).
     pub gone: u64,
-    /// Members whose parent is a request goroutine that is still serving.
+    /// Members whose parent is a request goroutine still serving the request that started
+    /// them (it runs their creator).
     pub in_request: u64,
-    /// Members whose parent is a keep-alive connection idle between requests.
+    /// Members whose parent is a connection idle between requests, or serving another request
+    /// since: the request that started them is over.
     pub request_over: u64,
     /// Members started by the main goroutine (goroutine 1), which is still running.
     pub main: u64,
@@ -552,6 +554,19 @@ impl<'c> Context<'c> {
             .filter(|f| !funcname::is_standard_library(f) && seen.insert(**f))
             .map(|f| self.created_by_func.get(f).copied().unwrap_or(0))
             .sum()
+    }
+
+    /// Whether goroutine `id` has one of `funcs` on its stack now (true when none is known).
+    fn runs_any(&self, id: u64, funcs: &[&str]) -> bool {
+        if funcs.is_empty() {
+            return true;
+        }
+        let id_of = |&i: &u32| self.capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id);
+        let Ok(at) = self.alive.binary_search_by_key(&id, id_of) else { return false };
+        let Some(task) = self.alive.get(at).and_then(|&i| self.capture.tasks.get(i as usize)) else {
+            return false;
+        };
+        self.capture.stack_funcs(task.stack).any(|f| funcs.contains(&f))
     }
 
     fn is_request_code(&self, func: &str) -> bool {
@@ -1141,6 +1156,15 @@ fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
             *children.entry(parent).or_insert(0) += 1;
         }
     }
+    // What ties a parent to the request that started these: the creator, and the functions
+    // whose closures they run (an errgroup's `Go` returns at once; the handler that called it
+    // waits in the function whose closure the workers run).
+    let mut own: Vec<&str> = family.creator.as_deref().into_iter().collect();
+    for f in family.stack_funcs(ctx.capture) {
+        if let Some(at) = f.find(".func") {
+            own.extend(f.get(..at));
+        }
+    }
     for (parent, n) in &children {
         facts.known += n;
         if ctx.is_alive(*parent) {
@@ -1148,9 +1172,11 @@ fn parent_facts(ctx: &Context<'_>, family: &Family) -> Option<ParentFacts> {
             if *parent == 1 {
                 facts.main += n;
             }
+            // A keep-alive connection serves one request after another: a parent serving a
+            // request is still in the one that started these only while it runs their creator.
             match ctx.requests.get(parent) {
-                Some(true) => facts.request_over += n,
-                Some(false) => facts.in_request += n,
+                Some(false) if ctx.runs_any(*parent, &own) => facts.in_request += n,
+                Some(_) => facts.request_over += n,
                 None => {}
             }
         } else {
