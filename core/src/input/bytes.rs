@@ -4,7 +4,7 @@
 /// Input bytes, however they were obtained.
 pub enum Bytes {
     /// A read-only mapping of a regular file. The file is never written through it.
-    Mapped(memmap2::Mmap),
+    Mapped(super::mmap::GuardedMap),
     /// Bytes read or inflated into memory.
     Owned(Vec<u8>),
     /// Bytes compiled into the binary.
@@ -28,7 +28,8 @@ impl Bytes {
     /// fault per 4 KiB as a parser walks through them; a parser about to read a piece of a
     /// large input calls it first. A hint: ignored where unsupported, a no-op in memory.
     pub fn prefetch(&self, range: std::ops::Range<usize>) {
-        if let Bytes::Mapped(map) = self {
+        if let Bytes::Mapped(guarded) = self {
+            let map = guarded.map();
             let end = range.end.min(map.len());
             if range.start < end {
                 #[cfg(target_os = "linux")]
@@ -46,7 +47,7 @@ impl Bytes {
     /// bytes in memory.
     pub fn release_pages(&self, range: std::ops::Range<usize>) {
         if let Bytes::Mapped(map) = self {
-            super::mmap::release(map, range);
+            super::mmap::release(map.map(), range);
         }
     }
 }

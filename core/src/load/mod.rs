@@ -59,12 +59,33 @@ pub fn open(path: &Path, options: &LoadOptions, progress: &Progress) -> Result<V
         return open_read_into_memory(path, &display, options, progress);
     }
     let file = File::open(path).map_err(io)?;
-    let bytes = match mmap::map_read_only(&file) {
-        Ok(map) => Bytes::Mapped(map),
+    let (bytes, fault) = match mmap::map_read_only(&file) {
+        Ok(map) => {
+            let fault = map.fault_flag();
+            (Bytes::Mapped(map), fault)
+        }
         // Some filesystems (procfs, some FUSE mounts) can't be mapped; read those instead.
         Err(_) => return open_read_into_memory(path, &display, options, progress),
     };
-    let captures = open_bytes(&display, bytes, options, progress)?;
+    let parsed = open_bytes(&display, bytes, options, progress);
+    // The file shrank while it was mapped: part of what was parsed read as zeros. Whatever the
+    // parse said, read what is there now.
+    if fault.faulted() {
+        let mut captures = open_read_into_memory(path, &display, options, progress)?;
+        let now = std::fs::metadata(path).map_or(0, |m| m.len());
+        for c in &mut captures {
+            c.warnings.push(crate::model::Warning {
+                message: format!(
+                    "the file shrank from {} to {now} bytes while it was read (rotated or truncated by another program): what is shown is what it holds now",
+                    before.len()
+                ),
+                line: None,
+                offset: None,
+            });
+        }
+        return Ok(captures);
+    }
+    let captures = parsed?;
     let after = std::fs::metadata(path).map_err(io)?;
     if same_file_state(&before, &after) {
         Ok(captures)
