@@ -274,3 +274,36 @@ fn realdata_chrome_captures() {
     }
     assert!(checked >= 3, "only {checked} Chrome captures checked");
 }
+
+/// A healthy trace cut off while being written ends in the middle of requests: the work open
+/// at the cut is in progress, not leaked. Wherever the cut falls, no finding is likely, and a
+/// finding that remains says the capture is cut off.
+#[test]
+fn a_healthy_trace_cut_off_mid_write_is_no_likely_leak() {
+    let bytes = std::fs::read(support::sample_traces().join("node-healthy-locks.trace.json")).unwrap();
+    for tenth in 3..10 {
+        let cut = bytes.len() * tenth / 10;
+        let caps = leakscope_core::open_bytes(
+            "cut.json",
+            leakscope_core::Bytes::Owned(bytes[..cut].to_vec()),
+            &LoadOptions::default(),
+            &Progress::new(),
+        )
+        .expect("a cut-off trace opens");
+        let c = &caps[0];
+        assert!(c.source.truncated, "cut at {tenth}/10 is known to be cut off");
+        let a = analyze(c, None, &Config::default());
+        for f in &a.findings {
+            assert!(
+                f.severity >= Severity::Possible,
+                "cut at {tenth}/10: {}",
+                f.title
+            );
+            assert!(
+                f.evidence.facts.iter().any(|x| x.contains("cut off")),
+                "cut at {tenth}/10: {:?}",
+                f.evidence.facts
+            );
+        }
+    }
+}

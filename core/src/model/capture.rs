@@ -95,6 +95,9 @@ pub struct Source {
     pub series_len: usize,
     /// Line where this capture starts in the file, for series.
     pub first_line: u64,
+    /// The capture is cut off: the file ends before the recording did (a trace still being
+    /// written, a copy interrupted). Work open at its end may have finished after it.
+    pub truncated: bool,
     /// What the program printed before the dump, where it says why (`SIGQUIT: quit`,
     /// `panic: test timed out after 10m0s`, `fatal error: all goroutines are asleep - deadlock!`).
     pub headline: Option<String>,

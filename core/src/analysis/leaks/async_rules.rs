@@ -80,8 +80,27 @@ pub(super) fn analyze(capture: &Capture, config: &Config, analysis: &mut Analysi
             analysis.ignored.push(Excluded { key: c.key, count: c.count, reason });
             continue;
         }
-        analysis.findings.push(finish(capture, c));
+        let mut finding = finish(capture, c);
+        if capture.source.truncated {
+            cut_off(&mut finding);
+        }
+        analysis.findings.push(finding);
     }
+}
+
+/// A capture cut off while being written ends in the middle of work: what is open at the cut
+/// may have finished a moment later, so being open at the end is no evidence of a leak. The
+/// finding stays, as a possible one, and says why.
+fn cut_off(finding: &mut Finding) {
+    if finding.severity < Severity::Possible {
+        finding.severity = Severity::Possible;
+    }
+    finding.evidence.facts.push(
+        "the capture is cut off (the file ends inside an event): work open at its end may have finished right after, so this is not evidence of a leak on its own; capture the whole run".to_owned(),
+    );
+    finding
+        .explanation
+        .push_str(" The file is cut off, so what was open at its end may simply have been in progress.");
 }
 
 fn finish(capture: &Capture, c: Candidate) -> Finding {

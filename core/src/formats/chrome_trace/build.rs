@@ -341,6 +341,7 @@ fn stats(cap: &mut Capture, chunks: &[ChunkOut<'_>], global: &impl Fn(usize, u32
         for (offset, message) in &ch.warnings {
             cap.warnings.at_offset(*offset as u64, message.clone());
         }
+        cap.source.truncated |= ch.cut_off;
         if let Some((lo, hi)) = ch.time_ns {
             time = Some(time.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }

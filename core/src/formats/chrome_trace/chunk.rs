@@ -246,6 +246,9 @@ pub enum End {
 /// Everything one chunk collected.
 #[derive(Default)]
 pub struct ChunkOut<'a> {
+    /// The input ended inside an event: the file was cut off while being written. (An array
+    /// that ends after a complete event without its `]` is allowed by the format.)
+    pub cut_off: bool,
     /// Local strings.
     pub strings: LocalStrings<'a>,
     /// Threads by local index.
@@ -342,6 +345,7 @@ pub fn read<'a>(bytes: &'a [u8], start: usize, stop: usize, mode: Mode, progress
                     }
                     out.warnings
                         .push((at, format!("the input ends inside this event ({e}); it was cut off")));
+                    out.cut_off = true;
                     out.finish(End::Eof, at);
                     return out;
                 }

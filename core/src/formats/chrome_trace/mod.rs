@@ -228,6 +228,7 @@ fn read_object<'a>(
         match c.skip_ws() {
             None => {
                 cap.warnings.at_offset(c.pos as u64, "the trace object is not closed (file cut off)");
+                cap.source.truncated = true;
                 break;
             }
             Some(b'}') => break,
@@ -244,10 +245,12 @@ fn read_object<'a>(
         let key_at = c.pos;
         let Ok(key) = c.string() else {
             cap.warnings.at_offset(key_at as u64, "the trace object is cut off inside a key");
+            cap.source.truncated = true;
             break;
         };
         if c.expect(b':').is_err() {
             cap.warnings.at_offset(c.pos as u64, "the trace object is cut off after a key");
+            cap.source.truncated = true;
             break;
         }
         let key_text = key.text().into_owned();
@@ -264,6 +267,7 @@ fn read_object<'a>(
         let value = c.skip_value();
         let Ok(range) = value else {
             cap.warnings.at_offset(key_at as u64, format!("the value of {key_text:?} is cut off; ignored"));
+            cap.source.truncated = true;
             break;
         };
         match key_text.as_str() {
