@@ -34,8 +34,9 @@ fn is_json(rel: &str) -> bool {
 
 /// Every JSON file in realdata is either a trace, a CPU profile, or claimed by no format.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn json_files_are_told_apart() {
-    let Some(dir) = support::realdata("json_files_are_told_apart") else { return };
+    let dir = support::realdata();
     let gt = support::ground_truth(&dir);
     let mut seen = 0;
     for (rel, facts) in gt.as_object().unwrap() {
@@ -56,8 +57,9 @@ fn json_files_are_told_apart() {
 }
 
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn node_trace_matches_ground_truth() {
-    let Some(dir) = support::realdata("node_trace_matches_ground_truth") else { return };
+    let dir = support::realdata();
     let rel = "node/trace-events/node_trace.1.log";
     let gt = &support::ground_truth(&dir)[rel];
     let cap = load(&dir, rel);
@@ -121,8 +123,9 @@ fn node_trace_matches_ground_truth() {
 }
 
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn viztracer_matches_ground_truth() {
-    let Some(dir) = support::realdata("viztracer_matches_ground_truth") else { return };
+    let dir = support::realdata();
     let rel = "python/viztracer-small.json";
     let gt = &support::ground_truth(&dir)[rel];
     let cap = load(&dir, rel);
@@ -188,8 +191,9 @@ fn viztracer_matches_ground_truth() {
 }
 
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn cpuprofile_matches_ground_truth() {
-    let Some(dir) = support::realdata("cpuprofile_matches_ground_truth") else { return };
+    let dir = support::realdata();
     let rel = "node/cpuprofile/async_leak.cpuprofile";
     let gt = &support::ground_truth(&dir)[rel];
     let cap = load(&dir, rel);

@@ -162,8 +162,9 @@ fn go_traces(realdata: &Path) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn every_real_trace_matches_ground_truth() {
-    let Some(realdata) = support::realdata("every_real_trace_matches_ground_truth") else { return };
+    let realdata = support::realdata();
     let truth = support::ground_truth(&realdata);
     let paths = go_traces(&realdata);
     assert!(paths.len() >= 10, "expected the nine Go 1.27 traces and the Go 1.19 one, found {paths:?}");
@@ -194,9 +195,10 @@ fn every_real_trace_matches_ground_truth() {
 /// a site whose live count only grows, with every member parked at the end; the healthy
 /// scenario has no such site outside the runtime (whose tracing helpers start with the trace).
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn trace_facts_find_the_growing_families() {
     use leakscope_core::analysis::trace_facts::TraceFacts;
-    let Some(realdata) = support::realdata("trace_facts_find_the_growing_families") else { return };
+    let realdata = support::realdata();
     let truth = support::ground_truth(&realdata);
     let entries = [
         ("A1", "main.waitForRelease"),

@@ -3,8 +3,9 @@
 //! our model at the same nanosecond, with the same new state and reason, and nothing else.
 //!
 //! Needs a Go toolchain (1.22+): `$LEAKSCOPE_GO`, else `../.govenv/bin/go` beside the workspace,
-//! else `go` on the PATH; skips with a message when there is none. Runs over the real captures
-//! (when present), the traces in `sample-traces/`, and Go's golden traces that Go accepts.
+//! else `go` on the PATH; skips with a message when there is none. Runs over the traces in
+//! `sample-traces/` and Go's golden traces that Go accepts, and, as an ignored test (`cargo test
+//! -- --ignored`), over the real captures.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stderr, clippy::indexing_slicing)]
 
@@ -172,13 +173,6 @@ fn difference(want: &BTreeMap<u64, Vec<Transition>>, got: &BTreeMap<u64, Vec<Tra
 fn transitions_match_go_tool_trace() {
     let Some(go) = go_binary("transitions_match_go_tool_trace") else { return };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    if let Some(realdata) = support::realdata("transitions_match_go_tool_trace (real captures)") {
-        for entry in walk(&realdata) {
-            if entry.extension().is_some_and(|e| e == "trace") {
-                files.push((entry.strip_prefix(&realdata).unwrap().display().to_string(), entry));
-            }
-        }
-    }
     for entry in walk(&support::sample_traces()) {
         if entry.extension().is_some_and(|e| e == "trace") {
             files.push((entry.file_name().unwrap().to_string_lossy().into_owned(), entry));
@@ -197,14 +191,34 @@ fn transitions_match_go_tool_trace() {
             files.push((entry.file_name().unwrap().to_string_lossy().into_owned(), out));
         }
     }
+    let total = compare_all(&go, files);
+    std::fs::remove_dir_all(&tmp).ok();
+    assert!(total > 0);
+}
+
+#[test]
+#[ignore = "needs ../shared/realdata"]
+fn transitions_match_go_tool_trace_on_realdata() {
+    let realdata = support::realdata();
+    let Some(go) = go_binary("transitions_match_go_tool_trace_on_realdata") else { return };
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for entry in walk(&realdata) {
+        if entry.extension().is_some_and(|e| e == "trace") {
+            files.push((entry.strip_prefix(&realdata).unwrap().display().to_string(), entry));
+        }
+    }
+    assert!(compare_all(&go, files) > 0);
+}
+
+/// Compares every trace with Go's reader, in name order; returns the transitions checked.
+fn compare_all(go: &Path, mut files: Vec<(String, PathBuf)>) -> usize {
     files.sort();
     let mut total = 0;
     for (name, path) in &files {
-        total += compare(&go, path, name);
+        total += compare(go, path, name);
     }
-    std::fs::remove_dir_all(&tmp).ok();
     eprintln!("{} traces, {total} goroutine transitions identical to go tool trace", files.len());
-    assert!(total > 0);
+    total
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -86,8 +86,9 @@ const DUMPS: [&str; 2] = ["goroutine.debug2.txt", "goroutine.debug2.leakmarked.t
 
 /// Every dump of every scenario, single capture: leaking families flagged, nothing else.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn dumps_flag_every_leaking_family_and_nothing_else() {
-    let Some(dir) = support::realdata("dumps_flag_every_leaking_family_and_nothing_else") else { return };
+    let dir = support::realdata();
     let mut paths = Vec::new();
     for s in SCENARIOS {
         for phase in ["before", "after"] {
@@ -131,8 +132,9 @@ fn dumps_flag_every_leaking_family_and_nothing_else() {
 /// healthy background goroutine, so only the client call (C0) is flagged. This pins that down
 /// (and that nothing healthy is flagged) so a change in either direction is noticed.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn tiny_sigquit_flags_the_client_call_only() {
-    let Some(dir) = support::realdata("tiny_sigquit_flags_the_client_call_only") else { return };
+    let dir = support::realdata();
     let c = open(&dir.join("go127/tiny-sigquit/sigquit.stderr.txt"));
     let a = leaks::analyze(&c, None, &Config::default());
     let got = flagged(&c, &a);
@@ -143,8 +145,9 @@ fn tiny_sigquit_flags_the_client_call_only() {
 /// Dumps taken right after the runtime's leak check mark leaked goroutines; those families are
 /// proven.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn runtime_marked_goroutines_are_proven() {
-    let Some(dir) = support::realdata("runtime_marked_goroutines_are_proven") else { return };
+    let dir = support::realdata();
     let truth = support::ground_truth(&dir);
     for s in SCENARIOS {
         for phase in ["before", "after"] {
@@ -169,8 +172,9 @@ fn runtime_marked_goroutines_are_proven() {
 /// `--baseline before/X` on `after/X`: the `growing` rule fires on exactly the families that
 /// grew (all leaking families in these scenarios) and never on baseline goroutines.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn baseline_flags_exactly_the_growing_families() {
-    let Some(dir) = support::realdata("baseline_flags_exactly_the_growing_families") else { return };
+    let dir = support::realdata();
     for s in SCENARIOS {
         for d in DUMPS {
             let before = open(&dir.join(format!("go127/{s}/before/{d}")));
@@ -202,8 +206,9 @@ const PROFILES: [&str; 4] =
 /// or baseline goroutines; every family in a goroutineleak profile is proven; families large
 /// enough to be seen without states or creators (a crowd at one stack) are flagged.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn profiles_flag_what_they_can_see_and_nothing_else() {
-    let Some(dir) = support::realdata("profiles_flag_what_they_can_see_and_nothing_else") else { return };
+    let dir = support::realdata();
     let config = Config::default();
     for s in SCENARIOS {
         for phase in ["before", "after"] {
@@ -238,8 +243,9 @@ fn profiles_flag_what_they_can_see_and_nothing_else() {
 /// A baseline and a capture in any mix of formats (debug=2 dump, debug=1 text, pprof) are
 /// matched family by family: exactly the growing families are reported as growing.
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn baseline_matches_families_across_formats() {
-    let Some(dir) = support::realdata("baseline_matches_families_across_formats") else { return };
+    let dir = support::realdata();
     let formats = ["goroutine.debug2.txt", "goroutine.debug1.txt", "goroutine.pb.gz"];
     for s in SCENARIOS {
         for b in formats {
@@ -275,10 +281,9 @@ fn baseline_matches_families_across_formats() {
 /// whose goroutines were created during the trace and none ended are growing; the healthy
 /// traces give no finding at all. (Go 1.19 traces are refused with a clear error elsewhere.)
 #[test]
+#[ignore = "needs ../shared/realdata"]
 fn traces_flag_leaking_families_with_their_trace_evidence() {
-    let Some(dir) = support::realdata("traces_flag_leaking_families_with_their_trace_evidence") else {
-        return;
-    };
+    let dir = support::realdata();
     let truth = support::ground_truth(&dir);
     let config = Config::default();
     for s in SCENARIOS {

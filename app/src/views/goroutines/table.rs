@@ -1,0 +1,153 @@
+//! The groups table of the Goroutines view: one row per group (count, state, wait, user
+//! function, creator), virtualised, sortable by any column.
+
+use egui::{RichText, Sense};
+use egui_extras::{Column, TableBuilder};
+use leakscope_core::format;
+use leakscope_core::model::{Group, funcname};
+
+use super::{GoroutinesView, ROW_HEIGHT, state_text, user_function};
+use crate::state::GroupSort;
+use crate::theme::Palette;
+use crate::views::ViewCtx;
+use crate::workspace::LoadedCapture;
+
+impl GoroutinesView {
+    pub(super) fn table_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture) {
+        let palette = Palette::of(ui);
+        let shown: u64 = self.rows.rows.iter().filter_map(|&r| loaded.groups.get(r)).map(|g| g.count).sum();
+        ui.weak(format!(
+            "{} of {} groups, {} goroutines. Click a group for its stack and members.",
+            format::count(self.rows.rows.len() as u64),
+            format::count(loaded.groups.len() as u64),
+            format::count(shown)
+        ));
+        let scroll_row = if self.scroll_to_selected {
+            self.scroll_to_selected = false;
+            self.selected_group.and_then(|g| self.rows.rows.iter().position(|&r| r == g))
+        } else {
+            None
+        };
+        let options = &mut ctx.state.goroutines;
+        // A row is one click target: text selection inside cells would swallow the click.
+        ui.style_mut().interaction.selectable_labels = false;
+        let mut table = TableBuilder::new(ui)
+            .id_salt("groups-table")
+            .striped(true)
+            .sense(Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::exact(88.0))
+            .column(Column::initial(200.0).at_least(80.0).clip(true))
+            .column(Column::initial(90.0).at_least(60.0))
+            .column(Column::initial(280.0).at_least(120.0).clip(true))
+            .column(Column::remainder().at_least(120.0).clip(true))
+            .auto_shrink([false, false]);
+        if let Some(row) = scroll_row {
+            table = table.scroll_to_row(row, Some(egui::Align::Center));
+        }
+        let mut sort_clicked = None;
+        table
+            .header(24.0, |mut header| {
+                for (column, label) in [
+                    (GroupSort::Count, "Count"),
+                    (GroupSort::State, "State"),
+                    (GroupSort::Wait, "Wait"),
+                    (GroupSort::Function, "Function"),
+                    (GroupSort::CreatedBy, "Created by"),
+                ] {
+                    header.col(|ui| {
+                        let arrow = if options.sort == column {
+                            if options.descending { " ▼" } else { " ▲" }
+                        } else {
+                            ""
+                        };
+                        let button = ui.add(
+                            egui::Button::new(RichText::new(format!("{label}{arrow}")).strong()).frame(false),
+                        );
+                        let name = format!("Sort by {label}");
+                        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                        if button.clicked() {
+                            sort_clicked = Some(column);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, self.rows.rows.len(), |mut row| {
+                    let Some(&gi) = self.rows.rows.get(row.index()) else { return };
+                    let Some(g) = loaded.groups.get(gi) else { return };
+                    let selected = self.selected_group == Some(gi);
+                    row.set_selected(selected);
+                    let func = user_function(loaded, g);
+                    row.col(|ui| {
+                        let marker = if selected { "▼" } else { "▶" };
+                        ui.label(RichText::new(marker).weak());
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            ui.label(RichText::new(format::count(g.count)).strong().monospace());
+                        });
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new("●").color(palette.wait_kind(g.wait_kind)));
+                        ui.label(state_text(loaded, g));
+                        if g.leaked {
+                            ui.label(RichText::new("leaked").small().color(palette.severity_proven))
+                                .on_hover_text("The Go runtime's leak detector marked these goroutines");
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(format::wait_minutes_range(g.wait_ns));
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(funcname::display_name(func)).monospace()).on_hover_text(func);
+                    });
+                    row.col(|ui| {
+                        let created = g.created_by.map_or("", |f| loaded.capture.func_name(f));
+                        ui.label(RichText::new(funcname::display_name(created)).monospace().weak())
+                            .on_hover_text(created);
+                    });
+                    let response = row.response();
+                    let name = format!(
+                        "Group: {} goroutines, {}, {}",
+                        g.count,
+                        state_text(loaded, g),
+                        funcname::display_name(func)
+                    );
+                    response
+                        .widget_info(|| egui::WidgetInfo::selected(egui::Role::Row, true, selected, &name));
+                    if response.clicked() {
+                        self.selected_group = if selected { None } else { Some(gi) };
+                        self.selected_task = None;
+                    }
+                });
+            });
+        if let Some(column) = sort_clicked {
+            if options.sort == column {
+                options.descending = !options.descending;
+            } else {
+                options.sort = column;
+                // Counts and waits read best largest first; names A to Z.
+                options.descending = matches!(column, GroupSort::Count | GroupSort::Wait);
+            }
+        }
+    }
+}
+
+pub(super) fn sort_rows(rows: &mut [usize], loaded: &LoadedCapture, sort: GroupSort, descending: bool) {
+    let groups = &loaded.groups;
+    rows.sort_by(|&a, &b| {
+        let (Some(ga), Some(gb)) = (groups.get(a), groups.get(b)) else { return std::cmp::Ordering::Equal };
+        let order = match sort {
+            GroupSort::Count => ga.count.cmp(&gb.count),
+            GroupSort::State => state_text(loaded, ga).cmp(state_text(loaded, gb)),
+            GroupSort::Wait => ga.wait_ns.map(|w| w.1).cmp(&gb.wait_ns.map(|w| w.1)),
+            GroupSort::Function => user_function(loaded, ga).cmp(user_function(loaded, gb)),
+            GroupSort::CreatedBy => {
+                let c = |g: &Group| g.created_by.map_or("", |f| loaded.capture.func_name(f));
+                c(ga).cmp(c(gb))
+            }
+        };
+        let order = if descending { order.reverse() } else { order };
+        // The model's order (largest first) breaks ties, so equal rows never shuffle.
+        order.then(a.cmp(&b))
+    });
+}

@@ -1,0 +1,356 @@
+//! [`IntervalsBuilder`], how parsers write intervals: rows appended, or placed into slots made
+//! ahead and sorted per run, then packed into [`Intervals`]. Apart from the table because only
+//! writers need its extra state (the style lookup, every given end until it packs), and the
+//! finished table has no way to change a row.
+
+use hashbrown::HashMap;
+
+use super::columns::{Sparse, Style, StyleColumn, Times};
+use super::{Interval, IntervalKind, Intervals};
+use crate::model::stack::StackId;
+use crate::model::strings::StrId;
+
+/// Builds [`Intervals`]: rows are appended, or written into slots made ahead
+/// ([`IntervalsBuilder::with_len`]); [`IntervalsBuilder::finish`] packs them.
+///
+/// Ends are not kept per row. A row's end is the start of the row after it in the finished
+/// order unless [`IntervalsBuilder::set_end`] gave one; giving one that turns out to equal that
+/// start costs nothing after `finish`. So a writer that knows a state is followed by the next in
+/// the same lane skips `set_end`, and any other writer calls it for every row.
+#[derive(Debug)]
+pub struct IntervalsBuilder {
+    start: Times,
+    style: StyleColumn,
+    styles: Vec<Style>,
+    ids: HashMap<Style, u32>,
+    ends: Vec<GivenEnd>,
+}
+
+/// An end given to a row. Packed to 12 bytes: a trace can give thousands of rows their own end,
+/// and they are all held until [`IntervalsBuilder::finish`].
+#[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
+struct GivenEnd {
+    row: u32,
+    ns: i64,
+}
+
+impl Default for IntervalsBuilder {
+    fn default() -> Self {
+        Self::new(0)
+    }
+}
+
+impl IntervalsBuilder {
+    /// A builder for times from `base_ns` on (earlier ones work, at 8 bytes a row).
+    pub fn new(base_ns: i64) -> Self {
+        Self {
+            start: Times::new(base_ns),
+            style: StyleColumn::default(),
+            styles: Style::PLAIN.to_vec(),
+            ids: HashMap::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// A builder with `len` slots to [`set`](Self::set), all running from `base_ns` for now.
+    pub fn with_len(len: usize, base_ns: i64) -> Self {
+        let mut b = Self::new(base_ns);
+        b.start.resize(len);
+        b.style = StyleColumn::Narrow(vec![0; len]);
+        b
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.style.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.style.is_empty()
+    }
+
+    /// Rows the builder has room for without growing.
+    pub fn capacity(&self) -> usize {
+        self.style.capacity().min(self.start.capacity())
+    }
+
+    /// Room for `more` rows beyond the current ones, exactly.
+    pub fn reserve_exact(&mut self, more: usize) {
+        self.start.reserve_exact(more);
+        self.style.reserve_exact(more);
+    }
+
+    fn style_id(&mut self, kind: IntervalKind, label: StrId, stack: StackId, depth: u16) -> u32 {
+        if depth == 0 && label == StrId::EMPTY && stack == StackId::EMPTY {
+            return kind as u32;
+        }
+        let style = Style { kind, depth, label, stack };
+        let next = self.styles.len() as u32;
+        let id = *self.ids.entry(style).or_insert(next);
+        if id == next {
+            self.styles.push(style);
+        }
+        id
+    }
+
+    /// Appends a row whose end is the next row's start (or set with [`set_end`](Self::set_end));
+    /// returns its index.
+    pub fn push(
+        &mut self,
+        start_ns: i64,
+        kind: IntervalKind,
+        label: StrId,
+        stack: StackId,
+        depth: u16,
+    ) -> u32 {
+        let id = self.style_id(kind, label, stack, depth);
+        let i = self.style.len() as u32;
+        self.start.push(start_ns);
+        self.style.push(id);
+        i
+    }
+
+    /// Appends a whole interval, end included.
+    pub fn push_interval(&mut self, iv: Interval) -> u32 {
+        let i = self.push(iv.start_ns, iv.kind, iv.label, iv.stack, iv.depth);
+        self.set_end(i, iv.end_ns.max(iv.start_ns));
+        i
+    }
+
+    /// Writes row `i` (made by [`with_len`](Self::with_len)); its end as for [`push`](Self::push).
+    pub fn set(
+        &mut self,
+        i: u32,
+        start_ns: i64,
+        kind: IntervalKind,
+        label: StrId,
+        stack: StackId,
+        depth: u16,
+    ) {
+        if (i as usize) < self.style.len() {
+            let id = self.style_id(kind, label, stack, depth);
+            self.style.set(i as usize, id);
+            self.start.set(i as usize, start_ns);
+        }
+    }
+
+    /// Room for `more` ends given with [`set_end`](Self::set_end), exactly.
+    pub fn reserve_ends(&mut self, more: usize) {
+        self.ends.reserve_exact(more);
+    }
+
+    /// Gives row `i` its own end.
+    pub fn set_end(&mut self, i: u32, end_ns: i64) {
+        self.ends.push(GivenEnd { row: i, ns: end_ns });
+    }
+
+    /// Start of row `i`.
+    pub fn start(&self, i: usize) -> i64 {
+        self.start.get(i)
+    }
+
+    /// Depth of row `i`.
+    pub fn depth(&self, i: usize) -> u16 {
+        self.style.get(i).and_then(|s| self.styles.get(s as usize)).map_or(0, |s| s.depth)
+    }
+
+    /// Reorders all rows: `perm[new] = old`.
+    pub fn permute(&mut self, perm: &[u32]) {
+        self.start.gather(perm);
+        self.style.gather(perm);
+        let mut new_of_old = vec![0u32; perm.len()];
+        for (new, &old) in perm.iter().enumerate() {
+            if let Some(slot) = new_of_old.get_mut(old as usize) {
+                *slot = new as u32;
+            }
+        }
+        for e in &mut self.ends {
+            e.row = new_of_old.get(e.row as usize).copied().unwrap_or(e.row);
+        }
+    }
+
+    /// Puts the rows of each of `runs` in (depth, start) order, except that depth-0 rows keep
+    /// the order they have (a lane's states are written in time order already, and two states
+    /// can share a start when one lasted no time). Ends given to those rows move with them.
+    pub fn sort_each(&mut self, runs: impl IntoIterator<Item = std::ops::Range<usize>>) {
+        self.ends.sort_unstable_by_key(|e| e.row);
+        for run in runs {
+            let (at, len) = (run.start, run.len());
+            let key = |i: usize| match self.depth(i) {
+                0 => (0, i64::MIN),
+                d => (d, self.start.get(i)),
+            };
+            // Most runs are in order already: checked without a copy.
+            if run.clone().zip(run.clone().skip(1)).all(|(a, b)| key(a) <= key(b)) {
+                continue;
+            }
+            // The new order as offsets into the run, applied in place below: a copy of the rows
+            // would take 16 bytes a row of the run, and one run can be most of a trace.
+            let mut order: Vec<u32> = (0..len as u32).collect();
+            // Stable: depth-0 rows keep their order.
+            order.sort_by_key(|&k| key(at + k as usize));
+            // Ends are sorted by row, so this run's are one stretch of them.
+            let from = self.ends.partition_point(|e| (e.row as usize) < at);
+            let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
+            if let Some(ends) = self.ends.get_mut(from..to).filter(|e| !e.is_empty()) {
+                let mut new_of_old = vec![0u32; len];
+                for (k, &old) in order.iter().enumerate() {
+                    if let Some(slot) = new_of_old.get_mut(old as usize) {
+                        *slot = (at + k) as u32;
+                    }
+                }
+                for e in ends.iter_mut() {
+                    e.row = new_of_old.get(e.row as usize - at).copied().unwrap_or(e.row);
+                }
+                ends.sort_by_key(|e| e.row);
+            }
+            // Cycle by cycle: row k takes old row order[k]; a slot done is marked u32::MAX.
+            for k in 0..len {
+                if order.get(k).is_none_or(|&o| o == u32::MAX || o as usize == k) {
+                    continue;
+                }
+                let saved = (self.start.get(at + k), self.style.get(at + k).unwrap_or_default());
+                let mut j = k;
+                while let Some(slot) = order.get_mut(j) {
+                    let src = std::mem::replace(slot, u32::MAX) as usize;
+                    if src == k || src == u32::MAX as usize {
+                        self.start.set(at + j, saved.0);
+                        self.style.set(at + j, saved.1);
+                        break;
+                    }
+                    let row = (self.start.get(at + src), self.style.get(at + src).unwrap_or_default());
+                    self.start.set(at + j, row.0);
+                    self.style.set(at + j, row.1);
+                    j = src;
+                }
+            }
+        }
+    }
+
+    /// Packs the rows. A row without an end of its own ends where the next begins; given ends
+    /// equal to that are dropped.
+    pub fn finish(mut self) -> Intervals {
+        let len = self.style.len();
+        // Writers give a row one end; should one give two, one of them is kept. (A stable sort
+        // could keep the last, but it would need a buffer as large as the ends.)
+        self.ends.sort_unstable_by_key(|e| e.row);
+        self.ends.dedup_by_key(|e| e.row);
+        let start = &self.start;
+        let kept = self.ends.iter().map(|e| (e.row, e.ns)).filter(|&(i, end)| {
+            let i = i as usize;
+            i < len && (i + 1 >= len || start.get(i + 1) != end)
+        });
+        let ends = Sparse::from_sorted(len, kept.map(|(i, end)| (i, end.max(start.get(i as usize)))));
+        self.start.shrink_to_fit();
+        self.style.shrink_to_fit();
+        self.styles.shrink_to_fit();
+        Intervals { start: self.start, style: self.style, styles: self.styles, ends }
+    }
+
+    /// Approximate heap bytes, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.start.heap_bytes()
+            + self.style.heap_bytes()
+            + self.styles.capacity() * size_of::<Style>()
+            + self.ids.capacity() * (size_of::<Style>() + 4)
+            + self.ends.capacity() * size_of::<GivenEnd>()
+    }
+}
+
+impl From<Intervals> for IntervalsBuilder {
+    /// Takes finished intervals back to append more.
+    fn from(iv: Intervals) -> Self {
+        if iv.styles.len() < Style::PLAIN.len() {
+            // Never built (a default): nothing to keep but the base.
+            return Self::new(iv.start.base);
+        }
+        let ids =
+            iv.styles.iter().enumerate().skip(Style::PLAIN.len()).map(|(i, s)| (*s, i as u32)).collect();
+        let ends = iv.ends.entries().map(|(row, ns)| GivenEnd { row, ns }).collect();
+        Self { start: iv.start, style: iv.style, styles: iv.styles, ids, ends }
+    }
+}
+
+impl FromIterator<Interval> for Intervals {
+    /// Packs intervals given in their final order.
+    fn from_iter<I: IntoIterator<Item = Interval>>(iter: I) -> Self {
+        let all: Vec<Interval> = iter.into_iter().collect();
+        let base = all.iter().map(|iv| iv.start_ns).min().unwrap_or(0);
+        let mut b = IntervalsBuilder::new(base);
+        b.reserve_exact(all.len());
+        for iv in all {
+            b.push_interval(iv);
+        }
+        b.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placed_rows_sorted_per_run_keep_their_ends() {
+        let mut b = IntervalsBuilder::with_len(5, 100);
+        // A lane: two states, a span written between them, then a nested span.
+        b.set(0, 100, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, 0);
+        b.set(1, 103, IntervalKind::Span, StrId::EMPTY, StackId::EMPTY, 2);
+        b.set_end(1, 104);
+        b.set(2, 110, IntervalKind::Blocked, StrId::EMPTY, StackId::EMPTY, 0);
+        b.set_end(2, 150);
+        b.set(3, 102, IntervalKind::Span, StrId::EMPTY, StackId::EMPTY, 1);
+        b.set_end(3, 108);
+        b.set(4, 150, IntervalKind::Running, StrId::EMPTY, StackId::EMPTY, 0);
+        b.set_end(4, 160);
+        b.sort_each(std::iter::once(0..4));
+        let iv = b.finish();
+        let got: Vec<(i64, i64, u16)> = (0..5).map(|i| (iv.start(i), iv.end(i), iv.depth(i))).collect();
+        assert_eq!(got, [(100, 110, 0), (110, 150, 0), (102, 108, 1), (103, 104, 2), (150, 160, 0)]);
+    }
+
+    #[test]
+    fn sort_each_moves_whole_rows_with_their_ends_in_long_runs() {
+        // A run of rows in a scrambled order (many cycles of the permutation), after a run
+        // already in order; every row has its own label, and every third its own end.
+        let (first, n) = (3usize, 200usize);
+        let mut b = IntervalsBuilder::with_len(first + n, 0);
+        for i in 0..first {
+            b.set(i as u32, i as i64, IntervalKind::Running, StrId::from_index(9999), StackId::EMPTY, 0);
+        }
+        let mut x = 12345u64;
+        let mut rows = Vec::new();
+        for k in 0..n {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let depth = (x >> 60) as u16 % 3;
+            // Depth-0 rows keep their order, so give them rising starts; others any.
+            let start = if depth == 0 { 10_000 + k as i64 * 10 } else { (x >> 20) as i64 % 5_000 };
+            let row = first + k;
+            b.set(row as u32, start, IntervalKind::Span, StrId::from_index(k as u32), StackId::EMPTY, depth);
+            let end = (k % 3 == 0).then_some(start + 1 + k as i64);
+            if let Some(e) = end {
+                b.set_end(row as u32, e);
+            }
+            rows.push((depth, start, k as u32, end));
+        }
+        let mut want = rows.clone();
+        want.sort_by_key(|&(d, s, _, _)| if d == 0 { (0, i64::MIN) } else { (d, s) });
+        b.sort_each([0..first, first..first + n]);
+        let iv = b.finish();
+        for i in 0..first {
+            assert_eq!((iv.start(i), iv.label(i)), (i as i64, StrId::from_index(9999)));
+        }
+        for (k, &(depth, start, label, end)) in want.iter().enumerate() {
+            let i = first + k;
+            assert_eq!(
+                (iv.depth(i), iv.start(i), iv.label(i)),
+                (depth, start, StrId::from_index(label)),
+                "row {i}"
+            );
+            if let Some(e) = end {
+                assert_eq!(iv.end(i), e, "row {i}'s end moved with it");
+            }
+        }
+    }
+}

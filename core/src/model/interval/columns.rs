@@ -1,0 +1,356 @@
+//! The column encodings behind [`Intervals`](super::Intervals) and [`Links`](super::Links).
+//!
+//! A trace's model is mostly these columns, so each stores a value in as few bytes as the
+//! capture at hand allows and widens itself, once, when a value does not fit: nothing is ever
+//! clamped, and a short or ordinary capture never pays for the widest case. They sit apart from
+//! the tables that use them because they change for one reason only (memory), and the tables'
+//! readers never see them.
+
+use super::IntervalKind;
+use crate::model::stack::StackId;
+use crate::model::strings::StrId;
+
+/// What an interval is besides its times: few distinct values in any capture (a state, a block
+/// reason, a stack), so each is stored once and rows name it by index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(super) struct Style {
+    pub(super) kind: IntervalKind,
+    pub(super) depth: u16,
+    pub(super) label: StrId,
+    pub(super) stack: StackId,
+}
+
+impl Style {
+    /// The styles with no label, stack or depth: one per kind, at the index of the kind, so
+    /// that the commonest rows (running, runnable) never look up a table to be stored.
+    pub(super) const PLAIN: [Style; 8] = [
+        Style::plain(IntervalKind::Running),
+        Style::plain(IntervalKind::Runnable),
+        Style::plain(IntervalKind::Blocked),
+        Style::plain(IntervalKind::Syscall),
+        Style::plain(IntervalKind::Span),
+        Style::plain(IntervalKind::Async),
+        Style::plain(IntervalKind::Waiting),
+        Style::plain(IntervalKind::Gc),
+    ];
+
+    pub(super) const fn plain(kind: IntervalKind) -> Style {
+        Style { kind, depth: 0, label: StrId::EMPTY, stack: StackId::EMPTY }
+    }
+}
+
+/// Times stored past a base in 32 bits while they fit (4.3 s, as long as most traces), then in
+/// 48 (3.2 days, longer than any trace): 4 or 6 bytes a row instead of 8. A time outside that (a
+/// corrupt or synthetic capture) turns the column into plain `i64`s once, so nothing is ever
+/// clamped.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Times {
+    pub(super) base: i64,
+    low: Vec<u32>,
+    /// Bits 32 to 47 of every row, once a time needed them; until then `None`.
+    high: Option<Vec<u16>>,
+    /// The whole column, once a time did not fit in 48 bits; `low` and `high` are then empty.
+    wide: Option<Vec<i64>>,
+}
+
+const TIME_BITS: u32 = 48;
+
+impl Times {
+    pub(super) const fn new(base: i64) -> Self {
+        Self { base, low: Vec::new(), high: None, wide: None }
+    }
+
+    /// Whether the column still stores times past its base (4 or 6 bytes a row), so that the
+    /// base may still be chosen.
+    pub(super) fn is_narrow(&self) -> bool {
+        self.wide.is_none()
+    }
+
+    fn narrow(&self, t: i64) -> Option<(u32, u16)> {
+        let d = t.checked_sub(self.base)?;
+        (0..1i64 << TIME_BITS).contains(&d).then_some((d as u32, (d >> 32) as u16))
+    }
+
+    pub(super) fn get(&self, i: usize) -> i64 {
+        if let Some(wide) = &self.wide {
+            return wide.get(i).copied().unwrap_or(self.base);
+        }
+        let low = self.low.get(i).copied().unwrap_or(0);
+        let high = self.high.as_ref().and_then(|h| h.get(i)).copied().unwrap_or(0);
+        self.base + (i64::from(high) << 32 | i64::from(low))
+    }
+
+    /// The high column, made (all zeros, with the low column's room) when first needed.
+    fn high(&mut self) -> &mut Vec<u16> {
+        let (len, room) = (self.low.len(), self.low.capacity());
+        self.high.get_or_insert_with(|| {
+            let mut h = Vec::with_capacity(room);
+            h.resize(len, 0);
+            h
+        })
+    }
+
+    fn widen(&mut self) -> &mut Vec<i64> {
+        if self.wide.is_none() {
+            let all = (0..self.low.len()).map(|i| self.get(i)).collect();
+            self.low = Vec::new();
+            self.high = None;
+            self.wide = Some(all);
+        }
+        self.wide.get_or_insert_with(Vec::new)
+    }
+
+    pub(super) fn push(&mut self, t: i64) {
+        match (self.wide.is_none(), self.narrow(t)) {
+            (true, Some((low, high))) => {
+                if high != 0 || self.high.is_some() {
+                    self.high().push(high);
+                }
+                self.low.push(low);
+            }
+            _ => self.widen().push(t),
+        }
+    }
+
+    pub(super) fn set(&mut self, i: usize, t: i64) {
+        match (self.wide.is_none(), self.narrow(t)) {
+            (true, Some((low, high))) => {
+                if let Some(l) = self.low.get_mut(i) {
+                    *l = low;
+                }
+                if (high != 0 || self.high.is_some())
+                    && let Some(h) = self.high().get_mut(i)
+                {
+                    *h = high;
+                }
+            }
+            _ => {
+                if let Some(slot) = self.widen().get_mut(i) {
+                    *slot = t;
+                }
+            }
+        }
+    }
+
+    pub(super) fn resize(&mut self, n: usize) {
+        if let Some(w) = &mut self.wide {
+            w.resize(n, self.base);
+        } else {
+            self.low.resize(n, 0);
+            if let Some(h) = &mut self.high {
+                h.resize(n, 0);
+            }
+        }
+    }
+
+    pub(super) fn reserve_exact(&mut self, n: usize) {
+        if let Some(w) = &mut self.wide {
+            w.reserve_exact(n);
+        } else {
+            self.low.reserve_exact(n);
+            if let Some(h) = &mut self.high {
+                h.reserve_exact(n);
+            }
+        }
+    }
+
+    pub(super) fn capacity(&self) -> usize {
+        self.wide.as_ref().map_or(self.low.capacity(), Vec::capacity)
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.low.shrink_to_fit();
+        if let Some(h) = &mut self.high {
+            h.shrink_to_fit();
+        }
+        if let Some(w) = &mut self.wide {
+            w.shrink_to_fit();
+        }
+    }
+
+    /// Rows in the order `perm` names them (new position → old), one column at a time, so the
+    /// extra memory is the largest column's.
+    pub(super) fn gather(&mut self, perm: &[u32]) {
+        if let Some(w) = &mut self.wide {
+            gather(w, perm);
+        } else {
+            gather(&mut self.low, perm);
+            if let Some(h) = &mut self.high {
+                gather(h, perm);
+            }
+        }
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.low.capacity() * 4
+            + self.high.as_ref().map_or(0, |h| h.capacity() * 2)
+            + self.wide.as_ref().map_or(0, |w| w.capacity() * 8)
+    }
+}
+
+/// Rows' indices into the style table: 2 bytes a row while there are at most 65,536 styles (a
+/// trace has a few thousand), 4 once there are more.
+#[derive(Clone, Debug)]
+pub(super) enum StyleColumn {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for StyleColumn {
+    fn default() -> Self {
+        StyleColumn::Narrow(Vec::new())
+    }
+}
+
+impl StyleColumn {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            StyleColumn::Narrow(v) => v.len(),
+            StyleColumn::Wide(v) => v.len(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(super) fn capacity(&self) -> usize {
+        match self {
+            StyleColumn::Narrow(v) => v.capacity(),
+            StyleColumn::Wide(v) => v.capacity(),
+        }
+    }
+
+    pub(super) fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            StyleColumn::Narrow(v) => v.get(i).map(|&s| u32::from(s)),
+            StyleColumn::Wide(v) => v.get(i).copied(),
+        }
+    }
+
+    fn widen(&mut self) {
+        if let StyleColumn::Narrow(v) = self {
+            let mut wide = Vec::with_capacity(v.capacity());
+            wide.extend(v.iter().map(|&s| u32::from(s)));
+            *self = StyleColumn::Wide(wide);
+        }
+    }
+
+    pub(super) fn push(&mut self, id: u32) {
+        if let (StyleColumn::Narrow(v), Ok(narrow)) = (&mut *self, u16::try_from(id)) {
+            v.push(narrow);
+            return;
+        }
+        self.widen();
+        if let StyleColumn::Wide(v) = self {
+            v.push(id);
+        }
+    }
+
+    pub(super) fn set(&mut self, i: usize, id: u32) {
+        if let (StyleColumn::Narrow(v), Ok(narrow)) = (&mut *self, u16::try_from(id)) {
+            if let Some(slot) = v.get_mut(i) {
+                *slot = narrow;
+            }
+            return;
+        }
+        self.widen();
+        if let StyleColumn::Wide(v) = self
+            && let Some(slot) = v.get_mut(i)
+        {
+            *slot = id;
+        }
+    }
+
+    pub(super) fn reserve_exact(&mut self, more: usize) {
+        match self {
+            StyleColumn::Narrow(v) => v.reserve_exact(more),
+            StyleColumn::Wide(v) => v.reserve_exact(more),
+        }
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        match self {
+            StyleColumn::Narrow(v) => v.shrink_to_fit(),
+            StyleColumn::Wide(v) => v.shrink_to_fit(),
+        }
+    }
+
+    pub(super) fn gather(&mut self, perm: &[u32]) {
+        match self {
+            StyleColumn::Narrow(v) => gather(v, perm),
+            StyleColumn::Wide(v) => gather(v, perm),
+        }
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        match self {
+            StyleColumn::Narrow(v) => v.capacity() * 2,
+            StyleColumn::Wide(v) => v.capacity() * 4,
+        }
+    }
+}
+
+fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
+    let out: Vec<T> = perm.iter().map(|&i| col.get(i as usize).copied().unwrap_or_default()).collect();
+    *col = out;
+}
+
+/// Values for a few of many rows: a bit per row says which have one, and a running count per
+/// 64 rows finds a row's value without a search (1.5 bits a row besides the values).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Sparse<T> {
+    bits: Vec<u64>,
+    /// Set bits before each word of `bits`.
+    before: Vec<u32>,
+    values: Vec<T>,
+}
+
+impl<T: Copy> Sparse<T> {
+    /// From `(row, value)` pairs sorted by row, without repeats, for `rows` rows.
+    pub(super) fn from_sorted(rows: usize, entries: impl IntoIterator<Item = (u32, T)>) -> Self {
+        let words = rows.div_ceil(64);
+        let mut bits = vec![0u64; words];
+        let mut values = Vec::new();
+        for (row, v) in entries {
+            if let Some(w) = bits.get_mut(row as usize / 64) {
+                *w |= 1 << (row % 64);
+                values.push(v);
+            }
+        }
+        let mut before = Vec::with_capacity(words);
+        let mut n = 0u32;
+        for w in &bits {
+            before.push(n);
+            n += w.count_ones();
+        }
+        values.shrink_to_fit();
+        Self { bits, before, values }
+    }
+
+    pub(super) fn get(&self, row: usize) -> Option<T> {
+        let word = *self.bits.get(row / 64)?;
+        let bit = 1u64 << (row % 64);
+        if word & bit == 0 {
+            return None;
+        }
+        let rank = self.before.get(row / 64)?.to_owned() as usize + (word & (bit - 1)).count_ones() as usize;
+        self.values.get(rank).copied()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// `(row, value)` pairs, by row.
+    pub(super) fn entries(&self) -> impl Iterator<Item = (u32, T)> + '_ {
+        let rows = self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            (0..64u32).filter(move |b| word >> b & 1 == 1).map(move |b| w as u32 * 64 + b)
+        });
+        rows.zip(self.values.iter().copied())
+    }
+
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.bits.capacity() * 8 + self.before.capacity() * 4 + self.values.capacity() * size_of::<T>()
+    }
+}
