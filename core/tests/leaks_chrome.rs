@@ -295,11 +295,7 @@ fn a_healthy_trace_cut_off_mid_write_is_no_likely_leak() {
         assert!(c.source.truncated, "cut at {tenth}/10 is known to be cut off");
         let a = analyze(c, None, &Config::default());
         for f in &a.findings {
-            assert!(
-                f.severity >= Severity::Possible,
-                "cut at {tenth}/10: {}",
-                f.title
-            );
+            assert!(f.severity >= Severity::Possible, "cut at {tenth}/10: {}", f.title);
             assert!(
                 f.evidence.facts.iter().any(|x| x.contains("cut off")),
                 "cut at {tenth}/10: {:?}",
