@@ -1,6 +1,6 @@
 //! Golden tests over the execution traces in `sample-traces/`, one test per file: a stable text
 //! summary (counts, states, leak facts, creation sites, user annotations, block profile,
-//! warnings) compared with `core/tests/golden/go_trace/<file>.txt`. Set `LEAKSCOPE_BLESS=1` to
+//! warnings) compared with `core/tests/golden/go_trace/<file>.txt`. Set `UPDATE_GOLDEN=1` to
 //! rewrite the expected summaries after a deliberate change. Each test also asserts the facts
 //! its generator program (in `sample-traces/generators/`) was written to produce.
 
@@ -140,13 +140,7 @@ fn golden(name: &str) -> Capture {
     let capture = load(name);
     let text = summary(name, &capture, &TraceFacts::new(&capture));
     let path = support::workspace().join("core/tests/golden/go_trace").join(format!("{name}.txt"));
-    if std::env::var_os("LEAKSCOPE_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (bless with LEAKSCOPE_BLESS=1)", path.display()));
-    assert_eq!(text, want, "summary of {name} changed (bless with LEAKSCOPE_BLESS=1 if intended)");
+    support::check_golden(&path, &text);
     capture
 }
 

@@ -178,25 +178,7 @@ fn check(file: &str) {
     }
     let got = summary(&captures);
     let golden = support::sample_traces().join("golden").join(format!("{file}.txt"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(&golden, &got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
-        panic!("{}: {e}; run `UPDATE_GOLDEN=1 cargo test --test golden` to create it", golden.display())
-    });
-    if got != want {
-        let first = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        let show = |s: &str| s.lines().skip(first.saturating_sub(2)).take(8).collect::<Vec<_>>().join("\n");
-        panic!(
-            "{file}: summary differs from {} from line {}:\n--- got\n{}\n--- want\n{}\n(UPDATE_GOLDEN=1 rewrites it)",
-            golden.display(),
-            first + 1,
-            show(&got),
-            show(&want)
-        );
-    }
+    support::check_golden(&golden, &got);
 }
 
 /// One test per sample file: `name: "file",`.

@@ -128,12 +128,7 @@ fn golden(name: &str) -> Capture {
     let c = load(name);
     let text = summary(&c);
     let path = support::workspace().join("core/tests/golden_chrome").join(format!("{name}.summary"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no golden file {}", path.display()));
-    assert_eq!(text, want, "summary of {name} changed; rerun with UPDATE_GOLDEN=1 if intended");
+    support::check_golden(&path, &text);
     c
 }
 

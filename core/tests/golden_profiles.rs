@@ -1,7 +1,7 @@
 //! Golden tests for the goroutine-profile text and pprof samples in `sample-traces/`: one test
 //! per file, each comparing a stable text summary (format, profile type, columns and totals,
 //! the heaviest samples with their frames and labels, groups, warnings) with
-//! `core/tests/golden_profiles/<file>.summary`. Run with `LEAKSCOPE_BLESS=1` to rewrite the
+//! `core/tests/golden_profiles/<file>.summary`. Run with `UPDATE_GOLDEN=1` to rewrite the
 //! summaries after a deliberate change, and review the diff.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, clippy::indexing_slicing)]
@@ -120,19 +120,7 @@ fn check(file: &str) {
         text.push_str(&summary(c));
     }
     let golden = golden_dir().join(format!("{file}.summary"));
-    if std::env::var_os("LEAKSCOPE_BLESS").is_some() {
-        std::fs::create_dir_all(golden_dir()).unwrap();
-        std::fs::write(&golden, &text).unwrap();
-        eprintln!("blessed {}", golden.display());
-        return;
-    }
-    let expected = std::fs::read_to_string(&golden)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with LEAKSCOPE_BLESS=1 to create it)", golden.display()));
-    assert!(
-        text == expected,
-        "{file}: summary differs from {}\n--- expected\n{expected}\n--- got\n{text}",
-        golden.display()
-    );
+    support::check_golden(&golden, &text);
 }
 
 macro_rules! golden {

@@ -43,3 +43,32 @@ pub fn ground_truth(realdata: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(realdata.join("ground_truth.json")).expect("read ground_truth.json");
     serde_json::from_str(&text).expect("parse ground_truth.json")
 }
+
+/// The one golden-file check of the test suite: compares `got` with the file at `path`, or,
+/// with `UPDATE_GOLDEN=1`, writes it (review the diff). A difference shows the first lines
+/// that differ, with a little context, rather than two whole files.
+#[track_caller]
+pub fn check_golden(path: &Path, got: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("a golden file has a folder")).unwrap();
+        std::fs::write(path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    if got != want {
+        let first = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+        let show = |s: &str| s.lines().skip(first.saturating_sub(2)).take(8).collect::<Vec<_>>().join("\n");
+        panic!(
+            "{} differs from line {}:\n--- got\n{}\n--- want\n{}\n(UPDATE_GOLDEN=1 rewrites it if the change is intended)",
+            path.display(),
+            first + 1,
+            show(got),
+            show(&want)
+        );
+    }
+}
