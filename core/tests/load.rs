@@ -308,3 +308,24 @@ fn a_cancelled_load_says_so() {
     leakscope_core::open_bytes("crash.txt", Bytes::Owned(bytes), &LoadOptions::default(), &progress).unwrap();
     assert_eq!(progress.bytes(), (n, n));
 }
+
+/// Array-form trace JSON whose first event held a string of 32 MB or more, before its `ph`, was
+/// "unrecognised format": every sniffing window ended inside the string. The object form, with
+/// `traceEvents` first, parsed.
+#[test]
+fn regression_a_first_event_longer_than_every_sniff_window_is_still_a_trace() {
+    let big = "x".repeat(33 << 20);
+    let array = format!(
+        r#"[{{"name":"big","args":{{"blob":"{big}"}},"ph":"X","ts":1,"dur":2,"pid":1,"tid":1}},
+{{"name":"small","ph":"X","ts":5,"dur":1,"pid":1,"tid":1}}]"#
+    );
+    let captures = leakscope_core::open_bytes(
+        "big-first-event.json",
+        Bytes::Owned(array.into_bytes()),
+        &LoadOptions::default(),
+        &Progress::new(),
+    )
+    .unwrap();
+    assert_eq!(captures[0].source.format, Some(leakscope_core::model::FormatKind::ChromeTrace));
+    assert_eq!(captures[0].intervals.len(), 2);
+}
