@@ -164,6 +164,14 @@ pub enum LoadError {
         /// The file.
         path: PathBuf,
     },
+    /// The file (or what its gzip stream inflates to) holds nothing.
+    #[error("empty file{}: {path}", if *.gzipped { " (its gzip stream inflates to nothing)" } else { "" })]
+    Empty {
+        /// Whether the file is gzip that inflates to nothing.
+        gzipped: bool,
+        /// The file.
+        path: PathBuf,
+    },
     /// No parser recognised the content.
     #[error("unrecognised format{} (tried {tried}); first bytes: {head:?}: {path}", inside_gzip(*.gzipped))]
     UnknownFormat {
@@ -210,6 +218,7 @@ impl LoadError {
             | LoadError::Gzip { path, .. }
             | LoadError::InflateLimit { path, .. }
             | LoadError::OutOfMemory { path, .. }
+            | LoadError::Empty { path, .. }
             | LoadError::UnknownFormat { path, .. }
             | LoadError::Parse { path, .. }
             | LoadError::Changed { path }

@@ -48,6 +48,14 @@ pub trait Format: Send + Sync {
     /// format. Must be cheap and must never panic.
     fn sniff(&self, head: &[u8], complete: bool) -> Sniff;
 
+    /// Whether `head` (the first bytes of an input no format said yes to) looks enough like this
+    /// format that its parser's error says more than "unrecognised format". `gzipped` tells
+    /// that the input came out of gzip. Must be cheap and must never panic.
+    fn resembles(&self, head: &[u8], gzipped: bool) -> bool {
+        let _ = (head, gzipped);
+        false
+    }
+
     /// Parses the whole input. A file may hold a series of captures (several dumps), oldest
     /// first. Bad records are skipped with a warning; an error means nothing usable was found.
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError>;
@@ -144,6 +152,13 @@ pub fn detect(bytes: &[u8]) -> Result<&'static dyn Format, Vec<FormatKind>> {
             Detected::NeedMore => {}
         }
     }
+}
+
+/// The first format that `head` looks like although no format said yes to it: its parser is
+/// asked to say what is wrong, so that a damaged file gets an error with its format and place
+/// instead of "unrecognised format".
+pub fn resembling(head: &[u8], gzipped: bool) -> Option<&'static dyn Format> {
+    all().iter().copied().find(|f| f.resembles(head, gzipped))
 }
 
 /// A cancelled parse, as the error parsers return when they see the cancel flag.

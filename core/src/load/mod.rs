@@ -91,9 +91,18 @@ pub fn open_bytes(
     } else {
         (bytes, false, None)
     };
+    if bytes.is_empty() {
+        return Err(LoadError::Empty { gzipped, path });
+    }
     let format: &dyn Format = match options.format {
         Some(kind) => formats::by_kind(kind).ok_or_else(|| unknown(&bytes, &[kind], gzipped, &path))?,
-        None => formats::detect(&bytes).map_err(|tried| unknown(&bytes, &tried, gzipped, &path))?,
+        None => match formats::detect(&bytes) {
+            Ok(format) => format,
+            // A damaged file of a known format: its parser says what is wrong, and where.
+            Err(tried) => {
+                formats::resembling(&bytes, gzipped).ok_or_else(|| unknown(&bytes, &tried, gzipped, &path))?
+            }
+        },
     };
     let shared = Arc::new(bytes);
     progress.start_phase(shared.len() as u64);
@@ -171,6 +180,8 @@ impl StreamSniff {
             match self.detector.round(head, false) {
                 Detected::Format(_) => self.settled = true,
                 Detected::NeedMore => {}
+                // A damaged stream of a known format is inflated to the end for its parser's error.
+                Detected::Nothing if formats::resembling(so_far, true).is_some() => self.settled = true,
                 Detected::Nothing => return false,
             }
         }

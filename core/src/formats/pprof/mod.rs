@@ -52,6 +52,10 @@ impl Format for Pprof {
         sniff(head, complete)
     }
 
+    fn resembles(&self, head: &[u8], gzipped: bool) -> bool {
+        resembles(head, gzipped)
+    }
+
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
         parse_bytes(input.bytes, input.path, input.progress).map(|c| vec![c])
     }
@@ -107,6 +111,24 @@ pub fn sniff(head: &[u8], complete: bool) -> Sniff {
 fn has_binary_byte(head: &[u8]) -> bool {
     let window = head.get(..head.len().min(SNIFF_TEXT_WINDOW)).unwrap_or(head);
     window.iter().any(|&b| matches!(b, 0..=8 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f))
+}
+
+/// Whether `head`, which no format said yes to, still looks like a damaged profile: binary, and
+/// its first field a `Profile` field in its wire type (or, out of gzip, any protobuf field),
+/// complete or cut off by the end of the input. A profile cut short, or one declaring a
+/// length past its end, then gets the parser's error with its offset.
+pub fn resembles(head: &[u8], gzipped: bool) -> bool {
+    if !has_binary_byte(head) {
+        return false;
+    }
+    match Fields::new(head).next() {
+        Some(Ok(field)) => gzipped || wire::shape_fits(&field),
+        Some(Err(e)) if e.kind == wire::WireErrorKind::Truncated => {
+            let Ok((key, _)) = wire::read_varint(head) else { return false };
+            wire::key_fits(key, gzipped)
+        }
+        Some(Err(_)) | None => false,
+    }
 }
 
 /// Whether a length-delimited field decodes as the message its number stands for.

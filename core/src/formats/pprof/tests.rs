@@ -657,3 +657,22 @@ fn regression_huge_goroutine_counts_overflowed_group_counts() {
     assert_eq!(c.task_count(), i64::MAX as u64);
     assert_eq!(c.groups()[0].count, u64::MAX);
 }
+
+#[test]
+fn damaged_profiles_resemble_pprof() {
+    let good = goroutine_profile("goroutine").bytes();
+    assert!(resembles(&good[..3], false));
+    // A first field declaring 2^63 bytes.
+    let mut huge = vec![0x12];
+    huge.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+    huge.extend_from_slice(&[0x08, 0x01]);
+    assert_eq!(sniff(&huge, true), Sniff::No);
+    assert!(resembles(&huge, false));
+    // Text, other binaries, and protobuf that is not a Profile field (field 20 as a varint).
+    assert!(!resembles(b"goroutine 1 [running]:\n", false));
+    assert!(!resembles(b"\x7fELF\x02\x01\x01\x00", false));
+    assert!(!resembles(&[0x00; 64], true));
+    assert!(!resembles(&[0xa0, 0x01, 0x05, 0x00], false));
+    // Out of gzip, any protobuf message is likely a profile.
+    assert!(resembles(&[0xa0, 0x01, 0x05, 0x00], true));
+}
