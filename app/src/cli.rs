@@ -128,7 +128,7 @@ fn report(args: &ReportArgs) -> ExitCode {
     let report = Report::from_session(&session);
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &report)
+        serde_json::to_writer_pretty(&mut stdout, &report.to_json())
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(stdout))
     } else {

@@ -42,17 +42,17 @@ pub struct ParseError {
 impl ParseError {
     /// An error at a line.
     pub fn at_line(format: FormatKind, line: u64, message: impl Into<String>) -> Self {
-        Self { format, location: Location::Line(line), message: message.into() }
+        Self { format, location: Location::Line(line), message: clipped(message.into()) }
     }
 
     /// An error at a byte offset.
     pub fn at_offset(format: FormatKind, offset: u64, message: impl Into<String>) -> Self {
-        Self { format, location: Location::Offset(offset), message: message.into() }
+        Self { format, location: Location::Offset(offset), message: clipped(message.into()) }
     }
 
     /// An error about the whole input.
     pub fn whole(format: FormatKind, message: impl Into<String>) -> Self {
-        Self { format, location: Location::Whole, message: message.into() }
+        Self { format, location: Location::Whole, message: clipped(message.into()) }
     }
 }
 
@@ -112,6 +112,15 @@ impl std::fmt::Display for InflateLimit {
                 crate::format::bytes(floor_bytes)
             ),
         }
+    }
+}
+
+/// A parse error's message with the input it quotes clipped: a 10 MB line must not come back
+/// whole.
+fn clipped(message: String) -> String {
+    match crate::format::clip_names(&message) {
+        std::borrow::Cow::Borrowed(_) => message,
+        std::borrow::Cow::Owned(clipped) => clipped,
     }
 }
 
