@@ -64,9 +64,10 @@ struct ReportArgs {
     /// Most groups listed per capture in the text output.
     #[arg(long, default_value_t = 10)]
     max_groups: usize,
-    /// Most bytes a gzip input may inflate to.
-    #[arg(long, default_value_t = LoadOptions::default().max_inflated_bytes)]
-    max_inflated_bytes: u64,
+    /// Most bytes a gzip input may inflate to [default: a quarter of this machine's memory, and
+    /// at most 256 times the compressed size].
+    #[arg(long, value_name = "BYTES")]
+    max_inflated_bytes: Option<u64>,
 }
 
 /// Runs the command line: `report` headless, anything else opens the window.
@@ -127,7 +128,7 @@ fn report(args: &ReportArgs) -> ExitCode {
     let report = Report::from_session(&session);
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &report)
+        serde_json::to_writer_pretty(&mut stdout, &report.to_json())
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(stdout))
     } else {

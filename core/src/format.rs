@@ -156,6 +156,73 @@ pub fn percent(part: f64, whole: f64) -> String {
     }
 }
 
+/// Most bytes of one name (a function, a state, a path) that messages and reports show: a
+/// dump line of 10 MB must not come back whole on stdout.
+pub const NAME_BYTES: usize = 256;
+
+/// Most bytes of one message (a warning, a finding's title or explanation) that messages and
+/// reports show, once the names in it are clipped.
+pub const TEXT_BYTES: usize = 4096;
+
+/// `text` cut to at most `max_bytes`: its start and its end, with an ellipsis between that says
+/// the full length (`main.aaaa…[10,485,765 bytes]…aaaa`). Text that fits is borrowed as it is,
+/// and clipping clipped text changes nothing.
+pub fn clip(text: &str, max_bytes: usize) -> Cow<'_, str> {
+    if text.len() <= max_bytes {
+        return Cow::Borrowed(text);
+    }
+    let marker = format!("…[{} bytes]…", count(text.len() as u64));
+    let room = max_bytes.saturating_sub(marker.len());
+    let head_end = char_boundary_at_or_before(text, room * 3 / 4);
+    let tail_start = char_boundary_at_or_after(text, text.len() - (room - room * 3 / 4));
+    let head = text.get(..head_end).unwrap_or_default();
+    let tail = text.get(tail_start..).unwrap_or_default();
+    Cow::Owned(format!("{head}{marker}{tail}"))
+}
+
+/// A message with every run of non-space characters longer than [`NAME_BYTES`] clipped (names
+/// hold no spaces), and the whole then clipped to [`TEXT_BYTES`].
+pub fn clip_names(text: &str) -> Cow<'_, str> {
+    let long_run = text.split_whitespace().any(|run| run.len() > NAME_BYTES);
+    if !long_run && text.len() <= TEXT_BYTES {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(TEXT_BYTES));
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Alternate runs of space and of non-space, so the spacing is kept as it was.
+        let space = rest.starts_with(char::is_whitespace);
+        let end = rest.find(|c: char| c.is_whitespace() != space).unwrap_or(rest.len());
+        let (run, after) = rest.split_at(end);
+        out.push_str(&clip(run, NAME_BYTES));
+        rest = after;
+        if out.len() > TEXT_BYTES {
+            // The rest is cut anyway; don't copy megabytes of it first.
+            out.push_str(rest.get(..char_boundary_at_or_before(rest, TEXT_BYTES)).unwrap_or_default());
+            break;
+        }
+    }
+    match clip(&out, TEXT_BYTES) {
+        Cow::Borrowed(_) => Cow::Owned(out),
+        Cow::Owned(clipped) => Cow::Owned(clipped),
+    }
+}
+
+fn char_boundary_at_or_before(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn char_boundary_at_or_after(text: &str, mut at: usize) -> usize {
+    while at < text.len() && !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at.min(text.len())
+}
+
 /// Three significant digits without trailing noise: 3.21, 32.1, 321.
 fn sig3(v: f64) -> String {
     if v >= 100.0 {
@@ -218,6 +285,29 @@ mod tests {
         assert_eq!(percent(1.0, 4.0), "25.0%");
         assert_eq!(percent(9_999.9, 10_000.0), ">99.9%");
         assert_eq!(percent(1.0, 0.0), "–");
+    }
+
+    #[test]
+    fn long_names_are_clipped_with_their_length() {
+        assert_eq!(clip("short", 10), "short");
+        let long = format!("main.{}", "a".repeat(10 << 20));
+        let clipped = clip(&long, NAME_BYTES);
+        assert!(clipped.len() <= NAME_BYTES, "{}", clipped.len());
+        assert!(clipped.starts_with("main.aaa") && clipped.contains("…[10,485,765 bytes]…"), "{clipped}");
+        assert_eq!(clip(&clipped, NAME_BYTES), clipped, "clipping twice changes nothing");
+        // Never inside a character.
+        let wide = "é".repeat(1000);
+        let clipped = clip(&wide, 101);
+        assert!(clipped.starts_with('é') && clipped.ends_with('é') && clipped.len() <= 101, "{clipped}");
+        // In a message, only the long name is clipped; the words around it stay.
+        let message = format!("30 goroutines blocked in {long} since  start");
+        let clipped = clip_names(&message);
+        assert!(clipped.starts_with("30 goroutines blocked in main.aaa"), "{clipped}");
+        assert!(clipped.ends_with("aaa since  start") && clipped.len() < 400, "{clipped}");
+        assert_eq!(clip_names(&clipped), clipped);
+        let many = "word ".repeat(10_000);
+        assert!(clip_names(&many).len() <= TEXT_BYTES);
+        assert!(matches!(clip_names("fine as it is"), Cow::Borrowed(_)));
     }
 
     #[test]

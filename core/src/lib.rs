@@ -16,7 +16,7 @@ pub mod model;
 pub mod report;
 pub mod session;
 
-pub use error::{LoadError, Location, ParseError};
+pub use error::{InflateLimit, LoadError, Location, ParseError};
 pub use input::Bytes;
 pub use load::{LoadOptions, Progress, open, open_bytes};
 pub use model::Capture;

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::leaks::{Evidence, Finding, Growth, RuleId, Severity};
+use crate::format::clip_names;
 use crate::model::{Capture, Group, WaitKind};
 use crate::session::Session;
 
@@ -60,13 +61,13 @@ impl FindingReport {
             rule: finding.rule,
             rules: finding.rules.clone(),
             severity: finding.severity,
-            title: finding.title.clone(),
+            title: clip_names(&finding.title).into_owned(),
             count: finding.count,
             capture: capture_index,
             group: GroupReport::new(capture, &finding.group),
             evidence: finding.evidence.clone(),
-            explanation: finding.explanation.clone(),
-            fix: finding.fix.clone(),
+            explanation: clip_names(&finding.explanation).into_owned(),
+            fix: clip_names(&finding.fix).into_owned(),
             growth: finding.growth.clone(),
         }
     }
@@ -78,7 +79,7 @@ impl FindingReport {
         let _ =
             writeln!(out, "[{}] {}  ({})", self.severity.name().to_uppercase(), self.title, rules.join(", "));
         for fact in &self.evidence.facts {
-            let _ = writeln!(out, "    - {fact}");
+            let _ = writeln!(out, "    - {}", clip_names(fact));
         }
         // Async findings about operations created outside any span have no stack.
         if !self.group.frames.is_empty() {
@@ -103,7 +104,7 @@ impl FindingReport {
         let rules: Vec<&str> = self.rules.iter().map(|r| r.id()).collect();
         let _ = writeln!(out, "### {} ({}; `{}`)\n", self.title, self.severity.name(), rules.join("`, `"));
         for fact in &self.evidence.facts {
-            let _ = writeln!(out, "- {fact}");
+            let _ = writeln!(out, "- {}", clip_names(fact));
         }
         let _ = writeln!(out, "\n```");
         for f in &self.group.frames {
@@ -155,6 +156,14 @@ impl Report {
             findings,
             notes: session.notes.clone(),
         }
+    }
+
+    /// The report as JSON, every string in it (the evidence's included) with its long names
+    /// clipped, as the text shows them.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        clip_strings(&mut value);
+        value
     }
 
     /// Whether a reported finding is at or above `threshold` (`--fail-on`).
@@ -247,17 +256,17 @@ pub struct SampleTypeReport {
 impl GroupReport {
     /// Describes a group of `capture`.
     pub fn new(capture: &Capture, group: &Group) -> Self {
-        let func = |f| capture.func_name(f).to_owned();
+        let func = |f| clip_names(capture.func_name(f)).into_owned();
         Self {
             count: group.count,
-            state: group.state.map(|s| capture.str(s).to_owned()),
+            state: group.state.map(|s| clip_names(capture.str(s)).into_owned()),
             wait_kind: group.wait_kind,
             leaked: group.leaked,
             leaf_function: capture.leaf_frame(group.stack).map(func).unwrap_or_default(),
             user_function: capture.user_frame(group.stack).map(func).unwrap_or_default(),
             created_by: group.created_by.map(func),
             wait_minutes: group.wait_ns.map(|(lo, hi)| [lo / 60_000_000_000, hi / 60_000_000_000]),
-            frames: capture.stack_funcs(group.stack).map(str::to_owned).collect(),
+            frames: capture.stack_funcs(group.stack).map(|f| clip_names(f).into_owned()).collect(),
         }
     }
 }
@@ -279,7 +288,7 @@ impl CaptureReport {
             *by_state.entry(task.state).or_insert(0) += 1;
         }
         let states: BTreeMap<String, u64> =
-            by_state.into_iter().map(|(state, n)| (capture.str(state).to_owned(), n)).collect();
+            by_state.into_iter().map(|(state, n)| (clip_names(capture.str(state)).into_owned(), n)).collect();
         let groups = groups.iter().map(|g| GroupReport::new(capture, g)).collect();
         let sample_types = capture
             .samples
@@ -287,13 +296,13 @@ impl CaptureReport {
             .iter()
             .enumerate()
             .map(|(i, t)| SampleTypeReport {
-                kind: capture.str(t.kind).to_owned(),
-                unit: capture.str(t.unit).to_owned(),
+                kind: clip_names(capture.str(t.kind)).into_owned(),
+                unit: clip_names(capture.str(t.unit)).into_owned(),
                 total: capture.samples.total(i),
             })
             .collect();
         Self {
-            path: capture.source.path.clone(),
+            path: clip_names(&capture.source.path).into_owned(),
             format: capture.source.format.map_or("unknown", |f| f.name()),
             profile_type: capture.source.profile_type.clone(),
             go_version: capture.source.go_version.clone(),
@@ -301,12 +310,12 @@ impl CaptureReport {
             series_len: capture.source.series_len,
             baseline: false,
             series: 0,
-            headline: capture.source.headline.clone(),
+            headline: capture.source.headline.as_deref().map(|h| clip_names(h).into_owned()),
             task_count: capture.task_count(),
             states,
             groups,
             sample_types,
-            warnings: capture.warnings.lines(),
+            warnings: capture.warnings.lines().into_iter().map(|w| clip_names(&w).into_owned()).collect(),
         }
     }
 
@@ -364,5 +373,25 @@ impl CaptureReport {
             }
         }
         out
+    }
+}
+
+/// Clips every string (and object key) in a JSON value with [`clip_names`].
+fn clip_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(clipped) = clip_names(s) {
+                *s = clipped;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(clip_strings),
+        serde_json::Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut v) in entries {
+                clip_strings(&mut v);
+                map.insert(clip_names(&key).into_owned(), v);
+            }
+        }
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {}
     }
 }

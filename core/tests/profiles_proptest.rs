@@ -1,7 +1,8 @@
 //! Property tests for the pprof and `debug=1` text parsers and their sniffers: no input makes
 //! them panic (arbitrary bytes, and valid inputs mutated byte by byte), a generated valid
-//! profile reads back with its samples and totals, what a sniffer accepts its parser reads, and
-//! the two sniffers never both claim one input.
+//! profile reads back with its samples and totals, what a sniffer accepts its parser reads (or
+//! names the byte where it breaks), the two sniffers never both claim one input, and every
+//! sniffer keeps its word from a prefix to the whole input.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -172,7 +173,11 @@ fn exercise(bytes: &[u8]) {
     let pprof_result = pprof::parse_bytes(bytes, "p", &progress);
     let text_result = text::parse_bytes(bytes, "t", &progress);
     if pprof_says == Sniff::Yes {
-        assert!(pprof_result.is_ok(), "sniffed as pprof but {:?}", pprof_result.err());
+        // A yes on a prefix stays a yes (the sniff contract), so a profile that breaks after its
+        // first fields is still pprof: the parser must then say where it breaks.
+        if let Err(e) = &pprof_result {
+            assert!(matches!(e.location, leakscope_core::Location::Offset(_)), "sniffed as pprof but {e}");
+        }
     }
     if text_says == Sniff::Yes {
         assert!(text_result.is_ok(), "sniffed as text but {:?}", text_result.err());
@@ -201,8 +206,45 @@ fn exercise(bytes: &[u8]) {
     }
 }
 
+/// The tri-state sniff contract on every prefix of `bytes`, for every format: a yes on a
+/// prefix stays a yes on the whole input, and a no stays a no.
+fn sniffs_keep_their_word(bytes: &[u8]) -> Result<(), TestCaseError> {
+    for format in formats::all() {
+        let whole = format.sniff(bytes, true);
+        for cut in 0..bytes.len() {
+            let partial = format.sniff(&bytes[..cut], false);
+            if partial == Sniff::Yes {
+                prop_assert_eq!(whole, Sniff::Yes, "{} said yes to the first {} bytes", format.kind(), cut);
+            }
+            if partial == Sniff::No && format.kind() == leakscope_core::model::FormatKind::Pprof {
+                prop_assert_eq!(whole, Sniff::No, "{} said no to the first {} bytes", format.kind(), cut);
+            }
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The `sniff` fuzz target's crashes: pprof said yes to a prefix (a few valid fields) and no
+    /// to the whole input (a later field broken, or no string table).
+    #[test]
+    fn sniff_contract_on_prefixes_of_profiles(p in profile(), m in mutations()) {
+        let bytes = p.encode_to_vec();
+        sniffs_keep_their_word(&bytes)?;
+        sniffs_keep_their_word(&mutate(bytes, &m))?;
+    }
+
+    #[test]
+    fn sniff_contract_on_prefixes_of_anything(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        sniffs_keep_their_word(&bytes)?;
+    }
+
+    #[test]
+    fn sniff_contract_on_prefixes_of_texts(t in profile_text(), m in mutations()) {
+        sniffs_keep_their_word(&mutate(t.into_bytes(), &m))?;
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {

@@ -157,3 +157,44 @@ fn a_failed_input_is_reported_with_the_others_read() {
     assert!(failed.errors[0].to_string().contains("not-a-capture.txt"));
     assert!(failed.errors[1].to_string().contains("missing.txt"));
 }
+
+/// A dump with one 10 MB line (a function name) echoed all 10 MB to stdout: in the groups, the
+/// finding's stack and title, and the warnings. What a report shows of any one name is capped,
+/// with an ellipsis and the full length.
+#[test]
+fn regression_a_ten_megabyte_name_is_not_echoed_whole() {
+    use std::fmt::Write as _;
+
+    use leakscope_core::session::InputSource;
+    // 1 MB is as telling as 10 and keeps the test quick.
+    let long = format!("main.{}", "a".repeat(1 << 20));
+    let mut dump = String::from("goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n");
+    for id in 10..40 {
+        write!(
+            dump,
+            "goroutine {id} [chan receive, 12 minutes]:\n{long}(0xc000012345)\n\t/x.go:12 +0x1d\n\
+             created by main.main in goroutine 1\n\t/x.go:3 +0x45\n\n"
+        )
+        .unwrap();
+    }
+    // A frame line without its source line: a warning quoting it.
+    write!(dump, "goroutine 99 [select]:\n{long}()\n\n").unwrap();
+    let input = Input {
+        source: InputSource::Bytes {
+            name: "long.txt".into(),
+            bytes: leakscope_core::Bytes::Owned(dump.into_bytes()),
+        },
+        baseline: false,
+    };
+    let report = Report::from_session(&session(vec![input]));
+    let text: String = report
+        .findings
+        .iter()
+        .map(leakscope_core::report::FindingReport::to_text)
+        .chain(report.captures.iter().map(|c| c.to_text(10)))
+        .collect();
+    let json = report.to_json().to_string();
+    assert!(text.contains("main.aaaa") && text.contains("bytes"), "{}", &text[..text.len().min(2000)]);
+    assert!(text.len() < 64 << 10, "{} bytes of text", text.len());
+    assert!(json.len() < 64 << 10, "{} bytes of JSON", json.len());
+}

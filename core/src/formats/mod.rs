@@ -48,6 +48,14 @@ pub trait Format: Send + Sync {
     /// format. Must be cheap and must never panic.
     fn sniff(&self, head: &[u8], complete: bool) -> Sniff;
 
+    /// Whether `head` (the first bytes of an input no format said yes to) looks enough like this
+    /// format that its parser's error says more than "unrecognised format". `gzipped` tells
+    /// that the input came out of gzip. Must be cheap and must never panic.
+    fn resembles(&self, head: &[u8], gzipped: bool) -> bool {
+        let _ = (head, gzipped);
+        false
+    }
+
     /// Parses the whole input. A file may hold a series of captures (several dumps), oldest
     /// first. Bad records are skipped with a warning; an error means nothing usable was found.
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError>;
@@ -75,29 +83,82 @@ pub fn by_kind(kind: FormatKind) -> Option<&'static dyn Format> {
     all().iter().copied().find(|f| f.kind() == kind)
 }
 
-/// Prefix sizes sniffing looks at, in turn, while some format says it needs more.
+/// Prefix sizes sniffing looks at, in turn, while some format says it needs more. After the
+/// last, the formats still undecided are asked about the whole input: a format whose telling
+/// part may come late (a trace event's `ph` after a 32 MB string) must not depend on a window.
 const SNIFF_PREFIXES: [usize; 4] = [4 << 10, 64 << 10, 1 << 20, 16 << 20];
 
-/// The format of `bytes`, or the list of formats tried.
-pub fn detect(bytes: &[u8]) -> Result<&'static dyn Format, Vec<FormatKind>> {
-    let mut undecided: Vec<&'static dyn Format> = all().to_vec();
-    for &limit in &SNIFF_PREFIXES {
-        let complete = bytes.len() <= limit;
-        let head = bytes.get(..limit.min(bytes.len())).unwrap_or(bytes);
+/// What one round of sniffing decided.
+#[derive(Clone, Copy)]
+pub enum Detected {
+    /// This format said yes.
+    Format(&'static dyn Format),
+    /// Every format said no: nothing more of the input can change that.
+    Nothing,
+    /// Some format needs a longer prefix ([`Detector::next_prefix`]).
+    NeedMore,
+}
+
+/// Sniffing in rounds over growing prefixes, so that a caller who produces the input as it goes
+/// (gzip inflation) can stop as soon as no format can match. [`detect`] runs the same rounds
+/// over bytes already in memory, so both reach the same answer.
+pub struct Detector {
+    undecided: Vec<&'static dyn Format>,
+    round: usize,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self { undecided: all().to_vec(), round: 0 }
+    }
+}
+
+impl Detector {
+    /// How many bytes the next round looks at, or `None` for the whole input. A prefix round
+    /// only applies when the input is longer than that.
+    pub fn next_prefix(&self) -> Option<usize> {
+        SNIFF_PREFIXES.get(self.round).copied()
+    }
+
+    /// One round: asks the formats still undecided about `head`, the first
+    /// [`next_prefix`](Self::next_prefix) bytes of a longer input, or the whole input when
+    /// `complete`. A complete round always decides.
+    pub fn round(&mut self, head: &[u8], complete: bool) -> Detected {
         let mut still = Vec::new();
-        for format in undecided {
+        for &format in &self.undecided {
             match format.sniff(head, complete) {
-                Sniff::Yes => return Ok(format),
+                Sniff::Yes => return Detected::Format(format),
                 Sniff::NeedMore if !complete => still.push(format),
                 Sniff::No | Sniff::NeedMore => {}
             }
         }
-        undecided = still;
-        if undecided.is_empty() || complete {
-            break;
+        self.undecided = still;
+        self.round += 1;
+        if self.undecided.is_empty() || complete { Detected::Nothing } else { Detected::NeedMore }
+    }
+}
+
+/// The format of `bytes`, or the list of formats tried.
+pub fn detect(bytes: &[u8]) -> Result<&'static dyn Format, Vec<FormatKind>> {
+    let mut detector = Detector::default();
+    loop {
+        let (head, complete) = match detector.next_prefix() {
+            Some(n) if bytes.len() > n => (bytes.get(..n).unwrap_or(bytes), false),
+            _ => (bytes, true),
+        };
+        match detector.round(head, complete) {
+            Detected::Format(format) => return Ok(format),
+            Detected::Nothing => return Err(all().iter().map(|f| f.kind()).collect()),
+            Detected::NeedMore => {}
         }
     }
-    Err(all().iter().map(|f| f.kind()).collect())
+}
+
+/// The first format that `head` looks like although no format said yes to it: its parser is
+/// asked to say what is wrong, so that a damaged file gets an error with its format and place
+/// instead of "unrecognised format".
+pub fn resembling(head: &[u8], gzipped: bool) -> Option<&'static dyn Format> {
+    all().iter().copied().find(|f| f.resembles(head, gzipped))
 }
 
 /// A cancelled parse, as the error parsers return when they see the cancel flag.

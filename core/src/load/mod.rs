@@ -3,6 +3,7 @@
 //! parser runs. Nothing here ever writes to an input.
 
 pub mod gzip;
+mod limit;
 
 use std::fs::File;
 use std::io::Read;
@@ -14,14 +15,15 @@ use crate::input::mmap;
 pub use crate::input::{Bytes, Progress};
 
 use crate::error::LoadError;
-use crate::formats::{self, Format, Input};
+use crate::formats::{self, Detected, Detector, Format, Input};
 use crate::model::{Capture, FormatKind};
 
 /// Knobs for loading.
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
-    /// Most bytes a gzip stream may inflate to.
-    pub max_inflated_bytes: u64,
+    /// Most bytes a gzip stream may inflate to; `None` for the automatic limit: a
+    /// quarter of the machine's memory, at most 256 times the compressed size.
+    pub max_inflated_bytes: Option<u64>,
     /// Parse as this format instead of sniffing.
     pub format: Option<FormatKind>,
     /// Files modified more recently than this are read into memory rather than mapped: a
@@ -31,7 +33,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { max_inflated_bytes: 8 << 30, format: None, fresh_file_age: Duration::from_secs(2) }
+        Self { max_inflated_bytes: None, format: None, fresh_file_age: Duration::from_secs(2) }
     }
 }
 
@@ -104,23 +106,24 @@ pub fn open_bytes(
     progress: &Progress,
 ) -> Result<Vec<Capture>, LoadError> {
     let path = PathBuf::from(name);
-    let (bytes, gzipped) = if gzip::is_gzip(&bytes) {
-        let inflated = gzip::inflate(&bytes, options.max_inflated_bytes, progress).map_err(|e| match e {
-            gzip::InflateError::Corrupt { compressed_offset, message } => {
-                LoadError::Gzip { compressed_offset, message, path: path.clone() }
-            }
-            gzip::InflateError::Limit => {
-                LoadError::InflateLimit { limit_bytes: options.max_inflated_bytes, path: path.clone() }
-            }
-            gzip::InflateError::Cancelled => LoadError::Cancelled { path: path.clone() },
-        })?;
-        (Bytes::Owned(inflated), true)
+    let (bytes, gzipped, trailing_garbage) = if gzip::is_gzip(&bytes) {
+        let inflated = inflate(&bytes, &path, options, progress)?;
+        (Bytes::Owned(inflated.bytes), true, inflated.trailing_garbage)
     } else {
-        (bytes, false)
+        (bytes, false, None)
     };
+    if bytes.is_empty() {
+        return Err(LoadError::Empty { gzipped, path });
+    }
     let format: &dyn Format = match options.format {
-        Some(kind) => formats::by_kind(kind).ok_or_else(|| unknown(&bytes, &[kind], &path))?,
-        None => formats::detect(&bytes).map_err(|tried| unknown(&bytes, &tried, &path))?,
+        Some(kind) => formats::by_kind(kind).ok_or_else(|| unknown(&bytes, &[kind], gzipped, &path))?,
+        None => match formats::detect(&bytes) {
+            Ok(format) => format,
+            // A damaged file of a known format: its parser says what is wrong, and where.
+            Err(tried) => {
+                formats::resembling(&bytes, gzipped).ok_or_else(|| unknown(&bytes, &tried, gzipped, &path))?
+            }
+        },
     };
     let shared = Arc::new(bytes);
     progress.start_phase(shared.len() as u64);
@@ -142,8 +145,69 @@ pub fn open_bytes(
         if capture.source.bytes == 0 {
             capture.source.bytes = shared.len() as u64;
         }
+        if let Some(t) = trailing_garbage {
+            capture.warnings.general(format!(
+                "gzip: the {} bytes after the last member (from compressed byte {}) are not gzip data; ignored, as gzip does",
+                t.len, t.compressed_offset
+            ));
+        }
     }
     Ok(captures)
+}
+
+/// Inflates a gzip input, sniffing what comes out as it comes so that a stream no format can
+/// read (a bomb of zeros) stops after its first chunk instead of at the limit.
+fn inflate(
+    compressed: &[u8],
+    path: &Path,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<gzip::Inflated, LoadError> {
+    let limit = limit::for_input(compressed.len() as u64, options.max_inflated_bytes);
+    let mut sniff = StreamSniff { detector: Detector::default(), settled: options.format.is_some() };
+    gzip::inflate(compressed, limit.bytes, progress, |so_far| sniff.keep_going(so_far)).map_err(|e| match e {
+        gzip::InflateError::Corrupt { compressed_offset, message } => {
+            LoadError::Gzip { compressed_offset, message, path: path.into() }
+        }
+        gzip::InflateError::Limit { compressed_offset } => {
+            LoadError::InflateLimit { limit, compressed_offset, path: path.into() }
+        }
+        gzip::InflateError::OutOfMemory { bytes, compressed_offset } => {
+            LoadError::OutOfMemory { bytes, compressed_offset, path: path.into() }
+        }
+        gzip::InflateError::Refused { head } => {
+            unknown(&head, &formats::all().iter().map(|f| f.kind()).collect::<Vec<_>>(), true, path)
+        }
+        gzip::InflateError::Cancelled => LoadError::Cancelled { path: path.into() },
+    })
+}
+
+/// Sniffing over gzip output as it grows, in the same rounds as [`formats::detect`]: a round
+/// runs once more than its prefix has come out, so the answer is the one `detect` gives on the
+/// whole output.
+struct StreamSniff {
+    detector: Detector,
+    /// A format said yes (or was given): inflate to the end.
+    settled: bool,
+}
+
+impl StreamSniff {
+    /// Whether inflating should go on, given everything inflated so far.
+    fn keep_going(&mut self, so_far: &[u8]) -> bool {
+        while !self.settled {
+            // The last round is over the whole output, which only the end of the stream gives.
+            let Some(n) = self.detector.next_prefix() else { return true };
+            let Some(head) = so_far.get(..n).filter(|_| so_far.len() > n) else { return true };
+            match self.detector.round(head, false) {
+                Detected::Format(_) => self.settled = true,
+                Detected::NeedMore => {}
+                // A damaged stream of a known format is inflated to the end for its parser's error.
+                Detected::Nothing if formats::resembling(so_far, true).is_some() => self.settled = true,
+                Detected::Nothing => return false,
+            }
+        }
+        true
+    }
 }
 
 fn open_read_into_memory(
@@ -177,7 +241,7 @@ fn same_file_state(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     a.len() == b.len() && a.modified().ok() == b.modified().ok()
 }
 
-fn unknown(bytes: &[u8], tried: &[FormatKind], path: &Path) -> LoadError {
+fn unknown(bytes: &[u8], tried: &[FormatKind], gzipped: bool, path: &Path) -> LoadError {
     let head: String = String::from_utf8_lossy(bytes.get(..bytes.len().min(48)).unwrap_or_default())
         .chars()
         .map(|c| if c.is_control() { '.' } else { c })
@@ -185,6 +249,7 @@ fn unknown(bytes: &[u8], tried: &[FormatKind], path: &Path) -> LoadError {
     LoadError::UnknownFormat {
         tried: tried.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
         head,
+        gzipped,
         path: path.into(),
     }
 }

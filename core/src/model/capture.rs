@@ -157,8 +157,12 @@ impl Warnings {
     }
 
     /// Records a warning.
-    pub fn push(&mut self, warning: Warning) {
+    pub fn push(&mut self, mut warning: Warning) {
         if self.list.len() < Self::CAP {
+            // Warnings quote the input; a 10 MB line must not come back whole.
+            if let std::borrow::Cow::Owned(clipped) = crate::format::clip_names(&warning.message) {
+                warning.message = clipped;
+            }
             self.list.push(warning);
         } else {
             self.suppressed += 1;

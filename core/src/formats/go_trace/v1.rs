@@ -135,6 +135,9 @@ struct Event {
 #[derive(Default)]
 struct Decoded<'a> {
     strings: HashMap<u64, Cow<'a, str>>,
+    /// The largest string id and the offset of its event: the ids the converter adds are laid
+    /// out after it, and an error about them points there.
+    max_string: Option<(u64, usize)>,
     inline: Vec<String>,
     inline_ids: HashMap<String, usize>,
     stacks: HashMap<u64, Vec<u64>>,
@@ -179,7 +182,9 @@ pub(crate) fn parse(
     let min = events.first().map_or(0, |e| e.ts);
     let ns_per_tick = 1e9 / ticks as f64;
     for e in &mut events {
-        e.ts = ((e.ts - min) as f64 * ns_per_tick) as i64;
+        // Sorted, so never negative; saturating because a corrupt trace's ticks can span more
+        // than an i64.
+        e.ts = (e.ts.saturating_sub(min) as f64 * ns_per_tick) as i64;
         if e.typ == ev::GO_UNBLOCK && decoded.timer_goroutines.contains(&e.g) {
             e.p = TIMER_P;
         }
@@ -193,9 +198,9 @@ pub(crate) fn parse(
     capture.source.bytes = bytes.len() as u64;
     let mut builder = Builder::new(capture);
     builder.set_format(minor, u64::try_from(ticks).ok());
-    let mut converter = Converter::new(&decoded, &mut builder, minor);
+    let mut converter = Converter::new(&decoded, &mut builder, minor)?;
     // Go's reader starts an old trace with a sync point just before its first event.
-    builder.start_at(events.first().map_or(0, |e| e.ts) - 1);
+    builder.start_at(events.first().map_or(0, |e| e.ts).saturating_sub(1));
     converter.run(&events, &mut builder);
     progress.advance(bytes.len() as u64 - bytes.len() as u64 / 2);
     let end = builder.final_sync();
@@ -250,6 +255,9 @@ fn decode<'a>(bytes: &'a [u8], minor: u32, problems: &mut Problems) -> Decoded<'
                 problems.add("invalid or duplicate string in a Go 1.11-1.21 trace", offset);
             } else {
                 out.strings.insert(id, text);
+                if out.max_string.is_none_or(|(max, _)| id > max) {
+                    out.max_string = Some((id, offset));
+                }
             }
             continue;
         }
@@ -707,22 +715,40 @@ struct Converter {
 }
 
 impl Converter {
-    fn new(d: &Decoded<'_>, builder: &mut Builder, minor: u32) -> Self {
+    /// Fails when the trace's largest string id leaves no room for the ids laid out after it
+    /// (Go writes ids from 1 up, so only a corrupt trace gets near u64::MAX).
+    fn new(d: &Decoded<'_>, builder: &mut Builder, minor: u32) -> Result<Self, ParseError> {
+        let (max, max_offset) = d.max_string.unwrap_or((0, wire::HEADER_LEN));
+        let added = d.inline.len() as u64 + REASONS.len() as u64 + STW_REASONS.len() as u64;
+        // The last id laid out is `max + added`; when that fits, every base below it does.
+        let bases = max.checked_add(added).map(|_| {
+            let inline_base = max.saturating_add(1);
+            let reason_base = inline_base.saturating_add(d.inline.len() as u64);
+            (inline_base, reason_base, reason_base.saturating_add(REASONS.len() as u64))
+        });
+        let Some((inline_base, reason_base, stw_base)) = bases else {
+            return Err(ParseError::at_offset(
+                KIND,
+                max_offset as u64,
+                format!(
+                    "string id {max} leaves no room for the {added} ids the conversion adds after the largest one \
+                     (Go numbers strings from 1; this Go 1.11-1.21 trace is corrupt)"
+                ),
+            ));
+        };
+        // Every id below is at most `max + added`, which fits; the additions saturate anyway so
+        // that a later change cannot bring the overflow back.
         let capture = &mut builder.capture;
-        let max = d.strings.keys().copied().max().unwrap_or(0);
-        let inline_base = max + 1;
-        let reason_base = inline_base + d.inline.len() as u64;
-        let stw_base = reason_base + REASONS.len() as u64;
         let mut strings: Vec<(u64, crate::model::StrId)> =
             d.strings.iter().map(|(&id, s)| (id, capture.strings.intern(s))).collect();
+        let at = |base: u64, i: usize| base.saturating_add(i as u64);
         strings.extend(
-            d.inline.iter().enumerate().map(|(i, s)| (inline_base + i as u64, capture.strings.intern(s))),
+            d.inline.iter().enumerate().map(|(i, s)| (at(inline_base, i), capture.strings.intern(s))),
         );
+        strings
+            .extend(REASONS.iter().enumerate().map(|(i, s)| (at(reason_base, i), capture.strings.intern(s))));
         strings.extend(
-            REASONS.iter().enumerate().map(|(i, s)| (reason_base + i as u64, capture.strings.intern(s))),
-        );
-        strings.extend(
-            STW_REASONS.iter().enumerate().map(|(i, s)| (stw_base + i as u64, capture.strings.intern(s))),
+            STW_REASONS.iter().enumerate().map(|(i, s)| (at(stw_base, i), capture.strings.intern(s))),
         );
         let (strings, _) = IdTable::build(strings);
         let mut frame_ids: HashMap<u64, FrameId> = HashMap::new();
@@ -747,7 +773,7 @@ impl Converter {
             stacks.push((id, capture.tables.stack_id(&frames)));
         }
         let (stacks, _) = IdTable::build(stacks);
-        Self {
+        Ok(Self {
             ids: Interned { strings, stacks, unknown_frame_strings: 0 },
             inline_base,
             reason_base,
@@ -757,11 +783,11 @@ impl Converter {
             created_pre_init: Vec::new(),
             seen_procs: HashSet::new(),
             last_stw: 0,
-        }
+        })
     }
 
     fn reason(&self, r: usize) -> u64 {
-        self.reason_base + r as u64
+        self.reason_base.saturating_add(r as u64)
     }
 
     /// A stack id the model knows, or 0: the old format refers to empty stacks it never wrote.
@@ -858,7 +884,7 @@ impl Converter {
                 } else {
                     0
                 };
-                self.last_stw = self.stw_base + kind;
+                self.last_stw = self.stw_base.saturating_add(kind);
                 self.emit(builder, src, v2::STW_BEGIN, [self.last_stw, 0, 0, 0], time, src.g, 0);
             }
             ev::STW_DONE => self.emit(builder, src, v2::STW_END, [self.last_stw, 0, 0, 0], time, src.g, 0),
@@ -960,7 +986,7 @@ impl Converter {
                 self.emit(builder, src, typ, [args[0], args[2], stk, 0], time, src.g, 0);
             }
             ev::USER_LOG => {
-                let message = self.inline_base + args[3];
+                let message = self.inline_base.saturating_add(args[3]);
                 self.emit(builder, src, v2::USER_LOG, [args[0], args[1], message, stk], time, src.g, 0);
             }
             ev::CPU_SAMPLE => {
@@ -972,5 +998,50 @@ impl Converter {
             // Go's converter has no counterpart for these; they carry nothing the model shows.
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::go_trace::wire::put_uvarint;
+
+    /// A Go 1.21 trace: one string with id `string_id`, a frequency, and one batch on P 0 that
+    /// starts the proc.
+    fn trace_with_string(string_id: u64) -> Vec<u8> {
+        let mut out = b"go 1.21 trace\0\0\0".to_vec();
+        out.push(ev::STRING);
+        put_uvarint(&mut out, string_id);
+        put_uvarint(&mut out, 4);
+        out.extend_from_slice(b"main");
+        out.push(ev::FREQUENCY);
+        put_uvarint(&mut out, 1_000_000_000);
+        // The type byte's top bits hold the argument count less one.
+        out.push(ev::BATCH | 1 << 6);
+        put_uvarint(&mut out, 0);
+        put_uvarint(&mut out, 100);
+        out.push(ev::PROC_START | 1 << 6);
+        put_uvarint(&mut out, 5);
+        put_uvarint(&mut out, 1);
+        out
+    }
+
+    #[test]
+    fn a_small_trace_parses() {
+        let c = parse(&trace_with_string(1), 21, "t", &Progress::new()).unwrap();
+        assert!(c.strings.find("main").is_some());
+    }
+
+    /// `max + 1` on a string id of u64::MAX panicked with overflow checks and wrapped in
+    /// release, so the ids laid out after it collided with real ones.
+    #[test]
+    fn regression_string_id_u64_max_is_an_error_not_an_overflow() {
+        let err = parse(&trace_with_string(u64::MAX), 21, "t", &Progress::new()).unwrap_err();
+        assert_eq!(err.location, crate::error::Location::Offset(wire::HEADER_LEN as u64), "{err}");
+        assert!(err.message.contains("string id"), "{err}");
+        // The 29 ids the conversion adds (12 reasons, 17 stop-the-world kinds) must fit after it.
+        assert!(parse(&trace_with_string(u64::MAX - 28), 21, "t", &Progress::new()).is_err());
+        let fits = parse(&trace_with_string(u64::MAX - 29), 21, "t", &Progress::new()).unwrap();
+        assert!(fits.strings.find("main").is_some());
     }
 }

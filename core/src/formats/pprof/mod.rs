@@ -52,24 +52,34 @@ impl Format for Pprof {
         sniff(head, complete)
     }
 
+    fn resembles(&self, head: &[u8], gzipped: bool) -> bool {
+        resembles(head, gzipped)
+    }
+
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
         parse_bytes(input.bytes, input.path, input.progress).map(|c| vec![c])
     }
 }
 
 /// Whether `head` is the start of a pprof `Profile`: every complete field in it must be a field
-/// of the current profile.proto in its wire type, with sub-messages that decode. A whole input
-/// must also have a string table (entry 0 is always ""); a partial head must show a few valid
-/// table fields before the answer is yes, and asks for more when it ends before that.
+/// of the current profile.proto in its wire type, with sub-messages that decode. A few valid
+/// table fields make the answer yes; a head that ends before that asks for more; a whole input
+/// with fewer must have a string table (entry 0 is always "").
+///
+/// The tri-state contract: a yes on a prefix stays a yes on every longer input, and a no stays a
+/// no. So the answer depends only on what a prefix already shows: the first fields, in order,
+/// and the text check within its window. A whole input that shows enough valid fields is a
+/// profile even if it breaks later; the parser then says where.
 pub fn sniff(head: &[u8], complete: bool) -> Sniff {
+    let more = if complete { Sniff::No } else { Sniff::NeedMore };
     if head.is_empty() {
-        return if complete { Sniff::No } else { Sniff::NeedMore };
+        return more;
     }
     // Any protobuf of a few fields has length and small-varint bytes that text never holds;
     // without them a text file could pass as a run of string fields.
-    let window = head.get(..head.len().min(SNIFF_TEXT_WINDOW)).unwrap_or(head);
-    if !window.iter().any(|&b| matches!(b, 0..=8 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f)) {
-        return Sniff::No;
+    if !has_binary_byte(head) {
+        // A short head may still be followed by such a byte.
+        return if head.len() < SNIFF_TEXT_WINDOW { more } else { Sniff::No };
     }
     let mut table_fields = 0usize;
     let mut has_strings = false;
@@ -86,7 +96,7 @@ pub fn sniff(head: &[u8], complete: bool) -> Sniff {
             table_fields += 1;
         }
         has_strings |= field.tag == tag::STRING_TABLE;
-        if !complete && table_fields >= SNIFF_MIN_FIELDS {
+        if table_fields >= SNIFF_MIN_FIELDS {
             return Sniff::Yes;
         }
     }
@@ -94,6 +104,30 @@ pub fn sniff(head: &[u8], complete: bool) -> Sniff {
         (true, true) => Sniff::Yes,
         (true, false) => Sniff::No,
         (false, _) => Sniff::NeedMore,
+    }
+}
+
+/// Whether the text window of `head` holds a byte text never does.
+fn has_binary_byte(head: &[u8]) -> bool {
+    let window = head.get(..head.len().min(SNIFF_TEXT_WINDOW)).unwrap_or(head);
+    window.iter().any(|&b| matches!(b, 0..=8 | 0x0b | 0x0c | 0x0e..=0x1f | 0x7f))
+}
+
+/// Whether `head`, which no format said yes to, still looks like a damaged profile: binary, and
+/// its first field a `Profile` field in its wire type (or, out of gzip, any protobuf field),
+/// complete or cut off by the end of the input. A profile cut short, or one declaring a
+/// length past its end, then gets the parser's error with its offset.
+pub fn resembles(head: &[u8], gzipped: bool) -> bool {
+    if !has_binary_byte(head) {
+        return false;
+    }
+    match Fields::new(head).next() {
+        Some(Ok(field)) => gzipped || wire::shape_fits(&field),
+        Some(Err(e)) if e.kind == wire::WireErrorKind::Truncated => {
+            let Ok((key, _)) = wire::read_varint(head) else { return false };
+            wire::key_fits(key, gzipped)
+        }
+        Some(Err(_)) | None => false,
     }
 }
 

@@ -541,7 +541,14 @@ fn sniff_needs_more_when_the_head_ends_early() {
 fn sniff_rejects_text_and_other_binaries() {
     let no = |bytes: &[u8]| {
         assert_eq!(sniff(bytes, true), Sniff::No, "{:?}", String::from_utf8_lossy(bytes));
-        assert_eq!(sniff(bytes, false), Sniff::No, "{:?}", String::from_utf8_lossy(bytes));
+        // A short text head may still be followed by binary bytes, so only a whole window of
+        // text is a no before the end.
+        let partial = if bytes.len() < SNIFF_TEXT_WINDOW && !has_binary_byte(bytes) {
+            Sniff::NeedMore
+        } else {
+            Sniff::No
+        };
+        assert_eq!(sniff(bytes, false), partial, "{:?}", String::from_utf8_lossy(bytes));
     };
     no(b"goroutine profile: total 3\n3 @ 0x1 0x2\n#\t0x1\tmain.f+0x1\t/x.go:1\n");
     no(b"goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n");
@@ -556,6 +563,33 @@ fn sniff_rejects_text_and_other_binaries() {
     // A lone varint field is protobuf, but has no string table.
     assert_eq!(sniff(&[0x48, 1], true), Sniff::No);
     assert_eq!(sniff(b"P\n", true), Sniff::No);
+    let text = "goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n".repeat(10);
+    assert_eq!(sniff(text.as_bytes(), false), Sniff::No);
+}
+
+/// The `sniff` fuzz target's crashes: four valid fields made a prefix a yes, and the whole
+/// input a no because a later field broke (or it had no string table). A yes on a prefix stays
+/// a yes; the parser then says where the profile breaks.
+#[test]
+fn regression_sniff_yes_on_a_prefix_stays_yes_on_the_whole() {
+    let mut w = goroutine_profile("goroutine");
+    let f = w.func("main.f", "f.go", 1);
+    for _ in 0..50 {
+        w.sample(&[f], &[1]);
+    }
+    let good = w.bytes();
+    for cut in [good.len() / 10, good.len() / 2, good.len() - 1] {
+        let cut_off = &good[..cut];
+        assert_eq!(sniff(cut_off, false), Sniff::Yes, "cut at {cut}");
+        assert_eq!(sniff(cut_off, true), Sniff::Yes, "cut at {cut}");
+        let err = parse_bytes(cut_off, "x", &Progress::new()).unwrap_err();
+        assert!(matches!(err.location, crate::error::Location::Offset(_)), "{err}");
+    }
+    // Broken after the fields that made the prefix a yes: a bad key.
+    let mut broken = good[..good.len() / 2].to_vec();
+    broken.extend_from_slice(&[0x07, 0, 0, 0]);
+    assert_eq!(sniff(&broken[..good.len() / 2], false), Sniff::Yes);
+    assert_eq!(sniff(&broken, true), Sniff::Yes);
 }
 
 #[test]
@@ -622,4 +656,23 @@ fn regression_huge_goroutine_counts_overflowed_group_counts() {
     let c = parse(&w.bytes());
     assert_eq!(c.task_count(), i64::MAX as u64);
     assert_eq!(c.groups()[0].count, u64::MAX);
+}
+
+#[test]
+fn damaged_profiles_resemble_pprof() {
+    let good = goroutine_profile("goroutine").bytes();
+    assert!(resembles(&good[..3], false));
+    // A first field declaring 2^63 bytes.
+    let mut huge = vec![0x12];
+    huge.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+    huge.extend_from_slice(&[0x08, 0x01]);
+    assert_eq!(sniff(&huge, true), Sniff::No);
+    assert!(resembles(&huge, false));
+    // Text, other binaries, and protobuf that is not a Profile field (field 20 as a varint).
+    assert!(!resembles(b"goroutine 1 [running]:\n", false));
+    assert!(!resembles(b"\x7fELF\x02\x01\x01\x00", false));
+    assert!(!resembles(&[0x00; 64], true));
+    assert!(!resembles(&[0xa0, 0x01, 0x05, 0x00], false));
+    // Out of gzip, any protobuf message is likely a profile.
+    assert!(resembles(&[0xa0, 0x01, 0x05, 0x00], true));
 }

@@ -166,6 +166,20 @@ fn split_key(key: u64) -> Result<(u32, u8), WireErrorKind> {
     Ok((tag as u32, wire))
 }
 
+/// Whether `key` is a valid field key: of a `Profile` field in a wire type it allows, or, when
+/// `any_message`, of any protobuf field.
+pub(super) fn key_fits(key: u64, any_message: bool) -> bool {
+    let Ok((tag, wire)) = split_key(key) else { return false };
+    if any_message {
+        return wire != 4;
+    }
+    match (profile_field_shape(tag), wire) {
+        (Some((varint, _)), 0) => varint,
+        (Some((_, delimited)), 2) => delimited,
+        _ => false,
+    }
+}
+
 /// Reads a varint; returns the value and its length in bytes.
 pub(super) fn read_varint(bytes: &[u8]) -> Result<(u64, usize), WireErrorKind> {
     let mut value = 0u64;
