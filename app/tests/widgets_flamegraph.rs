@@ -254,6 +254,34 @@ fn scrolling_zooms_around_the_pointer() {
 }
 
 #[test]
+fn held_w_zooms_and_d_pans_the_view() {
+    // The README and F1 promise W/S/A/D in the flamegraph as in the timeline.
+    let mut h = harness(FlameMode::Icicle);
+    h.run();
+    let c = canvas(&h);
+    h.hover_at(c.center());
+    h.run();
+    h.key_down(Key::W);
+    h.run_steps(10);
+    h.key_up(Key::W);
+    h.run();
+    let (a, b) = h.state().state.visible_fraction();
+    assert!(b - a < 0.95, "W zooms in: {a}..{b}");
+    h.key_down(Key::D);
+    h.run_steps(10);
+    h.key_up(Key::D);
+    h.run();
+    let (a2, b2) = h.state().state.visible_fraction();
+    assert!(a2 > a && b2 > b, "D pans right: {a}..{b} then {a2}..{b2}");
+    h.key_down(Key::S);
+    h.run_steps(30);
+    h.key_up(Key::S);
+    h.run();
+    let (a3, b3) = h.state().state.visible_fraction();
+    assert!(b3 - a3 > b2 - a2, "S zooms out: {a2}..{b2} then {a3}..{b3}");
+}
+
+#[test]
 fn search_reports_the_matched_share_without_double_counting() {
     let mut h = harness(FlameMode::Icicle);
     h.state_mut().search = "waitforrelease".to_owned();

@@ -3,40 +3,78 @@
 
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use leakscope_core::format;
+use leakscope_core::model::FormatKind;
 
 use crate::theme::Palette;
 use crate::workspace::LoadedCapture;
 
 const NS_PER_MIN: i64 = 60_000_000_000;
 
-/// Histogram of the members' waits in whole minutes (dumps print minutes).
+/// The unit a wait histogram counts in: a dump prints whole minutes, so its waits are binned
+/// in minutes; a trace measures each block to the nanosecond, and its waits of milliseconds
+/// to seconds would all fall in "0 minutes".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitUnit {
+    /// Nanoseconds in one unit.
+    pub ns: i64,
+    /// The unit's short name, as axis labels print it.
+    pub name: &'static str,
+}
+
+impl WaitUnit {
+    const UNITS: [WaitUnit; 5] = [
+        WaitUnit { ns: NS_PER_MIN, name: "min" },
+        WaitUnit { ns: 1_000_000_000, name: "s" },
+        WaitUnit { ns: 1_000_000, name: "ms" },
+        WaitUnit { ns: 1_000, name: "µs" },
+        WaitUnit { ns: 1, name: "ns" },
+    ];
+
+    /// Minutes for a capture that prints minutes; otherwise the largest unit in which the
+    /// longest wait is at least ten, so the bins have something to split.
+    pub fn for_waits(minutes_only: bool, max_ns: i64) -> WaitUnit {
+        if minutes_only {
+            return Self::UNITS[0];
+        }
+        Self::UNITS.into_iter().find(|u| max_ns >= 10 * u.ns).unwrap_or(Self::UNITS[4])
+    }
+}
+
+/// Histogram of the members' waits, in the capture's own scale (see [`WaitUnit`]).
 pub fn wait_histogram_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, members: &[u32], id: &str) {
-    let minutes: Vec<i64> = members
+    let waits_ns: Vec<i64> = members
         .iter()
         .filter_map(|&m| loaded.capture.tasks.get(m as usize))
-        .map(|t| t.wait_ns.get().unwrap_or(0) / NS_PER_MIN)
+        .map(|t| t.wait_ns.get().unwrap_or(0))
         .collect();
-    let bins = wait_bins(&minutes);
+    let minutes_only = matches!(
+        loaded.capture.source.format,
+        Some(FormatKind::GoGoroutineDump | FormatKind::GoGoroutineProfileText | FormatKind::Pprof)
+    );
+    let unit = WaitUnit::for_waits(minutes_only, waits_ns.iter().copied().max().unwrap_or(0));
+    let values: Vec<i64> = waits_ns.iter().map(|&ns| ns / unit.ns).collect();
+    let bins = wait_bins(&values);
     if bins.is_empty() {
         return;
     }
     let palette = Palette::of(ui);
-    let width = bins.first().map_or(1, |b| b.width_min).max(1);
+    let width = bins.first().map_or(1, |b| b.width).max(1);
     let bars: Vec<Bar> = bins
         .iter()
         .map(|b| {
-            let label = if b.width_min == 1 {
-                format!("{} min: {}", b.start_min, format::count(b.count))
+            let label = if b.width == 1 {
+                format!("{} {}: {}", b.start, unit.name, format::count(b.count))
             } else {
-                format!("{}–{} min: {}", b.start_min, b.start_min + b.width_min - 1, format::count(b.count))
+                format!("{}–{} {}: {}", b.start, b.start + b.width - 1, unit.name, format::count(b.count))
             };
-            Bar::new(b.start_min as f64 + b.width_min as f64 / 2.0 - 0.5, b.count as f64)
-                .width(b.width_min as f64 * 0.9)
+            Bar::new(b.start as f64 + b.width as f64 / 2.0 - 0.5, b.count as f64)
+                .width(b.width as f64 * 0.9)
                 .name(label)
                 .fill(palette.chart_bar)
         })
         .collect();
     let chart = BarChart::new("goroutines", bars).color(palette.chart_bar);
+    let axis = if width == 1 { format!("{} waited", unit.name) } else { format!("{} waited (binned)", unit.name) };
     let response = Plot::new(id)
         .height(120.0)
         .allow_zoom(false)
@@ -44,33 +82,36 @@ pub fn wait_histogram_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, members: &[u
         .allow_scroll(false)
         .allow_double_click_reset(false)
         .show_grid([false, true])
-        .x_axis_label(if width == 1 { "minutes waited" } else { "minutes waited (binned)" })
+        // Waits are never negative: the axis starts at zero, not at -0.4 of a unit.
+        .include_x(0.0)
+        .x_axis_formatter(|mark, _| if mark.value < 0.0 { String::new() } else { format!("{}", mark.value) })
+        .x_axis_label(axis)
         .y_axis_label("goroutines")
         .show(ui, |plot| plot.bar_chart(chart))
         .response;
-    let summary = format!("Wait histogram of {} goroutines", members.len());
+    let summary = format!("Wait histogram of {} goroutines in {}", members.len(), unit.name);
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &summary));
 }
 
-/// One histogram bin.
+/// One histogram bin, in the histogram's [`WaitUnit`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitBin {
-    /// First minute in the bin.
-    pub start_min: i64,
-    /// Minutes the bin spans.
-    pub width_min: i64,
+    /// First unit in the bin.
+    pub start: i64,
+    /// Units the bin spans.
+    pub width: i64,
     /// Goroutines in it.
     pub count: u64,
 }
 
-/// Bins whole-minute waits: one bin per minute up to an hour, wider beyond, at most 40 bins.
-pub fn wait_bins(minutes: &[i64]) -> Vec<WaitBin> {
-    let Some(&max) = minutes.iter().max() else { return Vec::new() };
+/// Bins whole-unit waits: one bin per unit up to forty, wider beyond, at most 41 bins.
+pub fn wait_bins(values: &[i64]) -> Vec<WaitBin> {
+    let Some(&max) = values.iter().max() else { return Vec::new() };
     let max = max.max(0);
     let width = (max / 40 + 1).max(1);
     let n = (max / width + 1) as usize;
     let mut counts = vec![0u64; n];
-    for &m in minutes {
+    for &m in values {
         if let Some(c) = counts.get_mut((m.max(0) / width) as usize) {
             *c += 1;
         }
@@ -78,7 +119,7 @@ pub fn wait_bins(minutes: &[i64]) -> Vec<WaitBin> {
     counts
         .into_iter()
         .enumerate()
-        .map(|(i, count)| WaitBin { start_min: i as i64 * width, width_min: width, count })
+        .map(|(i, count)| WaitBin { start: i as i64 * width, width, count })
         .collect()
 }
 
@@ -182,14 +223,24 @@ mod tests {
     fn minute_bins_until_forty_minutes_then_wider() {
         let bins = wait_bins(&[0, 0, 3, 3, 3, 7]);
         assert_eq!(bins.len(), 8);
-        assert_eq!(bins[0], WaitBin { start_min: 0, width_min: 1, count: 2 });
+        assert_eq!(bins[0], WaitBin { start: 0, width: 1, count: 2 });
         assert_eq!(bins[3].count, 3);
         assert_eq!(bins[7].count, 1);
 
         let bins = wait_bins(&[0, 100, 600]);
         assert!(bins.len() <= 41);
         assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 3);
-        assert!(bins[0].width_min > 1);
+        assert!(bins[0].width > 1);
         assert!(wait_bins(&[]).is_empty());
+    }
+
+    #[test]
+    fn trace_waits_are_binned_in_their_own_unit() {
+        // Dumps bin in minutes whatever the values; a trace's 2.6 ms to 2 s waits in ms.
+        assert_eq!(WaitUnit::for_waits(true, 5_000_000_000).name, "min");
+        assert_eq!(WaitUnit::for_waits(false, 2_000_000_000).name, "ms");
+        assert_eq!(WaitUnit::for_waits(false, 30 * NS_PER_MIN).name, "min");
+        assert_eq!(WaitUnit::for_waits(false, 45_000_000_000).name, "s");
+        assert_eq!(WaitUnit::for_waits(false, 0).name, "ns");
     }
 }

@@ -35,7 +35,7 @@ use leakscope_core::analysis::flame_locations::FlameLocations;
 use leakscope_core::model::{StrId, funcname};
 
 use super::format::{self, ValueUnit};
-use super::text;
+use super::{KeyNav, text};
 use crate::theme::{self, FlamePalette};
 
 /// Height of one row of frames, the gap below it included.
@@ -685,6 +685,19 @@ impl<'a> FlameGraph<'a> {
                 state.target = None;
                 ui.ctx().input_mut(|i| i.smooth_scroll_delta = Vec2::ZERO);
             }
+        }
+        if focused && let Some(nav) = KeyNav::read(ui) {
+            // Around the pointer when it is over the graph, else around the middle.
+            let pointer = response
+                .hover_pos()
+                .map_or(0.5, |p| f64::from(((p.x - rect.left()) / rect.width().max(1.0)).clamp(0.0, 1.0)));
+            let base = state.target.unwrap_or(state.view);
+            let span = base.1 - base.0;
+            let new_span = (span / nav.zoom).clamp(MIN_SPAN, 1.0);
+            let a = base.0 + pointer * span - pointer * new_span + nav.pan * new_span;
+            state.view = clamp_view((a, a + new_span));
+            state.target = None;
+            ui.ctx().request_repaint();
         }
         if let Some(target) = state.target {
             let k = 1.0 - (-ZOOM_RATE * dt.max(1.0 / 120.0)).exp();

@@ -9,11 +9,13 @@
 //! state and rebuilt only when the data or the query changes.
 
 pub mod flamegraph;
+mod keynav;
 pub mod synthetic;
 mod text;
 pub mod time_axis;
 pub mod timeline;
 
+pub use keynav::KeyNav;
 pub use flamegraph::{FlameBadge, FlameGraph, FlameGraphResponse, FlameGraphState, FlameMode, SearchStats};
 pub use leakscope_core::format::{self, ValueUnit};
 pub use timeline::{Lane, Timeline, TimelineHit, TimelineResponse, TimelineState};

@@ -6,12 +6,8 @@ use egui::{Key, PointerButton, Rect, Response, Tooltip, Ui, Vec2};
 use leakscope_core::model::IntervalKind;
 
 use super::{Lane, MIN_VIEW_NS, Timeline, TimelineHit, TimelineState, kind_name, ns_from_x, pad_range};
-use crate::widgets::format;
+use crate::widgets::{KeyNav, format};
 
-/// W/S zoom speed: factor per second held.
-const KEY_ZOOM_PER_S: f64 = 6.0;
-/// A/D pan speed: views per second held.
-const KEY_PAN_PER_S: f64 = 1.0;
 
 impl Timeline<'_> {
     /// Moves the view and scrolls the lanes from the pointer and the keys; animates towards
@@ -86,29 +82,17 @@ impl Timeline<'_> {
         }
 
         if focused && !typing {
-            let (dt, w, s, a, d, esc, page_up, page_down) = ui.input(|i| {
-                (
-                    f64::from(i.stable_dt).min(0.1),
-                    i.key_down(Key::W),
-                    i.key_down(Key::S),
-                    i.key_down(Key::A),
-                    i.key_down(Key::D),
-                    i.key_pressed(Key::Escape),
-                    i.key_pressed(Key::PageUp),
-                    i.key_pressed(Key::PageDown),
-                )
+            let (esc, page_up, page_down) = ui.input(|i| {
+                (i.key_pressed(Key::Escape), i.key_pressed(Key::PageUp), i.key_pressed(Key::PageDown))
             });
-            let held = w || s || a || d;
-            if held {
+            if let Some(nav) = KeyNav::read(ui) {
                 let span = view.1 - view.0;
                 let anchor_frac = response.hover_pos().map_or(0.5, |p| {
                     f64::from(((p.x - plot.left()) / plot.width().max(1.0)).clamp(0.0, 1.0))
                 });
-                let zoom = KEY_ZOOM_PER_S.powf(dt * (f64::from(u8::from(w)) - f64::from(u8::from(s))));
-                let new_span = (span / zoom).max(MIN_VIEW_NS);
+                let new_span = (span / nav.zoom).max(MIN_VIEW_NS);
                 let anchor = view.0 + anchor_frac * span;
-                let pan = KEY_PAN_PER_S * dt * new_span * (f64::from(u8::from(d)) - f64::from(u8::from(a)));
-                let a0 = anchor - anchor_frac * new_span + pan;
+                let a0 = anchor - anchor_frac * new_span + nav.pan * new_span;
                 view = (a0, a0 + new_span);
                 state.target = None;
                 ui.ctx().request_repaint();

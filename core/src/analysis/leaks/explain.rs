@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::knowledge::ClientCall;
 use super::{AsyncEvidence, Evidence, Growth, RuleId};
+use crate::format;
 use crate::analysis::sites::SiteKey;
 use crate::model::{Capture, WaitKind};
 
@@ -113,8 +114,14 @@ impl Texts {
                 None => format!("{gs} growing in {site}"),
             },
             RuleId::LongWait => {
-                let minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi);
-                format!("{gs} {} for up to {minutes} minutes in {site}", wait_phrase(fam.wait))
+                // In the capture's own clock: a dump prints whole minutes, a trace measures
+                // the block itself (a trace's waits are seconds; "0 minutes" says nothing).
+                let how_long = match (ev.wait_minutes, ev.trace.as_ref().and_then(|t| t.blocked_ns)) {
+                    (Some([_, hi]), _) => format!("up to {hi} minutes"),
+                    (None, Some([_, hi])) => format!("up to {}", format::duration_ns(hi)),
+                    (None, None) => "a long time".to_owned(),
+                };
+                format!("{gs} {} for {how_long} in {site}", wait_phrase(fam.wait))
             }
             RuleId::ParkedCrowd => format!("{gs} parked {} in {site}", wait_phrase(fam.wait)),
             RuleId::PileUp => format!("{gs} queued on one lock or WaitGroup in {site}"),
