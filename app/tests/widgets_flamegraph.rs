@@ -334,6 +334,27 @@ fn clicking_a_badge_reports_its_id_and_hovering_shows_its_tooltip() {
 }
 
 #[test]
+fn a_badge_scrolled_out_of_view_does_not_stick_to_the_edge() {
+    // Zoomed just right of the badged frame (0.1..0.4), the badge must not be pinned to the
+    // left edge where it would sit on an unrelated frame.
+    let mut h = harness(FlameMode::Icicle);
+    let leaf = node(&h, &["main.main", "net/http.(*Server).Serve", "main.handler", "main.waitForRelease"]);
+    h.state_mut().badges = vec![FlameBadge {
+        node: leaf,
+        label: "ctx-never-done".to_owned(),
+        tooltip: "6 goroutines wait on a context nobody cancels".to_owned(),
+        id: 42,
+    }];
+    h.state_mut().state.set_visible_fraction(0.405, 0.6);
+    h.run();
+    let c = canvas(&h);
+    let p = pos2(c.left() + 6.0, c.top() + 4.0 * 18.0 + 8.0);
+    click_at(&mut h, p);
+    assert!(h.query_by_label("6 goroutines wait on a context nobody cancels").is_none());
+    assert_eq!(h.state().clicked_badge, None);
+}
+
+#[test]
 fn diff_trees_draw_a_legend() {
     let before = capture();
     let mut after = capture();

@@ -54,6 +54,10 @@ const MIN_SPAN: f64 = 1e-9;
 const ZOOM_RATE: f64 = 14.0;
 /// Label font size.
 const FONT_SIZE: f32 = 12.0;
+/// Space between a badge's text and its pill's edge.
+const PILL_PAD_X: f32 = 4.0;
+/// Free space a frame needs beside its badge pill; thinner frames get a dot.
+const PILL_MARGIN: f32 = 6.0;
 
 /// Which way the flamegraph grows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -737,12 +741,26 @@ impl<'a> FlameGraph<'a> {
             FlameMode::Icicle => rect.top() + f32::from(depth) * ROW_H - scroll_y,
             FlameMode::Flame => rect.bottom() - (f32::from(depth) + 1.0) * ROW_H + scroll_y,
         };
-        let badge_nodes: Vec<(u32, usize)> = {
-            let mut v: Vec<(u32, usize)> = self.badges.iter().enumerate().map(|(i, b)| (b.node, i)).collect();
-            v.sort_unstable();
+        // Each badge's pill, laid out once: a frame's name leaves exactly its width free.
+        let badge_font = FontId::proportional(10.0);
+        let pills: Vec<Arc<Galley>> = self
+            .badges
+            .iter()
+            .map(|b| painter.layout_no_wrap(b.label.clone(), badge_font.clone(), pal.badge_text))
+            .collect();
+        let badge_nodes: Vec<(u32, f32)> = {
+            let mut v: Vec<(u32, f32)> = self
+                .badges
+                .iter()
+                .zip(&pills)
+                .map(|(b, g)| (b.node, g.size().x + PILL_PAD_X * 2.0 + PILL_MARGIN))
+                .collect();
+            v.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
             v
         };
-        let has_badge = |node: u32| badge_nodes.binary_search_by_key(&node, |&(n, _)| n).is_ok();
+        let badge_room = |node: u32| {
+            badge_nodes.binary_search_by_key(&node, |&(n, _)| n).ok().and_then(|i| badge_nodes.get(i)).map(|&(_, w)| w)
+        };
 
         let search = state.search.as_ref();
         let searching = search.is_some();
@@ -874,8 +892,8 @@ impl<'a> FlameGraph<'a> {
             let vis0 = x0.max(rect.left());
             let vis1 = x1.min(rect.right());
             let mut avail = vis1 - vis0 - 2.0 * LABEL_PAD;
-            if has_badge(i as u32) {
-                avail -= 40.0;
+            if let Some(room) = badge_room(i as u32) {
+                avail -= room;
             }
             if avail >= MIN_LABEL_PX - 2.0 * LABEL_PAD {
                 let name = tree.names.resolve(node.name);
@@ -914,8 +932,11 @@ impl<'a> FlameGraph<'a> {
             );
         }
 
-        // Badges go on top, and win the hover over the frame under them.
-        for (b, badge) in self.badges.iter().enumerate() {
+        // Badges go on top, and win the hover over the frame under them. A badge sits inside
+        // its frame's visible part, at its right end: the name keeps the left. A frame too thin
+        // for the pill gets a dot instead, so the pill never covers a neighbour's name; a frame
+        // scrolled out of view shows nothing (its badge must not stick to the view's edge).
+        for (b, (badge, galley)) in self.badges.iter().zip(pills).enumerate() {
             let Some(node) = tree.nodes.get(badge.node as usize) else { continue };
             let (Some(&s), Some(&w)) = (start.get(badge.node as usize), width.get(badge.node as usize))
             else {
@@ -925,32 +946,33 @@ impl<'a> FlameGraph<'a> {
             if y + ROW_H < rect.top() || y > rect.bottom() || w <= 0.0 {
                 continue;
             }
-            let x0 = x_of(s);
-            let x1 = x_of(s + w);
-            if x1 < rect.left() - 40.0 || x0 > rect.right() {
+            let vis0 = x_of(s).max(rect.left());
+            let vis1 = x_of(s + w).min(rect.right());
+            if vis1 <= vis0 {
                 continue;
             }
-            let galley =
-                painter.layout_no_wrap(badge.label.clone(), FontId::proportional(10.0), pal.badge_text);
-            let pill_w = galley.size().x + 8.0;
+            let pill_w = galley.size().x + PILL_PAD_X * 2.0;
             let pill_h = ROW_H - GAP - 4.0;
-            let vis1 = x1.min(rect.right());
-            let px = if vis1 - x0.max(rect.left()) >= pill_w + 4.0 {
-                vis1 - pill_w - 2.0
+            let shape = if vis1 - vis0 >= pill_w + PILL_MARGIN {
+                let pill = Rect::from_min_size(pos2(vis1 - pill_w - 2.0, y + 2.0), vec2(pill_w, pill_h));
+                painter.rect(
+                    pill,
+                    CornerRadius::same(7),
+                    pal.badge_fill,
+                    Stroke::new(1.0, pal.badge_text),
+                    StrokeKind::Inside,
+                );
+                let ty = pill.center().y - galley.size().y * 0.5;
+                painter.galley(pos2(pill.left() + PILL_PAD_X, ty), galley, pal.badge_text);
+                pill
             } else {
-                x0.max(rect.left())
+                let r = (pill_h * 0.3).max(2.5);
+                let x = ((vis0 + vis1) * 0.5).clamp(rect.left() + r, rect.right() - r);
+                let c = pos2(x, y + (ROW_H - GAP) * 0.5);
+                painter.circle(c, r, pal.badge_fill, Stroke::new(1.0, pal.badge_text));
+                Rect::from_center_size(c, vec2(2.0 * r + 2.0, 2.0 * r + 2.0))
             };
-            let pill = Rect::from_min_size(pos2(px, y + 2.0), vec2(pill_w, pill_h));
-            painter.rect(
-                pill,
-                CornerRadius::same(7),
-                pal.badge_fill,
-                Stroke::new(1.0, pal.badge_text),
-                StrokeKind::Inside,
-            );
-            let ty = pill.center().y - galley.size().y * 0.5;
-            painter.galley(pos2(pill.left() + 4.0, ty), galley, pal.badge_text);
-            if hover_pos.is_some_and(|p| pill.contains(p)) {
+            if hover_pos.is_some_and(|p| shape.contains(p)) {
                 hover = Some(Hover::Badge(b));
             }
         }
