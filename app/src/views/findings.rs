@@ -114,9 +114,10 @@ impl FindingsView {
                 findings.iter().filter(|f| f.severity != Severity::Warning).map(|f| f.count).sum();
             if implicated > 0 {
                 ui.label(format!(
-                    "· {} of {} goroutines in leak findings",
+                    "· {} of {} {} in leak findings",
                     format::count(implicated),
-                    format::count(loaded.goroutine_count())
+                    format::count(loaded.goroutine_count()),
+                    loaded.task_noun().plural()
                 ));
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -209,7 +210,8 @@ impl FindingsView {
         ui.add(egui::Label::new(RichText::new(&f.title).heading()).wrap());
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(format!("{} goroutines", format::count(f.count))).strong().size(16.0));
+            let noun = loaded.task_noun();
+            ui.label(RichText::new(format!("{} {}", format::count(f.count), noun.plural())).strong().size(16.0));
             if let Some(g) = &f.growth {
                 let delta = g.after as i64 - g.before as i64;
                 let factor = if g.before > 0 {
@@ -237,14 +239,17 @@ impl FindingsView {
         });
         ui.add_space(6.0);
         ui.horizontal_wrapped(|ui| {
+            let noun = loaded.task_noun();
+            let tasks_link = format!("{} ▸", noun.title());
             for (view, text) in [
-                (ViewKind::Goroutines, "Goroutines ▸"),
+                (ViewKind::Goroutines, tasks_link.as_str()),
                 (ViewKind::Flamegraph, "Flamegraph ▸"),
                 (ViewKind::Timeline, "Timeline ▸"),
             ] {
                 let name = format!("Show finding in {}", view.label());
+                let view_name = if view == ViewKind::Goroutines { noun.title() } else { view.label() };
                 if nav_link(ui, text, &name)
-                    .on_hover_text(format!("Narrow the {} view to these goroutines", view.label()))
+                    .on_hover_text(format!("Narrow the {view_name} view to these {}", noun.plural()))
                     .clicked()
                 {
                     ctx.commands.send(Command::FocusFinding { finding: index, view });
@@ -285,7 +290,12 @@ impl FindingsView {
         }
         ui.add_space(6.0);
         section(ui, "Stack (innermost first)");
-        for &frame_id in capture.tables.stack(f.group.stack) {
+        let stack = capture.tables.stack(f.group.stack);
+        if stack.is_empty() {
+            // Trace events of async work (Node's async_hooks, spans) carry no stacks.
+            ui.weak(format!("The capture records no stack for these {}.", loaded.task_noun().plural()));
+        }
+        for &frame_id in stack {
             let frame = capture.tables.frame(frame_id);
             let func = capture.str(frame.func);
             let file = capture.str(frame.file);
@@ -338,7 +348,8 @@ fn excluded_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
         return;
     }
     let n: u64 = benign.iter().chain(ignored).map(|e| e.count).sum();
-    egui::CollapsingHeader::new(format!("Not flagged: {} goroutines that look healthy", format::count(n)))
+    let noun = loaded.task_noun().plural();
+    egui::CollapsingHeader::new(format!("Not flagged: {} {noun} that look healthy", format::count(n)))
         .id_salt("not-flagged")
         .show(ui, |ui| {
             for e in benign.iter().chain(ignored) {
@@ -355,8 +366,9 @@ fn no_findings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
     ui.add_space(12.0);
     ui.heading("No leak found");
     ui.label(format!(
-        "leakscope checked {} goroutines in {} groups against its rules and found nothing that looks stuck for good.",
+        "leakscope checked {} {} in {} groups against its rules and found nothing that looks stuck for good.",
         format::count(loaded.goroutine_count()),
+        loaded.task_noun().plural(),
         format::count(loaded.groups.len() as u64)
     ));
     ui.weak("A single capture cannot show growth: open a later capture beside this one (drop two files) to compare.");

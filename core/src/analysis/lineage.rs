@@ -18,6 +18,8 @@ pub struct LineageNode {
     pub state: StrId,
     /// Their shared stack.
     pub stack: StackId,
+    /// Their shared name where they have no stack (async operations: `PROMISE`), else empty.
+    pub name: StrId,
     /// Task indices of the members, ascending.
     pub members: Vec<u32>,
     /// Child nodes (goroutines the members created), largest first.
@@ -55,15 +57,22 @@ struct FoldKey {
     created_by: Option<FrameId>,
     state: StrId,
     stack: StackId,
+    name: StrId,
 }
 
 impl Lineage {
-    /// Builds the tree of a capture's goroutines. Captures without per-goroutine records
-    /// (count profiles) give an empty tree.
+    /// Builds the tree of a capture's goroutines, or of its async operations (Node.js
+    /// `triggerAsyncId`). Captures without per-task records (count profiles) give an empty tree.
     pub fn new(capture: &Capture) -> Self {
+        // One kind of task per tree: goroutines where there are any, else async operations.
+        let kind = if capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine) {
+            TaskKind::Goroutine
+        } else {
+            TaskKind::AsyncTask
+        };
         let mut by_id: HashMap<u64, u32> = HashMap::with_capacity(capture.tasks.len());
         for (i, task) in capture.tasks.iter().enumerate() {
-            if task.kind == TaskKind::Goroutine {
+            if task.kind == kind {
                 by_id.entry(task.id).or_insert(i as u32);
             }
         }
@@ -72,7 +81,7 @@ impl Lineage {
         let mut orphans = Vec::new();
         let mut missing: HashSet<u64> = HashSet::new();
         for (i, task) in capture.tasks.iter().enumerate() {
-            if task.kind != TaskKind::Goroutine {
+            if task.kind != kind {
                 continue;
             }
             let i = i as u32;
@@ -81,9 +90,14 @@ impl Lineage {
                 Some(parent) => {
                     if let Some(&p) = by_id.get(&parent) {
                         children.entry(p).or_default().push(i);
-                    } else {
+                    } else if kind == TaskKind::Goroutine {
                         missing.insert(parent);
                         orphans.push(i);
+                    } else {
+                        // An async trigger the trace never saw (the root execution, a
+                        // resource from before tracing began) says nothing about a creator
+                        // that returned: ended operations stay in the capture.
+                        roots.push(i);
                     }
                 }
                 None => roots.push(i),
@@ -128,7 +142,8 @@ impl Builder<'_> {
                 continue;
             }
             let Some(task) = self.capture.tasks.get(t as usize) else { continue };
-            let key = FoldKey { created_by: task.created_by, state: task.state, stack: task.stack };
+            let name = if task.stack == StackId::EMPTY { task.name } else { StrId::EMPTY };
+            let key = FoldKey { created_by: task.created_by, state: task.state, stack: task.stack, name };
             folds
                 .entry(key)
                 .or_insert_with(|| {
@@ -151,6 +166,7 @@ impl Builder<'_> {
                 created_by: key.created_by,
                 state: key.state,
                 stack: key.stack,
+                name: key.name,
                 members: Vec::new(),
                 children: Vec::new(),
                 depth,

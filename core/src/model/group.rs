@@ -25,6 +25,9 @@ pub struct Group {
     pub stack: StackId,
     /// The shared creation site.
     pub created_by: Option<FrameId>,
+    /// The members' shared name, for tasks that have no stack to tell them apart (async
+    /// operations of a trace: `PROMISE`, `Timeout`, `HTTPINCOMINGMESSAGE`); `None` otherwise.
+    pub name: Option<StrId>,
     /// Least and most wait of the members, where the capture gives waits.
     pub wait_ns: Option<(i64, i64)>,
     /// Task indices of the members, ascending; empty for profiles.
@@ -37,6 +40,7 @@ struct Key {
     leaked: bool,
     stack: StackId,
     created_by: Option<FrameId>,
+    name: StrId,
 }
 
 impl Capture {
@@ -53,6 +57,7 @@ impl Capture {
                 })
                 .then_with(|| self.stack_sort_key(a.stack).cmp(&self.stack_sort_key(b.stack)))
                 .then_with(|| a.created_by.cmp(&b.created_by))
+                .then_with(|| self.str(a.name.unwrap_or_default()).cmp(self.str(b.name.unwrap_or_default())))
         });
         groups
     }
@@ -74,6 +79,8 @@ impl Capture {
                 leaked: task.flags.contains(TaskFlags::LEAKED),
                 stack: task.stack,
                 created_by: task.created_by,
+                // Without a stack, all of a trace's async operations would be one group.
+                name: if task.stack == StackId::EMPTY { task.name } else { StrId::EMPTY },
             };
             let slot = *index.entry(key).or_insert_with(|| {
                 groups.push(Group {
@@ -83,6 +90,7 @@ impl Capture {
                     leaked: key.leaked,
                     stack: task.stack,
                     created_by: task.created_by,
+                    name: (!key.name.is_empty()).then_some(key.name),
                     wait_ns: None,
                     members: Vec::new(),
                 });
@@ -127,6 +135,7 @@ impl Capture {
                     leaked,
                     stack,
                     created_by: None,
+                    name: None,
                     wait_ns: None,
                     members: Vec::new(),
                 });

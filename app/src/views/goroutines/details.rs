@@ -25,7 +25,7 @@ impl GoroutinesView {
         let palette = Palette::of(ui);
         let capture = &loaded.capture;
         ui.horizontal_wrapped(|ui| {
-            ui.heading(format!("{} goroutines", format::count(group.count)));
+            ui.heading(format!("{} {}", format::count(group.count), loaded.task_noun().plural()));
             ui.label(
                 RichText::new(format!("● {}", state_text(loaded, group)))
                     .color(palette.wait_kind(group.wait_kind)),
@@ -227,7 +227,7 @@ impl GoroutinesView {
 
 /// With no group selected: goroutines per state, as a chart.
 pub(super) fn overview_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
-    ui.heading("Goroutines by state");
+    ui.heading(format!("{} by state", loaded.task_noun().title()));
     ui.weak("Select a group on the left to see its stack, its members and who created them.");
     charts::state_counts_ui(ui, loaded, "state-counts");
     let orphans = loaded.lineage.orphaned_count();

@@ -30,7 +30,7 @@ use super::{Focus, ViewCtx};
 use crate::keys::SHORTCUT_SEARCH;
 use crate::state::{GoroutineLayout, GroupSort};
 use crate::theme::Palette;
-use crate::workspace::{LoadedCapture, Workspace};
+use crate::workspace::{LoadedCapture, TaskNoun, Workspace};
 
 /// Height of one table, tree or member row; fixed so long lists are virtualised.
 const ROW_HEIGHT: f32 = 22.0;
@@ -140,7 +140,10 @@ impl GoroutinesView {
             ui.separator();
             let search = ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
-                    .hint_text("Filter: function, file, state, goroutine id (Ctrl+F)")
+                    .hint_text(match loaded.task_noun() {
+                        TaskNoun::Goroutines => "Filter: function, file, state, goroutine id (Ctrl+F)",
+                        TaskNoun::Tasks => "Filter: function, name, state, task id (Ctrl+F)",
+                    })
                     .desired_width(320.0),
             );
             super::name_text_field(&search, "Filter goroutines", &self.filter);
@@ -230,9 +233,14 @@ pub fn state_text<'a>(loaded: &'a LoadedCapture, g: &Group) -> &'a str {
     }
 }
 
-/// The innermost function outside the standard library.
+/// The innermost function outside the standard library; for tasks without a stack, what
+/// the capture calls them (`PROMISE`, `Timeout`).
 pub fn user_function<'a>(loaded: &'a LoadedCapture, g: &Group) -> &'a str {
-    loaded.capture.user_frame(g.stack).map_or("", |f| loaded.capture.func_name(f))
+    match (loaded.capture.user_frame(g.stack), g.name) {
+        (Some(f), _) => loaded.capture.func_name(f),
+        (None, Some(name)) => loaded.capture.str(name),
+        (None, None) => "",
+    }
 }
 
 fn is_system(loaded: &LoadedCapture, g: &Group) -> bool {

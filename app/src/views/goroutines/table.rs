@@ -17,10 +17,11 @@ impl GoroutinesView {
         let palette = Palette::of(ui);
         let shown: u64 = self.rows.rows.iter().filter_map(|&r| loaded.groups.get(r)).map(|g| g.count).sum();
         ui.weak(format!(
-            "{} of {} groups, {} goroutines. Click a group for its stack and members.",
+            "{} of {} groups, {} {}. Click a group for its stack and members.",
             format::count(self.rows.rows.len() as u64),
             format::count(loaded.groups.len() as u64),
-            format::count(shown)
+            format::count(shown),
+            loaded.task_noun().plural()
         ));
         let scroll_row = if self.scroll_to_selected {
             self.scroll_to_selected = false;

@@ -10,13 +10,16 @@ use leakscope_core::model::funcname;
 use super::matcher::{Matcher, group_matches};
 use super::{GoroutinesView, ROW_HEIGHT, is_system, state_text};
 use crate::theme::Palette;
-use crate::workspace::LoadedCapture;
+use crate::workspace::{LoadedCapture, TaskNoun};
 
 impl GoroutinesView {
     pub(super) fn tree_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture) {
         let lineage = &loaded.lineage;
         if lineage.nodes.is_empty() {
-            ui.label("This capture does not say which goroutine created which (a profile, or a dump without \"created by\" lines).");
+            ui.label(match loaded.task_noun() {
+                TaskNoun::Goroutines => "This capture does not say which goroutine created which (a profile, or a dump without \"created by\" lines).",
+                TaskNoun::Tasks => "This capture does not say which task started which (no triggerAsyncId or flow events).",
+            });
             return;
         }
         if !self.tree_initialised {
@@ -46,10 +49,11 @@ impl GoroutinesView {
             self.flatten(lineage, &lineage.orphan_roots, &mut rows);
         }
         rows.push(TreeRow::Header(format!(
-            "Started by the program: {} goroutines",
+            "Started by the program: {} {}",
             format::count(
                 lineage.roots.iter().filter_map(|&r| lineage.node(r)).map(|n| n.subtree_count).sum::<u64>()
-            )
+            ),
+            loaded.task_noun().plural()
         )));
         self.flatten(lineage, &lineage.roots, &mut rows);
         egui::ScrollArea::vertical().id_salt("lineage-tree").auto_shrink([false, false]).show_rows(
@@ -143,7 +147,10 @@ impl GoroutinesView {
         let kind = loaded.capture.wait_kind_of(node.state, node.stack);
         child.label(RichText::new("●").color(palette.wait_kind(kind)));
         child.label(if state.is_empty() { kind.name() } else { state });
-        let func = loaded.capture.user_frame(node.stack).map_or("", |f| loaded.capture.func_name(f));
+        let func = match loaded.capture.user_frame(node.stack) {
+            Some(f) => loaded.capture.func_name(f),
+            None => loaded.capture.str(node.name),
+        };
         child.label(RichText::new(funcname::display_name(func)).monospace()).on_hover_text(func);
         if let Some(created) = node.created_by {
             child.label(

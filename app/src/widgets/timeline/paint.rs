@@ -18,8 +18,11 @@ use crate::theme::{self, TimelinePalette};
 use crate::widgets::time_axis::{self, TickLabels};
 use crate::widgets::{format, text};
 
-/// Least distance between axis ticks.
-const TICK_PX: f32 = 90.0;
+/// Least distance between axis ticks on a wide plot; a narrow one (a compare pane at 1000 px)
+/// packs them closer, down to what a short label ("1.5 s") needs, so it keeps four or more.
+fn tick_px(plot_width: f32) -> f32 {
+    (plot_width / 6.0).clamp(60.0, 90.0)
+}
 /// Narrowest interval drawn on its own; narrower ones merge per pixel.
 const MIN_PX: f32 = 1.0;
 /// Narrowest interval that gets a label.
@@ -80,7 +83,7 @@ impl Timeline<'_> {
         mesh.add_colored_rect(label_col, info.pal.label_fill);
 
         // Grid lines under the intervals.
-        let step = time_axis::tick_step_ns(info.ns_per_px(), TICK_PX);
+        let step = time_axis::tick_step_ns(info.ns_per_px(), tick_px(info.plot.width()));
         for t in
             time_axis::ticks(info.view.0 - self.origin_ns as f64, info.view.1 - self.origin_ns as f64, step)
         {
@@ -360,7 +363,7 @@ impl Timeline<'_> {
         info.painter.hline(info.rect.x_range(), info.plot.top() - 0.5, Stroke::new(1.0, info.pal.grid));
         let origin = self.origin_ns as f64;
         let ns_per_px = info.ns_per_px();
-        let step = time_axis::tick_step_ns(ns_per_px, TICK_PX);
+        let step = time_axis::tick_step_ns(ns_per_px, tick_px(info.plot.width()));
         let (from, to) = (info.view.0 - origin, info.view.1 - origin);
         let first = time_axis::ticks(from, to, step).next().unwrap_or(from);
         let labels = TickLabels::new(step, first, from.abs().max(to.abs()));

@@ -127,6 +127,7 @@ fn finish(capture: &Capture, c: Candidate) -> Finding {
             leaked: false,
             stack: c.stack,
             created_by: None,
+            name: None,
             wait_ns: None,
             members: c.members,
         },
