@@ -119,10 +119,12 @@ impl Texts {
                     wait_phrase(fam.wait),
                     human_ns(te.window_ns.unwrap_or(0))
                 ),
+                // A trace's waits are long by its own clock: said beside its length.
                 Some(te) => format!(
-                    "{gs} {} for up to {} in {site}",
+                    "{gs} {} for up to {} of the {} trace in {site}",
                     wait_phrase(fam.wait),
-                    human_ns(te.blocked_ns.map_or(0, |[_, hi]| hi))
+                    human_ns(te.blocked_ns.map_or(0, |[_, hi]| hi)),
+                    human_ns(capture.time_range_ns.map_or(0, |(a, b)| b - a))
                 ),
                 None => {
                     let minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi);
