@@ -19,8 +19,15 @@ use leakscope_core::{LoadOptions, Progress};
 
 fn session(files: &[&str]) -> Session {
     let inputs = files.iter().map(|f| Input::file(support::sample_traces().join(f))).collect();
-    Session::load(inputs, &LoadOptions::default(), Purpose::Report, Config::default(), &Progress::new(), &mut |_| {})
-        .unwrap_or_else(|f| panic!("{files:?}: {:?}", f.errors))
+    Session::load(
+        inputs,
+        &LoadOptions::default(),
+        Purpose::Report,
+        Config::default(),
+        &Progress::new(),
+        &mut |_| {},
+    )
+    .unwrap_or_else(|f| panic!("{files:?}: {:?}", f.errors))
 }
 
 /// The verdict of a session as text: the series, then each finding of the verdict captures
@@ -54,13 +61,19 @@ fn a_snapshot_is_a_window_and_a_series_of_them_shows_growth() {
     // Given newest first: the snapshots' clocks put them in order.
     let two = session(&["go-flight.2.trace", "go-flight.1.trace"]);
     let text = format!("{}\n{}", summary(&one), summary(&two));
-    support::check_golden(&support::workspace().join("core/tests/golden/go_trace/go-flight.findings.txt"), &text);
+    support::check_golden(
+        &support::workspace().join("core/tests/golden/go_trace/go-flight.findings.txt"),
+        &text,
+    );
 
     // The flight recorder marks nothing itself: the window shows in the goroutines (all but
     // the runtime's existed before it) and in the generation it starts at.
     let c = &one.captures[0].capture;
     let window = TraceFacts::new(c).window.expect("a snapshot is a window");
-    assert!(window.existed_before >= 24 + 7 && window.existed_before * 10 >= window.goroutines * 9, "{window:?}");
+    assert!(
+        window.existed_before >= 24 + 7 && window.existed_before * 10 >= window.goroutines * 9,
+        "{window:?}"
+    );
     assert!(window.first_generation > 1, "{window:?}");
     assert!(!c.source.truncated && c.warnings.is_empty(), "{:?}", c.warnings.lines());
 
@@ -73,7 +86,8 @@ fn a_snapshot_is_a_window_and_a_series_of_them_shows_growth() {
     assert_eq!(leak.key.wait, "main.render");
     assert!(leak.title.contains("for the whole 2.6 s window"), "{}", leak.title);
     assert!(
-        leak.evidence.facts.iter().any(|f| f.contains("blocked for the whole 2.6 s window; the snapshot does not show when they started")),
+        leak.evidence.facts.iter().any(|f| f
+            .contains("blocked for the whole 2.6 s window; the snapshot does not show when they started")),
         "{:?}",
         leak.evidence.facts
     );

@@ -80,7 +80,15 @@ fn a_cut_is_told_from_corruption_and_keeps_what_it_has() {
     let info = |c: &Capture| c.trace.as_ref().unwrap().clone();
     assert_eq!(info(&whole).first_generation, batches[0].generation);
     assert_eq!(info(&whole).cut_at_ns, None);
-    let gen_number = |i: usize| batches.iter().map(|b| b.generation).collect::<std::collections::BTreeSet<_>>().into_iter().nth(i).unwrap();
+    let gen_number = |i: usize| {
+        batches
+            .iter()
+            .map(|b| b.generation)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .nth(i)
+            .unwrap()
+    };
 
     // Right after a generation's mark: as whole as any trace can show.
     let c = parse(&whole_bytes[..=ends[0]]);
@@ -89,7 +97,7 @@ fn a_cut_is_told_from_corruption_and_keeps_what_it_has() {
 
     // Inside a batch of the second generation: cut after the first.
     let second = batches.iter().filter(|b| b.generation == gen_number(1)).nth(2).unwrap();
-    let at = (second.data.start + second.data.end) / 2;
+    let at = usize::midpoint(second.data.start, second.data.end);
     let c = parse(&whole_bytes[..at]);
     assert!(c.source.truncated);
     assert_eq!(info(&c).generations, 2);
@@ -109,12 +117,20 @@ fn a_cut_is_told_from_corruption_and_keeps_what_it_has() {
     let c = parse(&whole_bytes[..third.at + 2]);
     assert!(c.source.truncated);
     assert_eq!(info(&c).cut_at_ns, None);
-    assert!(warnings(&c)[0].contains("inside a batch header: the next generation has no end-of-generation mark"), "{:?}", warnings(&c));
+    assert!(
+        warnings(&c)[0].contains("inside a batch header: the next generation has no end-of-generation mark"),
+        "{:?}",
+        warnings(&c)
+    );
 
     // Only the last mark missing: every event is there, and read.
     let c = parse(&whole_bytes[..whole_bytes.len() - 1]);
     assert!(c.source.truncated);
-    assert!(warnings(&c)[0].contains(&format!("cut off after generation {}", gen_number(1))), "{:?}", warnings(&c));
+    assert!(
+        warnings(&c)[0].contains(&format!("cut off after generation {}", gen_number(1))),
+        "{:?}",
+        warnings(&c)
+    );
     assert_eq!(c.tasks, whole.tasks);
     assert!(c.intervals == whole.intervals);
 
@@ -131,7 +147,10 @@ fn a_cut_is_told_from_corruption_and_keeps_what_it_has() {
     assert_eq!(info(&c).cut_at_ns, None);
     let w = warnings(&c);
     assert!(
-        w.iter().any(|w| w.starts_with(&format!("byte {}: corrupt trace: expected a batch header, found byte 0x77", batches[3].at))),
+        w.iter().any(|w| w.starts_with(&format!(
+            "byte {}: corrupt trace: expected a batch header, found byte 0x77",
+            batches[3].at
+        ))),
         "{w:?}"
     );
     assert!(!w.iter().any(|w| w.contains("cut off")), "{w:?}");
@@ -175,9 +194,13 @@ fn traces_before_go_1_26_keep_their_reading() {
 fn a_cut_trace_makes_blocks_after_the_cut_no_evidence() {
     let whole_bytes = bytes("go-leaky.trace");
     let config = Config::default();
-    let whole = leakscope_core::open(&support::sample_traces().join("go-leaky.trace"), &LoadOptions::default(), &Progress::new())
-        .unwrap()
-        .remove(0);
+    let whole = leakscope_core::open(
+        &support::sample_traces().join("go-leaky.trace"),
+        &LoadOptions::default(),
+        &Progress::new(),
+    )
+    .unwrap()
+    .remove(0);
     let likely = |a: &leaks::Analysis| a.findings.iter().filter(|f| f.severity == Severity::Likely).count();
     assert!(likely(&leaks::analyze(&whole, None, &config)) > 0);
     // One generation, cut near its end: every block began after the cut generation did.
@@ -193,10 +216,18 @@ fn a_cut_trace_makes_blocks_after_the_cut_no_evidence() {
     assert!(!downgraded.is_empty());
     for f in downgraded {
         assert!(f.severity != Severity::Likely);
-        assert!(f.evidence.facts.iter().any(|x| x.contains("the file is cut off inside that generation")), "{:?}", f.evidence.facts);
+        assert!(
+            f.evidence.facts.iter().any(|x| x.contains("the file is cut off inside that generation")),
+            "{:?}",
+            f.evidence.facts
+        );
     }
     // The runtime's proof and never-waking waits do not depend on the cut.
-    let proven_whole = leaks::analyze(&whole, None, &config).findings.iter().filter(|f| f.severity == Severity::Proven).count();
+    let proven_whole = leaks::analyze(&whole, None, &config)
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Proven)
+        .count();
     let proven_cut = a.findings.iter().filter(|f| f.severity == Severity::Proven).count();
     assert!(proven_cut <= proven_whole);
 }

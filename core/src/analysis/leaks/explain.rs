@@ -254,7 +254,10 @@ impl Texts {
                     if te.blocked_before_trace == 1 { "it" } else { "they" }
                 ));
             }
-            if let Some([lo, hi]) = te.blocked_ns.filter(|_| whole_window.is_none() || te.blocked_at_end > te.blocked_before_trace) {
+            if let Some([lo, hi]) = te
+                .blocked_ns
+                .filter(|_| whole_window.is_none() || te.blocked_at_end > te.blocked_before_trace)
+            {
                 let mut line = format!(
                     "{} parked at the end of the trace and not woken since, blocked for {}–{}",
                     te.blocked_at_end,

@@ -692,7 +692,10 @@ fn judge(
     // A trace cut off inside its last generation lost events after the cut: goroutines that
     // all blocked after it began may have been woken by one of them, so blocking to the end is
     // no evidence for them. The runtime's proof and a nil channel stand whatever the cut.
-    let cut_explains = ev.trace.as_ref().is_some_and(|te| te.blocked_after_cut > 0 && te.blocked_after_cut == te.blocked_at_end);
+    let cut_explains = ev
+        .trace
+        .as_ref()
+        .is_some_and(|te| te.blocked_after_cut > 0 && te.blocked_after_cut == te.blocked_at_end);
     if cut_explains && severity == Severity::Likely {
         severity = Severity::Possible;
     }

@@ -147,7 +147,8 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
             } else {
                 out.problems.push(LocateProblem {
                     offset: start,
-                    message: "the file ends inside a batch header (truncated trace); the rest is ignored".into(),
+                    message: "the file ends inside a batch header (truncated trace); the rest is ignored"
+                        .into(),
                 });
             }
             break;
@@ -236,10 +237,8 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
         } else {
             format!("generation {} (from byte {})", current.number, current.offset)
         };
-        let after = last_whole.map_or_else(
-            || "in its first generation".to_owned(),
-            |n| format!("after generation {n}"),
-        );
+        let after = last_whole
+            .map_or_else(|| "in its first generation".to_owned(), |n| format!("after generation {n}"));
         let inside = ends_inside.map_or_else(String::new, |w| format!(", {w}"));
         out.problems.push(LocateProblem {
             offset: at_byte,
@@ -248,9 +247,8 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
             ),
         });
         // The cut generation is the one being gathered, pushed below.
-        out.cut = Some(Cut {
-            generation_index: (!current.batches.is_empty()).then_some(out.generations.len()),
-        });
+        out.cut =
+            Some(Cut { generation_index: (!current.batches.is_empty()).then_some(out.generations.len()) });
     }
     if !current.batches.is_empty() {
         out.generations.push(current);
@@ -326,7 +324,10 @@ mod tests {
         let cut = &found.problems[0];
         assert_eq!(cut.offset, whole - 1);
         assert!(
-            cut.message.starts_with(&format!("the trace is cut off after generation 1 at byte {}, inside a batch", whole - 1)),
+            cut.message.starts_with(&format!(
+                "the trace is cut off after generation 1 at byte {}, inside a batch",
+                whole - 1
+            )),
             "{}",
             cut.message
         );
@@ -356,7 +357,9 @@ mod tests {
         let found = locate(&junk, Version(26));
         assert_eq!(found.generations.len(), 1);
         assert!(found.cut.is_none());
-        assert!(found.problems.iter().any(|p| p.message.starts_with("corrupt trace: expected a batch header")));
+        assert!(
+            found.problems.iter().any(|p| p.message.starts_with("corrupt trace: expected a batch header"))
+        );
 
         // So is a size no runtime writes, even when the file ends before it.
         let mut huge = header(26);
