@@ -231,3 +231,28 @@ fn a_cut_trace_makes_blocks_after_the_cut_no_evidence() {
     let proven_cut = a.findings.iter().filter(|f| f.severity == Severity::Proven).count();
     assert!(proven_cut <= proven_whole);
 }
+
+#[test]
+fn no_cut_reads_as_corruption() {
+    // Every cut of a real trace: at a generation's end it is whole, anywhere else it is cut
+    // off, and never corrupt.
+    let whole = bytes("go-flight.1.trace");
+    let (batches, ends) = layout(&whole);
+    let mut cuts: Vec<usize> = (17..whole.len()).step_by(47).collect();
+    cuts.extend(ends.iter().map(|&e| e + 1));
+    cuts.extend(batches.iter().flat_map(|b| [b.at, b.at + 1, b.data.start, b.data.end]));
+    for at in cuts {
+        let Ok(c) = go_trace::parse_bytes(&whole[..at], "cut.trace", &Progress::new()) else {
+            assert!(at <= batches[0].data.start, "cut at {at} refused");
+            continue;
+        };
+        let w = warnings(&c);
+        assert!(!w.iter().any(|w| w.contains("corrupt")), "cut at {at}: {w:?}");
+        if ends.contains(&(at - 1)) {
+            assert!(!c.source.truncated && w.is_empty(), "cut at {at}: {w:?}");
+        } else {
+            assert!(c.source.truncated, "cut at {at}: {w:?}");
+            assert!(w.iter().any(|w| w.contains("the trace is cut off")), "cut at {at}: {w:?}");
+        }
+    }
+}
