@@ -566,6 +566,28 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_is_a_window_when_most_goroutines_existed_before_it() {
+        let mut c = capture();
+        // Goroutines 1 and 4 of 4 existed before: half is not most.
+        assert_eq!(TraceFacts::new(&c).window, None);
+        c.tasks[1].flags |= TaskFlags::EXISTED_BEFORE;
+        c.trace = Some(Box::new(crate::model::TraceInfo {
+            first_generation: 7,
+            cut_at_ns: Some(50),
+            ..Default::default()
+        }));
+        let f = TraceFacts::new(&c);
+        assert_eq!(
+            f.window,
+            Some(Window { span_ns: 100, existed_before: 3, goroutines: 4, first_generation: 7 })
+        );
+        // A cut counts only where the file is marked cut off.
+        assert_eq!(f.cut_at_ns, None);
+        c.source.truncated = true;
+        assert_eq!(TraceFacts::new(&c).cut_at_ns, Some(50));
+    }
+
+    #[test]
     fn block_time_counts_closed_blocks_like_go_and_open_ones_on_request() {
         let c = capture();
         let stack = c.tables.stack_ids().last().unwrap();
