@@ -233,6 +233,8 @@ golden! {
     ctx_done_leak_before_goroutine_debug1: "ctx-done-leak.before.goroutine.debug1.txt",
     ctx_done_leak_before_heap_pb: "ctx-done-leak.before.heap.pb.gz",
     go_annotated_trace: "go-annotated.trace",
+    go_flight_1_trace: "go-flight.1.trace",
+    go_flight_2_trace: "go-flight.2.trace",
     go_leaky_trace: "go-leaky.trace",
     go119_mixed_before_goroutine_debug1: "go119-mixed.before.goroutine.debug1.txt",
     go119_mixed_before_goroutine_pb: "go119-mixed.before.goroutine.pb.gz",

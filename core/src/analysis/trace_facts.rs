@@ -158,6 +158,47 @@ impl CreationSite {
     }
 }
 
+/// A trace that is a window onto a running program rather than a recording of it from its
+/// start: most of its goroutines existed before it began, so it never saw their creation nor
+/// when their waits began. A flight-recorder snapshot (`runtime/trace.FlightRecorder`, Go 1.25+)
+/// is one: an ordinary trace of the last seconds, which marks nothing of its own; so is
+/// `/debug/pprof/trace?seconds=N` on a service. A goroutine blocked through the whole window
+/// may have blocked a moment or an hour before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// The window's length.
+    pub span_ns: i64,
+    /// Goroutines of the program (not the runtime's) that existed before the window began.
+    pub existed_before: u32,
+    /// Goroutines of the program seen in the window.
+    pub goroutines: u32,
+    /// The runtime's number of the window's first generation (above 1 when tracing had run
+    /// before the window: a flight recorder's ring, or a later trace), 0 when unknown.
+    pub first_generation: u64,
+}
+
+impl Window {
+    /// Whether the capture is a window: more than half of the program's goroutines, and at
+    /// least two, existed before it began. A program traced from its start has only `main`
+    /// and what it started before `trace.Start` (`go test -trace`, `trace.Start` in main).
+    fn of(capture: &Capture, start_ns: i64, end_ns: i64) -> Option<Window> {
+        let program = || {
+            capture.tasks.iter().filter(|t| {
+                t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::SYSTEM) && t.intervals.len > 0
+            })
+        };
+        let goroutines = program().count() as u32;
+        let existed_before = program().filter(|t| t.flags.contains(TaskFlags::EXISTED_BEFORE)).count() as u32;
+        let first_generation = capture.trace.as_ref().map_or(0, |t| t.first_generation);
+        (existed_before >= 2 && existed_before * 2 > goroutines).then_some(Window {
+            span_ns: end_ns.saturating_sub(start_ns),
+            existed_before,
+            goroutines,
+            first_generation,
+        })
+    }
+}
+
 /// The trace facts of one capture.
 ///
 /// The facts of a parked goroutine are worked out when asked for, from its intervals, not kept:
@@ -175,13 +216,26 @@ pub struct TraceFacts<'c> {
     by_id: Vec<u32>,
     /// Creation sites, by entry function name (unknown last).
     pub sites: Vec<CreationSite>,
+    /// Whether the trace is a window onto a running program (a flight-recorder snapshot).
+    pub window: Option<Window>,
+    /// Where the generation a cut-off trace ends in began: blocks after it may have ended in
+    /// events the cut lost.
+    pub cut_at_ns: Option<i64>,
 }
 
 impl<'c> TraceFacts<'c> {
     /// Computes the facts of a capture; empty when it has no time range or no intervals.
     pub fn new(capture: &'c Capture) -> Self {
         let Some((start_ns, end_ns)) = capture.time_range_ns else {
-            return Self { capture, start_ns: 0, end_ns: 0, by_id: Vec::new(), sites: Vec::new() };
+            return Self {
+                capture,
+                start_ns: 0,
+                end_ns: 0,
+                by_id: Vec::new(),
+                sites: Vec::new(),
+                window: None,
+                cut_at_ns: None,
+            };
         };
         // A sorted list of indices takes 4 bytes a goroutine where a hash map takes 16 and more.
         let mut by_id: Vec<u32> = (0..capture.tasks.len() as u32)
@@ -189,7 +243,9 @@ impl<'c> TraceFacts<'c> {
             .collect();
         by_id.sort_by_key(|&i| capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id));
         let sites = sites(capture, end_ns);
-        Self { capture, start_ns, end_ns, by_id, sites }
+        let window = Window::of(capture, start_ns, end_ns);
+        let cut_at_ns = capture.trace.as_ref().and_then(|t| t.cut_at_ns).filter(|_| capture.source.truncated);
+        Self { capture, start_ns, end_ns, by_id, sites, window, cut_at_ns }
     }
 
     /// The facts of one task, if it is a goroutine parked at the end.
@@ -507,6 +563,28 @@ mod tests {
             f.sites.iter().find(|s| s.start_func.is_some_and(|s| c.func_name(s) == "main.main")).unwrap();
         assert_eq!(main.live(&c), vec![(0, 1), (30, 0)]);
         assert!(!main.only_grows());
+    }
+
+    #[test]
+    fn a_trace_is_a_window_when_most_goroutines_existed_before_it() {
+        let mut c = capture();
+        // Goroutines 1 and 4 of 4 existed before: half is not most.
+        assert_eq!(TraceFacts::new(&c).window, None);
+        c.tasks[1].flags |= TaskFlags::EXISTED_BEFORE;
+        c.trace = Some(Box::new(crate::model::TraceInfo {
+            first_generation: 7,
+            cut_at_ns: Some(50),
+            ..Default::default()
+        }));
+        let f = TraceFacts::new(&c);
+        assert_eq!(
+            f.window,
+            Some(Window { span_ns: 100, existed_before: 3, goroutines: 4, first_generation: 7 })
+        );
+        // A cut counts only where the file is marked cut off.
+        assert_eq!(f.cut_at_ns, None);
+        c.source.truncated = true;
+        assert_eq!(TraceFacts::new(&c).cut_at_ns, Some(50));
     }
 
     #[test]

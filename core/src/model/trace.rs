@@ -21,6 +21,15 @@ pub struct TraceInfo {
     pub format_version: u32,
     /// Number of generations (the runtime starts one about every second).
     pub generations: u32,
+    /// The runtime's number of the first generation in the file: 1 for a trace that starts
+    /// where the process's first tracing did; higher for a later trace or a flight-recorder
+    /// snapshot (`runtime/trace.FlightRecorder`), whose window starts wherever its ring does.
+    /// 0 for the old format, which numbers no generations.
+    pub first_generation: u64,
+    /// Where the generation a cut-off trace ends in began (Go 1.26+ traces mark each
+    /// generation's end, so a cut is told from corruption): events after it may be missing,
+    /// so a goroutine seen blocking after it may have been woken by one the cut lost.
+    pub cut_at_ns: Option<i64>,
     /// Timestamp units per second of the first generation (15,625,000 on most Linux/amd64).
     pub ticks_per_second: u64,
     /// Events per kind, counted as Go's `internal/trace` reader reports them (`StateTransition`,

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 
 use super::knowledge::ClientCall;
 use super::{AsyncEvidence, Evidence, Growth, RuleId};
-use crate::format;
 use crate::analysis::sites::SiteKey;
 use crate::model::{Capture, WaitKind};
 
@@ -29,7 +28,7 @@ pub(super) struct Texts {
 }
 
 /// A duration for people: `850 µs`, `1.2 s`, `3 min`.
-fn human_ns(ns: i64) -> String {
+pub(super) fn human_ns(ns: i64) -> String {
     let ns = ns.max(0) as f64;
     if ns >= 120e9 {
         format!("{:.0} min", ns / 60e9)
@@ -113,16 +112,25 @@ impl Texts {
                 Some(g) => format!("{site} grew from {} to {} goroutines", g.before, g.after),
                 None => format!("{gs} growing in {site}"),
             },
-            RuleId::LongWait => {
-                // In the capture's own clock: a dump prints whole minutes, a trace measures
-                // the block itself (a trace's waits are seconds; "0 minutes" says nothing).
-                let how_long = match (ev.wait_minutes, ev.trace.as_ref().and_then(|t| t.blocked_ns)) {
-                    (Some([_, hi]), _) => format!("up to {hi} minutes"),
-                    (None, Some([_, hi])) => format!("up to {}", format::duration_ns(hi)),
-                    (None, None) => "a long time".to_owned(),
-                };
-                format!("{gs} {} for {how_long} in {site}", wait_phrase(fam.wait))
-            }
+            RuleId::LongWait => match ev.trace.as_ref() {
+                // A window shows no block's start: all it can say is that it lasted throughout.
+                Some(te) if te.window_ns.is_some() && te.blocked_before_trace >= n => format!(
+                    "{gs} {} for the whole {} window in {site}",
+                    wait_phrase(fam.wait),
+                    human_ns(te.window_ns.unwrap_or(0))
+                ),
+                // A trace's waits are long by its own clock: said beside its length.
+                Some(te) => format!(
+                    "{gs} {} for up to {} of the {} trace in {site}",
+                    wait_phrase(fam.wait),
+                    human_ns(te.blocked_ns.map_or(0, |[_, hi]| hi)),
+                    human_ns(capture.time_range_ns.map_or(0, |(a, b)| b - a))
+                ),
+                None => {
+                    let minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi);
+                    format!("{gs} {} for up to {minutes} minutes in {site}", wait_phrase(fam.wait))
+                }
+            },
             RuleId::ParkedCrowd => format!("{gs} parked {} in {site}", wait_phrase(fam.wait)),
             RuleId::PileUp => format!("{gs} queued on one lock or WaitGroup in {site}"),
             // The async rules write their own texts (`async_texts`).
@@ -236,7 +244,20 @@ impl Texts {
             ));
         }
         if let Some(te) = &ev.trace {
-            if let Some([lo, hi]) = te.blocked_ns {
+            let whole_window = te.window_ns.filter(|_| te.blocked_before_trace > 0);
+            if let Some(span) = whole_window {
+                // The block began before the window did: its length is a lower bound only.
+                facts.push(format!(
+                    "{} blocked for the whole {} window; the snapshot does not show when {} started",
+                    te.blocked_before_trace,
+                    human_ns(span),
+                    if te.blocked_before_trace == 1 { "it" } else { "they" }
+                ));
+            }
+            if let Some([lo, hi]) = te
+                .blocked_ns
+                .filter(|_| whole_window.is_none() || te.blocked_at_end > te.blocked_before_trace)
+            {
                 let mut line = format!(
                     "{} parked at the end of the trace and not woken since, blocked for {}–{}",
                     te.blocked_at_end,
@@ -247,6 +268,13 @@ impl Texts {
                     let _ = write!(line, " ({} since before the trace began)", te.blocked_before_trace);
                 }
                 facts.push(line);
+            }
+            if te.blocked_after_cut > 0 {
+                facts.push(format!(
+                    "{} blocked after the trace's last generation began, and the file is cut off inside that generation: the event that woke {} may be in the part the cut lost",
+                    te.blocked_after_cut,
+                    if te.blocked_after_cut == 1 { "it" } else { "them" }
+                ));
             }
             if te.never_woken > 0 && te.never_woken < te.blocked_at_end {
                 facts.push(format!("{} were never woken during the trace", te.never_woken));
@@ -303,8 +331,15 @@ impl Texts {
 
         let mut explanation = Vec::new();
         let mut fix = Vec::new();
+        let window = ev.trace.as_ref().and_then(|te| te.window_ns.filter(|_| te.blocked_before_trace >= n));
         for rule in rules {
-            let (e, f) = rule_text(*rule, fam, client, capture);
+            let (mut e, f) = rule_text(*rule, fam, client, capture);
+            if let (RuleId::LongWait, Some(span)) = (rule, window) {
+                e = format!(
+                    "Nothing woke them during the whole {} window, while the program around them kept running. The window is all the trace holds (a flight-recorder snapshot or a trace begun while the program ran): it cannot say when they blocked or who started them, only that it was before. A goroutine parked for good looks like this; so does an idle one waiting for rare work, which a later snapshot tells apart: a leak grows.",
+                    human_ns(span)
+                );
+            }
             if !e.is_empty() {
                 explanation.push(e);
             }

@@ -270,6 +270,23 @@ pub struct TraceEvidence {
     pub orphaned: u64,
     /// The creation site (the function these goroutines start in) over the trace.
     pub site: Option<SiteGrowth>,
+    /// The trace's length when it is a window onto a running program (a flight-recorder
+    /// snapshot): then members blocked since before it began were blocked through all of it,
+    /// for how much longer the window cannot say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_ns: Option<i64>,
+    /// Members woken during the trace: left a block at least once, or not blocked at the end.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub woken: u64,
+    /// Members that blocked after a cut-off trace's last, incomplete generation began: the
+    /// event that woke them may be among those the cut lost.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub blocked_after_cut: u64,
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How a creation site's live goroutines moved during a trace.

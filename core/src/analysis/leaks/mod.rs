@@ -664,9 +664,15 @@ fn judge(
         healthy =
             Some(format!("as many as in the earlier capture ({before}, now {}): not growing", family.count));
     }
+    // In a window onto a running program (a flight-recorder snapshot) a goroutine blocked
+    // through all of it is a candidate whatever their number: the window cannot say for how
+    // long, only that nothing woke it while it watched.
+    let whole_window = ev.trace.as_ref().is_some_and(|te| {
+        te.window_ns.is_some() && te.blocked_before_trace == family.count && te.blocked_at_end == family.count
+    });
     if parked && !family.main && !explained && !connection_loop {
         let listed = family.count >= 2 && (ctx.lists_goroutines || family.count >= t.profile_family);
-        if long {
+        if long || (whole_window && healthy.is_none()) {
             matched.push((RuleId::LongWait, Severity::Possible));
         } else if (healthy.is_none() && listed) || creation_site_total >= t.crowd {
             matched.push((RuleId::ParkedCrowd, Severity::Possible));
@@ -682,7 +688,17 @@ fn judge(
 
     matched.sort_by_key(|(r, s)| (*s, RuleId::ALL.iter().position(|x| x == r)));
     matched.dedup_by_key(|(r, _)| *r);
-    let Some(&(rule, severity)) = matched.first() else { return Verdict::Nothing };
+    let Some(&(rule, mut severity)) = matched.first() else { return Verdict::Nothing };
+    // A trace cut off inside its last generation lost events after the cut: goroutines that
+    // all blocked after it began may have been woken by one of them, so blocking to the end is
+    // no evidence for them. The runtime's proof and a nil channel stand whatever the cut.
+    let cut_explains = ev
+        .trace
+        .as_ref()
+        .is_some_and(|te| te.blocked_after_cut > 0 && te.blocked_after_cut == te.blocked_at_end);
+    if cut_explains && severity == Severity::Likely {
+        severity = Severity::Possible;
+    }
     let rules: Vec<RuleId> = matched.iter().map(|(r, _)| *r).collect();
     let texts = explain::Texts::new(
         capture,
@@ -696,6 +712,12 @@ fn judge(
     ev.facts = texts.facts;
     let missing: Vec<String> = ev.missing.iter().map(|m| format!("missing: {m}")).collect();
     ev.facts.extend(missing);
+    let mut explanation = texts.explanation;
+    if cut_explains {
+        explanation.push_str(
+            " The trace is cut off, and all of them blocked in its last, incomplete generation: what would have woken them may be in the part that was lost, so this is not evidence of a leak on its own.",
+        );
+    }
     Verdict::Finding(Box::new(Finding {
         rule,
         rules,
@@ -706,7 +728,7 @@ fn judge(
         group: family.representative.clone(),
         stacks: family.stacks.iter().map(|(s, _)| *s).collect(),
         evidence: ev,
-        explanation: texts.explanation,
+        explanation,
         fix: texts.fix,
         growth,
     }))
@@ -752,6 +774,18 @@ fn healthy_reason(
             "{n} goroutines are still inside {c}, which created them: its call has not returned"
         ));
     }
+    // A window onto a running program shows work arriving: goroutines woken in it wait for
+    // more of it (pool workers, ticker loops). Whether there are too many of them is what a
+    // later snapshot says.
+    if let Some((te, span)) = ev.trace.as_ref().and_then(|te| te.window_ns.map(|w| (te, w)))
+        && family.count > 0
+        && te.woken == family.count
+    {
+        return Some(format!(
+            "woken during the {} window: waiting for work that keeps coming; a later snapshot tells whether there are more of them",
+            explain::human_ns(span)
+        ));
+    }
     None
 }
 
@@ -778,6 +812,14 @@ fn missing_facts(
     }
     if growth.is_none() && baselines == 0 && ctx.trace.is_none() {
         out.push("no second capture: take another later to see whether they grow".to_owned());
+    }
+    if let Some(te) = ev.trace.as_ref().filter(|te| te.window_ns.is_some()) {
+        if te.created_in_trace < family.count {
+            out.push("who created them and when they blocked: they existed before the window began, so it shows neither (a goroutine dump, debug=2, names the creator and the minutes waited)".to_owned());
+        }
+        if growth.is_none() && baselines == 0 {
+            out.push("no second snapshot: take another later to see whether they grow".to_owned());
+        }
     }
     out
 }
@@ -861,15 +903,24 @@ fn trace_evidence(
 ) -> (TraceEvidence, Option<Growth>) {
     let mut te = TraceEvidence::default();
     let mut blocked: Option<(i64, i64)> = None;
+    te.window_ns = facts.window.map(|w| w.span_ns);
     for &i in &family.representative.members {
         let task = capture.tasks.get(i as usize);
         if task.is_some_and(|t| !t.flags.contains(TaskFlags::EXISTED_BEFORE)) {
             te.created_in_trace += 1;
         }
-        let Some(g) = facts.parked(i) else { continue };
+        let Some(g) = facts.parked(i) else {
+            te.woken += 1;
+            continue;
+        };
         te.blocked_at_end += 1;
         if g.unblocks == 0 {
             te.never_woken += 1;
+        } else {
+            te.woken += 1;
+        }
+        if facts.cut_at_ns.is_some_and(|cut| g.blocked_since_ns >= cut) {
+            te.blocked_after_cut += 1;
         }
         let ns = g.blocked_ns(facts.end_ns);
         blocked = Some(blocked.map_or((ns, ns), |(a, b)| (a.min(ns), b.max(ns))));

@@ -65,6 +65,20 @@ pub(crate) struct Located {
     pub generations: Vec<Generation>,
     /// Problems, in file order.
     pub problems: Vec<LocateProblem>,
+    /// Where the file ends before its last generation did, for formats whose generations end
+    /// with an explicit mark (Go 1.26+); `None` when every generation is whole, when the file
+    /// is corrupt instead, or for older formats, where a cut cannot be told from an end.
+    pub cut: Option<Cut>,
+}
+
+/// A trace cut off while it was written or copied: its last generation has no end mark and
+/// the file ends inside it, with nothing unreadable before the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cut {
+    /// Index (into `Located::generations`) of the generation the cut falls in, whose events
+    /// are read as far as they go; `None` when the file ends inside the first batch header of
+    /// a generation, so no batch of it is there.
+    pub generation_index: Option<usize>,
 }
 
 /// Batches larger than this are not written by any runtime (`tracev2.MaxBatchSize`); we still
@@ -72,12 +86,23 @@ pub(crate) struct Located {
 const MAX_BATCH_SIZE: u64 = 64 << 10;
 
 /// Walks the batch headers after the file header.
+///
+/// From Go 1.26 every generation ends with a mark, so the two ways a file can go wrong are
+/// told apart: a file that ends inside a generation (in a batch, in a batch header or between
+/// batches) was cut off, and what it holds up to the cut is good; bytes that cannot be a batch
+/// where one must begin, a batch larger than any runtime writes, or a generation that changes
+/// without its mark mean the file is corrupt at that offset. Older traces have no mark, so
+/// their last generation can end anywhere.
 pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
     let mut out = Located::default();
     let mut current = Generation::default();
     let mut pos = wire::HEADER_LEN;
     let mut warned_size = false;
     let explicit_ends = version >= Version::GO126;
+    // Where the file ends inside a batch or its header (a cut, unless something was corrupt).
+    let mut ends_inside: Option<&'static str> = None;
+    let mut corrupt = false;
+    let mut last_whole: Option<u64> = None;
     while pos < bytes.len() {
         let start = pos;
         let Some(&typ) = bytes.get(pos) else { break };
@@ -89,15 +114,17 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
                     message: "empty generation (an end-of-generation mark with no batches before it)".into(),
                 });
             } else {
+                last_whole = Some(current.number);
                 out.generations.push(std::mem::take(&mut current));
             }
             continue;
         }
         if typ != ev::EVENT_BATCH && typ != ev::EXPERIMENTAL_BATCH {
+            corrupt = true;
             out.problems.push(LocateProblem {
                 offset: start,
                 message: format!(
-                    "expected a batch header, found byte {typ:#04x}; the rest of the file ({} bytes) is ignored",
+                    "corrupt trace: expected a batch header, found byte {typ:#04x}; the rest of the file ({} bytes) is ignored",
                     bytes.len() - start
                 ),
             });
@@ -115,12 +142,30 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
             Some((gen_number, m, time, size))
         })();
         let Some((gen_number, m, time, size)) = header else {
-            out.problems.push(LocateProblem {
-                offset: start,
-                message: "the file ends inside a batch header (truncated trace); the rest is ignored".into(),
-            });
+            if explicit_ends {
+                ends_inside = Some("inside a batch header");
+            } else {
+                out.problems.push(LocateProblem {
+                    offset: start,
+                    message: "the file ends inside a batch header (truncated trace); the rest is ignored"
+                        .into(),
+                });
+            }
             break;
         };
+        if size > MAX_BATCH_SIZE && explicit_ends {
+            // Stepping over a size no runtime writes would swallow whatever follows, and a
+            // cut file cannot make a size larger: the header itself is damaged.
+            corrupt = true;
+            out.problems.push(LocateProblem {
+                offset: start,
+                message: format!(
+                    "corrupt trace: a batch header claims {size} bytes, more than any Go runtime writes ({MAX_BATCH_SIZE}); the rest of the file ({} bytes) is ignored",
+                    bytes.len() - start
+                ),
+            });
+            break;
+        }
         if size > MAX_BATCH_SIZE && !warned_size {
             warned_size = true;
             out.problems.push(LocateProblem {
@@ -134,12 +179,16 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
         let want = usize::try_from(size).unwrap_or(usize::MAX);
         let len = want.min(available);
         if len < want {
-            out.problems.push(LocateProblem {
-                offset: start,
-                message: format!(
-                    "the file ends inside a batch ({available} of {size} bytes present); its events up to the cut are read"
-                ),
-            });
+            if explicit_ends {
+                ends_inside = Some("inside a batch");
+            } else {
+                out.problems.push(LocateProblem {
+                    offset: start,
+                    message: format!(
+                        "the file ends inside a batch ({available} of {size} bytes present); its events up to the cut are read"
+                    ),
+                });
+            }
         }
         let data = pos..pos + len;
         pos += len;
@@ -150,10 +199,11 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
         }
         if !current.batches.is_empty() && current.number != gen_number {
             if explicit_ends {
+                corrupt = true;
                 out.problems.push(LocateProblem {
                     offset: start,
                     message: format!(
-                        "generation {} has no end-of-generation mark before a batch of generation {gen_number}",
+                        "corrupt trace: generation {} has no end-of-generation mark before a batch of generation {gen_number}",
                         current.number
                     ),
                 });
@@ -180,16 +230,27 @@ pub(crate) fn locate(bytes: &[u8], version: Version) -> Located {
         current.min_time = Some(current.min_time.map_or(time, |t| t.min(time)));
         current.batches.push(Batch { m, time, data, kind });
     }
+    if explicit_ends && !corrupt && (!current.batches.is_empty() || ends_inside.is_some()) {
+        let at_byte = bytes.len();
+        let number = if current.batches.is_empty() {
+            "the next generation".to_owned()
+        } else {
+            format!("generation {} (from byte {})", current.number, current.offset)
+        };
+        let after = last_whole
+            .map_or_else(|| "in its first generation".to_owned(), |n| format!("after generation {n}"));
+        let inside = ends_inside.map_or_else(String::new, |w| format!(", {w}"));
+        out.problems.push(LocateProblem {
+            offset: at_byte,
+            message: format!(
+                "the trace is cut off {after} at byte {at_byte}{inside}: {number} has no end-of-generation mark; what it holds up to the cut is read, and work open at the end may have finished right after"
+            ),
+        });
+        // The cut generation is the one being gathered, pushed below.
+        out.cut =
+            Some(Cut { generation_index: (!current.batches.is_empty()).then_some(out.generations.len()) });
+    }
     if !current.batches.is_empty() {
-        if explicit_ends {
-            out.problems.push(LocateProblem {
-                offset: current.offset,
-                message: format!(
-                    "generation {} has no end-of-generation mark: the trace was cut off; its events are read as far as they go",
-                    current.number
-                ),
-            });
-        }
         out.generations.push(current);
     }
     out
@@ -250,27 +311,79 @@ mod tests {
     #[test]
     fn cut_and_corrupt_files_keep_what_came_before() {
         let mut t = header(26);
-        batch(&mut t, 1, 5, &[ev::PROC_STOP, 1, ev::PROC_STOP, 2]);
+        batch(&mut t, 1, 5, &[ev::PROC_STOP, 1]);
+        t.push(ev::END_OF_GENERATION);
+        batch(&mut t, 2, 5, &[ev::PROC_STOP, 1, ev::PROC_STOP, 2]);
         let whole = t.len();
         t.truncate(whole - 1);
         let found = locate(&t, Version(26));
-        assert_eq!(found.generations.len(), 1);
-        assert_eq!(found.generations[0].batches[0].data.len(), 3);
-        assert!(found.problems.iter().any(|p| p.message.contains("ends inside a batch")));
-        assert!(found.problems.iter().any(|p| p.message.contains("no end-of-generation")));
+        assert_eq!(found.generations.len(), 2);
+        assert_eq!(found.generations[1].batches[0].data.len(), 3);
+        assert_eq!(found.cut, Some(Cut { generation_index: Some(1) }));
+        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        let cut = &found.problems[0];
+        assert_eq!(cut.offset, whole - 1);
+        assert!(
+            cut.message.starts_with(&format!(
+                "the trace is cut off after generation 1 at byte {}, inside a batch",
+                whole - 1
+            )),
+            "{}",
+            cut.message
+        );
 
+        // A cut inside the first batch header of a generation leaves nothing of it.
+        let mut t = header(26);
+        batch(&mut t, 1, 5, &[ev::PROC_STOP, 1]);
+        t.push(ev::END_OF_GENERATION);
+        t.extend_from_slice(&[ev::EVENT_BATCH, 2, 0x80]);
+        let found = locate(&t, Version(26));
+        assert_eq!(found.generations.len(), 1);
+        assert_eq!(found.cut, Some(Cut { generation_index: None }));
+        assert!(found.problems[0].message.contains("inside a batch header"), "{:?}", found.problems);
+
+        // A file ending right after an end mark is whole as far as anyone can tell.
+        let mut t = header(26);
+        batch(&mut t, 1, 5, &[ev::PROC_STOP, 1]);
+        t.push(ev::END_OF_GENERATION);
+        let found = locate(&t, Version(26));
+        assert!(found.cut.is_none() && found.problems.is_empty());
+
+        // Junk where a batch must begin is corruption, not a cut.
         let mut junk = header(26);
         batch(&mut junk, 1, 5, &[ev::PROC_STOP, 1]);
         junk.push(0x77);
         junk.extend_from_slice(&[1, 2, 3]);
         let found = locate(&junk, Version(26));
         assert_eq!(found.generations.len(), 1);
-        assert!(found.problems.iter().any(|p| p.message.contains("expected a batch header")));
+        assert!(found.cut.is_none());
+        assert!(
+            found.problems.iter().any(|p| p.message.starts_with("corrupt trace: expected a batch header"))
+        );
+
+        // So is a size no runtime writes, even when the file ends before it.
+        let mut huge = header(26);
+        huge.push(ev::EVENT_BATCH);
+        for v in [1, 5, 100, 1 << 20] {
+            put_uvarint(&mut huge, v);
+        }
+        huge.extend_from_slice(&[ev::PROC_STOP, 1]);
+        let found = locate(&huge, Version(26));
+        assert!(found.cut.is_none());
+        assert!(found.problems.iter().any(|p| p.message.contains("more than any Go runtime writes")));
+
+        // Before Go 1.26 a generation has no end mark: a cut is only seen inside a batch.
+        let mut old = header(25);
+        batch(&mut old, 1, 5, &[ev::PROC_STOP, 1, ev::PROC_STOP, 2]);
+        old.truncate(old.len() - 1);
+        let found = locate(&old, Version(25));
+        assert!(found.cut.is_none());
+        assert!(found.problems.iter().any(|p| p.message.contains("ends inside a batch")));
 
         let mut cut_header = header(26);
         cut_header.extend_from_slice(&[ev::EVENT_BATCH, 1, 0x80]);
         let found = locate(&cut_header, Version(26));
         assert!(found.generations.is_empty());
-        assert!(found.problems.iter().any(|p| p.message.contains("inside a batch header")));
+        assert!(found.problems.iter().any(|p| p.message.contains("in its first generation")));
     }
 }

@@ -350,11 +350,18 @@ impl Builder {
         t
     }
 
-    /// A generation begins (its sync point), at `time` (not yet fixed).
-    pub fn sync(&mut self, time: i64, generation_index: usize) {
+    /// A generation begins (its sync point), at `time` (not yet fixed); `cut` when the file
+    /// ends inside it.
+    pub fn sync(&mut self, time: i64, generation_index: usize, number: u64, cut: bool) {
         let t = self.fix_time(time);
         self.trace_start.get_or_insert(t);
         self.first_generation = generation_index == 0;
+        if self.first_generation {
+            self.info.first_generation = number;
+        }
+        if cut {
+            self.info.cut_at_ns = Some(t);
+        }
         self.info.generations += 1;
         self.count(Kind::Sync);
     }

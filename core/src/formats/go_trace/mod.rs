@@ -151,6 +151,10 @@ fn parse_with(
     let mut capture = Capture::new(path, KIND);
     capture.source.go_version = Some(format!("go1.{minor}"));
     capture.source.bytes = bytes.len() as u64;
+    // A cut (not corruption: that is only warned about) makes the leak rules discount what
+    // the cut may explain, as for a cut Chrome trace.
+    capture.source.truncated = located.cut.is_some();
+    let cut_generation = located.cut.and_then(|c| c.generation_index);
     let gens = &located.generations;
     let event_counts = count_events(bytes, pages, gens, version);
     let passes = if two_pass { 2 } else { 1 };
@@ -158,8 +162,16 @@ fn parse_with(
     let counted = if two_pass {
         let mut counter = Builder::new(Capture::new(path, KIND)).counting();
         counter.reserve(&event_counts.all, &event_counts.first_generation, None);
-        let (counter, end, room) =
-            read_events(bytes, pages, version, gens, counter, Room::default(), progress, passes)?;
+        let (counter, end, room) = read_events(
+            bytes,
+            pages,
+            version,
+            (gens, cut_generation),
+            counter,
+            Room::default(),
+            progress,
+            passes,
+        )?;
         let mut counts = counter.into_counts(end);
         counts.goroutines = room;
         builder = builder.placing(&counts);
@@ -171,7 +183,8 @@ fn parse_with(
     builder.set_format(minor, None);
     builder.reserve(&event_counts.all, &event_counts.first_generation, counted.as_ref());
     let room = counted.map_or(Room::default(), |c| c.goroutines);
-    let (mut builder, end, _) = read_events(bytes, pages, version, gens, builder, room, progress, passes)?;
+    let (mut builder, end, _) =
+        read_events(bytes, pages, version, (gens, cut_generation), builder, room, progress, passes)?;
     let problems = std::mem::take(&mut builder.problems);
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
@@ -193,7 +206,7 @@ fn read_events(
     bytes: &[u8],
     pages: Pages<'_>,
     version: Version,
-    gens: &[Generation],
+    (gens, cut_generation): (&[Generation], Option<usize>),
     builder: Builder,
     room: Room,
     progress: &Progress,
@@ -202,6 +215,7 @@ fn read_events(
     let mut reader = Reader {
         bytes,
         version,
+        cut_generation,
         ordering: Ordering::with_goroutines(room),
         builder,
         frames_by_pc: HashMap::new(),
@@ -276,6 +290,8 @@ fn count_events(bytes: &[u8], pages: Pages<'_>, gens: &[Generation], version: Ve
 struct Reader<'a, 'p> {
     bytes: &'a [u8],
     version: Version,
+    /// The generation a cut-off file ends in.
+    cut_generation: Option<usize>,
     ordering: Ordering,
     builder: Builder,
     frames_by_pc: HashMap<u64, crate::model::FrameId>,
@@ -287,7 +303,31 @@ struct Reader<'a, 'p> {
 }
 
 impl Reader<'_, '_> {
-    fn generation(&mut self, index: usize, generation: &Generation, mut tables: GenTables<'_>) {
+    fn generation(&mut self, index: usize, generation: &Generation, tables: GenTables<'_>) {
+        if self.cut_generation != Some(index) {
+            self.events_of(index, generation, tables);
+            return;
+        }
+        // A cut generation lacks what the runtime writes at its end (the string and stack
+        // tables) and maybe other threads' batches: its events name strings and stacks that
+        // are not there and break sequences. Those problems follow from the cut, which has its
+        // own warning, so they are told as one line instead of a list that reads as corruption.
+        let before = std::mem::take(&mut self.builder.problems);
+        self.events_of(index, generation, tables);
+        let cut = std::mem::replace(&mut self.builder.problems, before);
+        if let Some(first) = cut.first_offset() {
+            self.builder.problems.add(
+                &format!(
+                    "generation {} is cut off, and {} problems in its events follow from that (its string and stack tables come at its end, and other threads' batches may be missing); its events are kept as far as they go",
+                    generation.number,
+                    cut.total()
+                ),
+                first,
+            );
+        }
+    }
+
+    fn events_of(&mut self, index: usize, generation: &Generation, mut tables: GenTables<'_>) {
         for p in &tables.problems {
             self.builder.problems.add(&p.message, p.offset);
         }
@@ -317,7 +357,8 @@ impl Reader<'_, '_> {
             self.freq.unwrap_or(Freq(64.0))
         };
         self.freq = Some(freq);
-        self.builder.sync(freq.ns(generation.min_time.unwrap_or(0)), index);
+        let cut = self.cut_generation == Some(index);
+        self.builder.sync(freq.ns(generation.min_time.unwrap_or(0)), index, generation.number, cut);
 
         let mut samples: Vec<(i64, usize)> =
             tables.samples.iter().enumerate().map(|(i, s)| (freq.ns(s.ticks), i)).collect();

@@ -49,6 +49,16 @@ impl Problems {
         }
     }
 
+    /// How many problems were counted, of every kind.
+    pub fn total(&self) -> u64 {
+        self.entries.iter().map(|e| e.count).sum()
+    }
+
+    /// The offset of the first problem that has one.
+    pub fn first_offset(&self) -> Option<usize> {
+        self.entries.iter().find_map(|e| e.first_offset)
+    }
+
     /// Moves the problems into warnings, one per kind.
     pub fn into_warnings(self, warnings: &mut Warnings) {
         for e in self.entries {

@@ -1,0 +1,3 @@
+module leakscope.example/flightrec
+
+go 1.25
