@@ -141,7 +141,27 @@ pub fn site_function<'a>(frames: &[&'a str]) -> &'a str {
     let own =
         frames.iter().find(|f| !funcname::is_standard_library(f) && !is_wrapper(f) && **f != "main.main");
     let above_helpers = || frames.iter().find(|f| !is_allocation_helper(f) && !is_wrapper(f));
-    own.or_else(above_helpers).or(frames.first()).copied().unwrap_or("")
+    // The runtime's own allocations (`runtime.malg`: goroutine descriptors) are charged to the
+    // runtime function that asked, not to the allocator's entry points.
+    let above_allocator = || frames.iter().find(|f| !is_allocator_entry(f));
+    own.or_else(above_helpers).or_else(above_allocator).or(frames.first()).copied().unwrap_or("")
+}
+
+/// The runtime's allocation entry points, which every allocation passes.
+fn is_allocator_entry(func: &str) -> bool {
+    const ENTRIES: [&str; 10] = [
+        "runtime.mallocgc",
+        "runtime.new",
+        "runtime.make",
+        "runtime.grow",
+        "runtime.raw",
+        "runtime.mapassign",
+        "runtime.concat",
+        "runtime.slicebyte",
+        "runtime.stringto",
+        "internal/runtime/maps.",
+    ];
+    ENTRIES.iter().any(|e| func.starts_with(e))
 }
 
 /// Packages whose functions allocate on behalf of their caller: the caller decided to keep
@@ -514,18 +534,32 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
         findings.iter_mut().filter(|f| f.evidence.heap.is_none() && f.evidence.async_work.is_none())
     {
         let frames = family_frames(goroutines, finding);
+        let own: Vec<String> = goroutines.stack_funcs(finding.group.stack).map(str::to_owned).collect();
         for hf in heap_findings.iter_mut() {
             let Some(h) = hf.evidence.heap.as_mut() else { continue };
-            let Some(shared) =
-                frames.iter().find(|f| h.stacks.iter().any(|s| s.frames.iter().any(|sf| sf == *f))).cloned()
-            else {
+            // The family's own frames may be anywhere on the allocation stack (the goroutine
+            // allocated it); its creator only where the creator is the site itself (dialConn
+            // allocates the buffers its loops use), as a creator's callers are on the stack of
+            // everything else it allocates too.
+            let shares = |f: &String, s: &HeapStack| match &finding.key.creator {
+                Some(c) if c == f && !own.contains(f) => h.site == *f,
+                _ => s.frames.iter().any(|sf| sf == f),
+            };
+            let Some(shared) = frames.iter().find(|f| h.stacks.iter().any(|s| shares(f, s))).cloned() else {
                 continue;
             };
             let stacks: Vec<&HeapStack> =
                 h.stacks.iter().filter(|s| s.frames.iter().any(|sf| *sf == shared)).collect();
             let mut allocated_by: Vec<String> =
                 stacks.iter().filter_map(|s| s.frames.first().cloned()).collect();
+            allocated_by.sort();
             allocated_by.dedup();
+            let by: Vec<&str> = allocated_by.iter().map(String::as_str).filter(|f| *f != shared).collect();
+            let where_ = if by.is_empty() {
+                format!("allocated in {shared}")
+            } else {
+                format!("allocated by {} under {shared}", by.join(", "))
+            };
             let space: i64 = stacks.iter().map(|s| s.inuse_space[1] - s.inuse_space[0]).sum();
             let objects: i64 = stacks.iter().map(|s| s.inuse_objects[1] - s.inuse_objects[0]).sum();
             let held = match &finding.growth {
@@ -535,10 +569,9 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
                 _ => format!("these {} goroutines", format::count(finding.count)),
             };
             finding.evidence.facts.push(format!(
-                "{} in use ({} objects) allocated by {} under {shared} grew in {}: held by {held} (heap-growth: {})",
+                "{} in use ({} objects) {where_} grew in {}: held by {held} (heap-growth: {})",
                 signed_bytes(space),
                 format::delta(objects),
-                allocated_by.join(", "),
                 heap.source.path,
                 h.site
             ));
