@@ -568,7 +568,7 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
                 }
                 _ => format!("these {} goroutines", format::count(finding.count)),
             };
-            finding.evidence.facts.push(format!(
+            push_fact(&mut finding.evidence.facts, format!(
                 "{} in use ({} objects) {where_} grew in {}: held by {held} (heap-growth: {})",
                 signed_bytes(space),
                 format::delta(objects),
@@ -591,4 +591,10 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
             }
         }
     }
+}
+
+/// Adds a fact before the list of what is missing, which closes a finding's facts.
+fn push_fact(facts: &mut Vec<String>, fact: String) {
+    let at = facts.iter().position(|f| f.starts_with("missing:")).unwrap_or(facts.len());
+    facts.insert(at, fact);
 }

@@ -279,12 +279,7 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
         let g = growth.get(&family.key).cloned();
         let held = steady.get(&family.key).copied();
         match judge(&ctx, family, facts, &funcs, total, g, held, earlier.len(), config) {
-            Verdict::Finding(mut finding) => {
-                let (memory, fact) = heap::held_stacks(finding.count);
-                finding.evidence.memory = Some(memory);
-                finding.evidence.facts.push(fact);
-                analysis.findings.push(*finding);
-            }
+            Verdict::Finding(finding) => analysis.findings.push(*finding),
             Verdict::Healthy(reason) => {
                 analysis.benign.push(Excluded { key: family.key.clone(), count: family.count, reason });
             }
@@ -704,6 +699,9 @@ fn judge(
         baselines,
     );
     ev.facts = texts.facts;
+    let (memory, fact) = heap::held_stacks(family.count);
+    ev.memory = Some(memory);
+    ev.facts.push(fact);
     let missing: Vec<String> = ev.missing.iter().map(|m| format!("missing: {m}")).collect();
     ev.facts.extend(missing);
     Verdict::Finding(Box::new(Finding {
