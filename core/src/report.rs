@@ -322,22 +322,24 @@ impl CaptureReport {
                 total: capture.samples.total(i),
             })
             .collect();
-        let top = (!capture.samples.is_empty() && capture.tasks.is_empty() && !capture.is_goroutine_count_profile())
-            .then(|| {
-                let column = top::top_column(capture);
-                let (mut functions, total) = top::top(capture, column);
-                functions.truncate(TOP_FUNCTIONS);
-                for f in &mut functions {
-                    f.function = clip_names(&f.function).into_owned();
-                }
-                let ty = capture.samples.types.get(column).copied().unwrap_or_default();
-                let sample_type = SampleTypeReport {
-                    kind: clip_names(capture.str(ty.kind)).into_owned(),
-                    unit: clip_names(capture.str(ty.unit)).into_owned(),
-                    total,
-                };
-                TopReport { sample_type, functions }
-            });
+        let top = (!capture.samples.is_empty()
+            && capture.tasks.is_empty()
+            && !capture.is_goroutine_count_profile())
+        .then(|| {
+            let column = top::top_column(capture);
+            let (mut functions, total) = top::top(capture, column);
+            functions.truncate(TOP_FUNCTIONS);
+            for f in &mut functions {
+                f.function = clip_names(&f.function).into_owned();
+            }
+            let ty = capture.samples.types.get(column).copied().unwrap_or_default();
+            let sample_type = SampleTypeReport {
+                kind: clip_names(capture.str(ty.kind)).into_owned(),
+                unit: clip_names(capture.str(ty.unit)).into_owned(),
+                total,
+            };
+            TopReport { sample_type, functions }
+        });
         Self {
             path: clip_names(&capture.source.path).into_owned(),
             format: capture.source.format.map_or("unknown", |f| f.name()),

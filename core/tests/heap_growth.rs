@@ -16,8 +16,15 @@ use leakscope_core::session::{Input, Purpose, Session};
 use leakscope_core::{LoadOptions, Progress};
 
 fn session(inputs: Vec<Input>) -> Session {
-    Session::load(inputs, &LoadOptions::default(), Purpose::Report, Config::default(), &Progress::new(), &mut |_| {})
-        .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
+    Session::load(
+        inputs,
+        &LoadOptions::default(),
+        Purpose::Report,
+        Config::default(),
+        &Progress::new(),
+        &mut |_| {},
+    )
+    .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
 }
 
 fn sample(name: &str) -> PathBuf {
@@ -36,7 +43,10 @@ fn golden(name: &str) -> PathBuf {
 
 #[test]
 fn leaky_heap_profiles_name_the_grown_sites() {
-    let s = session(vec![Input::baseline(sample("leaky/before/heap.pb.gz")), Input::file(sample("leaky/after/heap.pb.gz"))]);
+    let s = session(vec![
+        Input::baseline(sample("leaky/before/heap.pb.gz")),
+        Input::file(sample("leaky/after/heap.pb.gz")),
+    ]);
     let report = Report::from_session(&s);
     assert!(report.findings.iter().all(|f| f.rule == RuleId::HeapGrowth));
     let likely: Vec<&str> = report
@@ -92,7 +102,10 @@ fn heap_growth_joins_the_goroutine_findings_that_hold_it() {
     // The buffers the leaked goroutines allocated, and nothing their creator allocated
     // elsewhere (the request's own allocations are held by the connections).
     assert_eq!(links.iter().map(|l| l.site.as_str()).collect::<Vec<_>>(), ["main.holdScratch"]);
-    let heap = report.findings.iter().find(|f| f.evidence.heap.as_ref().is_some_and(|h| h.site == "main.holdScratch"));
+    let heap = report
+        .findings
+        .iter()
+        .find(|f| f.evidence.heap.as_ref().is_some_and(|h| h.site == "main.holdScratch"));
     assert_eq!(heap.unwrap().evidence.heap.as_ref().unwrap().held_by, [scratch.title.clone()]);
     support::check_golden(&golden("leaky.joined.findings.txt"), &findings_text(&report));
 }

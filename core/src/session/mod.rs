@@ -271,15 +271,21 @@ fn join_heap_with_goroutines(captures: &mut [LoadedCapture], series: &[Series]) 
         }
         for &g in &goroutines {
             let related = match (captures.get(g), captures.get(h)) {
-                (Some(a), Some(b)) => same_snapshot(&a.capture, &b.capture) || {
-                    series::same_program(&series::program_functions(&a.capture), &series::program_functions(&b.capture))
-                },
+                (Some(a), Some(b)) => {
+                    same_snapshot(&a.capture, &b.capture) || {
+                        series::same_program(
+                            &series::program_functions(&a.capture),
+                            &series::program_functions(&b.capture),
+                        )
+                    }
+                }
                 _ => false,
             };
             if !related {
                 continue;
             }
-            let Some(mut heap_findings) = captures.get_mut(h).map(|c| std::mem::take(&mut c.analysis.findings))
+            let Some(mut heap_findings) =
+                captures.get_mut(h).map(|c| std::mem::take(&mut c.analysis.findings))
             else {
                 continue;
             };

@@ -568,13 +568,16 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
                 }
                 _ => format!("these {} goroutines", format::count(finding.count)),
             };
-            push_fact(&mut finding.evidence.facts, format!(
-                "{} in use ({} objects) {where_} grew in {}: held by {held} (heap-growth: {})",
-                signed_bytes(space),
-                format::delta(objects),
-                heap.source.path,
-                h.site
-            ));
+            push_fact(
+                &mut finding.evidence.facts,
+                format!(
+                    "{} in use ({} objects) {where_} grew in {}: held by {held} (heap-growth: {})",
+                    signed_bytes(space),
+                    format::delta(objects),
+                    heap.source.path,
+                    h.site
+                ),
+            );
             let link = HeapLink {
                 profile: heap.source.path.clone(),
                 site: h.site.clone(),
