@@ -106,7 +106,7 @@ fn heap_growth_joins_the_goroutine_findings_that_hold_it() {
         .findings
         .iter()
         .find(|f| f.evidence.heap.as_ref().is_some_and(|h| h.site == "main.holdScratch"));
-    assert_eq!(heap.unwrap().evidence.heap.as_ref().unwrap().held_by, [scratch.title.clone()]);
+    assert_eq!(heap.unwrap().evidence.heap.as_ref().unwrap().held_by, std::slice::from_ref(&scratch.title));
     support::check_golden(&golden("leaky.joined.findings.txt"), &findings_text(&report));
 }
 

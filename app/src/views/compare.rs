@@ -46,29 +46,26 @@ impl CompareView {
             ui.label("→");
             ui.label(RichText::new(&after.name).strong());
             // Two CPU or heap profiles: the totals of the column compared, each side.
-            let (text, delta) = match &cmp.diff.profile {
-                Some(p) => {
-                    let delta = p.after_total.saturating_sub(p.before_total);
-                    let text = format!(
-                        "{}: {} → {} ({}{})",
-                        p.sample_type,
-                        p.unit.format(p.before_total),
-                        p.unit.format(p.after_total),
-                        if delta > 0 { "+" } else { "" },
-                        p.unit.format(delta)
-                    );
-                    (text, delta)
-                }
-                None => {
-                    let delta = cmp.diff.after_total as i64 - cmp.diff.before_total as i64;
-                    let text = format!(
-                        "{} → {} goroutines ({})",
-                        format::count(cmp.diff.before_total),
-                        format::count(cmp.diff.after_total),
-                        format::delta(delta)
-                    );
-                    (text, delta)
-                }
+            let (text, delta) = if let Some(p) = &cmp.diff.profile {
+                let delta = p.after_total.saturating_sub(p.before_total);
+                let text = format!(
+                    "{}: {} → {} ({}{})",
+                    p.sample_type,
+                    p.unit.format(p.before_total),
+                    p.unit.format(p.after_total),
+                    if delta > 0 { "+" } else { "" },
+                    p.unit.format(delta)
+                );
+                (text, delta)
+            } else {
+                let delta = cmp.diff.after_total as i64 - cmp.diff.before_total as i64;
+                let text = format!(
+                    "{} → {} goroutines ({})",
+                    format::count(cmp.diff.before_total),
+                    format::count(cmp.diff.after_total),
+                    format::delta(delta)
+                );
+                (text, delta)
             };
             ui.label(RichText::new(text).color(if delta > 0 { palette.grew } else { palette.shrank }));
         });
@@ -96,8 +93,8 @@ impl CompareView {
         ui.separator();
         match ctx.state.compare.pane {
             ComparePane::Growth => self.growth_ui(ui, ctx, cmp, before, after),
-            ComparePane::DiffFlamegraph => match &cmp.diff.profile {
-                Some(p) => {
+            ComparePane::DiffFlamegraph => {
+                if let Some(p) = &cmp.diff.profile {
                     let normalize = &mut ctx.state.compare.normalize;
                     ui.checkbox(
                         normalize,
@@ -105,19 +102,12 @@ impl CompareView {
                     );
                     let tree = if *normalize { &p.normalized } else { &p.absolute };
                     self.diff_flame.diff_ui(ui, tree, &p.locations, &p.unit, "Diff flamegraph", ctx);
-                }
-                None => {
+                } else {
                     let unit = format::ValueUnit::goroutines();
-                    self.diff_flame.diff_ui(
-                        ui,
-                        &cmp.diff.flame,
-                        &cmp.diff_locations,
-                        &unit,
-                        "Diff flamegraph",
-                        ctx,
-                    );
+                    let (tree, locations) = (&cmp.diff.flame, &cmp.diff_locations);
+                    self.diff_flame.diff_ui(ui, tree, locations, &unit, "Diff flamegraph", ctx);
                 }
-            },
+            }
             ComparePane::Goroutines => {
                 side_by_side(ui, ws, cmp, groups_compact_ui);
             }

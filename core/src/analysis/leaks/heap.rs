@@ -322,7 +322,7 @@ fn judge(site: &Site<'_>, first: &Profile<'_>, last: &Profile<'_>) -> Judged {
         (len, raw_len) => {
             let last_step = series.get(len - 2).zip(series.last()).is_some_and(|(p, l)| l > p);
             let steps_z = site.raw.windows(2).all(|w| match w {
-                [p, q] if p + q > 0.0 => (q - p) / (p + q).sqrt() > -Z_POSSIBLE,
+                [prev, next] if prev + next > 0.0 => (next - prev) / (prev + next).sqrt() > -Z_POSSIBLE,
                 _ => true,
             });
             last_step && steps_z && raw_len == len
@@ -541,15 +541,15 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
             // allocated it); its creator only where the creator is the site itself (dialConn
             // allocates the buffers its loops use), as a creator's callers are on the stack of
             // everything else it allocates too.
-            let shares = |f: &String, s: &HeapStack| match &finding.key.creator {
+            let on_stack = |f: &String, s: &HeapStack| match &finding.key.creator {
                 Some(c) if c == f && !own.contains(f) => h.site == *f,
                 _ => s.frames.iter().any(|sf| sf == f),
             };
-            let Some(shared) = frames.iter().find(|f| h.stacks.iter().any(|s| shares(f, s))).cloned() else {
+            let Some(shared) = frames.iter().find(|f| h.stacks.iter().any(|s| on_stack(f, s))).cloned()
+            else {
                 continue;
             };
-            let stacks: Vec<&HeapStack> =
-                h.stacks.iter().filter(|s| s.frames.iter().any(|sf| *sf == shared)).collect();
+            let stacks: Vec<&HeapStack> = h.stacks.iter().filter(|s| s.frames.contains(&shared)).collect();
             let mut allocated_by: Vec<String> =
                 stacks.iter().filter_map(|s| s.frames.first().cloned()).collect();
             allocated_by.sort();
