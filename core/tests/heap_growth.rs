@@ -123,3 +123,26 @@ fn a_healthy_program_has_no_likely_heap_finding() {
     let churn = &s.captures[after].analysis.benign;
     assert!(churn.iter().any(|e| e.reason.starts_with("allocation churn")), "{churn:?}");
 }
+
+#[test]
+fn along_a_series_growth_must_go_on_to_the_newest_profile() {
+    let open =
+        |name: &str| leakscope_core::open(&sample(name), &LoadOptions::default(), &Progress::new()).unwrap();
+    let (before, after, again) =
+        (open("leaky/before/heap.pb.gz"), open("leaky/after/heap.pb.gz"), open("leaky/after/heap.pb.gz"));
+    let config = Config::default();
+    let growing = leakscope_core::analysis::leaks::analyze_series(&[&before[0], &after[0]], &config);
+    assert!(growing.fails_at(Severity::Likely));
+    // Grown, then flat: what filled and stopped (a cache) is not a leak.
+    let levelled =
+        leakscope_core::analysis::leaks::analyze_series(&[&before[0], &after[0], &again[0]], &config);
+    assert!(
+        levelled.findings.is_empty(),
+        "{:?}",
+        levelled.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+    // Flat, then grown: the series row is in the evidence.
+    let late = leakscope_core::analysis::leaks::analyze_series(&[&before[0], &before[0], &after[0]], &config);
+    let heap = late.findings[0].evidence.heap.as_ref().unwrap();
+    assert_eq!(heap.series.len(), 3);
+}

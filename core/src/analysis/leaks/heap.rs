@@ -601,3 +601,45 @@ fn push_fact(facts: &mut Vec<String>, fact: String) {
     let at = facts.iter().position(|f| f.starts_with("missing:")).unwrap_or(facts.len());
     facts.insert(at, fact);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_samples_undo_go_scaling() {
+        // Objects far larger than the period are all sampled: raw = objects.
+        assert!((raw_samples(10, 10 << 20, 4096) - 10.0).abs() < 1e-6);
+        // 1,000 objects of 512 B at the default period: each sampled with p = 1 - e^-(1/1024).
+        let raw = raw_samples(1000, 512 * 1000, DEFAULT_PERIOD);
+        assert!((raw - 1000.0 * (1.0 - (-1.0f64 / 1024.0).exp())).abs() < 1e-9, "{raw}");
+        assert!(raw < 1.0, "a megabyte-sized scaled value can rest on less than one sample");
+        assert!(raw_samples(0, 0, 4096).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn noise_chance_follows_the_normal_tail() {
+        assert!((p_above(0.0) - 1.0).abs() < f64::EPSILON);
+        assert!((p_above(1.0) - 0.158_655).abs() < 1e-5);
+        assert!((p_above(3.0) - 0.001_349_9).abs() < 1e-6);
+        assert!(p_above(8.0) < 1e-12);
+    }
+
+    #[test]
+    fn sites_are_the_code_that_keeps_the_memory() {
+        assert_eq!(site_function(&["main.holdScratch", "runtime.goexit"]), "main.holdScratch");
+        assert_eq!(
+            site_function(&[
+                "bufio.NewReaderSize",
+                "net/http.(*Transport).dialConn",
+                "net/http.(*Transport).dialConnFor"
+            ]),
+            "net/http.(*Transport).dialConn"
+        );
+        assert_eq!(
+            site_function(&["runtime.mallocgc", "runtime.newobject", "runtime.malg", "runtime.newproc1"]),
+            "runtime.malg"
+        );
+        assert_eq!(site_function(&["bytes.growSlice", "main.render", "main.main"]), "main.render");
+    }
+}
