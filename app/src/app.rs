@@ -9,7 +9,7 @@ use crate::command::{Command, Commands};
 use crate::dialog::{DialogOutcome, FileDialog};
 use crate::keys::{SHORTCUT_HELP, SHORTCUT_NEXT_CAPTURE, SHORTCUT_OPEN};
 use crate::loader::{LoadErrorNote, LoadFailure, LoadRequest, Loader};
-use crate::state::{AppState, ThemeChoice, ViewKind};
+use crate::state::{AppState, ComparePane, ThemeChoice, ViewKind};
 use crate::theme::{self, Palette};
 use crate::views::{self, Focus, ViewCtx, Views};
 use crate::workspace::Workspace;
@@ -134,6 +134,18 @@ impl App {
                 // A comparison opens where the growth is; a single capture where the findings are.
                 if ws.comparison().is_none() && self.state.view == ViewKind::Compare {
                     self.state.view = ViewKind::Findings;
+                }
+                // Profiles that count no goroutines (heap, CPU) open where they say something:
+                // two of them on the diff flamegraph, one on its flamegraph (in-use bytes for a
+                // heap profile).
+                if ws.comparison().is_some_and(|c| c.diff.profile.is_some()) {
+                    self.state.view = ViewKind::Compare;
+                    self.state.compare.pane = ComparePane::DiffFlamegraph;
+                } else if ws.comparison().is_none()
+                    && ws.active().is_some_and(|c| c.goroutine_count() == 0 && !c.capture.samples.is_empty())
+                    && self.state.view != ViewKind::Flamegraph
+                {
+                    self.state.view = ViewKind::Flamegraph;
                 }
                 if let Some(old) = self.workspace.replace(ws) {
                     drop_in_background(old);

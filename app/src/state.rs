@@ -226,6 +226,9 @@ pub enum ComparePane {
 pub struct CompareOptions {
     /// What the view shows.
     pub pane: ComparePane,
+    /// The diff flamegraph of two profiles scales the base so both totals match (pprof's
+    /// `-normalize`) rather than showing the values as recorded.
+    pub normalize: bool,
 }
 
 #[cfg(test)]

@@ -594,3 +594,35 @@ fn the_app_and_the_report_reach_the_same_verdict() {
     // Two programs: the orders API's two dumps are a series, the other dump stands alone.
     assert_eq!(report["series"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn a_heap_profile_opens_on_its_in_use_flamegraph() {
+    let mut h = harness(Startup::Files(vec![sample_traces().join("heapleak/leaky/after/heap.pb.gz")]));
+    settle(&mut h);
+    assert_eq!(h.state().state.view, ViewKind::Flamegraph);
+    let loaded = h.state().workspace.as_ref().unwrap().active().unwrap();
+    let source = loaded.default_flame_source().unwrap();
+    assert_eq!(loaded.flame(source).unwrap().label, "inuse_space (bytes)");
+}
+
+#[test]
+fn two_heap_profiles_open_on_the_diff_flamegraph_with_a_normalise_toggle() {
+    let dir = sample_traces().join("heapleak/leaky");
+    let mut h = harness(Startup::Files(vec![dir.join("before/heap.pb.gz"), dir.join("after/heap.pb.gz")]));
+    settle(&mut h);
+    assert_eq!(h.state().state.view, ViewKind::Compare);
+    assert_eq!(h.state().state.compare.pane, leakscope::state::ComparePane::DiffFlamegraph);
+    let cmp = h.state().workspace.as_ref().unwrap().comparison().unwrap();
+    let profile = cmp.diff.profile.as_ref().expect("a profile diff");
+    assert_eq!(profile.sample_type, "inuse_space");
+    assert!(profile.after_total > profile.before_total);
+    // Normalised, the base is scaled to the after total.
+    let n = &profile.normalized.nodes[0];
+    assert!((n.baseline_total - n.total).abs() <= n.total / 100, "{} vs {}", n.baseline_total, n.total);
+    h.get_by_label_contains("Normalise").click();
+    h.run();
+    assert!(h.state().state.compare.normalize);
+    // Heap growth is listed among the findings.
+    let findings = &h.state().workspace.as_ref().unwrap().captures()[1].analysis.findings;
+    assert!(findings.iter().any(|f| f.evidence.heap.is_some()));
+}

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::leaks::{Evidence, Finding, Growth, RuleId, Severity};
-use crate::format::clip_names;
+use crate::analysis::top::{self, TopFunction};
+use crate::format::{self, ValueUnit, clip_names};
 use crate::model::{Capture, Group, WaitKind};
 use crate::session::Session;
 
@@ -213,6 +214,11 @@ pub struct CaptureReport {
     pub groups: Vec<GroupReport>,
     /// Sample columns with their totals.
     pub sample_types: Vec<SampleTypeReport>,
+    /// For a sampled profile that counts no goroutines (CPU, heap, allocs, block, mutex): its
+    /// functions by flat value, as `go tool pprof -top` lists them (in-use bytes for a heap
+    /// profile, else the default column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<TopReport>,
     /// Parser warnings.
     pub warnings: Vec<String>,
 }
@@ -240,6 +246,21 @@ pub struct GroupReport {
     /// Function names, innermost first.
     pub frames: Vec<String>,
 }
+
+/// A profile's top functions.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopReport {
+    /// The column listed.
+    pub sample_type: SampleTypeReport,
+    /// The functions, largest flat value first (at most [`TOP_FUNCTIONS`]).
+    pub functions: Vec<TopFunction>,
+}
+
+/// Most functions a profile's top list keeps.
+pub const TOP_FUNCTIONS: usize = 20;
+
+/// How many of the top functions the text shows.
+const TOP_TEXT: usize = 10;
 
 /// One sample column.
 #[derive(Clone, Debug, Serialize)]
@@ -301,6 +322,24 @@ impl CaptureReport {
                 total: capture.samples.total(i),
             })
             .collect();
+        let top = (!capture.samples.is_empty()
+            && capture.tasks.is_empty()
+            && !capture.is_goroutine_count_profile())
+        .then(|| {
+            let column = top::top_column(capture);
+            let (mut functions, total) = top::top(capture, column);
+            functions.truncate(TOP_FUNCTIONS);
+            for f in &mut functions {
+                f.function = clip_names(&f.function).into_owned();
+            }
+            let ty = capture.samples.types.get(column).copied().unwrap_or_default();
+            let sample_type = SampleTypeReport {
+                kind: clip_names(capture.str(ty.kind)).into_owned(),
+                unit: clip_names(capture.str(ty.unit)).into_owned(),
+                total,
+            };
+            TopReport { sample_type, functions }
+        });
         Self {
             path: clip_names(&capture.source.path).into_owned(),
             format: capture.source.format.map_or("unknown", |f| f.name()),
@@ -315,6 +354,7 @@ impl CaptureReport {
             states,
             groups,
             sample_types,
+            top,
             warnings: capture.warnings.lines().into_iter().map(|w| clip_names(&w).into_owned()).collect(),
         }
     }
@@ -341,7 +381,10 @@ impl CaptureReport {
         } else {
             "goroutines"
         };
-        let _ = writeln!(out, "  {noun}: {}", self.task_count);
+        // A CPU or heap profile counts no goroutines: its top functions say what it holds.
+        if self.top.is_none() {
+            let _ = writeln!(out, "  {noun}: {}", self.task_count);
+        }
         if !self.states.is_empty() {
             let mut states: Vec<_> = self.states.iter().collect();
             states.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -350,6 +393,9 @@ impl CaptureReport {
         }
         for t in &self.sample_types {
             let _ = writeln!(out, "  samples: {} ({}) total {}", t.kind, t.unit, t.total);
+        }
+        if let Some(top) = &self.top {
+            top_text(&mut out, top);
         }
         if !self.groups.is_empty() {
             let _ = writeln!(out, "  largest groups:");
@@ -373,6 +419,33 @@ impl CaptureReport {
             }
         }
         out
+    }
+}
+
+/// A profile's top functions as `go tool pprof -top` prints them: flat, flat%, sum%, cum, cum%.
+fn top_text(out: &mut String, top: &TopReport) {
+    let ty = &top.sample_type;
+    let unit = ValueUnit::from_pprof(&ty.kind, &ty.unit);
+    let value = |v: i64| match &unit {
+        ValueUnit::Count(_) => format::count(v),
+        _ => unit.format(v),
+    };
+    let total = ty.total as f64;
+    let _ = writeln!(out, "  top functions by {} ({}), total {}:", ty.kind, ty.unit, value(ty.total));
+    let _ = writeln!(out, "    {:>10} {:>6} {:>6} {:>10} {:>6}", "flat", "flat%", "sum%", "cum", "cum%");
+    let mut sum = 0i64;
+    for f in top.functions.iter().take(TOP_TEXT) {
+        sum = sum.saturating_add(f.flat);
+        let _ = writeln!(
+            out,
+            "    {:>10} {:>6} {:>6} {:>10} {:>6}  {}",
+            value(f.flat),
+            format::percent(f.flat as f64, total),
+            format::percent(sum as f64, total),
+            value(f.cum),
+            format::percent(f.cum as f64, total),
+            f.function
+        );
     }
 }
 

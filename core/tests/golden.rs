@@ -256,4 +256,10 @@ golden! {
     go127_synctest_stack: "go127-synctest.stack.txt",
     go127_test_timeout: "go127-test-timeout.txt",
     go127_tiny_sigquit_stderr: "go127-tiny-sigquit.stderr.txt",
+    heapleak_leaky_before_heap: "heapleak/leaky/before/heap.pb.gz",
+    heapleak_leaky_after_heap: "heapleak/leaky/after/heap.pb.gz",
+    heapleak_leaky_before_goroutine: "heapleak/leaky/before/goroutine.debug2.txt.gz",
+    heapleak_leaky_after_goroutine: "heapleak/leaky/after/goroutine.debug2.txt.gz",
+    heapleak_healthy_before_heap: "heapleak/healthy/before/heap.pb.gz",
+    heapleak_healthy_after_heap: "heapleak/healthy/after/heap.pb.gz",
 }

@@ -45,16 +45,29 @@ impl CompareView {
             ui.label(RichText::new(&before.name).strong());
             ui.label("→");
             ui.label(RichText::new(&after.name).strong());
-            let delta = cmp.diff.after_total as i64 - cmp.diff.before_total as i64;
-            ui.label(
-                RichText::new(format!(
+            // Two CPU or heap profiles: the totals of the column compared, each side.
+            let (text, delta) = if let Some(p) = &cmp.diff.profile {
+                let delta = p.after_total.saturating_sub(p.before_total);
+                let text = format!(
+                    "{}: {} → {} ({}{})",
+                    p.sample_type,
+                    p.unit.format(p.before_total),
+                    p.unit.format(p.after_total),
+                    if delta > 0 { "+" } else { "" },
+                    p.unit.format(delta)
+                );
+                (text, delta)
+            } else {
+                let delta = cmp.diff.after_total as i64 - cmp.diff.before_total as i64;
+                let text = format!(
                     "{} → {} goroutines ({})",
                     format::count(cmp.diff.before_total),
                     format::count(cmp.diff.after_total),
                     format::delta(delta)
-                ))
-                .color(if delta > 0 { palette.grew } else { palette.shrank }),
-            );
+                );
+                (text, delta)
+            };
+            ui.label(RichText::new(text).color(if delta > 0 { palette.grew } else { palette.shrank }));
         });
         if !cmp.same_program {
             ui.label(
@@ -81,7 +94,19 @@ impl CompareView {
         match ctx.state.compare.pane {
             ComparePane::Growth => self.growth_ui(ui, ctx, cmp, before, after),
             ComparePane::DiffFlamegraph => {
-                self.diff_flame.diff_ui(ui, &cmp.diff.flame, &cmp.diff_locations, "Diff flamegraph", ctx);
+                if let Some(p) = &cmp.diff.profile {
+                    let normalize = &mut ctx.state.compare.normalize;
+                    ui.checkbox(
+                        normalize,
+                        "Normalise: scale the base so both totals match (pprof -normalize)",
+                    );
+                    let tree = if *normalize { &p.normalized } else { &p.absolute };
+                    self.diff_flame.diff_ui(ui, tree, &p.locations, &p.unit, "Diff flamegraph", ctx);
+                } else {
+                    let unit = format::ValueUnit::goroutines();
+                    let (tree, locations) = (&cmp.diff.flame, &cmp.diff_locations);
+                    self.diff_flame.diff_ui(ui, tree, locations, &unit, "Diff flamegraph", ctx);
+                }
             }
             ComparePane::Goroutines => {
                 side_by_side(ui, ws, cmp, groups_compact_ui);

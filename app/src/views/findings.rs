@@ -164,7 +164,7 @@ impl FindingsView {
                                 format::count(g.after)
                             ));
                     }
-                    ui.label(RichText::new(format::count(finding.count)).strong().size(16.0));
+                    ui.label(RichText::new(size_text(finding)).strong().size(16.0));
                 });
             });
             ui.add(egui::Label::new(RichText::new(&finding.title)).wrap());
@@ -210,8 +210,12 @@ impl FindingsView {
         ui.add(egui::Label::new(RichText::new(&f.title).heading()).wrap());
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
-            let noun = loaded.task_noun();
-            ui.label(RichText::new(format!("{} {}", format::count(f.count), noun.plural())).strong().size(16.0));
+            let size = if f.evidence.heap.is_some() {
+                size_text(f)
+            } else {
+                format!("{} {}", format::count(f.count), loaded.task_noun().plural())
+            };
+            ui.label(RichText::new(size).strong().size(16.0));
             if let Some(g) = &f.growth {
                 let delta = g.after as i64 - g.before as i64;
                 let factor = if g.before > 0 {
@@ -374,4 +378,12 @@ fn no_findings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
     ui.weak("A single capture cannot show growth: open a later capture beside this one (drop two files) to compare.");
     ui.add_space(8.0);
     excluded_ui(ui, loaded);
+}
+
+/// A finding's size at a glance: goroutines, or the in-use bytes a heap-growth site grew by.
+fn size_text(f: &Finding) -> String {
+    match &f.evidence.heap {
+        Some(h) => format!("+{}", format::bytes(h.inuse_space[1].saturating_sub(h.inuse_space[0]))),
+        None => format::count(f.count),
+    }
 }

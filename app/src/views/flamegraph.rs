@@ -174,6 +174,7 @@ impl FlamePane {
         ui: &mut egui::Ui,
         tree: &FlameTree,
         locations: &FlameLocations,
+        unit: &ValueUnit,
         name: &str,
         _ctx: &mut ViewCtx<'_>,
     ) {
@@ -184,7 +185,7 @@ impl FlamePane {
             self.key = Some(key);
         }
         ui.horizontal(|ui| self.search_ui(ui));
-        self.graph_ui(ui, tree, &ValueUnit::goroutines(), locations, name);
+        self.graph_ui(ui, tree, unit, locations, name);
     }
 }
 

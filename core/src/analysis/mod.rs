@@ -8,5 +8,6 @@ pub mod leaks;
 pub mod lineage;
 pub mod sites;
 pub mod spans;
+pub mod top;
 pub mod trace_facts;
 pub mod wait_ages;

@@ -4,8 +4,11 @@
 
 use hashbrown::HashMap;
 
-use crate::analysis::flame::{FlameTree, goroutine_stacks};
+use crate::analysis::flame::{FlameTree, goroutine_stacks, sample_stacks};
+use crate::analysis::flame_locations::FlameLocations;
 use crate::analysis::sites::{SiteKey, both_record_creators, family_counts};
+use crate::analysis::top::top_column;
+use crate::format::ValueUnit;
 use crate::model::{Capture, StackId};
 
 /// One goroutine family before and after.
@@ -74,6 +77,8 @@ pub struct CaptureDiff {
     pub after_total: u64,
     /// Merged goroutine stacks with `total` = after and `baseline_total` = before.
     pub flame: FlameTree,
+    /// For two sampled profiles that count no goroutines (CPU, heap): their diff.
+    pub profile: Option<ProfileDiff>,
 }
 
 /// Compares `before` with `after`.
@@ -108,7 +113,70 @@ pub fn diff(before: &Capture, after: &Capture) -> CaptureDiff {
         (after, &mut goroutine_stacks(after).into_iter()),
         (before, &mut goroutine_stacks(before).into_iter()),
     );
-    CaptureDiff { groups, before_total: before.task_count(), after_total: after.task_count(), flame }
+    let profile = profile_diff(before, after);
+    CaptureDiff { groups, before_total: before.task_count(), after_total: after.task_count(), flame, profile }
+}
+
+/// Two sampled profiles (CPU, heap) compared by one column, as `go tool pprof -diff_base`
+/// shows them: the diff tree with absolute values, and with the base scaled so both totals
+/// match (`-normalize`), which shows where the shape changed rather than how much ran.
+#[derive(Clone, Debug)]
+pub struct ProfileDiff {
+    /// The column compared (`inuse_space` for heap profiles, else the after profile's default).
+    pub sample_type: String,
+    /// Its unit, for labels.
+    pub unit: ValueUnit,
+    /// The column's total in the earlier profile.
+    pub before_total: i64,
+    /// The column's total in the later profile.
+    pub after_total: i64,
+    /// The diff tree with the values as recorded.
+    pub absolute: FlameTree,
+    /// The diff tree with the earlier profile scaled by `after_total / before_total`.
+    pub normalized: FlameTree,
+    /// Where each node of the trees is in the code (both trees have the same nodes).
+    pub locations: FlameLocations,
+}
+
+/// The profile diff of two captures that count no goroutines, where both have the column.
+pub fn profile_diff(before: &Capture, after: &Capture) -> Option<ProfileDiff> {
+    let counts_goroutines = |c: &Capture| !c.tasks.is_empty() || c.is_goroutine_count_profile();
+    if counts_goroutines(before)
+        || counts_goroutines(after)
+        || before.samples.is_empty()
+        || after.samples.is_empty()
+    {
+        return None;
+    }
+    let a_col = top_column(after);
+    let ty = after.samples.types.get(a_col)?;
+    let name = after.str(ty.kind).to_owned();
+    let b_col = before.samples.types.iter().position(|t| before.str(t.kind) == name)?;
+    let a_stacks = sample_stacks(after, a_col);
+    let b_stacks = sample_stacks(before, b_col);
+    let total = |s: &[(StackId, i64)]| s.iter().fold(0i64, |t, &(_, v)| t.saturating_add(v));
+    let (before_total, after_total) = (total(&b_stacks), total(&a_stacks));
+    let absolute =
+        FlameTree::diff((after, &mut a_stacks.iter().copied()), (before, &mut b_stacks.iter().copied()));
+    let scale = if before_total > 0 { after_total as f64 / before_total as f64 } else { 1.0 };
+    let scaled: Vec<(StackId, i64)> =
+        b_stacks.iter().map(|&(s, v)| (s, (v as f64 * scale).round() as i64)).collect();
+    let normalized =
+        FlameTree::diff((after, &mut a_stacks.iter().copied()), (before, &mut scaled.iter().copied()));
+    let locations = FlameLocations::from_diff(
+        &absolute,
+        (after, &mut a_stacks.iter().copied()),
+        (before, &mut b_stacks.iter().copied()),
+    );
+    Some(ProfileDiff {
+        unit: ValueUnit::from_pprof(&name, after.str(ty.unit)),
+        sample_type: name,
+        before_total,
+        after_total,
+        absolute,
+        normalized,
+        locations,
+    })
 }
 
 /// One family followed over a series of captures.

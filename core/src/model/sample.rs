@@ -21,6 +21,11 @@ pub struct Samples {
     /// Index into `types` of the column views show first (pprof `default_sample_type`, else the
     /// last column, as `go tool pprof` does).
     pub default_type: usize,
+    /// The sampling period (pprof `period`): for Go heap profiles the bytes between samples
+    /// (`runtime.MemProfileRate`, 512 KiB by default), for CPU profiles the nanoseconds. Go's
+    /// values are already scaled by it; rules read it to tell how many raw samples stand behind
+    /// a value. 0 when the profile does not say.
+    pub period: i64,
     /// Stack of each sample, innermost first.
     pub stack: Vec<StackId>,
     /// Values, `types.len()` per sample, row-major.

@@ -233,9 +233,10 @@ impl LoadedCapture {
     }
 
     /// The flamegraph shown first: goroutines where there are any, else the profile's default
-    /// sample type, else the first the capture offers.
+    /// sample type (in-use bytes for a heap profile, as `go tool pprof` opens it), else the
+    /// first the capture offers.
     pub fn default_flame_source(&self) -> Option<FlameSource> {
-        let default = FlameSource::Samples(self.capture.samples.default_type);
+        let default = FlameSource::Samples(crate::analysis::top::top_column(&self.capture));
         self.flames
             .iter()
             .find(|f| f.source == FlameSource::Goroutines)

@@ -231,6 +231,7 @@ impl Session {
                 c.analysis = analysis;
             }
         }
+        join_heap_with_goroutines(&mut captures, &series);
         let comparison = if purpose == Purpose::Views { comparison(&captures, &series) } else { None };
         Self { captures, series, comparison, config, config_error: None, notes: Vec::new() }
     }
@@ -252,6 +253,62 @@ impl Session {
     pub fn series_of(&self, capture: usize) -> Option<&Series> {
         self.captures.get(capture).and_then(|c| self.series.get(c.series))
     }
+}
+
+/// Joins heap growth with the goroutine findings of the same program: the newest capture of
+/// each goroutine series with the newest profile of each heap series taken of the same
+/// program (in the same folder, or sharing the program's own functions). A grown allocation
+/// stack that shares a frame with a goroutine family becomes evidence on that family's finding.
+fn join_heap_with_goroutines(captures: &mut [LoadedCapture], series: &[Series]) {
+    let newest = |class: fn(&SeriesClass) -> bool| -> Vec<usize> {
+        series.iter().filter(|s| class(&s.class)).filter_map(|s| s.members.last().copied()).collect()
+    };
+    let heaps = newest(|c| matches!(c, SeriesClass::Profile(p) if p == "heap" || p == "allocs"));
+    let goroutines = newest(|c| matches!(c, SeriesClass::Goroutines | SeriesClass::GoroutineLeak));
+    for &h in &heaps {
+        if captures.get(h).is_none_or(|c| c.analysis.findings.is_empty()) {
+            continue;
+        }
+        for &g in &goroutines {
+            let related = match (captures.get(g), captures.get(h)) {
+                (Some(a), Some(b)) => {
+                    same_snapshot(&a.capture, &b.capture) || {
+                        series::same_program(
+                            &series::program_functions(&a.capture),
+                            &series::program_functions(&b.capture),
+                        )
+                    }
+                }
+                _ => false,
+            };
+            if !related {
+                continue;
+            }
+            let Some(mut heap_findings) =
+                captures.get_mut(h).map(|c| std::mem::take(&mut c.analysis.findings))
+            else {
+                continue;
+            };
+            if let (Some(gc), Some(hc)) = (captures.get(g), captures.get(h)) {
+                let mut findings = gc.analysis.findings.clone();
+                leaks::heap::join(&gc.capture, &mut findings, &hc.capture, &mut heap_findings);
+                if let Some(gc) = captures.get_mut(g) {
+                    gc.analysis.findings = findings;
+                }
+            }
+            if let Some(hc) = captures.get_mut(h) {
+                hc.analysis.findings = heap_findings;
+            }
+        }
+    }
+}
+
+/// Whether two captures were taken at one moment of one program, as far as their files say:
+/// they sit in the same folder (a snapshot directory holding `heap.pb.gz` beside
+/// `goroutine.txt`).
+fn same_snapshot(a: &Capture, b: &Capture) -> bool {
+    let dir = |c: &Capture| Path::new(&c.source.path).parent().map(Path::to_path_buf);
+    matches!((dir(a), dir(b)), (Some(x), Some(y)) if x == y && !x.as_os_str().is_empty())
 }
 
 fn canonical(path: &Path) -> PathBuf {

@@ -133,12 +133,13 @@ impl Texts {
             },
             RuleId::ParkedCrowd => format!("{gs} parked {} in {site}", wait_phrase(fam.wait)),
             RuleId::PileUp => format!("{gs} queued on one lock or WaitGroup in {site}"),
-            // The async rules write their own texts (`async_texts`).
+            // The async rules and the heap rule write their own texts.
             RuleId::NeverSettled
             | RuleId::PendingAtExit
             | RuleId::NeverEnded
             | RuleId::OpenSpan
-            | RuleId::IdleThread => format!("{gs} in {site}"),
+            | RuleId::IdleThread
+            | RuleId::HeapGrowth => format!("{gs} in {site}"),
         };
 
         let mut facts = Vec::new();
@@ -426,12 +427,23 @@ fn rule_text(
         | RuleId::PendingAtExit
         | RuleId::NeverEnded
         | RuleId::OpenSpan
-        | RuleId::IdleThread => (String::new(), String::new()),
+        | RuleId::IdleThread
+        | RuleId::HeapGrowth => (String::new(), String::new()),
         RuleId::PileUp => (
             "Many goroutines are queued on one mutex or WaitGroup at the same site. That is contention or a hang (a holder that doesn't release), not a leak by itself.".to_owned(),
             "Find the holder (look for the goroutine inside the critical section), shorten what runs under the lock, and make sure every Lock has its Unlock on all paths.".to_owned(),
         ),
     }
+}
+
+/// Why in-use heap growth at one site is a leak.
+pub(super) fn heap_growth_explanation() -> String {
+    "The memory allocated at this site and still reachable after a garbage collection grew between the heap profiles, by more than the profile's sampling can explain: something keeps what it allocates alive (a goroutine that never ends and holds it on its stack or in its closure, a connection whose response body was never closed, a map or slice that is only ever added to). Allocated bytes (alloc_space) grow in every running program; only in-use growth that keeps on growing is a leak.".to_owned()
+}
+
+/// What to change for a heap-growth finding.
+pub(super) fn heap_growth_fix() -> String {
+    "Find who holds the memory: if a goroutine finding of the same program shares frames with these stacks, fix that leak first (each leaked goroutine keeps its stack and everything it references). Otherwise bound what the site fills (evict from caches and maps, cap queues), close response bodies and other resources, and take another pair of heap profiles (`/debug/pprof/heap?gc=1`) to check that in-use memory levels off.".to_owned()
 }
 
 /// What the texts of an async finding need besides its evidence.

@@ -79,11 +79,14 @@ pub enum RuleId {
     OpenSpan,
     /// Threads alive at the end, idle in one blocking call for (nearly) their whole life.
     IdleThread,
+    /// An allocation site of a Go heap profile whose in-use memory grew since the baseline (or
+    /// along a series) by more than the profile's sampling noise.
+    HeapGrowth,
 }
 
 impl RuleId {
     /// Every rule, most to least severe.
-    pub const ALL: [RuleId; 15] = [
+    pub const ALL: [RuleId; 16] = [
         RuleId::RuntimeProven,
         RuleId::NeverWakes,
         RuleId::OutlivedRequest,
@@ -93,6 +96,7 @@ impl RuleId {
         RuleId::ConnPoolGrowth,
         RuleId::ContextPropagation,
         RuleId::Growing,
+        RuleId::HeapGrowth,
         RuleId::LongWait,
         RuleId::ParkedCrowd,
         RuleId::NeverEnded,
@@ -119,6 +123,7 @@ impl RuleId {
             RuleId::NeverEnded => "never-ended",
             RuleId::OpenSpan => "open-span",
             RuleId::IdleThread => "idle-thread",
+            RuleId::HeapGrowth => "heap-growth",
         }
     }
 
@@ -131,6 +136,7 @@ impl RuleId {
             | RuleId::ConnPoolGrowth
             | RuleId::ContextPropagation
             | RuleId::Growing
+            | RuleId::HeapGrowth
             | RuleId::NeverSettled
             | RuleId::PendingAtExit => Severity::Likely,
             RuleId::LongWait
@@ -214,10 +220,101 @@ pub struct Evidence {
     /// The live connections the family belongs to, where its code links it to readers of
     /// connections that are still open.
     pub partners: Option<Partners>,
+    /// What a heap-growth finding rests on (absent for goroutine findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heap: Option<HeapEvidence>,
+    /// The memory a goroutine family keeps alive: its stacks (an estimate) and the heap growth
+    /// of the same program that its frames explain (absent for other findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<HeldMemory>,
     /// Facts the capture could not give that would make the verdict firmer, for people.
     pub missing: Vec<String>,
     /// Facts for people, one line each.
     pub facts: Vec<String>,
+}
+
+/// One heap profile column before and after: (baseline or first of the series, analysed).
+pub type Before2After = [i64; 2];
+
+/// What a heap-growth finding rests on: one allocation site (the innermost frame of the
+/// program's own code, or of the standard library code above its allocation helpers) in two
+/// heap profiles of one program.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HeapEvidence {
+    /// The allocation site: the function the growth is charged to.
+    pub site: String,
+    /// Bytes in use at the site (`inuse_space`).
+    pub inuse_space: Before2After,
+    /// Objects in use at the site (`inuse_objects`).
+    pub inuse_objects: Before2After,
+    /// Bytes allocated since the program started (`alloc_space`); growth here alone is churn.
+    pub alloc_space: Before2After,
+    /// Objects allocated since the program started (`alloc_objects`).
+    pub alloc_objects: Before2After,
+    /// In-use bytes along a series, oldest first; empty for a plain baseline.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<i64>,
+    /// The sampling period in bytes (`runtime.MemProfileRate`) the estimate assumed.
+    pub period: i64,
+    /// Whether the profile stated the period (else Go's default of 512 KiB was assumed).
+    pub period_stated: bool,
+    /// Estimated raw samples behind the in-use values, before and after: the profile's values
+    /// are scaled up from these.
+    pub raw_samples: [f64; 2],
+    /// How many standard deviations of sampling noise the growth is (a Poisson test on the raw
+    /// samples: (after - before) / sqrt(after + before)).
+    pub z: f64,
+    /// The chance that sampling noise alone shows a growth this large (one-sided).
+    pub p_noise: f64,
+    /// Share of the after profile's in-use bytes that the site's growth is.
+    pub share_of_inuse: f64,
+    /// The site's stacks that grew most, largest growth first.
+    pub stacks: Vec<HeapStack>,
+    /// Goroutine findings of the same program whose goroutines hold this memory: their titles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_by: Vec<String>,
+}
+
+/// One allocation stack of a heap-growth site.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HeapStack {
+    /// Function names, innermost (the allocation) first.
+    pub frames: Vec<String>,
+    /// Bytes in use, before and after.
+    pub inuse_space: Before2After,
+    /// Objects in use, before and after.
+    pub inuse_objects: Before2After,
+}
+
+/// The memory a goroutine family keeps alive.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HeldMemory {
+    /// At least this many bytes of goroutine stacks: the family's goroutines times Go's
+    /// minimum stack. An estimate: stacks grow as calls need, and Go 1.19+ starts goroutines at
+    /// the average stack size in use.
+    pub stack_bytes_min: u64,
+    /// Heap growth in profiles of the same program that these goroutines hold, where an
+    /// allocation stack that grew shares a frame with the family.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub heap: Vec<HeapLink>,
+}
+
+/// A heap site that grew, joined to a goroutine family that shares one of its frames.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HeapLink {
+    /// The heap profile (its path) the growth is seen in.
+    pub profile: String,
+    /// The heap-growth site.
+    pub site: String,
+    /// The frame the allocation stack shares with the family (its creator, start, wait site or
+    /// own code).
+    pub shared_frame: String,
+    /// The functions that allocated the memory (innermost frames of the grown stacks).
+    pub allocated_by: Vec<String>,
+    /// In-use bytes the site grew by.
+    pub inuse_space_delta: i64,
+    /// In-use objects the site grew by.
+    pub inuse_objects_delta: i64,
 }
 
 /// The evidence of a finding about async work, asyncio tasks, spans or threads.

@@ -16,6 +16,7 @@ pub mod config;
 mod evidence;
 mod explain;
 mod finding;
+pub mod heap;
 pub mod knowledge;
 
 use std::collections::BTreeMap;
@@ -25,8 +26,8 @@ use hashbrown::{HashMap, HashSet};
 pub use self::config::{Config, ConfigError, IgnoreScope, Thresholds};
 pub use self::evidence::{IdSpread, Partners};
 pub use self::finding::{
-    Analysis, AsyncEvidence, Evidence, Excluded, Finding, Growth, ParentFacts, RuleId, Severity, SiteGrowth,
-    TraceEvidence,
+    Analysis, AsyncEvidence, Before2After, Evidence, Excluded, Finding, Growth, HeapEvidence, HeapLink,
+    HeapStack, HeldMemory, ParentFacts, RuleId, Severity, SiteGrowth, TraceEvidence,
 };
 use self::knowledge::Benign;
 use super::sites::{
@@ -242,6 +243,10 @@ pub fn analyze(capture: &Capture, baseline: Option<&Capture>, config: &Config) -
 /// Analyses the last capture of a series (oldest first), using the earlier ones for growth.
 pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
     let Some((&capture, earlier)) = series.split_last() else { return Analysis::default() };
+    // A heap profile holds allocation sites, not goroutines: only the heap rule reads it.
+    if heap::applies(capture) {
+        return heap::analyze(series);
+    }
     let ctx = Context::new(capture);
     // Threads and async operations of other runtimes are not goroutines: the async rules
     // judge them, the goroutine rules would mistake them for parked crowds.
@@ -710,6 +715,9 @@ fn judge(
         baselines,
     );
     ev.facts = texts.facts;
+    let (memory, fact) = heap::held_stacks(family.count);
+    ev.memory = Some(memory);
+    ev.facts.push(fact);
     let missing: Vec<String> = ev.missing.iter().map(|m| format!("missing: {m}")).collect();
     ev.facts.extend(missing);
     let mut explanation = texts.explanation;

@@ -157,6 +157,7 @@ struct Tables<'a> {
     keep_frames: i64,
     time_nanos: i64,
     duration_nanos: i64,
+    period: i64,
     period_type: Option<proto::ValueType>,
     comments: Vec<(usize, i64)>,
     default_sample_type: i64,
@@ -266,7 +267,9 @@ fn scan_tables<'a>(
                     tag::COMMENT => t.comments.push((at, v)),
                     tag::DEFAULT_SAMPLE_TYPE => t.default_sample_type = v,
                     tag::DOC_URL => t.doc_url = v,
-                    // `period` is informational: Go's values are already scaled by it.
+                    // Go's values are already scaled by the period; the heap rule reads it
+                    // to tell how many raw samples a value rests on.
+                    tag::PERIOD => t.period = v,
                     _ => {}
                 }
             }
@@ -496,6 +499,7 @@ impl<'a> Builder<'a> {
         let source = &mut self.capture.source;
         source.captured_at_ns = (t.time_nanos != 0).then_some(t.time_nanos);
         source.duration_ns = (t.duration_nanos != 0).then_some(t.duration_nanos);
+        self.capture.samples.period = t.period.max(0);
         let types: Vec<SampleType> = t
             .sample_types
             .iter()
