@@ -429,7 +429,10 @@ fn growth_by_family(
         let before = row.first().copied().unwrap_or(0);
         let after = family.count;
         let series_row = if row.len() > 2 { row } else { Vec::new() };
-        if grew(before, after, &series_row, &config.thresholds) {
+        // A goroutine the runtime proved leaked never ends: each one more than the baseline had
+        // is a new leak, however few.
+        let more_proven = family.leaked > 0 && before > 0 && after > before;
+        if more_proven || grew(before, after, &series_row, &config.thresholds) {
             out.insert(family.key.clone(), Growth { before, after, series: series_row });
         } else if before > 0 && after <= before {
             steady.insert(family.key.clone(), before);
@@ -671,6 +674,16 @@ fn judge(
         } else if (healthy.is_none() && listed) || creation_site_total >= t.crowd {
             matched.push((RuleId::ParkedCrowd, Severity::Possible));
         }
+    }
+    // A proven leak the earlier capture already held as many of is not news: a CI job comparing
+    // leak profiles before and after a change wants what leaked that did not before.
+    if let Some(before) = held_steady
+        && family.leaked > 0
+    {
+        return Verdict::Healthy(format!(
+            "leaked already in the earlier capture ({before}, now {}): not new",
+            family.count
+        ));
     }
     if matched.is_empty() {
         return match healthy {
