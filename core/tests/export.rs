@@ -306,3 +306,85 @@ fn a_leak_profile_against_itself_reports_nothing_new() {
         report.findings.iter().map(|f| &f.title).collect::<Vec<_>>()
     );
 }
+
+/// `report --baseline` over leak profiles as a CI job runs it: the findings with their counts
+/// before and after, one line each, sorted, so a golden file says exactly what is new.
+fn new_leaks(baseline: &str, after: &str) -> String {
+    let report =
+        Report::from_session(&session(vec![Input::baseline(sample(baseline)), Input::file(sample(after))]));
+    let mut lines: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let rules: Vec<&str> = f.rules.iter().map(|r| r.id()).collect();
+            let growth = f.growth.as_ref().map_or_else(
+                || "new family".to_owned(),
+                |g| {
+                    format!(
+                        "{} before, {} after: {} new",
+                        g.before,
+                        g.after,
+                        g.after.saturating_sub(g.before)
+                    )
+                },
+            );
+            let site =
+                f.sites.waits_at.as_ref().map(|s| format!("{}:{}", s.file, s.line)).unwrap_or_default();
+            format!(
+                "{} {} [{}] {} at {site}: {growth}",
+                f.severity.name(),
+                f.count,
+                rules.join(","),
+                f.group.user_function
+            )
+        })
+        .collect();
+    lines.sort();
+    format!("{} -> {}\n{}\n", baseline, after, lines.join("\n"))
+}
+
+#[test]
+fn leak_profiles_in_ci_report_exactly_the_new_proven_leaks() {
+    let cases = [
+        // More load on the same leaks: each family grew, by exactly the goroutines leaked since.
+        ("ctx-done-leak.before.goroutineleak.pb.gz", "ctx-done-leak.after.goroutineleak.pb.gz"),
+        ("ctx-done-leak.before.goroutineleak.debug1.txt", "ctx-done-leak.after.goroutineleak.debug1.txt"),
+        // Mixed forms: a pprof baseline, a debug=1 profile after.
+        ("ctx-done-leak.before.goroutineleak.pb.gz", "ctx-done-leak.after.goroutineleak.debug1.txt"),
+        // A new family (pattern B) where the baseline had pattern A: only the new one.
+        ("ctx-done-leak.after.goroutineleak.pb.gz", "detached-async.after.goroutineleak.pb.gz"),
+        ("ctx-done-leak.after.goroutineleak.debug1.txt", "detached-async.after.goroutineleak.debug1.txt"),
+        // Nothing leaked since: nothing to say.
+        ("ctx-done-leak.after.goroutineleak.pb.gz", "ctx-done-leak.after.goroutineleak.debug1.txt"),
+    ];
+    let text: String = cases.iter().map(|(b, a)| new_leaks(b, a)).collect::<Vec<_>>().join("\n");
+    support::check_golden(
+        &support::workspace().join("core/tests/golden_export/goroutineleak-baseline.txt"),
+        &text,
+    );
+}
+
+/// Dumps taken right after the runtime's leak check (`(leaked)` in the state), before and
+/// after more load: the two families, each grown, and nothing else.
+#[test]
+#[ignore = "needs ../shared/realdata"]
+fn leak_marked_dumps_against_a_baseline_report_the_grown_families() {
+    let dir = support::realdata().join("go127/ctx-done-leak");
+    let report = Report::from_session(&session(vec![
+        Input::baseline(dir.join("before/goroutine.debug2.leakmarked.txt")),
+        Input::file(dir.join("after/goroutine.debug2.leakmarked.txt")),
+    ]));
+    let got: Vec<(String, u64, u64)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            assert!(f.rules.contains(&RuleId::RuntimeProven), "{}", f.title);
+            let g = f.growth.as_ref().expect("grown");
+            (f.group.user_function.clone(), g.before, g.after)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("main.waitForRelease".to_owned(), 200, 2000), ("main.pollUpstream".to_owned(), 100, 1000)]
+    );
+}
