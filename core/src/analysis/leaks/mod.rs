@@ -675,10 +675,13 @@ fn judge(
             matched.push((RuleId::ParkedCrowd, Severity::Possible));
         }
     }
-    // A proven leak the earlier capture already held as many of is not news: a CI job comparing
-    // leak profiles before and after a change wants what leaked that did not before.
-    if let Some(before) = held_steady
-        && family.leaked > 0
+    // A proven leak the earlier capture already held as many of is not news. In a goroutineleak
+    // profile every goroutine is such a leak and a CI job comparing two wants only what leaked
+    // since, so it is left out; elsewhere (dumps, where the comparison is a person's) it stays,
+    // saying so.
+    let old_leak = held_steady.filter(|_| family.leaked > 0);
+    if let Some(before) = old_leak
+        && ctx.capture.is_leak_profile()
     {
         return Verdict::Healthy(format!(
             "leaked already in the earlier capture ({before}, now {}): not new",
@@ -707,6 +710,10 @@ fn judge(
         baselines,
     );
     ev.facts = texts.facts;
+    if let Some(before) = old_leak {
+        ev.facts
+            .push(format!("not new: the earlier capture already had {before} of them leaked or parked here"));
+    }
     let missing: Vec<String> = ev.missing.iter().map(|m| format!("missing: {m}")).collect();
     ev.facts.extend(missing);
     Verdict::Finding(Box::new(Finding {
