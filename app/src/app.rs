@@ -33,6 +33,8 @@ pub struct App {
     pub workspace: Option<Workspace>,
     loader: Loader,
     dialog: Option<FileDialog>,
+    /// File > Export: a save in flight and its outcome.
+    exports: crate::export_menu::Exports,
     /// Why the Open dialog could not be shown, until dismissed.
     dialog_note: Option<String>,
     /// Why the last load failed: one note per file that could not be opened.
@@ -82,6 +84,7 @@ impl App {
             workspace: None,
             loader: Loader::default(),
             dialog: None,
+            exports: crate::export_menu::Exports::default(),
             dialog_note: None,
             errors: Vec::new(),
             focus: None,
@@ -379,6 +382,7 @@ impl App {
                 if ui.button("Open the bundled sample").clicked() {
                     self.commands.send(Command::OpenBundledSample);
                 }
+                self.exports.menu_ui(ui, self.workspace.as_ref());
                 ui.separator();
                 if ui.add_enabled(self.workspace.is_some(), egui::Button::new("Close")).clicked() {
                     self.commands.send(Command::CloseAll);
@@ -491,6 +495,8 @@ impl App {
     }
 
     fn central(&mut self, ui: &mut egui::Ui) {
+        self.exports.poll();
+        self.exports.note_ui(ui);
         if let Some(note) = self.dialog_note.clone() {
             views::note_ui(ui, &note, Palette::of(ui).warning, &mut self.commands);
         }

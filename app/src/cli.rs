@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leakscope_core::analysis::leaks::{Config, IgnoreScope, Severity};
-use leakscope_core::report::Report;
+use leakscope_core::report::{Report, SarifOptions, to_sarif, write_text};
 use leakscope_core::session::{Input, Purpose, Session};
-use leakscope_core::{LoadOptions, Progress};
+use leakscope_core::{LoadOptions, Progress, export};
 
 use crate::app::Startup;
 
@@ -31,6 +31,43 @@ pub struct Cli {
 enum Command {
     /// Parse captures, find leaks and print them, without a window.
     Report(ReportArgs),
+    /// Write a goroutine capture as a pprof profile, folded stacks or a flamegraph SVG.
+    Export(ExportArgs),
+}
+
+/// The report's output formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// The stable document for scripts (see README).
+    Json,
+    /// GitHub-flavoured Markdown, for a pull-request comment or a job summary.
+    Markdown,
+    /// SARIF 2.1.0, for GitHub code scanning and IDEs.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("output").required(true).multiple(true)))]
+struct ExportArgs {
+    /// The capture: a goroutine dump, a `debug=1` or pprof goroutine profile, or an execution
+    /// trace (the goroutines alive at its end). Of a file holding several dumps, the last.
+    capture: PathBuf,
+    /// Write a gzipped pprof goroutine profile (labels kept; state, wait minutes and the leak
+    /// mark added as labels).
+    #[arg(long, value_name = "OUT.pb.gz", group = "output")]
+    pprof: Option<PathBuf>,
+    /// Write folded stacks (`root;...;leaf N`) for inferno or flamegraph.pl.
+    #[arg(long, value_name = "OUT", group = "output")]
+    folded: Option<PathBuf>,
+    /// Write the flamegraph as a standalone SVG.
+    #[arg(long, value_name = "OUT.svg", group = "output")]
+    svg: Option<PathBuf>,
+    /// Most bytes a gzip input may inflate to (as for `report`).
+    #[arg(long, value_name = "BYTES")]
+    max_inflated_bytes: Option<u64>,
 }
 
 /// The severities `--fail-on` accepts.
@@ -49,9 +86,16 @@ struct ReportArgs {
     /// An earlier capture of the same program: families that grew since are reported.
     #[arg(long, value_name = "EARLIER")]
     baseline: Option<PathBuf>,
-    /// Print a JSON document (see README) instead of text.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    format: Format,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    /// The checkout the program was built from (SARIF): source paths under it are written
+    /// relative to it, so code scanning can annotate the lines [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    source_root: Option<PathBuf>,
     /// Exit with code 3 when a finding at or above this severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
@@ -76,6 +120,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Report(args)) => report(&args),
+        Some(Command::Export(args)) => export(&args),
         None => {
             // No file: open on the bundled sample so a newcomer sees findings at once.
             let startup = if cli.files.is_empty() { Startup::Sample } else { Startup::Files(cli.files) };
@@ -126,13 +171,19 @@ fn report(args: &ReportArgs) -> ExitCode {
             }
         };
     let report = Report::from_session(&session);
+    let format = if args.json { Format::Json } else { args.format };
     let mut stdout = std::io::stdout().lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &report.to_json())
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(stdout))
-    } else {
-        write_text(&mut stdout, &report, args.max_groups)
+    let written = match format {
+        Format::Json => write_json(&mut stdout, &report.to_json()),
+        Format::Sarif => {
+            let options = SarifOptions {
+                source_root: args.source_root.clone().or_else(|| std::env::current_dir().ok()),
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            };
+            write_json(&mut stdout, &to_sarif(&report, &options))
+        }
+        Format::Markdown => stdout.write_all(report.to_markdown().as_bytes()),
+        Format::Text => write_text(&mut stdout, &report, args.max_groups),
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -151,48 +202,69 @@ fn report(args: &ReportArgs) -> ExitCode {
     }
 }
 
-/// The text report: findings first (worst first), then what each capture holds.
-fn write_text(out: &mut impl std::io::Write, report: &Report, max_groups: usize) -> std::io::Result<()> {
-    if report.findings.is_empty() {
-        writeln!(out, "No leaks found.\n")?;
-    } else {
-        let leaks = report.findings.iter().filter(|f| f.severity != Severity::Warning).count();
-        writeln!(out, "{leaks} leak findings, {} warnings.\n", report.findings.len() - leaks)?;
-        for f in &report.findings {
-            if report.captures.len() > 1
-                && let Some(c) = report.captures.get(f.capture)
-            {
-                writeln!(out, "in {}:", c.path)?;
+fn write_json(out: &mut impl std::io::Write, value: &serde_json::Value) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)
+}
+
+/// Whether `out` names the file at `input` (the same path, or a link to it).
+fn same_file(input: &std::path::Path, out: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(input), std::fs::canonicalize(out)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => input == out,
+    }
+}
+
+fn export(args: &ExportArgs) -> ExitCode {
+    let outputs = [&args.pprof, &args.folded, &args.svg];
+    for out in outputs.into_iter().flatten() {
+        if same_file(&args.capture, out) {
+            eprintln!("leakscope: {} is the input; export never overwrites an input file", out.display());
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    }
+    let options = LoadOptions { max_inflated_bytes: args.max_inflated_bytes, ..LoadOptions::default() };
+    let session = match Session::load(
+        vec![Input::file(&args.capture)],
+        &options,
+        Purpose::Report,
+        Config::default(),
+        &Progress::new(),
+        &mut |_| {},
+    ) {
+        Ok(s) => s,
+        Err(failed) => {
+            for e in &failed.errors {
+                eprintln!("leakscope: {e}");
             }
-            writeln!(out, "{}", f.to_text())?;
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    };
+    let Some(loaded) = session.captures.last() else {
+        eprintln!("leakscope: {} holds no capture", args.capture.display());
+        return ExitCode::from(EXIT_UNREADABLE);
+    };
+    let capture = &loaded.capture;
+    if export::samples(capture).is_empty() {
+        eprintln!("leakscope: {} holds no goroutines to export", args.capture.display());
+        return ExitCode::from(EXIT_UNREADABLE);
+    }
+    let mut jobs: Vec<(&PathBuf, std::io::Result<Vec<u8>>)> = Vec::new();
+    if let Some(out) = &args.pprof {
+        jobs.push((out, export::to_pprof_gz(capture)));
+    }
+    if let Some(out) = &args.folded {
+        jobs.push((out, Ok(export::to_folded(capture).into_bytes())));
+    }
+    if let Some(out) = &args.svg {
+        let title = format!("{}: {} goroutines", loaded.name, capture.task_count());
+        jobs.push((out, Ok(export::to_svg(capture, &title).into_bytes())));
+    }
+    for (out, bytes) in jobs {
+        if let Err(e) = bytes.and_then(|b| std::fs::write(out, b)) {
+            eprintln!("leakscope: writing {}: {e}", out.display());
+            return ExitCode::FAILURE;
         }
     }
-    for note in &report.notes {
-        writeln!(out, "note: {note}\n")?;
-    }
-    for s in report.series.iter().filter(|s| s.captures.len() > 1) {
-        let names: Vec<String> = s
-            .captures
-            .iter()
-            .filter_map(|&i| report.captures.get(i))
-            .map(|c| {
-                let place = if c.series_len > 1 {
-                    format!(" (dump {} of {} in the file)", c.series_index + 1, c.series_len)
-                } else {
-                    String::new()
-                };
-                let baseline = if c.baseline { " (baseline)" } else { "" };
-                format!("{}{place}{baseline}", c.path)
-            })
-            .collect();
-        writeln!(out, "series of {} {} captures, oldest first ({}):", names.len(), s.kind, s.order)?;
-        for n in names {
-            writeln!(out, "  {n}")?;
-        }
-        writeln!(out)?;
-    }
-    for c in &report.captures {
-        writeln!(out, "{}", c.to_text(max_groups))?;
-    }
-    Ok(())
+    ExitCode::SUCCESS
 }

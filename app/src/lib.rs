@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod command;
 pub mod dialog;
+pub mod export_menu;
 pub mod keys;
 pub mod loader;
 pub mod native;

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod diff;
 pub mod error;
+pub mod export;
 pub mod format;
 pub mod formats;
 pub mod input;

@@ -13,6 +13,13 @@ use crate::format::{self, ValueUnit, clip_names};
 use crate::model::{Capture, Group, WaitKind};
 use crate::session::Session;
 
+mod markdown;
+mod sarif;
+mod text;
+
+pub use sarif::{SarifOptions, level as sarif_level, to_sarif};
+pub use text::write_text;
+
 /// The whole document: one entry per capture, the series they form, then the findings.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -53,6 +60,50 @@ pub struct FindingReport {
     pub fix: String,
     /// Counts against the baseline, where there is one.
     pub growth: Option<Growth>,
+    /// Where in the source the family starts and waits, for SARIF and editors. Not in the
+    /// JSON document: its fields say the same by name (`created_by`, `frames`).
+    #[serde(skip)]
+    pub sites: Sites,
+}
+
+/// A source line of a finding's code, as the capture printed it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceLine {
+    /// The function.
+    pub function: String,
+    /// The file as the capture spells it (absolute for most Go builds, module-relative with
+    /// `-trimpath`).
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+}
+
+/// The source lines a finding points at.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sites {
+    /// The `go` statement (or its equivalent) that created the family, where the capture has it.
+    pub created_at: Option<SourceLine>,
+    /// The innermost frame of the program's own code where they wait.
+    pub waits_at: Option<SourceLine>,
+}
+
+impl Sites {
+    /// The sites of `group` in `capture`; a frame without file or line gives none.
+    pub fn new(capture: &Capture, group: &Group) -> Self {
+        let line = |id: crate::model::FrameId| {
+            let frame = capture.tables.frame(id);
+            let file = capture.str(frame.file);
+            (!file.is_empty() && frame.line > 0).then(|| SourceLine {
+                function: clip_names(capture.str(frame.func)).into_owned(),
+                file: file.to_owned(),
+                line: frame.line,
+            })
+        };
+        Self {
+            created_at: group.created_by.and_then(line),
+            waits_at: capture.user_frame(group.stack).and_then(line),
+        }
+    }
 }
 
 impl FindingReport {
@@ -70,6 +121,7 @@ impl FindingReport {
             explanation: clip_names(&finding.explanation).into_owned(),
             fix: clip_names(&finding.fix).into_owned(),
             growth: finding.growth.clone(),
+            sites: Sites::new(capture, &finding.group),
         }
     }
 

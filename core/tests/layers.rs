@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["load", "analysis"],
     &["diff"],
     &["session"],
-    &["report"],
+    &["report", "export"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -434,7 +434,10 @@ fn growth_by_family(
         let before = row.first().copied().unwrap_or(0);
         let after = family.count;
         let series_row = if row.len() > 2 { row } else { Vec::new() };
-        if grew(before, after, &series_row, &config.thresholds) {
+        // A goroutine the runtime proved leaked never ends: each one more than the baseline had
+        // is a new leak, however few.
+        let more_proven = family.leaked > 0 && before > 0 && after > before;
+        if more_proven || grew(before, after, &series_row, &config.thresholds) {
             out.insert(family.key.clone(), Growth { before, after, series: series_row });
         } else if before > 0 && after <= before {
             steady.insert(family.key.clone(), before);
@@ -683,6 +686,19 @@ fn judge(
             matched.push((RuleId::ParkedCrowd, Severity::Possible));
         }
     }
+    // A proven leak the earlier capture already held as many of is not news. In a goroutineleak
+    // profile every goroutine is such a leak and a CI job comparing two wants only what leaked
+    // since, so it is left out; elsewhere (dumps, where the comparison is a person's) it stays,
+    // saying so.
+    let old_leak = held_steady.filter(|_| family.leaked > 0);
+    if let Some(before) = old_leak
+        && ctx.capture.is_leak_profile()
+    {
+        return Verdict::Healthy(format!(
+            "leaked already in the earlier capture ({before}, now {}): not new",
+            family.count
+        ));
+    }
     if matched.is_empty() {
         return match healthy {
             Some(reason) if parked => Verdict::Healthy(reason),
@@ -718,6 +734,10 @@ fn judge(
     let (memory, fact) = heap::held_stacks(family.count);
     ev.memory = Some(memory);
     ev.facts.push(fact);
+    if let Some(before) = old_leak {
+        ev.facts
+            .push(format!("not new: the earlier capture already had {before} of them leaked or parked here"));
+    }
     let missing: Vec<String> = ev.missing.iter().map(|m| format!("missing: {m}")).collect();
     ev.facts.extend(missing);
     let mut explanation = texts.explanation;

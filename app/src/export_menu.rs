@@ -1,0 +1,194 @@
+//! File > Export: the active capture as pprof, folded stacks or a flamegraph SVG, and the
+//! findings as Markdown or SARIF, through the native Save dialog; and Copy of the flamegraph as
+//! SVG. The bytes are made on the UI thread when the item is clicked (the formatters are linear
+//! in the distinct stacks), then the dialog and the write run on a thread of their own, so a
+//! frame never waits on either.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+
+use leakscope_core::export;
+use leakscope_core::report::{Report, SarifOptions, to_sarif};
+
+use crate::workspace::Workspace;
+
+/// A save in flight and the last outcome to show.
+#[derive(Default)]
+pub struct Exports {
+    pending: Option<Receiver<String>>,
+    /// What the last export did ("Saved x.svg", or why not), until dismissed.
+    pub note: Option<String>,
+}
+
+/// What an item writes: its bytes, the suggested file name and the dialog's filter.
+struct Output {
+    bytes: Vec<u8>,
+    file_name: String,
+    filter: (&'static str, &'static [&'static str]),
+}
+
+impl Exports {
+    /// The Export submenu, for the File menu. Disabled without a capture.
+    pub fn menu_ui(&mut self, ui: &mut egui::Ui, workspace: Option<&Workspace>) {
+        let busy = self.pending.is_some();
+        ui.add_enabled_ui(workspace.is_some() && !busy, |ui| {
+            ui.menu_button("Export", |ui| {
+                let Some(ws) = workspace else { return };
+                let mut chosen: Option<Output> = None;
+                if ui.button("Goroutines as pprof profile…").clicked() {
+                    chosen = goroutines(ws, Kind::Pprof);
+                }
+                if ui.button("Folded stacks…").clicked() {
+                    chosen = goroutines(ws, Kind::Folded);
+                }
+                if ui.button("Flamegraph as SVG…").clicked() {
+                    chosen = flamegraph_svg(ws).map(|(file_name, svg)| Output {
+                        bytes: svg.into_bytes(),
+                        file_name,
+                        filter: ("SVG", &["svg"]),
+                    });
+                }
+                if ui.button("Copy flamegraph as SVG").clicked()
+                    && let Some((_, svg)) = flamegraph_svg(ws)
+                {
+                    ui.ctx().copy_text(svg);
+                    self.note = Some("Copied the flamegraph as SVG.".to_owned());
+                }
+                ui.separator();
+                if ui.button("Findings as Markdown…").clicked() {
+                    chosen = Some(Output {
+                        bytes: Report::from_session(&ws.session).to_markdown().into_bytes(),
+                        file_name: "leakscope-findings.md".to_owned(),
+                        filter: ("Markdown", &["md"]),
+                    });
+                }
+                if ui.button("Findings as SARIF…").clicked() {
+                    let options = SarifOptions {
+                        source_root: std::env::current_dir().ok(),
+                        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+                    };
+                    let doc = to_sarif(&Report::from_session(&ws.session), &options);
+                    chosen = serde_json::to_vec_pretty(&doc).ok().map(|bytes| Output {
+                        bytes,
+                        file_name: "leakscope.sarif".to_owned(),
+                        filter: ("SARIF", &["sarif", "json"]),
+                    });
+                }
+                if let Some(output) = chosen {
+                    ui.close();
+                    self.save(output, ws, ui.ctx());
+                }
+            });
+        });
+    }
+
+    /// Shows the last outcome and takes in a finished save. Call once per frame.
+    pub fn poll(&mut self) {
+        if let Some(rx) = &self.pending {
+            match rx.try_recv() {
+                Ok(note) => {
+                    self.note = Some(note);
+                    self.pending = None;
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    self.note = Some("The save dialog stopped unexpectedly.".to_owned());
+                    self.pending = None;
+                }
+            }
+        }
+    }
+
+    fn save(&mut self, output: Output, ws: &Workspace, ctx: &egui::Context) {
+        let inputs: Vec<PathBuf> = ws.paths.clone();
+        let start_dir = inputs.first().and_then(|p| p.parent()).map(PathBuf::from);
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new().name("leakscope-export".to_owned()).spawn(move || {
+            let note = save_with_dialog(&output, start_dir, &inputs);
+            let _ = tx.send(note);
+            ctx.request_repaint();
+        });
+        match spawned {
+            Ok(_) => self.pending = Some(rx),
+            Err(e) => self.note = Some(format!("Cannot start the save dialog: {e}")),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Pprof,
+    Folded,
+}
+
+fn goroutines(ws: &Workspace, kind: Kind) -> Option<Output> {
+    let loaded = ws.active()?;
+    let stem = file_stem(&loaded.name);
+    match kind {
+        Kind::Pprof => export::to_pprof_gz(&loaded.capture).ok().map(|bytes| Output {
+            bytes,
+            file_name: format!("{stem}.goroutine.pb.gz"),
+            filter: ("pprof profile", &["gz", "pb"]),
+        }),
+        Kind::Folded => Some(Output {
+            bytes: export::to_folded(&loaded.capture).into_bytes(),
+            file_name: format!("{stem}.folded"),
+            filter: ("Folded stacks", &["folded", "txt"]),
+        }),
+    }
+}
+
+/// The active capture's flamegraph (its default source) as SVG, with a file name.
+fn flamegraph_svg(ws: &Workspace) -> Option<(String, String)> {
+    let loaded = ws.active()?;
+    let flame = loaded.flame(loaded.default_flame_source()?)?;
+    let title = format!("{}: {}", loaded.name, flame.label);
+    let svg = export::tree_svg(&flame.tree, &title, &flame.label);
+    Some((format!("{}.svg", file_stem(&loaded.name)), svg))
+}
+
+fn file_stem(name: &str) -> String {
+    let clean: String =
+        name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let trimmed = clean.trim_end_matches(".gz");
+    trimmed.rsplit_once('.').map_or(trimmed, |(stem, _)| stem).to_owned()
+}
+
+fn save_with_dialog(output: &Output, start_dir: Option<PathBuf>, inputs: &[PathBuf]) -> String {
+    let mut dialog = rfd::FileDialog::new()
+        .set_title("Export")
+        .set_file_name(&output.file_name)
+        .add_filter(output.filter.0, output.filter.1);
+    if let Some(dir) = start_dir {
+        dialog = dialog.set_directory(dir);
+    }
+    let Some(path) = dialog.save_file() else { return "Export cancelled.".to_owned() };
+    // Never write over a capture that is open.
+    let same = |p: &PathBuf| match (std::fs::canonicalize(p), std::fs::canonicalize(&path)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => *p == path,
+    };
+    if inputs.iter().any(same) {
+        return format!("Not saved: {} is an open capture.", path.display());
+    }
+    match std::fs::write(&path, &output.bytes) {
+        Ok(()) => format!("Saved {}.", path.display()),
+        Err(e) => format!("Cannot write {}: {e}", path.display()),
+    }
+}
+
+impl Exports {
+    /// The last outcome with a button to dismiss it, above the views.
+    pub fn note_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(note) = &self.note else { return };
+        let mut dismiss = false;
+        ui.horizontal(|ui| {
+            ui.label(note.as_str());
+            dismiss = ui.small_button("Dismiss").clicked();
+        });
+        if dismiss {
+            self.note = None;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+module leakscope.dev/generators/goroutineleak-ci
+
+go 1.27
