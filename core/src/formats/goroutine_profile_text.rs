@@ -608,14 +608,15 @@ mod tests {
     fn regression_huge_record_counts_overflowed_group_counts() {
         let record = "18446744073709551615 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n";
         let text = format!(
-            "goroutine profile: total 1\n{record}\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"c\"}}\n"
+            "goroutine profile: total 1\n{record}\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"b\"}}\n"
         );
         let c = one(&text);
-        assert_eq!(c.samples.len(), 3);
+        assert_eq!(c.samples.len(), 4);
         assert_eq!(c.task_count(), i64::MAX as u64);
         let groups = c.groups();
-        assert_eq!(groups.len(), 1, "one stack, three label sets");
+        assert_eq!(groups.len(), 2, "one stack, split by label set as pprof does");
         assert_eq!(groups[0].count, u64::MAX, "saturated, not wrapped");
+        assert_eq!(c.label_text(groups[0].labels), "a=b");
     }
 
     #[test]
