@@ -124,3 +124,21 @@ fn one_finding_per_site_with_its_label_breakdown() {
         );
     }
 }
+
+/// pprof's `-tagroot`: one synthetic root frame per value of the chosen key, the same in every
+/// format.
+#[test]
+fn flamegraph_rooted_at_a_label() {
+    use leakscope_core::analysis::flame::FlameTree;
+    for file in FILES {
+        let path = support::sample_traces().join(file);
+        let captures = leakscope_core::load::open(&path, &LoadOptions::default(), &Progress::new()).unwrap();
+        let capture = &captures[0];
+        assert_eq!(FlameTree::label_keys(capture), ["route", "tenant"], "{file}");
+        let tree = FlameTree::goroutines_by_label(capture, "route");
+        let roots: Vec<(&str, i64)> =
+            tree.children(0).map(|n| (tree.name(n), tree.nodes[n as usize].total)).collect();
+        assert_eq!(roots, [("route unset", 18), ("route=/export", 30), ("route=/import", 8)], "{file}");
+        assert_eq!(tree.nodes[0].total, 56, "{file}");
+    }
+}
