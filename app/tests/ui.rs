@@ -162,7 +162,8 @@ fn label_column_and_key_value_filter() {
     settle(&mut h);
     h.get_by_label("Goroutines").click();
     h.run();
-    h.get_by_label("Labels");
+    h.get_by_label("Sort by Labels").click();
+    h.run();
     h.get_by_label("route=/export tenant=acme");
     h.get_by_label_contains("5 of 5 groups, 56 goroutines");
     h.get_by_label("Filter goroutines").click();

@@ -79,8 +79,23 @@ impl GoroutinesView {
                 }
                 if labelled {
                     header.col(|ui| {
-                        ui.label(RichText::new("Labels").strong())
+                        let arrow = if options.sort == GroupSort::Labels {
+                            if options.descending { " ▼" } else { " ▲" }
+                        } else {
+                            ""
+                        };
+                        let button = ui
+                            .add(
+                                egui::Button::new(RichText::new(format!("Labels{arrow}")).strong())
+                                    .frame(false),
+                            )
                             .on_hover_text("pprof labels; filter with key=value, e.g. route=/export");
+                        button.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::Role::Button, true, "Sort by Labels")
+                        });
+                        if button.clicked() {
+                            sort_clicked = Some(GroupSort::Labels);
+                        }
                     });
                 }
             })
@@ -167,6 +182,9 @@ pub(super) fn sort_rows(rows: &mut [usize], loaded: &LoadedCapture, sort: GroupS
             GroupSort::CreatedBy => {
                 let c = |g: &Group| g.created_by.map_or("", |f| loaded.capture.func_name(f));
                 c(ga).cmp(c(gb))
+            }
+            GroupSort::Labels => {
+                loaded.capture.label_text(ga.labels).cmp(&loaded.capture.label_text(gb.labels))
             }
         };
         let order = if descending { order.reverse() } else { order };
