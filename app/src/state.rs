@@ -130,6 +130,9 @@ pub enum GroupSort {
     Function,
     /// Creating function.
     CreatedBy,
+    /// pprof label set (as `key=value` text), which puts the groups of one route or tenant
+    /// together.
+    Labels,
 }
 
 /// How the Goroutines view lays out what it shows.

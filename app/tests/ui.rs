@@ -157,6 +157,24 @@ fn search_finds_a_known_function() {
 }
 
 #[test]
+fn label_column_and_key_value_filter() {
+    let mut h = harness(Startup::Files(vec![sample_traces().join("go127-labelleak.debug2.txt")]));
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Sort by Labels").click();
+    h.run();
+    h.get_by_label("route=/export tenant=acme");
+    h.get_by_label_contains("5 of 5 groups, 56 goroutines");
+    h.get_by_label("Filter goroutines").click();
+    h.get_by_label("Filter goroutines").type_text("tenant=globex");
+    h.run();
+    h.get_by_label_contains("2 of 5 groups, 20 goroutines");
+    h.get_by_label("route=/import tenant=globex");
+    assert!(h.query_by_label("route=/export tenant=acme").is_none(), "other label sets are filtered out");
+}
+
+#[test]
 fn regex_filter_and_bad_regex() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);

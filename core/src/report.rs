@@ -297,6 +297,10 @@ pub struct GroupReport {
     pub wait_minutes: Option<[i64; 2]>,
     /// Function names, innermost first.
     pub frames: Vec<String>,
+    /// The pprof labels the group's goroutines share (groups split by label set); left out
+    /// when they have none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A profile's top functions.
@@ -340,6 +344,7 @@ impl GroupReport {
             created_by: group.created_by.map(func),
             wait_minutes: group.wait_ns.map(|(lo, hi)| [lo / 60_000_000_000, hi / 60_000_000_000]),
             frames: capture.stack_funcs(group.stack).map(|f| clip_names(f).into_owned()).collect(),
+            labels: capture.label_map(group.labels),
         }
     }
 }
@@ -455,7 +460,11 @@ impl CaptureReport {
                 let state = g.state.clone().unwrap_or_else(|| g.wait_kind.name().to_owned());
                 let leaked = if g.leaked { " (leaked)" } else { "" };
                 let wait = g.wait_minutes.map(|[a, b]| format!(", waiting {a}-{b} min")).unwrap_or_default();
-                let _ = writeln!(out, "    {:>7}  [{state}{leaked}] {}{wait}", g.count, g.user_function);
+                let labels: Vec<String> = g.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let labels =
+                    if labels.is_empty() { String::new() } else { format!(" {{{}}}", labels.join(" ")) };
+                let _ =
+                    writeln!(out, "    {:>7}  [{state}{leaked}]{labels} {}{wait}", g.count, g.user_function);
                 if let Some(c) = &g.created_by {
                     let _ = writeln!(out, "             created by {c}");
                 }

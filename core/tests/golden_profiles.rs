@@ -160,4 +160,6 @@ golden! {
     go119_mixed_before_goroutine_debug1 => "go119-mixed.before.goroutine.debug1.txt",
     go119_mixed_before_goroutine_pb => "go119-mixed.before.goroutine.pb.gz",
     orders_api_after_goroutineleak_debug1 => "orders-api.after.goroutineleak.debug1.txt",
+    go127_labelleak_goroutine_debug1 => "go127-labelleak.goroutine.debug1.txt",
+    go127_labelleak_goroutine_pb => "go127-labelleak.goroutine.pb.gz",
 }

@@ -42,6 +42,10 @@ GODEBUG=tracebackancestors=5 "$bin/ancestors" >"$out/$tag-ancestors.debug2.txt"
 build labels
 GODEBUG=tracebacklabels=1 "$bin/labels" >"$out/$tag-labels.debug2.txt"
 
+# One labelled moment three ways (debug=2, debug=1, protobuf): go.mod's go 1.27 prints labels.
+build labelleak
+"$bin/labelleak" "$out"
+
 # testing/synctest: "(durable)" waits and ", synctest bubble N"; a bubble deadlock; a mutex that
 # keeps synctest.Wait from returning (fatal error: all goroutines are asleep).
 "$GO" test -trimpath -c -o "$bin/synctest.test" ./synctest

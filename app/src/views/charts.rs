@@ -74,7 +74,8 @@ pub fn wait_histogram_ui(ui: &mut egui::Ui, loaded: &LoadedCapture, members: &[u
         })
         .collect();
     let chart = BarChart::new("goroutines", bars).color(palette.chart_bar);
-    let axis = if width == 1 { format!("{} waited", unit.name) } else { format!("{} waited (binned)", unit.name) };
+    let axis =
+        if width == 1 { format!("{} waited", unit.name) } else { format!("{} waited (binned)", unit.name) };
     let response = Plot::new(id)
         .height(120.0)
         .allow_zoom(false)

@@ -2,7 +2,9 @@
 //! picker for what the widths count (goroutines, a profile's sample type, span self time), a
 //! search that highlights and totals matching frames, and a badge on every frame where a leak
 //! finding's goroutines wait. Clicking a badge opens the finding; a finding's "Flamegraph ▸"
-//! link zooms here onto its frames.
+//! link zooms here onto its frames. Where goroutines carry pprof labels, "Root at label" puts a
+//! synthetic root frame per value of a chosen key above the goroutine stacks (pprof's
+//! `-tagroot`).
 
 use leakscope_core::format;
 use std::fmt::Write as _;
@@ -35,6 +37,18 @@ struct PaneKey {
     capture: String,
     source: FlameSource,
     nodes: usize,
+    tag_root: Option<String>,
+}
+
+/// The label keys of the capture a pane shows and its goroutine tree rooted at one of them,
+/// built once per change of capture or key, never per frame.
+#[derive(Default)]
+struct TaggedCache {
+    capture: String,
+    keys: Vec<String>,
+    root: Option<String>,
+    tree: Option<FlameTree>,
+    locations: FlameLocations,
 }
 
 /// One flamegraph with its own zoom, search and source; the Compare view keeps one per side.
@@ -49,6 +63,9 @@ pub struct FlamePane {
     focus_search: bool,
     /// A focus to zoom to once the tree it refers to is on screen.
     pending_focus: Option<Vec<StackId>>,
+    /// pprof's `-tagroot`: the label key whose values root the goroutine flamegraph.
+    tag_root: Option<String>,
+    tagged: TaggedCache,
 }
 
 impl FlamePane {
@@ -72,10 +89,19 @@ impl FlamePane {
         let source = self.source.filter(|s| loaded.flame(*s).is_some()).unwrap_or(default);
         self.source = Some(source);
         let Some(flame) = loaded.flame(source) else { return };
-        let key = PaneKey { capture: loaded.name.clone(), source, nodes: flame.tree.nodes.len() };
+        self.refresh_tagged(loaded);
+        let tagged = std::mem::take(&mut self.tagged);
+        let tagged_tree = tagged.tree.as_ref().filter(|_| source == FlameSource::Goroutines);
+        let key = PaneKey {
+            capture: loaded.name.clone(),
+            source,
+            nodes: flame.tree.nodes.len(),
+            tag_root: tagged_tree.and(self.tag_root.clone()),
+        };
         if self.key.as_ref() != Some(&key) {
             self.state = FlameGraphState::new(mode);
-            self.badges = if source == FlameSource::Goroutines {
+            // Badges and focus find their frames by path from the root, which a tag root moves.
+            self.badges = if source == FlameSource::Goroutines && tagged_tree.is_none() {
                 finding_badges(&loaded.capture, &flame.tree, &loaded.analysis.findings)
             } else {
                 Vec::new()
@@ -83,20 +109,51 @@ impl FlamePane {
             self.key = Some(key);
         }
         self.state.mode = mode;
-        self.toolbar_ui(ui, loaded, name);
+        self.toolbar_ui(ui, loaded, name, (source == FlameSource::Goroutines).then_some(&tagged.keys[..]));
         if let Some(stacks) = self.pending_focus.take()
             && source == FlameSource::Goroutines
         {
+            // A finding's focus shows the plain tree, where its path is.
+            self.tag_root = None;
             let node = common_node(&loaded.capture, &flame.tree, &stacks);
             if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
         }
-        let out_graph = self.graph_ui(ui, &flame.tree, &flame.unit, &flame.locations, name);
+        let out_graph = match tagged_tree {
+            Some(tree) => self.graph_ui(ui, tree, &flame.unit, &tagged.locations, name),
+            None => self.graph_ui(ui, &flame.tree, &flame.unit, &flame.locations, name),
+        };
+        self.tagged = tagged;
         if let Some(id) = out_graph {
             out.push(Command::ShowFinding(id as usize));
         }
     }
 
-    fn toolbar_ui(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, pane: &str) {
+    /// Rebuilds the label keys when the capture changes and the rooted tree when the key does.
+    fn refresh_tagged(&mut self, loaded: &LoadedCapture) {
+        if self.tagged.capture != loaded.name {
+            self.tagged = TaggedCache {
+                capture: loaded.name.clone(),
+                keys: FlameTree::label_keys(&loaded.capture),
+                ..TaggedCache::default()
+            };
+        }
+        if self.tag_root.as_ref().is_some_and(|k| !self.tagged.keys.contains(k)) {
+            self.tag_root = None;
+        }
+        if self.tagged.root != self.tag_root {
+            self.tagged.tree =
+                self.tag_root.as_deref().map(|k| FlameTree::goroutines_by_label(&loaded.capture, k));
+            self.tagged.root.clone_from(&self.tag_root);
+        }
+    }
+
+    fn toolbar_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        loaded: &LoadedCapture,
+        pane: &str,
+        label_keys: Option<&[String]>,
+    ) {
         ui.horizontal(|ui| {
             if loaded.flames.len() > 1 {
                 let current = self.source.and_then(|s| loaded.flame(s)).map_or("", |f| f.label.as_str());
@@ -111,6 +168,18 @@ impl FlamePane {
                 );
             } else if let Some(flame) = loaded.flames.first() {
                 ui.label(format!("Widths count {}", flame.label));
+            }
+            if let Some(keys) = label_keys.filter(|k| !k.is_empty()) {
+                ui.separator();
+                let current = self.tag_root.as_deref().unwrap_or("none");
+                egui::ComboBox::new(("flame-tag-root", pane), "Root at label")
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.tag_root, None, "none");
+                        for key in keys {
+                            ui.selectable_value(&mut self.tag_root, Some(key.clone()), key);
+                        }
+                    });
             }
             ui.separator();
             self.search_ui(ui);
@@ -178,8 +247,12 @@ impl FlamePane {
         name: &str,
         _ctx: &mut ViewCtx<'_>,
     ) {
-        let key =
-            PaneKey { capture: name.to_owned(), source: FlameSource::Goroutines, nodes: tree.nodes.len() };
+        let key = PaneKey {
+            capture: name.to_owned(),
+            source: FlameSource::Goroutines,
+            nodes: tree.nodes.len(),
+            tag_root: None,
+        };
         if self.key.as_ref() != Some(&key) {
             self.state = FlameGraphState::new(FlameMode::Flame);
             self.key = Some(key);

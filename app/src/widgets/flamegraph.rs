@@ -759,7 +759,11 @@ impl<'a> FlameGraph<'a> {
             v
         };
         let badge_room = |node: u32| {
-            badge_nodes.binary_search_by_key(&node, |&(n, _)| n).ok().and_then(|i| badge_nodes.get(i)).map(|&(_, w)| w)
+            badge_nodes
+                .binary_search_by_key(&node, |&(n, _)| n)
+                .ok()
+                .and_then(|i| badge_nodes.get(i))
+                .map(|&(_, w)| w)
         };
 
         let search = state.search.as_ref();

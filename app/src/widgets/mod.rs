@@ -15,7 +15,7 @@ mod text;
 pub mod time_axis;
 pub mod timeline;
 
-pub use keynav::KeyNav;
 pub use flamegraph::{FlameBadge, FlameGraph, FlameGraphResponse, FlameGraphState, FlameMode, SearchStats};
+pub use keynav::KeyNav;
 pub use leakscope_core::format::{self, ValueUnit};
 pub use timeline::{Lane, Timeline, TimelineHit, TimelineResponse, TimelineState};

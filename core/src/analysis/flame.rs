@@ -165,6 +165,42 @@ impl FlameTree {
         Self::from_stacks(capture, goroutine_stacks(capture))
     }
 
+    /// The goroutines of a capture under one synthetic root frame per value of the label
+    /// `key` (`route=/export`, and `route unset` for goroutines without it), as pprof's
+    /// `-tagroot` does, so each route's or tenant's stacks are a subtree of their own.
+    pub fn goroutines_by_label(capture: &Capture, key: &str) -> Self {
+        let mut b = Builder::new();
+        let unset = format!("{key} unset");
+        let mut sums: HashMap<(String, StackId), i64> = HashMap::new();
+        for g in capture.groups() {
+            let value = capture.tables.labels(g.labels).iter().find(|l| capture.str(l.key) == key);
+            let root = value.map_or_else(|| unset.clone(), |l| format!("{key}={}", capture.str(l.value)));
+            let count = i64::try_from(g.count).unwrap_or(i64::MAX);
+            let sum = sums.entry((root, g.stack)).or_insert(0);
+            *sum = sum.saturating_add(count);
+        }
+        let mut sums: Vec<((String, StackId), i64)> = sums.into_iter().collect();
+        sums.sort_unstable();
+        for ((root, stack), value) in sums {
+            let frames = capture.tables.stack(stack).iter().rev().map(|&f| capture.func_name(f));
+            b.add(std::iter::once(root.as_str()).chain(frames), value, false);
+        }
+        b.finish(false)
+    }
+
+    /// The label keys of a capture's goroutines, sorted: what [`Self::goroutines_by_label`]
+    /// can root a flamegraph at.
+    pub fn label_keys(capture: &Capture) -> Vec<String> {
+        let mut keys: Vec<String> = capture
+            .groups()
+            .iter()
+            .flat_map(|g| capture.tables.labels(g.labels).iter().map(|l| capture.str(l.key).to_owned()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// The root node.
     pub fn root(&self) -> Option<&FlameNode> {
         self.nodes.first()

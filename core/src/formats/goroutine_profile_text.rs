@@ -18,10 +18,10 @@
 
 use hashbrown::HashMap;
 
-use super::{Format, Input, Sniff};
+use super::{Format, Input, Sniff, labels};
 use crate::error::ParseError;
 use crate::input::Progress;
-use crate::model::{Capture, FormatKind, Frame, FrameId, Label, LabelSetId, SampleType, Warnings};
+use crate::model::{Capture, FormatKind, Frame, FrameId, LabelSetId, SampleType, Warnings};
 
 /// The goroutine profile `debug=1` text format.
 pub struct GoroutineProfileText;
@@ -137,87 +137,6 @@ fn parse_record(line: &str) -> Result<u64, &'static str> {
         return Err("expected hexadecimal PCs after '@'");
     }
     count.parse().map_err(|_| "the count is too large")
-}
-
-/// `{"handler":"/wait", "k":"v"}`: Go `%q`-quoted keys and values, sorted, comma-separated.
-fn parse_labels(text: &str) -> Result<Vec<(String, String)>, &'static str> {
-    let body = text.trim();
-    let body = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')).ok_or("expected {...}")?;
-    let mut out = Vec::new();
-    let mut rest = body.trim_start();
-    while !rest.is_empty() {
-        let (key, after) = unquote(rest)?;
-        let after = after.trim_start().strip_prefix(':').ok_or("expected ':' after a label key")?;
-        let (value, after) = unquote(after.trim_start())?;
-        out.push((key, value));
-        rest = after.trim_start();
-        if let Some(after) = rest.strip_prefix(',') {
-            rest = after.trim_start();
-        } else if !rest.is_empty() {
-            return Err("expected ',' between labels");
-        }
-    }
-    Ok(out)
-}
-
-/// Reads one Go double-quoted string (`strconv.Quote` output) from the start of `text`; returns
-/// it and the text after the closing quote. `\xNN` and octal escapes are bytes, so a label
-/// holding invalid UTF-8 comes back with U+FFFD where Go had the bad bytes.
-fn unquote(text: &str) -> Result<(String, &str), &'static str> {
-    let body = text.strip_prefix('"').ok_or("expected a quoted string")?;
-    let mut out: Vec<u8> = Vec::new();
-    let mut chars = body.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => {
-                let after = body.get(i + 1..).unwrap_or("");
-                return Ok((String::from_utf8_lossy(&out).into_owned(), after));
-            }
-            '\\' => {
-                let (_, e) = chars.next().ok_or("unfinished escape")?;
-                let simple = match e {
-                    'a' => Some(0x07),
-                    'b' => Some(0x08),
-                    'f' => Some(0x0c),
-                    'n' => Some(b'\n'),
-                    'r' => Some(b'\r'),
-                    't' => Some(b'\t'),
-                    'v' => Some(0x0b),
-                    '\\' => Some(b'\\'),
-                    '"' => Some(b'"'),
-                    '\'' => Some(b'\''),
-                    _ => None,
-                };
-                if let Some(b) = simple {
-                    out.push(b);
-                    continue;
-                }
-                let (width, radix) = match e {
-                    'x' => (2, 16),
-                    'u' => (4, 16),
-                    'U' => (8, 16),
-                    '0'..='7' => (2, 8),
-                    _ => return Err("unknown escape"),
-                };
-                let mut digits = String::new();
-                if radix == 8 {
-                    digits.push(e);
-                }
-                for _ in 0..width {
-                    digits.push(chars.next().ok_or("unfinished escape")?.1);
-                }
-                let code = u32::from_str_radix(&digits, radix).map_err(|_| "bad escape digits")?;
-                if matches!(e, 'u' | 'U') {
-                    let c = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
-                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                } else {
-                    out.push(u8::try_from(code).map_err(|_| "octal escape above 255")?);
-                }
-            }
-            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-        }
-    }
-    Err("unterminated quoted string")
 }
 
 /// One profile of the file being built.
@@ -400,18 +319,10 @@ impl<'a> Parser<'a, '_> {
         if let Some(&id) = self.label_cache.get(text) {
             return id;
         }
-        let id = match parse_labels(text) {
-            Ok(pairs) => match self.current.as_mut() {
-                Some(profile) => {
-                    let c = &mut profile.capture;
-                    let mut labels: Vec<Label> = pairs
-                        .iter()
-                        .map(|(k, v)| Label { key: c.strings.intern(k), value: c.strings.intern(v) })
-                        .collect();
-                    c.tables.label_set_id(&mut labels)
-                }
-                None => LabelSetId::EMPTY,
-            },
+        let id = match labels::parse(text) {
+            Ok(pairs) => {
+                self.current.as_mut().map_or(LabelSetId::EMPTY, |p| labels::intern(&mut p.capture, &pairs))
+            }
             Err(why) => {
                 self.warn(no, format!("unreadable labels {text:?}: {why}; the record is kept without them"));
                 LabelSetId::EMPTY
@@ -697,14 +608,15 @@ mod tests {
     fn regression_huge_record_counts_overflowed_group_counts() {
         let record = "18446744073709551615 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n";
         let text = format!(
-            "goroutine profile: total 1\n{record}\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"c\"}}\n"
+            "goroutine profile: total 1\n{record}\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"b\"}}\n\n{record}# labels: {{\"a\":\"b\"}}\n"
         );
         let c = one(&text);
-        assert_eq!(c.samples.len(), 3);
+        assert_eq!(c.samples.len(), 4);
         assert_eq!(c.task_count(), i64::MAX as u64);
         let groups = c.groups();
-        assert_eq!(groups.len(), 1, "one stack, three label sets");
+        assert_eq!(groups.len(), 2, "one stack, split by label set as pprof does");
         assert_eq!(groups[0].count, u64::MAX, "saturated, not wrapped");
+        assert_eq!(c.label_text(groups[0].labels), "a=b");
     }
 
     #[test]
@@ -724,23 +636,6 @@ mod tests {
         .remove(0);
         assert_eq!(c.stack_funcs(c.samples.stack[0]).collect::<Vec<_>>(), ["main.\u{fffd}"]);
         assert!(warnings(&c)[0].contains("UTF-8"));
-    }
-
-    #[test]
-    fn go_quoting() {
-        assert_eq!(unquote(r#""a\tb" rest"#), Ok(("a\tb".to_owned(), " rest")));
-        assert_eq!(unquote(r#""\x41\101\u00e9\U0001F600""#), Ok(("AA\u{e9}\u{1F600}".to_owned(), "")));
-        assert!(unquote(r#""open"#).is_err());
-        assert!(unquote(r#""\q""#).is_err());
-        assert!(unquote(r#""\777""#).is_err());
-        assert!(unquote("bare").is_err());
-        assert_eq!(
-            parse_labels(r#"{"a":"1", "b":"2"}"#),
-            Ok(vec![("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())])
-        );
-        assert_eq!(parse_labels("{}"), Ok(vec![]));
-        assert!(parse_labels(r#"{"a":"1" "b":"2"}"#).is_err());
-        assert!(parse_labels(r#""a":"1""#).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod cpuprofile;
 pub mod go_trace;
 pub mod goroutine_dump;
 pub mod goroutine_profile_text;
+pub mod labels;
 pub mod pprof;
 
 /// A format's answer to "is this yours?" on a prefix of the input.

@@ -5,7 +5,9 @@ use hashbrown::HashMap;
 
 use super::capture::Capture;
 use super::funcname;
-use super::stack::{FrameId, StackId};
+use std::collections::BTreeMap;
+
+use super::stack::{FrameId, LabelSetId, StackId};
 use super::strings::StrId;
 use super::task::{TaskFlags, TaskKind};
 use super::wait::WaitKind;
@@ -32,6 +34,9 @@ pub struct Group {
     pub wait_ns: Option<(i64, i64)>,
     /// Task indices of the members, ascending; empty for profiles.
     pub members: Vec<u32>,
+    /// The pprof label set the members share: groups split by label set, as pprof splits
+    /// samples (a leak family still gathers its groups across label sets).
+    pub labels: LabelSetId,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +46,7 @@ struct Key {
     stack: StackId,
     created_by: Option<FrameId>,
     name: StrId,
+    labels: LabelSetId,
 }
 
 impl Capture {
@@ -58,6 +64,7 @@ impl Capture {
                 .then_with(|| self.stack_sort_key(a.stack).cmp(&self.stack_sort_key(b.stack)))
                 .then_with(|| a.created_by.cmp(&b.created_by))
                 .then_with(|| self.str(a.name.unwrap_or_default()).cmp(self.str(b.name.unwrap_or_default())))
+                .then_with(|| self.label_text(a.labels).cmp(&self.label_text(b.labels)))
         });
         groups
     }
@@ -81,6 +88,7 @@ impl Capture {
                 created_by: task.created_by,
                 // Without a stack, all of a trace's async operations would be one group.
                 name: if task.stack == StackId::EMPTY { task.name } else { StrId::EMPTY },
+                labels: task.labels,
             };
             let slot = *index.entry(key).or_insert_with(|| {
                 groups.push(Group {
@@ -93,6 +101,7 @@ impl Capture {
                     name: (!key.name.is_empty()).then_some(key.name),
                     wait_ns: None,
                     members: Vec::new(),
+                    labels: task.labels,
                 });
                 any_wait.push(false);
                 groups.len() - 1
@@ -123,11 +132,12 @@ impl Capture {
             return Vec::new();
         }
         let leaked = self.is_leak_profile();
-        let mut index: HashMap<StackId, usize> = HashMap::new();
+        let mut index: HashMap<(StackId, LabelSetId), usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         for (i, &stack) in self.samples.stack.iter().enumerate() {
             let count = self.samples.value(i, 0).max(0) as u64;
-            let slot = *index.entry(stack).or_insert_with(|| {
+            let labels = self.samples.labels.get(i).copied().unwrap_or(LabelSetId::EMPTY);
+            let slot = *index.entry((stack, labels)).or_insert_with(|| {
                 groups.push(Group {
                     count: 0,
                     state: None,
@@ -138,6 +148,7 @@ impl Capture {
                     name: None,
                     wait_ns: None,
                     members: Vec::new(),
+                    labels,
                 });
                 groups.len() - 1
             });
@@ -147,6 +158,27 @@ impl Capture {
             }
         }
         groups
+    }
+
+    /// A label set as `key=value` pairs joined by spaces, sorted by key (`route=/export
+    /// tenant=acme`); empty for no labels.
+    pub fn label_text(&self, labels: LabelSetId) -> String {
+        let pairs: Vec<String> = self
+            .tables
+            .labels(labels)
+            .iter()
+            .map(|l| format!("{}={}", self.str(l.key), self.str(l.value)))
+            .collect();
+        pairs.join(" ")
+    }
+
+    /// A label set as a map from key to value (the last value where a key repeats).
+    pub fn label_map(&self, labels: LabelSetId) -> BTreeMap<String, String> {
+        self.tables
+            .labels(labels)
+            .iter()
+            .map(|l| (self.str(l.key).to_owned(), self.str(l.value).to_owned()))
+            .collect()
     }
 
     /// The wait of a task or group: from its state where the capture has one, else from the

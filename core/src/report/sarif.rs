@@ -108,6 +108,11 @@ fn rule_text(rule: RuleId) -> (&'static str, &'static str) {
             "Threads alive at the end, idle in one blocking call for nearly their whole life.",
             "Stop threads whose work is done, or give their blocking call a way out.",
         ),
+        RuleId::HeapGrowth => (
+            "Memory in use at one allocation site grew between heap profiles, beyond sampling noise.",
+            "Find what keeps the allocations alive: a leaked goroutine and its closure, an unclosed \
+             response body, a cache or map without eviction. Compare with `go tool pprof -base`.",
+        ),
     }
 }
 

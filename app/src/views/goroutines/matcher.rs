@@ -1,5 +1,7 @@
 //! What the Goroutines view's filter box matches: a group's state, any frame of its stack or
-//! its creator (function, or file:line), or, typed as a number, a goroutine id in it. Plain
+//! its creator (function, or file:line), its pprof labels, or, typed as a number, a goroutine
+//! id in it. Typed as `key=value` terms (`route=/export tenant=acme`), it keeps the groups
+//! whose label set has every one of them, the value matched exactly. Plain
 //! text is case-insensitive; a regex is compiled once per change of the filter, with a size
 //! limit so that a pasted pattern cannot stall a frame.
 
@@ -13,6 +15,8 @@ pub(super) enum Matcher {
     All,
     Text(String),
     Regex(regex::Regex),
+    /// `key=value` terms, all of which a group's labels must have.
+    Labels(Vec<(String, String)>),
 }
 
 impl Matcher {
@@ -27,6 +31,8 @@ impl Matcher {
                 .build()
                 .map(Matcher::Regex)
                 .map_err(|e| e.to_string())
+        } else if let Some(terms) = label_terms(filter) {
+            Ok(Matcher::Labels(terms))
         } else {
             Ok(Matcher::Text(filter.to_lowercase()))
         }
@@ -37,6 +43,7 @@ impl Matcher {
             Matcher::All => true,
             Matcher::Text(t) => text.to_lowercase().contains(t.as_str()),
             Matcher::Regex(r) => r.is_match(text),
+            Matcher::Labels(_) => false,
         }
     }
 }
@@ -46,7 +53,13 @@ pub(super) fn group_matches(loaded: &LoadedCapture, g: &Group, matcher: &Matcher
         return true;
     }
     let capture = &loaded.capture;
-    if matcher.is_match(state_text(loaded, g)) {
+    if let Matcher::Labels(terms) = matcher {
+        let labels = capture.tables.labels(g.labels);
+        return terms.iter().all(|(k, v)| {
+            labels.iter().any(|l| capture.str(l.key) == k.as_str() && capture.str(l.value) == v.as_str())
+        });
+    }
+    if matcher.is_match(state_text(loaded, g)) || matcher.is_match(&capture.label_text(g.labels)) {
         return true;
     }
     let frame_matches = |f| {
@@ -73,6 +86,18 @@ pub(super) fn group_matches(loaded: &LoadedCapture, g: &Group, matcher: &Matcher
     false
 }
 
+/// `key=value` terms separated by spaces, when every term is one (a key before `=`, a value
+/// after it, possibly empty); else `None`, and the filter is plain text.
+fn label_terms(filter: &str) -> Option<Vec<(String, String)>> {
+    filter
+        .split_whitespace()
+        .map(|term| {
+            let (k, v) = term.split_once('=')?;
+            (!k.is_empty()).then(|| (k.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +110,16 @@ mod tests {
         let regex = Matcher::new(r"^main\.(worker|pump)$", true).unwrap();
         assert!(regex.is_match("MAIN.Worker") && !regex.is_match("main.workers"));
         assert!(Matcher::new("(unclosed", true).is_err_and(|e| !e.is_empty()));
+    }
+
+    #[test]
+    fn key_value_terms_filter_by_labels() {
+        let m = Matcher::new("route=/export  tenant=acme", false).unwrap();
+        assert!(
+            matches!(&m, Matcher::Labels(t) if t == &[("route".to_owned(), "/export".to_owned()), ("tenant".to_owned(), "acme".to_owned())])
+        );
+        assert!(matches!(Matcher::new("route=/export main.f", false).unwrap(), Matcher::Text(_)));
+        assert!(matches!(Matcher::new("=x", false).unwrap(), Matcher::Text(_)));
+        assert!(matches!(Matcher::new("route=/export", true).unwrap(), Matcher::Regex(_)));
     }
 }

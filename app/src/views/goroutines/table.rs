@@ -1,10 +1,11 @@
 //! The groups table of the Goroutines view: one row per group (count, state, wait, user
-//! function, creator), virtualised, sortable by any column.
+//! function, creator, and the pprof labels where the capture has any), virtualised, sortable
+//! by any column but the labels.
 
 use egui::{RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use leakscope_core::format;
-use leakscope_core::model::{Group, funcname};
+use leakscope_core::model::{Group, LabelSetId, funcname};
 
 use super::{GoroutinesView, ROW_HEIGHT, state_text, user_function};
 use crate::state::GroupSort;
@@ -15,6 +16,7 @@ use crate::workspace::LoadedCapture;
 impl GoroutinesView {
     pub(super) fn table_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture) {
         let palette = Palette::of(ui);
+        let labelled = labelled_groups(loaded);
         let shown: u64 = self.rows.rows.iter().filter_map(|&r| loaded.groups.get(r)).map(|g| g.count).sum();
         ui.weak(format!(
             "{} of {} groups, {} {}. Click a group for its stack and members.",
@@ -33,7 +35,7 @@ impl GoroutinesView {
         // A row is one click target: text selection inside cells would swallow the click.
         ui.style_mut().interaction.selectable_labels = false;
         let mut table = TableBuilder::new(ui)
-            .id_salt("groups-table")
+            .id_salt(if labelled { "groups-table-labels" } else { "groups-table" })
             .striped(true)
             .sense(Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
@@ -41,8 +43,12 @@ impl GoroutinesView {
             .column(Column::initial(200.0).at_least(80.0).clip(true))
             .column(Column::initial(90.0).at_least(60.0))
             .column(Column::initial(280.0).at_least(120.0).clip(true))
-            .column(Column::remainder().at_least(120.0).clip(true))
-            .auto_shrink([false, false]);
+            .column(Column::remainder().at_least(120.0).clip(true));
+        // Groups split by label set; the column shows which set, and only where there are sets.
+        if labelled {
+            table = table.column(Column::initial(220.0).at_least(80.0).clip(true));
+        }
+        let mut table = table.auto_shrink([false, false]);
         if let Some(row) = scroll_row {
             table = table.scroll_to_row(row, Some(egui::Align::Center));
         }
@@ -69,6 +75,27 @@ impl GoroutinesView {
                         button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
                         if button.clicked() {
                             sort_clicked = Some(column);
+                        }
+                    });
+                }
+                if labelled {
+                    header.col(|ui| {
+                        let arrow = if options.sort == GroupSort::Labels {
+                            if options.descending { " ▼" } else { " ▲" }
+                        } else {
+                            ""
+                        };
+                        let button = ui
+                            .add(
+                                egui::Button::new(RichText::new(format!("Labels{arrow}")).strong())
+                                    .frame(false),
+                            )
+                            .on_hover_text("pprof labels; filter with key=value, e.g. route=/export");
+                        button.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::Role::Button, true, "Sort by Labels")
+                        });
+                        if button.clicked() {
+                            sort_clicked = Some(GroupSort::Labels);
                         }
                     });
                 }
@@ -106,6 +133,12 @@ impl GoroutinesView {
                         ui.label(RichText::new(funcname::display_name(created)).monospace().weak())
                             .on_hover_text(created);
                     });
+                    if labelled {
+                        row.col(|ui| {
+                            let text = loaded.capture.label_text(g.labels);
+                            ui.label(RichText::new(&text).monospace()).on_hover_text(&text);
+                        });
+                    }
                     let response = row.response();
                     let name = format!(
                         "Group: {} goroutines, {}, {}",
@@ -133,6 +166,11 @@ impl GoroutinesView {
     }
 }
 
+/// Whether any group carries pprof labels (the table then has a Labels column).
+fn labelled_groups(loaded: &LoadedCapture) -> bool {
+    loaded.groups.iter().any(|g| g.labels != LabelSetId::EMPTY)
+}
+
 pub(super) fn sort_rows(rows: &mut [usize], loaded: &LoadedCapture, sort: GroupSort, descending: bool) {
     let groups = &loaded.groups;
     rows.sort_by(|&a, &b| {
@@ -145,6 +183,9 @@ pub(super) fn sort_rows(rows: &mut [usize], loaded: &LoadedCapture, sort: GroupS
             GroupSort::CreatedBy => {
                 let c = |g: &Group| g.created_by.map_or("", |f| loaded.capture.func_name(f));
                 c(ga).cmp(c(gb))
+            }
+            GroupSort::Labels => {
+                loaded.capture.label_text(ga.labels).cmp(&loaded.capture.label_text(gb.labels))
             }
         };
         let order = if descending { order.reverse() } else { order };

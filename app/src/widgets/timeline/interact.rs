@@ -8,7 +8,6 @@ use leakscope_core::model::IntervalKind;
 use super::{Lane, MIN_VIEW_NS, Timeline, TimelineHit, TimelineState, kind_name, ns_from_x, pad_range};
 use crate::widgets::{KeyNav, format};
 
-
 impl Timeline<'_> {
     /// Moves the view and scrolls the lanes from the pointer and the keys; animates towards
     /// a target view.

@@ -23,7 +23,7 @@ use super::explain::{self, AsyncView};
 use super::{Analysis, AsyncEvidence, Config, Evidence, Excluded, Finding, RuleId, Severity, knowledge};
 use crate::analysis::async_facts::{ALIVE_AT_END_SHARE, AsyncFacts, Lane, async_facts, name_kind};
 use crate::analysis::sites::SiteKey;
-use crate::model::{Capture, Group, StackId, TaskFlags, TaskKind, WaitKind};
+use crate::model::{Capture, Group, LabelSetId, StackId, TaskFlags, TaskKind, WaitKind};
 
 /// A thread released by a join in this final share of the capture was joined on the way out
 /// (the exit sequence joining every thread in turn): it stayed idle until the program ended.
@@ -130,6 +130,7 @@ fn finish(capture: &Capture, c: Candidate) -> Finding {
             name: None,
             wait_ns: None,
             members: c.members,
+            labels: LabelSetId::EMPTY,
         },
         stacks: vec![c.stack],
         evidence,

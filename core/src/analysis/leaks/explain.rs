@@ -145,6 +145,21 @@ impl Texts {
         let mut facts = Vec::new();
         let states: Vec<String> = fam.states.iter().map(|(s, c)| format!("{c} {s}")).collect();
         facts.push(format!("{gs} in {}, {}", plural(ev.stacks, "stack", "stacks"), states.join(", ")));
+        if !ev.label_sets.is_empty() {
+            let sets: Vec<String> = ev
+                .label_sets
+                .iter()
+                .map(|s| {
+                    let text: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    if text.is_empty() {
+                        format!("{} without labels", s.count)
+                    } else {
+                        format!("{} {}", s.count, text.join(" "))
+                    }
+                })
+                .collect();
+            facts.push(format!("by labels: {}", sets.join(", ")));
+        }
         facts.push(format!("waiting in {}", fam.key.wait_site()));
         if let Some(c) = &ev.created_by {
             facts.push(format!("created by {c}"));

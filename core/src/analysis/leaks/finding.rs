@@ -198,6 +198,11 @@ pub struct Evidence {
     pub creation_site_total: u64,
     /// Number of distinct stacks merged into this finding.
     pub stacks: u64,
+    /// The finding's goroutines by pprof label set, largest first; empty when none carries
+    /// labels. A finding is one creation and wait site across label sets, so the verdict does
+    /// not depend on them; this says which routes or tenants it holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub label_sets: Vec<LabelSetCount>,
     /// The capture gives no state and the frames don't show the wait; that they are parked is
     /// inferred from how many share the stack.
     pub parked_inferred_from_count: bool,
@@ -315,6 +320,15 @@ pub struct HeapLink {
     pub inuse_space_delta: i64,
     /// In-use objects the site grew by.
     pub inuse_objects_delta: i64,
+}
+
+/// How many of a finding's goroutines carry one label set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LabelSetCount {
+    /// Key to value; empty for the goroutines without labels.
+    pub labels: BTreeMap<String, String>,
+    /// Goroutines with exactly these labels.
+    pub count: u64,
 }
 
 /// The evidence of a finding about async work, asyncio tasks, spans or threads.

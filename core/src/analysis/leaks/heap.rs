@@ -405,6 +405,8 @@ fn judge(site: &Site<'_>, first: &Profile<'_>, last: &Profile<'_>) -> Judged {
         leaked: false,
         stack: representative,
         created_by: None,
+        name: None,
+        labels: crate::model::LabelSetId::EMPTY,
         wait_ns: None,
         members: Vec::new(),
     };

@@ -27,14 +27,14 @@ pub use self::config::{Config, ConfigError, IgnoreScope, Thresholds};
 pub use self::evidence::{IdSpread, Partners};
 pub use self::finding::{
     Analysis, AsyncEvidence, Before2After, Evidence, Excluded, Finding, Growth, HeapEvidence, HeapLink,
-    HeapStack, HeldMemory, ParentFacts, RuleId, Severity, SiteGrowth, TraceEvidence,
+    HeapStack, HeldMemory, LabelSetCount, ParentFacts, RuleId, Severity, SiteGrowth, TraceEvidence,
 };
 use self::knowledge::Benign;
 use super::sites::{
     FamilyGroup, SiteKey, Sites, both_record_creators, family_counts, family_groups, records_lifetimes,
 };
 use super::trace_facts::TraceFacts;
-use crate::model::{Capture, FrameId, Group, StackId, TaskFlags, TaskKind, WaitKind, funcname};
+use crate::model::{Capture, FrameId, Group, LabelSetId, StackId, TaskFlags, TaskKind, WaitKind, funcname};
 
 /// Goroutines of one family in one capture, merged across the capture's groups.
 struct Family {
@@ -52,6 +52,8 @@ struct Family {
     leaked: u64,
     wait_ns: Option<(i64, i64)>,
     representative: Group,
+    /// Goroutines per label set.
+    label_sets: BTreeMap<LabelSetId, u64>,
     system: bool,
     main: bool,
 }
@@ -325,6 +327,20 @@ impl Family {
     }
 }
 
+/// A family's goroutines per label set, largest first (then by text); empty when none carries
+/// labels.
+fn label_set_counts(capture: &Capture, sets: &BTreeMap<LabelSetId, u64>) -> Vec<LabelSetCount> {
+    if sets.keys().all(|&id| id == LabelSetId::EMPTY) {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, LabelSetCount)> = sets
+        .iter()
+        .map(|(&id, &count)| (capture.label_text(id), LabelSetCount { labels: capture.label_map(id), count }))
+        .collect();
+    out.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
+    out.into_iter().map(|(_, c)| c).collect()
+}
+
 /// Merges the capture's live groups into families by site key.
 fn families(capture: &Capture) -> Vec<Family> {
     let mut index: HashMap<SiteKey, usize> = HashMap::new();
@@ -345,6 +361,7 @@ fn families(capture: &Capture) -> Vec<Family> {
                 leaked: 0,
                 wait_ns: None,
                 representative: Group { count: 0, members: Vec::new(), ..group.clone() },
+                label_sets: BTreeMap::new(),
                 system: true,
                 main: false,
             });
@@ -356,7 +373,12 @@ fn families(capture: &Capture) -> Vec<Family> {
             f.creator = group.created_by.map(|c| capture.func_name(c).to_owned());
         }
         f.count += count;
-        f.stacks.push((group.stack, count));
+        *f.label_sets.entry(group.labels).or_insert(0) += count;
+        // Groups split by label set, so one stack may come once per set.
+        match f.stacks.iter_mut().find(|(s, _)| *s == group.stack) {
+            Some((_, n)) => *n += count,
+            None => f.stacks.push((group.stack, count)),
+        }
         let state =
             group.state.map_or_else(|| group.wait_kind.name().to_owned(), |s| capture.str(s).to_owned());
         *f.states.entry(state).or_insert(0) += count;
@@ -383,6 +405,11 @@ fn families(capture: &Capture) -> Vec<Family> {
         f.representative.wait_ns = wait_ns;
         f.representative.leaked = f.leaked > 0;
         f.representative.members = std::mem::take(&mut f.members);
+        // The finding's group carries a label set only when all its goroutines share it.
+        f.representative.labels = match f.label_sets.keys().collect::<Vec<_>>()[..] {
+            [&only] => only,
+            _ => LabelSetId::EMPTY,
+        };
     }
     out
 }
@@ -499,6 +526,7 @@ fn judge(
         runtime_marked: family.leaked,
         creation_site_total,
         stacks: family.stacks.len() as u64,
+        label_sets: label_set_counts(capture, &family.label_sets),
         ..Evidence::default()
     };
     let max_minutes = ev.wait_minutes.map_or(0, |[_, hi]| hi.max(0) as u64);

@@ -10,9 +10,8 @@
 //! The grammar follows `goroutineheader` in Go's `runtime/traceback.go`: the status (a wait
 //! reason, which may itself end in `(durable)`, or a scheduler state), then ` (leaked)`,
 //! ` (scan)`, ` (durable)` decorations, then comma-separated `N minutes`, `locked to thread`,
-//! `synctest bubble N`, then optional labels in braces (Go 1.27, `GODEBUG=tracebacklabels=1`),
-//! keys and values quoted with Go-style escapes when they hold characters outside
-//! `[A-Za-z0-9./_]`.
+//! `synctest bubble N`, then optional labels in braces (Go 1.27; an earlier draft wrote
+//! `labels:{...}` as the last part inside the bracket), read by [`crate::formats::labels`].
 //!
 //! Headers are parsed from bytes in two steps: [`parse`] splits the line (cheap, every
 //! goroutine), [`parse_status`] reads the bracket (once per distinct status text in a chunk).
@@ -54,6 +53,16 @@ pub(super) fn parse(line: &[u8]) -> Option<Header<'_>> {
     let open = memchr::memchr(b'[', rest)?;
     let close = open + memchr::memchr(b']', rest.get(open..)?)?;
     let ThreadFields::Valid(m) = parse_thread_fields(rest.get(..open)?) else { return None };
+    // An earlier draft of Go 1.27 printed `[chan receive, labels:{k: v}]`; a quoted label may
+    // hold `]`, so the bracket is the one that closes the line.
+    if let Some(at) = memchr::memmem::find(rest.get(open..)?, b"labels:{")
+        && rest.ends_with(b"}]")
+    {
+        let status = rest.get(open + 1..open + at)?.trim_ascii_end();
+        let status = status.strip_suffix(b",").unwrap_or(status);
+        let labels = rest.get(open + at + b"labels:{".len()..rest.len() - 2)?;
+        return Some(Header { id, m, status, labels: Some(labels) });
+    }
     let status = rest.get(open + 1..close)?;
     let after = rest.get(close + 1..)?.trim_ascii();
     let labels = if after.is_empty() { None } else { Some(after.strip_prefix(b"{")?.strip_suffix(b"}")?) };
@@ -153,87 +162,10 @@ fn parse_thread_fields(text: &[u8]) -> ThreadFields {
     ThreadFields::Valid(m)
 }
 
-/// One label as text, borrowed unless unquoting changed it.
-pub(super) type LabelPair<'a> = (Cow<'a, str>, Cow<'a, str>);
-
-/// Parses the labels Go 1.27 prints after the status with `GODEBUG=tracebacklabels=1`:
-/// `key: value, "quoted key": "quoted\tvalue"`. Keys and values are quoted only when they hold
-/// characters outside `[A-Za-z0-9./_]`.
-pub(super) fn parse_labels(text: &str) -> Result<Vec<LabelPair<'_>>, &'static str> {
-    let mut out = Vec::new();
-    let mut rest = text.trim_start();
-    while !rest.is_empty() {
-        let (key, after) = token(rest)?;
-        rest = after.strip_prefix(':').ok_or("expected ':' after a label key")?.trim_start();
-        let (value, after) = token(rest)?;
-        out.push((key, value));
-        rest = after.trim_start();
-        if let Some(after) = rest.strip_prefix(',') {
-            rest = after.trim_start();
-        } else if !rest.is_empty() {
-            return Err("expected ',' between labels");
-        }
-    }
-    Ok(out)
-}
-
-/// One bare or quoted token, and the text after it. Quoted tokens use the escapes of the
-/// runtime's `printquoted`: `\n \r \t \\ \"`, `\xNN` for control bytes and invalid UTF-8,
-/// `\uNNNN` and `\UNNNNNNNN` for other non-ASCII runes.
-fn token(text: &str) -> Result<(Cow<'_, str>, &str), &'static str> {
-    if let Some(body) = text.strip_prefix('"') {
-        let mut out = String::new();
-        let mut chars = body.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => return Ok((Cow::Owned(out), body.get(i + 1..).unwrap_or(""))),
-                '\\' => {
-                    let (_, e) = chars.next().ok_or("unfinished escape")?;
-                    match e {
-                        'n' => out.push('\n'),
-                        't' => out.push('\t'),
-                        'r' => out.push('\r'),
-                        'a' => out.push('\x07'),
-                        'b' => out.push('\x08'),
-                        'f' => out.push('\x0c'),
-                        'v' => out.push('\x0b'),
-                        'x' | 'u' | 'U' => {
-                            let width = match e {
-                                'x' => 2,
-                                'u' => 4,
-                                _ => 8,
-                            };
-                            let mut code = 0u32;
-                            for _ in 0..width {
-                                let (_, h) = chars.next().ok_or("unfinished hex escape")?;
-                                code = code * 16 + h.to_digit(16).ok_or("bad hex escape")?;
-                            }
-                            // `\x80`..`\xff` stand for bytes of invalid UTF-8, which a Rust
-                            // string cannot hold: they become U+FFFD.
-                            let c = if e == 'x' && code >= 0x80 { None } else { char::from_u32(code) };
-                            out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
-                        }
-                        other => out.push(other),
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        Err("unterminated quoted label")
-    } else {
-        let end = text.find([':', ',']).unwrap_or(text.len());
-        let (tok, after) = text.split_at(end);
-        let tok = tok.trim_end();
-        if tok.is_empty() {
-            return Err("empty label key or value");
-        }
-        Ok((Cow::Borrowed(tok), after))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::labels::parse as parse_labels;
 
     fn h(line: &str) -> Header<'_> {
         parse(line.as_bytes()).unwrap_or_else(|| panic!("not a header: {line}"))
@@ -381,6 +313,15 @@ mod tests {
         assert_eq!(got[0].1, r"C:\tmp\{x}, y: z");
         // Invalid UTF-8 the runtime escaped as \xNN becomes U+FFFD.
         assert_eq!(parse_labels(r#"k: "a\xffb""#).unwrap()[0].1, "a\u{fffd}b");
+    }
+
+    #[test]
+    fn draft_labels_inside_the_bracket() {
+        let (x, st) = s(r#"goroutine 8 [chan receive, 3 minutes, labels:{route: /export, "k]": "v"}]:"#);
+        assert_eq!(x.labels, Some(&br#"route: /export, "k]": "v""#[..]));
+        assert_eq!((st.state.as_ref(), st.wait_minutes, st.unknown_part), ("chan receive", Some(3), None));
+        let (x, st) = s("goroutine 8 [select labels:{tenant: acme}]:");
+        assert_eq!((x.labels, st.state.as_ref()), (Some(&b"tenant: acme"[..]), "select"));
     }
 
     #[test]

@@ -20,12 +20,11 @@ use hashbrown::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use self::chunk::{Chunk, RawBlock, RawFrame, Text};
-use super::{Format, Input, Sniff};
+use super::{Format, Input, Sniff, labels};
 use crate::error::ParseError;
 use crate::input::Progress;
 use crate::model::{
-    Ancestor, Capture, FormatKind, Frame, FrameId, Label, LabelSetId, StackId, StrId, Task, TaskFlags,
-    TaskKind,
+    Ancestor, Capture, FormatKind, Frame, FrameId, LabelSetId, StackId, StrId, Task, TaskFlags, TaskKind,
 };
 
 /// The goroutine dump format.
@@ -385,17 +384,8 @@ impl<'a> Assembler<'a> {
             return id;
         }
         let text = String::from_utf8_lossy(raw);
-        let id = match header::parse_labels(&text) {
-            Ok(pairs) => {
-                let mut labels: Vec<Label> = pairs
-                    .iter()
-                    .map(|(k, v)| Label {
-                        key: self.current.strings.intern(k),
-                        value: self.current.strings.intern(v),
-                    })
-                    .collect();
-                self.current.tables.label_set_id(&mut labels)
-            }
+        let id = match labels::parse(&text) {
+            Ok(pairs) => labels::intern(&mut self.current, &pairs),
             Err(why) => {
                 self.current.warnings.at_line(line, format!("unreadable goroutine labels {{{text}}}: {why}"));
                 LabelSetId::EMPTY

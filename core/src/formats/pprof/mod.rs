@@ -178,9 +178,12 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
         && tables.locations.is_empty()
         && tables.functions.is_empty()
     {
-        return Err(ParseError::whole(
+        // Well-formed fields that hold no profile (a mapping, a period type): the sniff took
+        // the prefix for pprof, so say where the profile stops making sense, at its end.
+        return Err(ParseError::at_offset(
             FormatKind::Pprof,
-            "no pprof profile fields (sample types, samples, string table) found",
+            bytes.len() as u64,
+            "no pprof profile fields (sample types, samples, string table) found before the end",
         ));
     }
     let mut b = Builder::new(path, &tables.strings);

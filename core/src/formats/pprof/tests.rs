@@ -592,6 +592,16 @@ fn regression_sniff_yes_on_a_prefix_stays_yes_on_the_whole() {
     assert_eq!(sniff(&broken, true), Sniff::Yes);
 }
 
+/// The `pprof` fuzz target's crash of the 30-minute run: well-formed fields (a period type,
+/// mappings) with no profile in them were a sniff yes and a parse error with no place.
+#[test]
+fn regression_fields_without_a_profile_name_the_end_as_the_place() {
+    let data = include_bytes!("testdata/fuzz-mappings-only-sniffed-yes.pb");
+    assert_eq!(sniff(data, true), Sniff::Yes);
+    let err = parse_bytes(data, "x", &Progress::new()).unwrap_err();
+    assert!(matches!(err.location, crate::error::Location::Offset(_)), "{err}");
+}
+
 #[test]
 fn a_sample_type_with_bad_contents_keeps_the_columns_aligned() {
     let mut w = Writer::new();

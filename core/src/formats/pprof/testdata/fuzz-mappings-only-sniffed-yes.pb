@@ -1,0 +1,2 @@
+Z€€€€ΐκ(08€€¨Ψκη€ΐύΨκη €ΐ	(0€ΐ›Ωκη€€Ωκη(€ Ωκη€ΰ¥Ωκη € (0€€€ϋÿÿÿÿÿ€ €ϋÿÿÿÿÿme.gopark2!/usr/loo2#/usr/local/go/src[{	"ÿd	"		/runtStringIndex(47)ime/select.go2main#/us8377aab		a92
+[vsyscall]
