@@ -16,6 +16,9 @@ use leakscope::{App, Startup};
 fn harness(startup: Startup) -> Harness<'static, App> {
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
+        // The loader thread asks for a repaint after handing over its result; on a busy
+        // machine that request can land after `settle`, costing a frame or two more.
+        .with_max_steps(16)
         .build_eframe(move |cc| App::with_state(&cc.egui_ctx, AppState::default(), startup, Instant::now()))
 }
 

@@ -940,18 +940,18 @@ impl<'a> FlameGraph<'a> {
         // its frame's visible part, at its right end: the name keeps the left. A frame too thin
         // for the pill gets a dot instead, so the pill never covers a neighbour's name; a frame
         // scrolled out of view shows nothing (its badge must not stick to the view's edge).
-        for (b, (badge, galley)) in self.badges.iter().zip(pills).enumerate() {
+        for (badge_index, (badge, galley)) in self.badges.iter().zip(pills).enumerate() {
             let Some(node) = tree.nodes.get(badge.node as usize) else { continue };
-            let (Some(&s), Some(&w)) = (start.get(badge.node as usize), width.get(badge.node as usize))
+            let (Some(&from), Some(&span)) = (start.get(badge.node as usize), width.get(badge.node as usize))
             else {
                 continue;
             };
             let y = row_top(node.depth);
-            if y + ROW_H < rect.top() || y > rect.bottom() || w <= 0.0 {
+            if y + ROW_H < rect.top() || y > rect.bottom() || span <= 0.0 {
                 continue;
             }
-            let vis0 = x_of(s).max(rect.left());
-            let vis1 = x_of(s + w).min(rect.right());
+            let vis0 = x_of(from).max(rect.left());
+            let vis1 = x_of(from + span).min(rect.right());
             if vis1 <= vis0 {
                 continue;
             }
@@ -970,14 +970,14 @@ impl<'a> FlameGraph<'a> {
                 painter.galley(pos2(pill.left() + PILL_PAD_X, ty), galley, pal.badge_text);
                 pill
             } else {
-                let r = (pill_h * 0.3).max(2.5);
-                let x = ((vis0 + vis1) * 0.5).clamp(rect.left() + r, rect.right() - r);
-                let c = pos2(x, y + (ROW_H - GAP) * 0.5);
-                painter.circle(c, r, pal.badge_fill, Stroke::new(1.0, pal.badge_text));
-                Rect::from_center_size(c, vec2(2.0 * r + 2.0, 2.0 * r + 2.0))
+                let radius = (pill_h * 0.3).max(2.5);
+                let x = ((vis0 + vis1) * 0.5).clamp(rect.left() + radius, rect.right() - radius);
+                let centre = pos2(x, y + (ROW_H - GAP) * 0.5);
+                painter.circle(centre, radius, pal.badge_fill, Stroke::new(1.0, pal.badge_text));
+                Rect::from_center_size(centre, vec2(2.0 * radius + 2.0, 2.0 * radius + 2.0))
             };
             if hover_pos.is_some_and(|p| shape.contains(p)) {
-                hover = Some(Hover::Badge(b));
+                hover = Some(Hover::Badge(badge_index));
             }
         }
 
