@@ -97,21 +97,11 @@ fn same(a: &Capture, b: &Capture) {
     assert_eq!(a.warnings.lines(), b.warnings.lines());
 }
 
-/// Per depth row of every task, intervals are sorted by start and never overlap.
+/// The model's invariants, and the Chrome reader's promise of one event per interval and one
+/// detail per task (which the model allows to be empty for other formats).
 fn check_invariants(c: &Capture) {
-    for t in &c.tasks {
-        let r = t.intervals.indices();
-        for i in r.clone().skip(1) {
-            let (d0, d1) = (c.intervals.depth(i - 1), c.intervals.depth(i));
-            assert!(d0 <= d1, "sorted by depth");
-            if d0 == d1 {
-                assert!(c.intervals.start(i - 1) <= c.intervals.start(i), "sorted by start");
-                assert!(c.intervals.end(i - 1) <= c.intervals.start(i), "no overlap within a depth");
-            }
-        }
-        for i in r {
-            assert!(c.intervals.start(i) <= c.intervals.end(i));
-        }
+    if let Err(e) = c.validate() {
+        panic!("{e}");
     }
     assert_eq!(c.interval_events.len(), c.intervals.len());
     assert_eq!(c.task_details.len(), c.tasks.len());

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use leakscope_core::analysis::leaks::{Config, RuleId};
+use leakscope_core::analysis::leaks::RuleId;
 use leakscope_core::report::{Report, SarifOptions, to_sarif};
-use leakscope_core::session::{Input, Purpose, Session};
+use leakscope_core::session::Input;
 use leakscope_core::{Bytes, Capture, LoadOptions, Progress, export};
 use serde_json::Value;
 
@@ -33,18 +33,6 @@ const GOROUTINE_SAMPLES: &[&str] = &[
 
 fn sample(name: &str) -> PathBuf {
     support::sample_traces().join(name)
-}
-
-fn session(inputs: Vec<Input>) -> Session {
-    Session::load(
-        inputs,
-        &LoadOptions::default(),
-        Purpose::Report,
-        Config::default(),
-        &Progress::new(),
-        &mut |_| {},
-    )
-    .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
 }
 
 fn load(path: &Path) -> Capture {
@@ -90,7 +78,7 @@ fn sarif_follows_the_2_1_0_schema_with_a_result_per_finding() {
     ];
     let mut results = 0;
     for input in inputs {
-        let report = Report::from_session(&session(input));
+        let report = Report::from_session(&support::session(input));
         let root = support::workspace();
         let doc = to_sarif(&report, &SarifOptions { source_root: Some(root), version: Some("0.1.0".into()) });
         validate_sarif(&doc);
@@ -115,7 +103,8 @@ fn sarif_follows_the_2_1_0_schema_with_a_result_per_finding() {
 #[test]
 fn sarif_locations_under_the_source_root_are_relative() {
     // ctx-done-leak's dump was built in /tmp/...: make that the root.
-    let report = Report::from_session(&session(vec![Input::file(sample("ctx-done-leak.after.debug2.txt"))]));
+    let report =
+        Report::from_session(&support::session(vec![Input::file(sample("ctx-done-leak.after.debug2.txt"))]));
     let site = report.findings.iter().find_map(|f| f.sites.created_at.clone()).expect("a creator line");
     assert!(site.file.starts_with('/'), "{}", site.file);
     let root = Path::new(&site.file).parent().unwrap().to_path_buf();
@@ -130,7 +119,8 @@ fn sarif_locations_under_the_source_root_are_relative() {
 
 #[test]
 fn markdown_report_lists_every_finding() {
-    let report = Report::from_session(&session(vec![Input::file(sample("ctx-done-leak.after.debug2.txt"))]));
+    let report =
+        Report::from_session(&support::session(vec![Input::file(sample("ctx-done-leak.after.debug2.txt"))]));
     let md = report.to_markdown();
     assert!(md.starts_with("# leakscope report\n"));
     for (i, f) in report.findings.iter().enumerate() {
@@ -247,26 +237,9 @@ fn svg_export_is_one_standalone_document_with_tooltips() {
     assert!(svg.contains(&format!("<title>all ({} goroutines, 100.00%)</title>", capture.task_count())));
 }
 
-fn go_binary(test: &str) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from),
-        Some(support::workspace().join("../.govenv/bin/go")),
-        Some(PathBuf::from("go")),
-    ];
-    for go in candidates.into_iter().flatten() {
-        if Command::new(&go).arg("version").output().is_ok_and(|o| o.status.success()) {
-            return Some(go);
-        }
-    }
-    // CI installs Go (.ci/run): there a missing toolchain is a failure, not a pass.
-    assert!(std::env::var_os("CI").is_none(), "{test}: no Go toolchain in CI (set LEAKSCOPE_GO)");
-    eprintln!("SKIPPED {test}: no Go toolchain (set LEAKSCOPE_GO)");
-    None
-}
-
 #[test]
 fn go_tool_pprof_reads_the_export_with_the_same_totals() {
-    let Some(go) = go_binary("go_tool_pprof_reads_the_export_with_the_same_totals") else { return };
+    let Some(go) = support::go_binary("go_tool_pprof_reads_the_export_with_the_same_totals") else { return };
     let dir = std::env::temp_dir().join(format!("leakscope-export-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for name in GOROUTINE_SAMPLES {
@@ -295,7 +268,7 @@ fn go_tool_pprof_reads_the_export_with_the_same_totals() {
 /// The leak profile written twice at one moment (pb.gz, then debug=1): nothing is new.
 #[test]
 fn a_leak_profile_against_itself_reports_nothing_new() {
-    let report = Report::from_session(&session(vec![
+    let report = Report::from_session(&support::session(vec![
         Input::baseline(sample("ctx-done-leak.after.goroutineleak.pb.gz")),
         Input::file(sample("ctx-done-leak.after.goroutineleak.debug1.txt")),
     ]));
@@ -310,8 +283,10 @@ fn a_leak_profile_against_itself_reports_nothing_new() {
 /// `report --baseline` over leak profiles as a CI job runs it: the findings with their counts
 /// before and after, one line each, sorted, so a golden file says exactly what is new.
 fn new_leaks(baseline: &str, after: &str) -> String {
-    let report =
-        Report::from_session(&session(vec![Input::baseline(sample(baseline)), Input::file(sample(after))]));
+    let report = Report::from_session(&support::session(vec![
+        Input::baseline(sample(baseline)),
+        Input::file(sample(after)),
+    ]));
     let mut lines: Vec<String> = report
         .findings
         .iter()
@@ -370,7 +345,7 @@ fn leak_profiles_in_ci_report_exactly_the_new_proven_leaks() {
 #[ignore = "needs ../shared/realdata"]
 fn leak_marked_dumps_against_a_baseline_report_the_grown_families() {
     let dir = support::realdata().join("go127/ctx-done-leak");
-    let report = Report::from_session(&session(vec![
+    let report = Report::from_session(&support::session(vec![
         Input::baseline(dir.join("before/goroutine.debug2.leakmarked.txt")),
         Input::file(dir.join("after/goroutine.debug2.leakmarked.txt")),
     ]));

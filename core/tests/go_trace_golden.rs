@@ -17,60 +17,12 @@ mod support;
 use go_trace_text::Expect;
 use leakscope_core::Progress;
 use leakscope_core::formats::go_trace;
-use leakscope_core::model::{Capture, IntervalKind, TaskKind};
+use leakscope_core::model::{Capture, TaskKind};
 
-/// Checks the model's invariants: intervals per task sorted by (depth, start), never
-/// overlapping within a depth, ending no earlier than they start, inside the trace's time
-/// range; links between existing tasks.
+/// The model's invariants, with the trace's name on failure.
 fn check_invariants(c: &Capture, name: &str) {
-    let (t0, t1) = c.time_range_ns.expect("time range");
-    assert!(t0 <= t1, "{name}: range {t0}..{t1}");
-    let iv = &c.intervals;
-    let mut covered = 0usize;
-    for task in &c.tasks {
-        let r = task.intervals.indices();
-        covered += r.len();
-        let mut prev: Option<(u16, i64, i64)> = None;
-        for i in r {
-            let (s, e, d) = (iv.start(i), iv.end(i), iv.depth(i));
-            assert!(s <= e, "{name}: task {} interval {i} ends before it starts", task.id);
-            assert!(s >= t0 && e <= t1, "{name}: task {} interval {s}..{e} outside {t0}..{t1}", task.id);
-            if let Some((pd, ps, pe)) = prev {
-                assert!(
-                    (pd, ps) <= (d, s),
-                    "{name}: task {} intervals not sorted by (depth, start)",
-                    task.id
-                );
-                if pd == d {
-                    assert!(
-                        pe <= s,
-                        "{name}: task {} intervals overlap at depth {d}: ..{pe} and {s}..",
-                        task.id
-                    );
-                }
-            }
-            if d == 0 && task.kind == TaskKind::Goroutine {
-                assert!(
-                    matches!(
-                        iv.kind(i),
-                        IntervalKind::Running
-                            | IntervalKind::Runnable
-                            | IntervalKind::Blocked
-                            | IntervalKind::Syscall
-                    ),
-                    "{name}: goroutine state interval of kind {:?}",
-                    iv.kind(i)
-                );
-            }
-            prev = Some((d, s, e));
-        }
-    }
-    assert_eq!(covered, iv.len(), "{name}: every interval belongs to exactly one task");
-    for l in &c.links {
-        assert!(
-            (l.from_task as usize) < c.tasks.len() && (l.to_task as usize) < c.tasks.len(),
-            "{name}: dangling link"
-        );
+    if let Err(e) = c.validate() {
+        panic!("{name}: {e}");
     }
 }
 

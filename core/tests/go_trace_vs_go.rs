@@ -19,23 +19,6 @@ use std::process::Command;
 use leakscope_core::model::{Capture, IntervalKind, TaskFlags, TaskKind};
 use leakscope_core::{LoadOptions, Progress};
 
-fn go_binary(test: &str) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from),
-        Some(support::workspace().join("../.govenv/bin/go")),
-        Some(PathBuf::from("go")),
-    ];
-    for go in candidates.into_iter().flatten() {
-        if Command::new(&go).arg("version").output().is_ok_and(|o| o.status.success()) {
-            return Some(go);
-        }
-    }
-    // CI installs Go (.ci/run): there a missing toolchain is a failure, not a pass.
-    assert!(std::env::var_os("CI").is_none(), "{test}: no Go toolchain in CI (set LEAKSCOPE_GO)");
-    eprintln!("SKIPPED {test}: no Go toolchain (set LEAKSCOPE_GO)");
-    None
-}
-
 /// Events per kind in Go's output (the word after the context on each event line).
 fn go_kinds(text: &str) -> BTreeMap<String, u64> {
     let mut kinds = BTreeMap::new();
@@ -173,7 +156,7 @@ fn difference(want: &BTreeMap<u64, Vec<Transition>>, got: &BTreeMap<u64, Vec<Tra
 
 #[test]
 fn transitions_match_go_tool_trace() {
-    let Some(go) = go_binary("transitions_match_go_tool_trace") else { return };
+    let Some(go) = support::go_binary("transitions_match_go_tool_trace") else { return };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for entry in walk(&support::sample_traces()) {
         if entry.extension().is_some_and(|e| e == "trace") {
@@ -202,7 +185,7 @@ fn transitions_match_go_tool_trace() {
 #[ignore = "needs ../shared/realdata"]
 fn transitions_match_go_tool_trace_on_realdata() {
     let realdata = support::realdata();
-    let Some(go) = go_binary("transitions_match_go_tool_trace_on_realdata") else { return };
+    let Some(go) = support::go_binary("transitions_match_go_tool_trace_on_realdata") else { return };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for entry in walk(&realdata) {
         if entry.extension().is_some_and(|e| e == "trace") {

@@ -12,20 +12,8 @@ use std::path::PathBuf;
 
 use leakscope_core::analysis::leaks::{Config, RuleId, Severity};
 use leakscope_core::report::Report;
-use leakscope_core::session::{Input, Purpose, Session};
+use leakscope_core::session::Input;
 use leakscope_core::{LoadOptions, Progress};
-
-fn session(inputs: Vec<Input>) -> Session {
-    Session::load(
-        inputs,
-        &LoadOptions::default(),
-        Purpose::Report,
-        Config::default(),
-        &Progress::new(),
-        &mut |_| {},
-    )
-    .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
-}
 
 fn sample(name: &str) -> PathBuf {
     support::sample_traces().join("heapleak").join(name)
@@ -43,7 +31,7 @@ fn golden(name: &str) -> PathBuf {
 
 #[test]
 fn leaky_heap_profiles_name_the_grown_sites() {
-    let s = session(vec![
+    let s = support::session(vec![
         Input::baseline(sample("leaky/before/heap.pb.gz")),
         Input::file(sample("leaky/after/heap.pb.gz")),
     ]);
@@ -68,16 +56,16 @@ fn leaky_heap_profiles_name_the_grown_sites() {
 #[test]
 fn a_baseline_and_two_files_give_the_same_heap_findings() {
     let (before, after) = (sample("leaky/before/heap.pb.gz"), sample("leaky/after/heap.pb.gz"));
-    let based = Report::from_session(&session(vec![Input::baseline(&before), Input::file(&after)]));
+    let based = Report::from_session(&support::session(vec![Input::baseline(&before), Input::file(&after)]));
     // Given newest first: the profiles' time stamps put them in order.
-    let two = Report::from_session(&session(vec![Input::file(&after), Input::file(&before)]));
+    let two = Report::from_session(&support::session(vec![Input::file(&after), Input::file(&before)]));
     assert!(!based.findings.is_empty());
     assert_eq!(findings_text(&based), findings_text(&two));
 }
 
 #[test]
 fn heap_growth_joins_the_goroutine_findings_that_hold_it() {
-    let s = session(vec![
+    let s = support::session(vec![
         Input::file(sample("leaky/before/heap.pb.gz")),
         Input::file(sample("leaky/after/heap.pb.gz")),
         Input::file(sample("leaky/before/goroutine.debug2.txt.gz")),
@@ -112,7 +100,7 @@ fn heap_growth_joins_the_goroutine_findings_that_hold_it() {
 
 #[test]
 fn a_healthy_program_has_no_likely_heap_finding() {
-    let s = session(vec![
+    let s = support::session(vec![
         Input::baseline(sample("healthy/before/heap.pb.gz")),
         Input::file(sample("healthy/after/heap.pb.gz")),
     ]);

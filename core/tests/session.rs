@@ -15,18 +15,6 @@ use leakscope_core::session::{Input, Purpose, Session};
 use leakscope_core::{LoadOptions, Progress};
 use serde_json::Value;
 
-fn session(inputs: Vec<Input>) -> Session {
-    Session::load(
-        inputs,
-        &LoadOptions::default(),
-        Purpose::Report,
-        Config::default(),
-        &Progress::new(),
-        &mut |_| {},
-    )
-    .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
-}
-
 fn sample(name: &str) -> PathBuf {
     support::sample_traces().join(name)
 }
@@ -45,10 +33,10 @@ fn findings(report: &Report) -> Vec<Value> {
 fn two_files_and_a_file_with_its_baseline_give_the_same_findings() {
     let (before, after) =
         (sample("orders-api.before.debug2.txt.gz"), sample("orders-api.after.debug2.txt.gz"));
-    let two = Report::from_session(&session(vec![Input::file(&before), Input::file(&after)]));
-    let based = Report::from_session(&session(vec![Input::baseline(&before), Input::file(&after)]));
+    let two = Report::from_session(&support::session(vec![Input::file(&before), Input::file(&after)]));
+    let based = Report::from_session(&support::session(vec![Input::baseline(&before), Input::file(&after)]));
     // Given the other way round, the goroutine ids still say which is older.
-    let reversed = Report::from_session(&session(vec![Input::file(&after), Input::file(&before)]));
+    let reversed = Report::from_session(&support::session(vec![Input::file(&after), Input::file(&before)]));
 
     assert!(!two.findings.is_empty());
     assert_eq!(findings(&two), findings(&based));
@@ -89,14 +77,15 @@ fn snapshots_given_as_files_are_a_series_like_a_file_of_dumps() {
     std::fs::create_dir_all(&dir).unwrap();
     let files = split_series(&dir);
     // Given out of order: the goroutine ids of one process put them back.
-    let s = session(vec![Input::file(&files[2]), Input::file(&files[0]), Input::file(&files[1])]);
+    let s = support::session(vec![Input::file(&files[2]), Input::file(&files[0]), Input::file(&files[1])]);
     assert_eq!(s.series.len(), 1);
     let ordered: Vec<String> =
         s.series[0].members.iter().map(|&m| s.captures[m].capture.source.path.clone()).collect();
     let expected: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     assert_eq!(ordered, expected);
     let from_files = Report::from_session(&s);
-    let from_one_file = Report::from_session(&session(vec![Input::file(sample("go127-series.log"))]));
+    let from_one_file =
+        Report::from_session(&support::session(vec![Input::file(sample("go127-series.log"))]));
     std::fs::remove_dir_all(&dir).ok();
 
     let grown: Vec<&Vec<u64>> =
@@ -112,9 +101,9 @@ fn snapshots_given_as_files_are_a_series_like_a_file_of_dumps() {
 fn captures_of_different_programs_are_judged_apart() {
     let a = sample("orders-api.after.debug2.txt.gz");
     let b = sample("go119-mixed.before.debug2.txt");
-    let both = Report::from_session(&session(vec![Input::file(&a), Input::file(&b)]));
-    let alone_a = Report::from_session(&session(vec![Input::file(&a)]));
-    let alone_b = Report::from_session(&session(vec![Input::file(&b)]));
+    let both = Report::from_session(&support::session(vec![Input::file(&a), Input::file(&b)]));
+    let alone_a = Report::from_session(&support::session(vec![Input::file(&a)]));
+    let alone_b = Report::from_session(&support::session(vec![Input::file(&b)]));
     assert_eq!(both.series.len(), 2);
     let mut expected = findings(&alone_a);
     expected.extend(findings(&alone_b));
@@ -128,7 +117,7 @@ fn captures_of_different_programs_are_judged_apart() {
 #[test]
 fn the_same_file_given_twice_is_read_once_and_said() {
     let a = sample("go119-mixed.before.debug2.txt");
-    let s = session(vec![Input::file(&a), Input::file(&a)]);
+    let s = support::session(vec![Input::file(&a), Input::file(&a)]);
     assert_eq!(s.captures.len(), 1);
     assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
     assert!(s.notes[0].contains("go119-mixed.before.debug2.txt"));
@@ -186,7 +175,7 @@ fn regression_a_ten_megabyte_name_is_not_echoed_whole() {
         },
         baseline: false,
     };
-    let report = Report::from_session(&session(vec![input]));
+    let report = Report::from_session(&support::session(vec![input]));
     let text: String = report
         .findings
         .iter()

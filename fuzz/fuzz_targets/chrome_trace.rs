@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(a.event_stats, b.event_stats);
             assert_eq!(a.intervals.len(), b.intervals.len());
             assert_eq!(a.tasks.len(), b.tasks.len());
+            a.validate().unwrap_or_else(|e| panic!("{e}"));
             let _ = async_facts::async_facts(a);
             let _ = spans::span_self_time_stacks(a);
         }

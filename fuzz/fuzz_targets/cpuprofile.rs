@@ -8,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(capture) = cpuprofile::parse_bytes(data, "fuzz", &Progress::new()) {
+        capture.validate().unwrap_or_else(|e| panic!("{e}"));
         let _ = leakscope_core::analysis::flame::sample_stacks(&capture, 0);
     }
 });

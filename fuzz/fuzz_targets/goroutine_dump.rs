@@ -50,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(captures) = &whole {
         for c in captures {
+            c.validate().unwrap_or_else(|e| panic!("{e}"));
             // What views and the report do with a capture must not panic either.
             let report = leakscope_core::report::CaptureReport::new(c);
             let _ = report.to_text(usize::MAX);

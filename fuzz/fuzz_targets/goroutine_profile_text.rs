@@ -17,8 +17,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(captures) => {
             assert!(!captures.is_empty());
             for c in &captures {
+                c.validate().unwrap_or_else(|e| panic!("{e}"));
                 assert_eq!(c.samples.types.len(), 1);
-                assert_eq!(c.samples.values.len(), c.samples.len());
                 let groups = c.groups();
                 let in_groups = groups.iter().fold(0u64, |n, g| n.saturating_add(g.count));
                 if c.is_goroutine_count_profile() {

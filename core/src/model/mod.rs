@@ -17,6 +17,7 @@ pub mod stack;
 pub mod strings;
 pub mod task;
 pub mod trace;
+mod validate;
 pub mod wait;
 
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
@@ -29,4 +30,5 @@ pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
 pub use strings::{StrId, Strings};
 pub use task::{Ancestor, IntervalRange, OptId, OptNs, Task, TaskFlags, TaskKind};
 pub use trace::{TraceInfo, UserLog, UserRegion, UserTask};
+pub use validate::InvariantError;
 pub use wait::WaitKind;

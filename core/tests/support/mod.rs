@@ -72,3 +72,39 @@ pub fn check_golden(path: &Path, got: &str) {
         );
     }
 }
+
+/// A report session over `inputs` with the default options and config.
+///
+/// # Panics
+/// When an input does not load: the tests give inputs that must.
+#[track_caller]
+pub fn session(inputs: Vec<leakscope_core::session::Input>) -> leakscope_core::session::Session {
+    leakscope_core::session::Session::load(
+        inputs,
+        &leakscope_core::LoadOptions::default(),
+        leakscope_core::session::Purpose::Report,
+        leakscope_core::analysis::leaks::Config::default(),
+        &leakscope_core::Progress::new(),
+        &mut |_| {},
+    )
+    .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
+}
+
+/// The Go toolchain for tests that compare with Go's own tools: `$LEAKSCOPE_GO`, the venv CI
+/// makes (`../.govenv`), else `go` on the path. `None` (the test says SKIPPED) off CI only:
+/// CI installs Go, so there a missing toolchain fails the test instead of passing it unchecked.
+pub fn go_binary(test: &str) -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from),
+        Some(workspace().join("../.govenv/bin/go")),
+        Some(PathBuf::from("go")),
+    ];
+    for go in candidates.into_iter().flatten() {
+        if std::process::Command::new(&go).arg("version").output().is_ok_and(|o| o.status.success()) {
+            return Some(go);
+        }
+    }
+    assert!(std::env::var_os("CI").is_none(), "{test}: no Go toolchain in CI (set LEAKSCOPE_GO)");
+    eprintln!("SKIPPED {test}: no Go toolchain (set LEAKSCOPE_GO)");
+    None
+}
