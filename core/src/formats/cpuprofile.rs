@@ -201,7 +201,11 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     let result = c.object(|c, key| {
         match key.raw {
             b"nodes" => c.array(|c| {
-                read_node(c, &mut cap, &mut table, &mut hits)?;
+                if let Some(hit) = read_node(c, &mut cap, &mut table)?
+                    && hit.1 > 0
+                {
+                    hits.push(hit);
+                }
                 node_count += 1;
                 if node_count.is_multiple_of(4096) && progress.is_cancelled() {
                     return Err(JsonError { kind: JsonErrorKind::Eof, offset: c.pos });
@@ -287,12 +291,14 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     Ok(cap)
 }
 
-fn read_node(
+/// Reads one V8 profile node into `table`: the one reader for both places V8 writes nodes, a
+/// `.cpuprofile`'s `nodes` (children listed, with hit counts) and a trace's `ProfileChunk`
+/// events (parent given, no counts). Returns the node's id and hit count.
+pub(crate) fn read_node(
     c: &mut Cursor<'_>,
     cap: &mut Capture,
     table: &mut NodeTable,
-    hits: &mut Vec<(u64, i64)>,
-) -> Result<(), JsonError> {
+) -> Result<Option<(u64, i64)>, JsonError> {
     let mut id = None;
     let mut hit_count = 0;
     let mut frame = CallFrame::default();
@@ -313,16 +319,12 @@ fn read_node(
         }
         Ok(())
     })?;
-    if let Some(id) = id {
-        table.add(cap, id as u64, &frame, parent.map(|p| p as u64));
-        if hit_count > 0 {
-            hits.push((id as u64, hit_count));
-        }
-        for child in children {
-            table.set_parent(child as u64, id as u64);
-        }
+    let Some(id) = id else { return Ok(None) };
+    table.add(cap, id as u64, &frame, parent.map(|p| p as u64));
+    for child in children {
+        table.set_parent(child as u64, id as u64);
     }
-    Ok(())
+    Ok(Some((id as u64, hit_count)))
 }
 
 #[cfg(test)]

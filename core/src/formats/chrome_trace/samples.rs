@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use super::chunk::{ChunkOut, ProfileKind};
 use super::event::RawId;
 use super::json::{Cursor, JsonError, Kind};
-use crate::formats::cpuprofile::{CallFrame, NodeTable, push_timed_samples};
+use crate::formats::cpuprofile::{NodeTable, push_timed_samples, read_node};
 use crate::model::{Capture, Frame, FrameId, LabelSetId, StackId, StrId};
 
 /// What the document level found besides the events.
@@ -292,7 +292,7 @@ fn read_profile_event(
                 b"cpuProfile" if c.kind()? == Kind::Object => {
                     c.object(|c, k| match k.raw {
                         b"nodes" if c.kind()? == Kind::Array => {
-                            c.array(|c| read_chunk_node(c, cap, &mut p.nodes))
+                            c.array(|c| read_node(c, cap, &mut p.nodes).map(|_| ()))
                         }
                         b"samples" if c.kind()? == Kind::Array => super::chunk::int_array(c, &mut p.samples),
                         _ => c.skip_value().map(|_| ()),
@@ -317,26 +317,5 @@ fn read_profile_event(
     let n = p.samples.len().min(p.times_ns.len());
     p.samples.truncate(n.max(p.times_ns.len().min(p.samples.len())));
     p.times_ns.truncate(p.samples.len());
-    Ok(())
-}
-
-fn read_chunk_node(c: &mut Cursor<'_>, cap: &mut Capture, table: &mut NodeTable) -> Result<(), JsonError> {
-    let mut id = None;
-    let mut parent = None;
-    let mut frame = CallFrame::default();
-    c.object(|c, k| {
-        match k.raw {
-            b"id" => id = c.int()?,
-            b"parent" => parent = c.int()?,
-            b"callFrame" if c.kind()? == Kind::Object => frame = CallFrame::read(c)?,
-            _ => {
-                c.skip_value()?;
-            }
-        }
-        Ok(())
-    })?;
-    if let Some(id) = id {
-        table.add(cap, id as u64, &frame, parent.map(|p| p as u64));
-    }
     Ok(())
 }
