@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use egui::{Context, Event, Pos2, RawInput, Rect, vec2};
-use leakscope::widgets::synthetic::{self, TraceShape};
 use leakscope::widgets::{FlameGraph, FlameGraphState, FlameMode, Lane, Timeline, TimelineState};
+use leakscope_testkit::widgets::{self as synthetic, TraceShape};
 
 // The app's allocator (see main.rs), so frames cost here what they cost in the app.
 #[global_allocator]

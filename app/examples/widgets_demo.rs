@@ -14,13 +14,13 @@
 
 use std::path::{Path, PathBuf};
 
-use leakscope::widgets::synthetic::{self, TraceShape};
 use leakscope::widgets::{FlameBadge, FlameGraph, FlameGraphState, FlameMode, Lane, Timeline, TimelineState};
 use leakscope_core::analysis::flame::{FlameTree, goroutine_stacks};
 use leakscope_core::analysis::flame_locations::FlameLocations;
 use leakscope_core::analysis::wait_ages::{WaitAges, wait_ages};
 use leakscope_core::load::{self, LoadOptions, Progress};
 use leakscope_core::model::{Capture, Group};
+use leakscope_testkit::widgets::{self as synthetic, TraceShape};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {

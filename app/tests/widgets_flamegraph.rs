@@ -384,7 +384,7 @@ fn diff_trees_draw_a_legend() {
 
 #[test]
 fn a_large_tree_culls_and_still_hit_tests() {
-    let tree = leakscope::widgets::synthetic::flame_tree(100_000, 11);
+    let tree = leakscope_testkit::widgets::flame_tree(100_000, 11);
     let mut state = FlameGraphState::new(FlameMode::Icicle);
     let mut hovered = None;
     let mut h = Harness::builder().with_size(vec2(1200.0, 700.0)).build_ui(|ui| {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leakscope_core::Progress;
-use leakscope_core::formats::chrome_trace::synth::{SynthConfig, trace_bytes};
 use leakscope_core::formats::{chrome_trace, cpuprofile};
+use leakscope_testkit::chrome::{SynthConfig, trace_bytes};
 use serde::Deserialize;
 
 fn realdata() -> Option<PathBuf> {

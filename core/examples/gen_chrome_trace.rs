@@ -4,7 +4,7 @@
 
 use std::io::BufWriter;
 
-use leakscope_core::formats::chrome_trace::synth::{SynthConfig, write_trace};
+use leakscope_testkit::chrome::{SynthConfig, write_trace};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,5 +1,6 @@
 //! Custom-painted widgets: the flamegraph and the timeline, plus the small pieces they share
-//! (value and time formatting, label fitting) and synthetic data for benchmarks and tests.
+//! (value and time formatting, label fitting). Synthetic data for their benchmarks and tests
+//! lives in the dev-only `leakscope-testkit` crate.
 //!
 //! Both widgets follow the same pattern: the host keeps a `*State` per view (zoom, scroll,
 //! caches), builds a widget over borrowed data each frame, calls `show`, and reads what
@@ -10,7 +11,6 @@
 
 pub mod flamegraph;
 mod keynav;
-pub mod synthetic;
 mod text;
 pub mod time_axis;
 pub mod timeline;

@@ -23,7 +23,6 @@ pub(crate) mod chunk;
 mod event;
 pub(crate) mod json;
 mod samples;
-pub mod synth;
 
 use std::ops::Range;
 

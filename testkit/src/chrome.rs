@@ -307,8 +307,9 @@ pub fn trace_bytes(cfg: &SynthConfig) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::Progress;
-    use crate::model::TaskKind;
+    use leakscope_core::Progress;
+    use leakscope_core::formats::chrome_trace::parse_bytes;
+    use leakscope_core::model::TaskKind;
 
     #[test]
     fn generated_traces_parse_whole() {
@@ -320,7 +321,7 @@ mod tests {
                 let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 let events = if object_form { &json["traceEvents"] } else { &json };
                 let n = events.as_array().unwrap().len() as u64;
-                let cap = super::super::parse_bytes(&bytes, "synth", &Progress::new()).unwrap();
+                let cap = parse_bytes(&bytes, "synth", &Progress::new()).unwrap();
                 assert_eq!(cap.event_stats.events, n);
                 assert_eq!(cap.event_stats.skipped, 0);
                 assert_eq!(cap.count_of_kind(TaskKind::Thread), 64);
