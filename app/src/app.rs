@@ -39,6 +39,9 @@ pub struct App {
     dialog_note: Option<String>,
     /// Why the last load failed: one note per file that could not be opened.
     pub errors: Vec<LoadErrorNote>,
+    /// What the last load did that a person should know (a file given twice, read once), until
+    /// dismissed.
+    pub session_notes: Vec<String>,
     /// The finding or group the views are narrowed to.
     pub focus: Option<Focus>,
     commands: Commands,
@@ -91,6 +94,7 @@ impl App {
             commands: Commands::default(),
             views: Views::default(),
             show_warnings: false,
+            session_notes: Vec::new(),
             typed_path: String::new(),
             timing: Timing {
                 process_start,
@@ -150,6 +154,7 @@ impl App {
                 {
                     self.state.view = ViewKind::Flamegraph;
                 }
+                self.session_notes.clone_from(&ws.session.notes);
                 if let Some(old) = self.workspace.replace(ws) {
                     drop_in_background(old);
                 }
@@ -248,6 +253,7 @@ impl App {
             Command::DismissError => {
                 self.errors.clear();
                 self.dialog_note = None;
+                self.session_notes.clear();
             }
             Command::CloseAll => {
                 self.loader.cancel();
@@ -502,6 +508,9 @@ impl App {
         }
         for error in &self.errors {
             views::error_ui(ui, error, &mut self.commands);
+        }
+        for note in &self.session_notes {
+            views::note_ui(ui, note, Palette::of(ui).warning, &mut self.commands);
         }
         match &self.workspace {
             None => {
