@@ -527,33 +527,107 @@ fn family_frames(goroutines: &Capture, finding: &Finding) -> Vec<String> {
     out
 }
 
+/// Which goroutine family an allocation stack is attributed to, and through which frame.
+#[derive(Clone)]
+struct Claim {
+    finding: usize,
+    shared: String,
+    /// Position of the shared frame on the allocation stack: the nearer the allocation, the
+    /// more specific the code that keeps the memory.
+    depth: usize,
+    /// Every family whose frames the stack shares (the one it is attributed to included).
+    contenders: Vec<usize>,
+}
+
 /// Joins the heap-growth findings of `heap` (a heap profile) with the goroutine findings of
 /// `goroutines` (a capture of the same program): each goroutine finding whose frames a grown
 /// allocation stack shares gets the growth as evidence and a fact, and the heap finding names
 /// the goroutines that hold it.
+///
+/// Each allocation stack is counted for one family only, the one whose frame sits nearest the
+/// allocation (a worker's own function before the handler that started it; on a tie the first,
+/// which is the worse): memory counted for two families would add up to more than grew. The
+/// other families that reach it say where it is counted, and the heap finding names them all
+/// (a connection's read and write loops both hold the buffers `dialConn` made).
 pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap_findings: &mut [Finding]) {
-    for finding in
-        findings.iter_mut().filter(|f| f.evidence.heap.is_none() && f.evidence.async_work.is_none())
-    {
-        let frames = family_frames(goroutines, finding);
-        let own: Vec<String> = goroutines.stack_funcs(finding.group.stack).map(str::to_owned).collect();
-        for hf in heap_findings.iter_mut() {
-            let Some(h) = hf.evidence.heap.as_mut() else { continue };
-            // The family's own frames may be anywhere on the allocation stack (the goroutine
-            // allocated it); its creator only where the creator is the site itself (dialConn
-            // allocates the buffers its loops use), as a creator's callers are on the stack of
-            // everything else it allocates too.
-            let on_stack = |f: &String, s: &HeapStack| match &finding.key.creator {
-                Some(c) if c == f && !own.contains(f) => h.site == *f,
-                _ => s.frames.iter().any(|sf| sf == f),
-            };
-            let Some(shared) = frames.iter().find(|f| h.stacks.iter().any(|s| on_stack(f, s))).cloned()
+    // Per eligible finding: its index, the frames a heap stack may share, its own stack's
+    // functions and its creator.
+    type Family = (usize, Vec<String>, Vec<String>, Option<String>);
+    let families: Vec<Family> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.evidence.heap.is_none() && f.evidence.async_work.is_none())
+        .map(|(i, f)| {
+            let own: Vec<String> = goroutines.stack_funcs(f.group.stack).map(str::to_owned).collect();
+            (i, family_frames(goroutines, f), own, f.key.creator.clone())
+        })
+        .collect();
+    for hf in heap_findings.iter_mut() {
+        let Some(h) = hf.evidence.heap.as_mut() else { continue };
+        let mut claims: Vec<Option<Claim>> = vec![None; h.stacks.len()];
+        for (i, frames, own, creator) in &families {
+            for (claim, stack) in claims.iter_mut().zip(&h.stacks) {
+                // The family's own frames may be anywhere on the allocation stack (the goroutine
+                // allocated it); its creator only where the creator is the site itself (dialConn
+                // allocates the buffers its loops use), as a creator's callers are on the stack
+                // of everything else it allocates too.
+                let found = stack.frames.iter().enumerate().find(|(_, sf)| {
+                    frames.contains(sf)
+                        && (creator.as_ref() != Some(*sf) || own.contains(sf) || h.site == **sf)
+                });
+                let Some((depth, shared)) = found else { continue };
+                *claim = Some(match claim.take() {
+                    Some(mut c) => {
+                        c.contenders.push(*i);
+                        if depth < c.depth {
+                            c.finding = *i;
+                            c.shared.clone_from(shared);
+                            c.depth = depth;
+                        }
+                        c
+                    }
+                    None => Claim { finding: *i, shared: shared.clone(), depth, contenders: vec![*i] },
+                });
+            }
+        }
+        let titles: Vec<String> = findings.iter().map(|f| f.title.clone()).collect();
+        for (i, _, _, _) in &families {
+            let mine: Vec<(&HeapStack, &Claim)> = h
+                .stacks
+                .iter()
+                .zip(&claims)
+                .filter_map(|(s, c)| c.as_ref().filter(|c| c.finding == *i).map(|c| (s, c)))
+                .collect();
+            // Stacks this family reaches that another family, nearer the allocation or seen
+            // first, holds: said, not counted twice.
+            let mut counted_elsewhere: Vec<usize> = claims
+                .iter()
+                .flatten()
+                .filter(|c| c.finding != *i && c.contenders.contains(i))
+                .map(|c| c.finding)
+                .collect();
+            counted_elsewhere.sort_unstable();
+            counted_elsewhere.dedup();
+            let Some(finding) = findings.get_mut(*i) else { continue };
+            for other in counted_elsewhere {
+                if let Some(title) = titles.get(other) {
+                    push_fact(
+                        &mut finding.evidence.facts,
+                        format!(
+                            "shares frames with the growth in {} (heap-growth: {}), which is counted once, on \"{title}\"",
+                            heap.source.path, h.site
+                        ),
+                    );
+                }
+            }
+            let Some(&(_, first)) =
+                mine.iter().max_by_key(|(s, _)| s.inuse_space[1].saturating_sub(s.inuse_space[0]))
             else {
                 continue;
             };
-            let stacks: Vec<&HeapStack> = h.stacks.iter().filter(|s| s.frames.contains(&shared)).collect();
+            let shared = first.shared.clone();
             let mut allocated_by: Vec<String> =
-                stacks.iter().filter_map(|s| s.frames.first().cloned()).collect();
+                mine.iter().filter_map(|(s, _)| s.frames.first().cloned()).collect();
             allocated_by.sort();
             allocated_by.dedup();
             let by: Vec<&str> = allocated_by.iter().map(String::as_str).filter(|f| *f != shared).collect();
@@ -562,8 +636,8 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
             } else {
                 format!("allocated by {} under {shared}", by.join(", "))
             };
-            let space: i64 = stacks.iter().map(|s| s.inuse_space[1] - s.inuse_space[0]).sum();
-            let objects: i64 = stacks.iter().map(|s| s.inuse_objects[1] - s.inuse_objects[0]).sum();
+            let space: i64 = mine.iter().map(|(s, _)| s.inuse_space[1] - s.inuse_space[0]).sum();
+            let objects: i64 = mine.iter().map(|(s, _)| s.inuse_objects[1] - s.inuse_objects[0]).sum();
             let held = match &finding.growth {
                 Some(g) if g.after > g.before => {
                     format!("the {} goroutines that grew here", format::count(g.after - g.before))
@@ -588,11 +662,17 @@ pub fn join(goroutines: &Capture, findings: &mut [Finding], heap: &Capture, heap
                 inuse_space_delta: space,
                 inuse_objects_delta: objects,
             };
-            let memory = finding.evidence.memory.get_or_insert_with(HeldMemory::default);
-            memory.heap.push(link);
-            if !h.held_by.contains(&finding.title) {
-                h.held_by.push(finding.title.clone());
-                hf.evidence.facts.push(format!("held by goroutines of the same program: {}", finding.title));
+            finding.evidence.memory.get_or_insert_with(HeldMemory::default).heap.push(link);
+        }
+        // The heap finding names every family that reaches it, in the findings' order.
+        let mut holders: Vec<usize> =
+            claims.iter().flatten().flat_map(|c| c.contenders.iter().copied()).collect();
+        holders.sort_unstable();
+        holders.dedup();
+        for title in holders.iter().filter_map(|&i| titles.get(i)) {
+            if !h.held_by.contains(title) {
+                h.held_by.push(title.clone());
+                hf.evidence.facts.push(format!("held by goroutines of the same program: {title}"));
             }
         }
     }
