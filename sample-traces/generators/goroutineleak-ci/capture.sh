@@ -8,5 +8,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$(cd "$here/../.." && pwd)
 cd "$here"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off GOROUTINELEAK_DIR="$out"
-GOROUTINELEAK_NAME=go127-ci.before "$GO" test -count=1 -run 'TestA$' .
-GOROUTINELEAK_NAME=go127-ci.after "$GO" test -count=1 .
+GOROUTINELEAK_NAME=go127-ci.before "$GO" test -trimpath -count=1 -run 'TestA$' .
+GOROUTINELEAK_NAME=go127-ci.after "$GO" test -trimpath -count=1 .
