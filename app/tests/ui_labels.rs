@@ -1,0 +1,54 @@
+//! pprof labels in the app's flamegraph (egui_kittest, no GPU): "Root at label" puts one root
+//! frame per value of the chosen key under the whole, as pprof's `-tagroot` does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use leakscope::state::AppState;
+use leakscope::{App, Startup};
+
+#[test]
+fn root_at_label_roots_the_flamegraph_at_each_value() {
+    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/go127-labelleak.debug2.txt");
+    let mut h: Harness<'static, App> =
+        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(move |cc| {
+            App::with_state(
+                &cc.egui_ctx,
+                AppState::default(),
+                Startup::Files(vec![dump.clone()]),
+                Instant::now(),
+            )
+        });
+    h.run_steps(2);
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    let canvas = "Flamegraph of go127-labelleak.debug2.txt";
+    let search = |h: &mut Harness<'static, App>, text: &str| {
+        let field = h.get_by_label("Search functions");
+        field.click();
+        h.run();
+        h.get_by_label("Search functions").type_text(text);
+        h.run();
+        let value = h.get_by_label(canvas).value().unwrap_or_default();
+        h.get_by_label("×").click();
+        h.run();
+        value
+    };
+    let before = search(&mut h, "tenant=acme");
+    assert!(before.contains("matches 0 frames"), "no label frames before: {before}");
+
+    h.get_by_label("Root at label").click();
+    h.run();
+    h.get_by_label("tenant").click();
+    h.run();
+    let after = search(&mut h, "tenant=acme");
+    assert!(after.contains("matches 1 frames"), "one root frame per value: {after}");
+    let globex = search(&mut h, "tenant=globex");
+    assert!(globex.contains("matches 1 frames"), "{globex}");
+}
