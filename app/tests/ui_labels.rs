@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use leakscope::state::AppState;
 use leakscope::{App, Startup};
 
