@@ -7,6 +7,7 @@ pub mod flame_locations;
 pub mod leaks;
 pub mod lineage;
 pub mod sites;
+pub mod source;
 pub mod spans;
 pub mod top;
 pub mod trace_facts;

@@ -90,6 +90,19 @@ pub enum FlameSource {
     BlockTime,
 }
 
+impl FlameSource {
+    /// The `(stack, value)` pairs this source counts, for views that need more than the tree
+    /// (the lines of a function, a filtered tree).
+    pub fn stacks(self, capture: &Capture) -> Vec<(StackId, i64)> {
+        match self {
+            Self::Goroutines => flame::goroutine_stacks(capture),
+            Self::Samples(column) => flame::sample_stacks(capture, column),
+            Self::Spans => spans::span_self_time_stacks(capture),
+            Self::BlockTime => trace_facts::block_time_stacks(capture, BlockReasons::Sync, true),
+        }
+    }
+}
+
 /// One flamegraph of a capture: its tree and the file:line of each node, both built when the
 /// session is, since they cost in proportion to the capture.
 pub struct Flame {
@@ -291,7 +304,7 @@ impl LoadedCapture {
 
 fn flames(capture: &Capture) -> Vec<Flame> {
     let mut out = Vec::new();
-    let goroutines = flame::goroutine_stacks(capture);
+    let goroutines = FlameSource::Goroutines.stacks(capture);
     if !goroutines.is_empty() {
         out.push(Flame::new(
             capture,
@@ -304,7 +317,7 @@ fn flames(capture: &Capture) -> Vec<Flame> {
     // A goroutine count profile's one column is the goroutine flamegraph already.
     if !capture.is_goroutine_count_profile() {
         for (column, t) in capture.samples.types.iter().enumerate() {
-            let stacks = flame::sample_stacks(capture, column);
+            let stacks = FlameSource::Samples(column).stacks(capture);
             if stacks.iter().all(|&(_, v)| v == 0) {
                 continue;
             }
@@ -320,13 +333,13 @@ fn flames(capture: &Capture) -> Vec<Flame> {
         }
     }
     if capture.source.format == Some(FormatKind::GoExecutionTrace) {
-        let blocked = trace_facts::block_time_stacks(capture, BlockReasons::Sync, true);
+        let blocked = FlameSource::BlockTime.stacks(capture);
         if !blocked.is_empty() {
             let label = "block time (sync, open blocks included)".to_owned();
             out.push(Flame::new(capture, FlameSource::BlockTime, label, ValueUnit::Nanoseconds, &blocked));
         }
     }
-    let spans = spans::span_self_time_stacks(capture);
+    let spans = FlameSource::Spans.stacks(capture);
     if !spans.is_empty() {
         out.push(Flame::new(
             capture,
