@@ -230,3 +230,71 @@ fn a_ten_megabyte_line_is_not_echoed_whole() {
     h.run();
     assert!(h.state().workspace.is_some());
 }
+
+#[test]
+fn a_trace_whose_first_event_is_huge_opens_as_a_trace() {
+    let dir = Dir::new("huge");
+    let big = "x".repeat(33 << 20);
+    let json = format!(
+        r#"[{{"name":"big","args":{{"blob":"{big}"}},"ph":"X","ts":1,"dur":2,"pid":1,"tid":1}},
+{{"name":"small","ph":"X","ts":5,"dur":1,"pid":1,"tid":1}}]"#
+    );
+    let path = dir.write("big-first-event.json", json.as_bytes());
+    let mut h = harness();
+    drop_files(&mut h, std::slice::from_ref(&path));
+    assert!(h.state().errors.is_empty(), "{:?}", h.state().errors);
+    let loaded = h.state().workspace.as_ref().unwrap().active().unwrap();
+    assert_eq!(loaded.capture.intervals.len(), 2);
+}
+
+/// A memory-mapped input cut short by another process while it loads (log rotation,
+/// `truncate`): the app gets an error naming the file or the capture as it was, never a crash
+/// (SIGBUS) or a hang, and keeps drawing.
+#[test]
+fn an_input_truncated_while_it_loads_never_crashes_the_app() {
+    let dir = Dir::new("shrink");
+    let mut dump = Vec::new();
+    let packed = std::fs::read(sample("orders-api.before.debug2.txt.gz")).unwrap();
+    flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut dump).unwrap();
+    // Large enough that the load is still running when the file shrinks.
+    let big: Vec<u8> = dump.iter().copied().cycle().take(64 << 20).collect();
+    let path = dir.write("live.debug2.txt", &big);
+    // Old files are mapped; new ones (a writer may still be busy) are read.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+    let mut h = harness();
+    h.input_mut().dropped_files.push(Arc::new(Dropped(path.clone())));
+    h.run_steps(2);
+    let cutter = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            for len in [32u64 << 20, 1 << 20, 0] {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                let _ = std::fs::File::options().write(true).open(&path).and_then(|f| f.set_len(len));
+            }
+        })
+    };
+    // Frames keep coming while the loader works and the file shrinks under it.
+    for _ in 0..10 {
+        h.run_steps(1);
+    }
+    cutter.join().unwrap();
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    if let Some(e) = h.state().errors.first() {
+        assert!(e.message.contains("live.debug2.txt"), "{}", e.message);
+    } else {
+        assert!(h.state().workspace.is_some());
+    }
+    sample_or_capture_still_draws(&mut h);
+}
+
+/// Whatever the load left open, every view still draws.
+fn sample_or_capture_still_draws(h: &mut Harness<'_, App>) {
+    for view in ["Findings", "Goroutines", "Flamegraph", "Timeline"] {
+        if let Some(tab) = h.query_by_label(view) {
+            tab.click();
+            h.run();
+        }
+    }
+}
