@@ -260,7 +260,7 @@ fn an_input_truncated_while_it_loads_never_crashes_the_app() {
     let big: Vec<u8> = dump.iter().copied().cycle().take(64 << 20).collect();
     let path = dir.write("live.debug2.txt", &big);
     // Old files are mapped; new ones (a writer may still be busy) are read.
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let old = std::time::SystemTime::now() - std::time::Duration::from_hours(1);
     std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
     let mut h = harness();
     h.input_mut().dropped_files.push(Arc::new(Dropped(path.clone())));
