@@ -271,6 +271,11 @@ pub struct CaptureReport {
     /// profile, else the default column).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<TopReport>,
+    /// What a trace says about itself besides its events (Chrome `otherData`, `metadata`,
+    /// `displayTimeUnit`: the browser version, the command line, the clock), key to value;
+    /// values too long to keep are left out.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
     /// Parser warnings.
     pub warnings: Vec<String>,
 }
@@ -412,6 +417,13 @@ impl CaptureReport {
             groups,
             sample_types,
             top,
+            metadata: capture
+                .metadata
+                .iter()
+                .filter_map(|m| {
+                    Some((clip_names(&m.key).into_owned(), clip_names(m.text.as_deref()?).into_owned()))
+                })
+                .collect(),
             warnings: capture.warnings.lines().into_iter().map(|w| clip_names(&w).into_owned()).collect(),
         }
     }
@@ -471,6 +483,12 @@ impl CaptureReport {
             }
             if self.groups.len() > max_groups {
                 let _ = writeln!(out, "    ... {} more groups", self.groups.len() - max_groups);
+            }
+        }
+        if !self.metadata.is_empty() {
+            let _ = writeln!(out, "  metadata:");
+            for (k, v) in &self.metadata {
+                let _ = writeln!(out, "    {k}: {v}");
             }
         }
         if !self.warnings.is_empty() {
