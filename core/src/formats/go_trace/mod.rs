@@ -381,11 +381,16 @@ impl<'a> Orderer<'a, '_> {
                 }
             }
         }
-        let mut heap: Vec<Cursor<'_>> = Vec::with_capacity(order.len());
+        // The heap holds each thread's next time and the index of its cursor: a thread's
+        // event often waits for another's, and then the heap is sorted (see below), which moves
+        // 16-byte slots instead of whole cursors.
+        let mut cursors: Vec<Cursor<'_>> = Vec::with_capacity(order.len());
+        let mut heap: Vec<Slot> = Vec::with_capacity(order.len());
         for m in order {
             let mut cursor = Cursor::new(m, by_m.remove(&m).unwrap_or_default());
             if self.refill(&mut cursor, freq) {
-                heap.push(cursor);
+                heap.push(Slot { time: cursor.ev.time, cursor: cursors.len() });
+                cursors.push(cursor);
                 let last = heap.len() - 1;
                 sift_up(&mut heap, last);
             }
@@ -394,7 +399,7 @@ impl<'a> Orderer<'a, '_> {
         let mut steps = 0u32;
         loop {
             while let Some(&(t, i)) = samples.get(next_sample) {
-                if heap.first().is_some_and(|c| c.ev.time <= t) {
+                if heap.first().is_some_and(|s| s.time <= t) {
                     break;
                 }
                 next_sample += 1;
@@ -410,20 +415,23 @@ impl<'a> Orderer<'a, '_> {
                 self.emit(Item::Cancelled);
                 return false;
             }
-            if self.try_advance(&mut heap, 0, generation.number, freq, false) {
+            if self.try_advance(&mut heap, &mut cursors, 0, generation.number, freq, false) {
                 continue;
             }
             // The earliest event must wait for another thread's: try the others in time order.
-            heap.sort_by_key(|c| c.ev.time);
-            let advanced =
-                (1..heap.len()).any(|i| self.try_advance(&mut heap, i, generation.number, freq, false));
+            heap.sort_by_key(|s| s.time);
+            let advanced = (1..heap.len())
+                .any(|i| self.try_advance(&mut heap, &mut cursors, i, generation.number, freq, false));
             if !advanced {
-                let offset = heap.first().map_or(generation.offset, |c| c.ev.offset);
+                let offset = heap
+                    .first()
+                    .and_then(|s| cursors.get(s.cursor))
+                    .map_or(generation.offset, |c| c.ev.offset);
                 self.emit(Item::Problem(
                     "no thread's next event can follow by the sequence numbers (events missing or out of order); the earliest was applied anyway",
                     offset,
                 ));
-                self.try_advance(&mut heap, 0, generation.number, freq, true);
+                self.try_advance(&mut heap, &mut cursors, 0, generation.number, freq, true);
             }
         }
         self.emit(Item::GenerationEnd(index))
@@ -441,16 +449,18 @@ impl<'a> Orderer<'a, '_> {
         }
     }
 
-    /// Tries to advance the event of `heap[i]`; true when it was consumed.
+    /// Tries to advance the event of the cursor in `heap[i]`; true when it was consumed.
     fn try_advance(
         &mut self,
-        heap: &mut Vec<Cursor<'_>>,
+        heap: &mut Vec<Slot>,
+        cursors: &mut [Cursor<'_>],
         i: usize,
         generation: u64,
         freq: Freq,
         force: bool,
     ) -> bool {
-        let Some(cursor) = heap.get_mut(i) else { return false };
+        let Some(slot) = heap.get(i).copied() else { return false };
+        let Some(cursor) = cursors.get_mut(slot.cursor) else { return false };
         match self.ordering.advance(&cursor.ev, cursor.m, generation, force) {
             Outcome::NotYet if !force => return false,
             Outcome::NotYet | Outcome::Advanced => {}
@@ -464,11 +474,10 @@ impl<'a> Orderer<'a, '_> {
             self.emit(Item::Event(o));
         }
         self.ordering.queue = queue;
-        let Some(cursor) = heap.get_mut(i) else { return true };
-        let mut c = std::mem::replace(cursor, Cursor::new(0, Vec::new()));
-        if self.refill(&mut c, freq) {
-            if let Some(slot) = heap.get_mut(i) {
-                *slot = c;
+        let Some(cursor) = cursors.get_mut(slot.cursor) else { return true };
+        if self.refill(cursor, freq) {
+            if let Some(s) = heap.get_mut(i) {
+                s.time = cursor.ev.time;
             }
             if sift_up(heap, i) == i {
                 sift_down(heap, i);
@@ -478,6 +487,13 @@ impl<'a> Orderer<'a, '_> {
         }
         true
     }
+}
+
+/// A heap entry: a thread's next event time and the index of its cursor.
+#[derive(Clone, Copy)]
+struct Slot {
+    time: i64,
+    cursor: usize,
 }
 
 /// Events of every type (by wire type) in the whole trace and in its first generation.
@@ -642,11 +658,11 @@ impl<'a> Reader<'a, '_> {
     }
 }
 
-fn sift_up(heap: &mut [Cursor<'_>], mut i: usize) -> usize {
+fn sift_up(heap: &mut [Slot], mut i: usize) -> usize {
     while i > 0 {
         let parent = (i - 1) / 2;
         let (Some(p), Some(c)) = (heap.get(parent), heap.get(i)) else { break };
-        if p.ev.time <= c.ev.time {
+        if p.time <= c.time {
             break;
         }
         heap.swap(parent, i);
@@ -655,12 +671,12 @@ fn sift_up(heap: &mut [Cursor<'_>], mut i: usize) -> usize {
     i
 }
 
-fn sift_down(heap: &mut [Cursor<'_>], mut i: usize) {
+fn sift_down(heap: &mut [Slot], mut i: usize) {
     loop {
         let mut min = i;
         for child in [2 * i + 1, 2 * i + 2] {
             if let (Some(c), Some(m)) = (heap.get(child), heap.get(min))
-                && c.ev.time < m.ev.time
+                && c.time < m.time
             {
                 min = child;
             }
@@ -673,7 +689,7 @@ fn sift_down(heap: &mut [Cursor<'_>], mut i: usize) {
     }
 }
 
-fn remove(heap: &mut Vec<Cursor<'_>>, mut i: usize) {
+fn remove(heap: &mut Vec<Slot>, mut i: usize) {
     // Move the entry to the root ignoring order, then drop the root like a pop.
     while i > 0 {
         let parent = (i - 1) / 2;
