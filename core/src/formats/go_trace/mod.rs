@@ -29,7 +29,7 @@ use hashbrown::HashMap;
 use self::batches::{BatchKind, Generation};
 use self::build::Builder;
 use self::idmap::Room;
-use self::order::{Cursor, Freq, Ordering, Outcome};
+use self::order::{Cursor, Freq, Ordered, Ordering, Outcome};
 use self::problems::Problems;
 use self::tables::{GenTables, Interned};
 use self::wire::{Header, Version};
@@ -200,6 +200,13 @@ const TWO_PASSES: bool = true;
 
 /// Orders every generation's events into `builder`, with the goroutine table sized for `room`
 /// (what a first pass saw); returns it with the trace's end and what the goroutine table held.
+///
+/// Ordering and building run on two threads, as a pipeline: one thread decodes the threads'
+/// events and merges them into their final order (the scheduler emulation, with the next
+/// generation's tables decoded beside it), the other builds the model from what the first
+/// hands over in chunks. Either stage alone is about half of a pass, and the builder's state
+/// carries from one generation to the next, so a pipeline is how a pass uses both cores; the
+/// chunks in flight are bounded, so it adds a few megabytes at most.
 // The arguments are the read's inputs, each used once; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn read_events(
@@ -212,36 +219,281 @@ fn read_events(
     progress: &Progress,
     passes: u64,
 ) -> Result<(Builder, i64, Room), ParseError> {
-    let mut reader = Reader {
-        bytes,
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item<'_>>>(CHUNKS_IN_FLIGHT);
+    let reader = Reader {
         version,
         cut_generation,
-        ordering: Ordering::with_goroutines(room),
         builder,
         frames_by_pc: HashMap::new(),
         freq: None,
         progress,
         passes,
-        cancelled: false,
+        current: None,
+        saved_problems: None,
     };
-    let mut next_tables = gens.first().map(|g| tables::decode(bytes, g, version));
-    for (i, generation) in gens.iter().enumerate() {
-        let Some(current) = next_tables.take() else { break };
-        // Decode the next generation's tables while this one's events are ordered.
-        let following = gens.get(i + 1);
-        let ((), decoded) = rayon::join(
-            || reader.generation(i, generation, current),
-            || following.map(|g| tables::decode(bytes, g, version)),
-        );
-        next_tables = decoded;
-        pages.release_generation(generation);
-        if reader.cancelled || progress.is_cancelled() {
-            return Err(super::cancelled(KIND));
+    let (reader, cancelled, room) = std::thread::scope(|scope| {
+        // The builder takes the spawned thread because it never waits on rayon: the orderer,
+        // which does (decoding tables), may then be a rayon worker itself, as when a caller
+        // parses inside a pool, without the two waiting on each other.
+        let building = scope.spawn(move || {
+            let mut reader = reader;
+            let mut cancelled = false;
+            for chunk in rx {
+                for item in chunk {
+                    match item {
+                        Item::Cancelled => cancelled = true,
+                        Item::GenerationEnd(index) => {
+                            if let Some(g) = gens.get(index) {
+                                reader.end_generation(g);
+                                pages.release_generation(g);
+                            }
+                        }
+                        other => reader.item(other, gens),
+                    }
+                }
+                if cancelled {
+                    break;
+                }
+            }
+            (reader, cancelled)
+        });
+        let mut orderer = Orderer {
+            bytes,
+            version,
+            ordering: Ordering::with_goroutines(room),
+            freq: None,
+            progress,
+            out: Vec::with_capacity(CHUNK),
+            tx,
+        };
+        orderer.run(gens);
+        let room = orderer.ordering.goroutine_room();
+        // Dropping the sender ends the builder's loop.
+        drop(orderer);
+        // A panic in the builder is a bug that must not pass for a finished read.
+        let (reader, cancelled) = building.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (reader, cancelled, room)
+    });
+    if cancelled || progress.is_cancelled() {
+        return Err(super::cancelled(KIND));
+    }
+    let Reader { mut builder, .. } = reader;
+    let end = builder.final_sync();
+    Ok((builder, end, room))
+}
+
+/// Items per chunk handed from the orderer to the builder: large enough that the hand-over
+/// costs nothing per event, small enough to stay in the caches.
+const CHUNK: usize = 2048;
+/// Chunks the orderer may run ahead of the builder (about 180 KB each).
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// What the orderer hands the builder, in the order the builder must apply it.
+enum Item<'a> {
+    /// A generation begins: its index and its decoded tables, for the builder to intern.
+    Generation(usize, Box<GenTables<'a>>),
+    /// The next event in its final order (its time not yet fixed).
+    Event(Ordered),
+    /// A CPU sample of the current generation, by its index in the generation's table, at its
+    /// time (not yet fixed).
+    Sample(i64, usize),
+    /// A problem found while reading or ordering events, at its byte offset.
+    Problem(&'static str, usize),
+    /// The generation with this index has sent all its events.
+    GenerationEnd(usize),
+    /// The read was cancelled.
+    Cancelled,
+}
+
+/// The ordering stage: reads the threads' events and merges them into their final order.
+/// The ordering carries over generations, as goroutines do.
+struct Orderer<'a, 'p> {
+    bytes: &'a [u8],
+    version: Version,
+    ordering: Ordering,
+    freq: Option<Freq>,
+    progress: &'p Progress,
+    out: Vec<Item<'a>>,
+    tx: std::sync::mpsc::SyncSender<Vec<Item<'a>>>,
+}
+
+impl<'a> Orderer<'a, '_> {
+    /// Orders every generation, decoding the next one's tables meanwhile.
+    fn run(&mut self, gens: &'a [Generation]) {
+        let bytes = self.bytes;
+        let version = self.version;
+        let mut next_tables = gens.first().map(|g| tables::decode(bytes, g, version));
+        for (i, generation) in gens.iter().enumerate() {
+            let Some(current) = next_tables.take() else { break };
+            let following = gens.get(i + 1);
+            let (going, decoded) = rayon::join(
+                || self.generation(i, generation, current),
+                || following.map(|g| tables::decode(bytes, g, version)),
+            );
+            next_tables = decoded;
+            if !going || self.progress.is_cancelled() {
+                break;
+            }
+        }
+        self.flush();
+    }
+
+    /// Hands a full chunk to the builder; false when the builder is gone.
+    fn emit(&mut self, item: Item<'a>) -> bool {
+        self.out.push(item);
+        if self.out.len() < CHUNK {
+            return true;
+        }
+        self.flush()
+    }
+
+    fn flush(&mut self) -> bool {
+        let chunk = std::mem::replace(&mut self.out, Vec::with_capacity(CHUNK));
+        chunk.is_empty() || self.tx.send(chunk).is_ok()
+    }
+
+    /// Orders one generation's events; false when the read stops (cancelled, or the builder
+    /// is gone).
+    fn generation(&mut self, index: usize, generation: &'a Generation, tables: GenTables<'a>) -> bool {
+        // The same choice of frequency as the builder's (see `Reader::begin_generation`).
+        let freq = match tables.freq.filter(|&f| f > 0) {
+            Some(f) => Freq::from_ticks_per_second(f),
+            None => self.freq.unwrap_or(Freq(64.0)),
+        };
+        self.freq = Some(freq);
+        let mut samples: Vec<(i64, usize)> =
+            tables.samples.iter().enumerate().map(|(i, s)| (freq.ns(s.ticks), i)).collect();
+        samples.sort_by_key(|&(t, _)| t);
+        if !self.emit(Item::Generation(index, Box::new(tables))) {
+            return false;
+        }
+
+        let mut order: Vec<u64> = Vec::new();
+        let mut by_m: HashMap<u64, Vec<&batches::Batch>> = HashMap::new();
+        for b in &generation.batches {
+            if b.kind == BatchKind::Events {
+                by_m.entry(b.m).or_insert_with(|| {
+                    order.push(b.m);
+                    Vec::new()
+                });
+                if let Some(list) = by_m.get_mut(&b.m) {
+                    list.push(b);
+                }
+            }
+        }
+        // The heap holds each thread's next time and the index of its cursor: a thread's
+        // event often waits for another's, and then the heap is sorted (see below), which moves
+        // 16-byte slots instead of whole cursors.
+        let mut cursors: Vec<Cursor<'_>> = Vec::with_capacity(order.len());
+        let mut heap: Vec<Slot> = Vec::with_capacity(order.len());
+        for m in order {
+            let mut cursor = Cursor::new(m, by_m.remove(&m).unwrap_or_default());
+            if self.refill(&mut cursor, freq) {
+                heap.push(Slot { time: cursor.ev.time, cursor: cursors.len() });
+                cursors.push(cursor);
+                let last = heap.len() - 1;
+                sift_up(&mut heap, last);
+            }
+        }
+        let mut next_sample = 0usize;
+        let mut steps = 0u32;
+        loop {
+            while let Some(&(t, i)) = samples.get(next_sample) {
+                if heap.first().is_some_and(|s| s.time <= t) {
+                    break;
+                }
+                next_sample += 1;
+                if !self.emit(Item::Sample(t, i)) {
+                    return false;
+                }
+            }
+            if heap.is_empty() {
+                break;
+            }
+            steps = steps.wrapping_add(1);
+            if steps.is_multiple_of(1 << 16) && self.progress.is_cancelled() {
+                self.emit(Item::Cancelled);
+                return false;
+            }
+            if self.try_advance(&mut heap, &mut cursors, 0, generation.number, freq, false) {
+                continue;
+            }
+            // The earliest event must wait for another thread's: try the others in time order.
+            heap.sort_by_key(|s| s.time);
+            let advanced = (1..heap.len())
+                .any(|i| self.try_advance(&mut heap, &mut cursors, i, generation.number, freq, false));
+            if !advanced {
+                let offset = heap
+                    .first()
+                    .and_then(|s| cursors.get(s.cursor))
+                    .map_or(generation.offset, |c| c.ev.offset);
+                self.emit(Item::Problem(
+                    "no thread's next event can follow by the sequence numbers (events missing or out of order); the earliest was applied anyway",
+                    offset,
+                ));
+                self.try_advance(&mut heap, &mut cursors, 0, generation.number, freq, true);
+            }
+        }
+        self.emit(Item::GenerationEnd(index))
+    }
+
+    /// Reads a cursor's next event, reporting unreadable ones; false when it has no more.
+    fn refill(&mut self, cursor: &mut Cursor<'_>, freq: Freq) -> bool {
+        loop {
+            match cursor.next(self.bytes, freq, self.version) {
+                Ok(more) => return more,
+                Err(e) => {
+                    self.emit(Item::Problem(e.message, e.offset));
+                }
+            }
         }
     }
-    let Reader { mut builder, ordering, .. } = reader;
-    let end = builder.final_sync();
-    Ok((builder, end, ordering.goroutine_room()))
+
+    /// Tries to advance the event of the cursor in `heap[i]`; true when it was consumed.
+    fn try_advance(
+        &mut self,
+        heap: &mut Vec<Slot>,
+        cursors: &mut [Cursor<'_>],
+        i: usize,
+        generation: u64,
+        freq: Freq,
+        force: bool,
+    ) -> bool {
+        let Some(slot) = heap.get(i).copied() else { return false };
+        let Some(cursor) = cursors.get_mut(slot.cursor) else { return false };
+        match self.ordering.advance(&cursor.ev, cursor.m, generation, force) {
+            Outcome::NotYet if !force => return false,
+            Outcome::NotYet | Outcome::Advanced => {}
+            Outcome::AdvancedAnyway(why) | Outcome::Dropped(why) => {
+                let offset = cursor.ev.offset;
+                self.emit(Item::Problem(why, offset));
+            }
+        }
+        let mut queue = std::mem::take(&mut self.ordering.queue);
+        for o in queue.drain(..) {
+            self.emit(Item::Event(o));
+        }
+        self.ordering.queue = queue;
+        let Some(cursor) = cursors.get_mut(slot.cursor) else { return true };
+        if self.refill(cursor, freq) {
+            if let Some(s) = heap.get_mut(i) {
+                s.time = cursor.ev.time;
+            }
+            if sift_up(heap, i) == i {
+                sift_down(heap, i);
+            }
+        } else {
+            remove(heap, i);
+        }
+        true
+    }
+}
+
+/// A heap entry: a thread's next event time and the index of its cursor.
+#[derive(Clone, Copy)]
+struct Slot {
+    time: i64,
+    cursor: usize,
 }
 
 /// Events of every type (by wire type) in the whole trace and in its first generation.
@@ -286,48 +538,59 @@ fn count_events(bytes: &[u8], pages: Pages<'_>, gens: &[Generation], version: Ve
     EventCounts { all, first_generation }
 }
 
-/// The state of one read: the ordering carries over generations, as goroutines do.
+/// The building stage: applies the orderer's items to the builder.
 struct Reader<'a, 'p> {
-    bytes: &'a [u8],
     version: Version,
     /// The generation a cut-off file ends in.
     cut_generation: Option<usize>,
-    ordering: Ordering,
     builder: Builder,
     frames_by_pc: HashMap<u64, crate::model::FrameId>,
     freq: Option<Freq>,
     progress: &'p Progress,
     /// How many passes the read takes, to share out the progress.
     passes: u64,
-    cancelled: bool,
+    /// The generation being built: its tables (for the CPU samples) and interned ids.
+    current: Option<(Box<GenTables<'a>>, Interned)>,
+    /// The problems from before the cut generation, while its own are gathered apart.
+    saved_problems: Option<Problems>,
 }
 
-impl Reader<'_, '_> {
-    fn generation(&mut self, index: usize, generation: &Generation, tables: GenTables<'_>) {
-        if self.cut_generation != Some(index) {
-            self.events_of(index, generation, tables);
-            return;
-        }
-        // A cut generation lacks what the runtime writes at its end (the string and stack
-        // tables) and maybe other threads' batches: its events name strings and stacks that
-        // are not there and break sequences. Those problems follow from the cut, which has its
-        // own warning, so they are told as one line instead of a list that reads as corruption.
-        let before = std::mem::take(&mut self.builder.problems);
-        self.events_of(index, generation, tables);
-        let cut = std::mem::replace(&mut self.builder.problems, before);
-        if let Some(first) = cut.first_offset() {
-            self.builder.problems.add(
-                &format!(
-                    "generation {} is cut off, and {} problems in its events follow from that (its string and stack tables come at its end, and other threads' batches may be missing); its events are kept as far as they go",
-                    generation.number,
-                    cut.total()
-                ),
-                first,
-            );
+impl<'a> Reader<'a, '_> {
+    fn item(&mut self, item: Item<'a>, gens: &[Generation]) {
+        match item {
+            Item::Generation(index, tables) => {
+                if let Some(generation) = gens.get(index) {
+                    self.begin_generation(index, generation, tables);
+                }
+            }
+            Item::Event(mut o) => {
+                o.ev.time = self.builder.fix_time(o.ev.time);
+                if let Some((_, ids)) = &self.current {
+                    self.builder.event(&o, ids);
+                }
+            }
+            Item::Sample(t, i) => {
+                let t = self.builder.fix_time(t);
+                if let Some((tables, ids)) = &self.current
+                    && let Some(s) = tables.samples.get(i)
+                {
+                    self.builder.cpu_sample(t, s, ids);
+                }
+            }
+            Item::Problem(message, offset) => self.builder.problems.add(message, offset),
+            Item::GenerationEnd(_) | Item::Cancelled => {}
         }
     }
 
-    fn events_of(&mut self, index: usize, generation: &Generation, mut tables: GenTables<'_>) {
+    fn begin_generation(&mut self, index: usize, generation: &Generation, mut tables: Box<GenTables<'a>>) {
+        if self.cut_generation == Some(index) {
+            // A cut generation lacks what the runtime writes at its end (the string and stack
+            // tables) and maybe other threads' batches: its events name strings and stacks
+            // that are not there and break sequences. Those problems follow from the cut,
+            // which has its own warning, so they are gathered apart and told as one line (in
+            // `end_generation`) instead of a list that reads as corruption.
+            self.saved_problems = Some(std::mem::take(&mut self.builder.problems));
+        }
         for p in &tables.problems {
             self.builder.problems.add(&p.message, p.offset);
         }
@@ -359,123 +622,31 @@ impl Reader<'_, '_> {
         self.freq = Some(freq);
         let cut = self.cut_generation == Some(index);
         self.builder.sync(freq.ns(generation.min_time.unwrap_or(0)), index, generation.number, cut);
-
-        let mut samples: Vec<(i64, usize)> =
-            tables.samples.iter().enumerate().map(|(i, s)| (freq.ns(s.ticks), i)).collect();
-        samples.sort_by_key(|&(t, _)| t);
-
-        let mut order: Vec<u64> = Vec::new();
-        let mut by_m: HashMap<u64, Vec<&batches::Batch>> = HashMap::new();
         for b in &generation.batches {
-            match b.kind {
-                BatchKind::Events => {
-                    by_m.entry(b.m).or_insert_with(|| {
-                        order.push(b.m);
-                        Vec::new()
-                    });
-                    if let Some(list) = by_m.get_mut(&b.m) {
-                        list.push(b);
-                    }
-                }
-                BatchKind::Experimental => self.builder.experimental_batch(),
-                _ => {}
+            if b.kind == BatchKind::Experimental {
+                self.builder.experimental_batch();
             }
         }
-        let mut heap: Vec<Cursor<'_>> = Vec::with_capacity(order.len());
-        for m in order {
-            let mut cursor = Cursor::new(m, by_m.remove(&m).unwrap_or_default());
-            if self.refill(&mut cursor, freq) {
-                heap.push(cursor);
-                let last = heap.len() - 1;
-                sift_up(&mut heap, last);
-            }
-        }
-        let mut next_sample = 0usize;
-        let mut steps = 0u32;
-        loop {
-            while let Some(&(t, i)) = samples.get(next_sample) {
-                if heap.first().is_some_and(|c| c.ev.time <= t) {
-                    break;
-                }
-                next_sample += 1;
-                let t = self.builder.fix_time(t);
-                if let Some(s) = tables.samples.get(i) {
-                    self.builder.cpu_sample(t, s, &ids);
-                }
-            }
-            if heap.is_empty() {
-                break;
-            }
-            steps = steps.wrapping_add(1);
-            if steps.is_multiple_of(1 << 16) && self.progress.is_cancelled() {
-                self.cancelled = true;
-                return;
-            }
-            if self.try_advance(&mut heap, 0, generation.number, freq, &ids, false) {
-                continue;
-            }
-            // The earliest event must wait for another thread's: try the others in time order.
-            heap.sort_by_key(|c| c.ev.time);
-            let advanced =
-                (1..heap.len()).any(|i| self.try_advance(&mut heap, i, generation.number, freq, &ids, false));
-            if !advanced {
-                let offset = heap.first().map_or(generation.offset, |c| c.ev.offset);
+        self.current = Some((tables, ids));
+    }
+
+    fn end_generation(&mut self, generation: &Generation) {
+        self.current = None;
+        if let Some(before) = self.saved_problems.take() {
+            let cut = std::mem::replace(&mut self.builder.problems, before);
+            if let Some(first) = cut.first_offset() {
                 self.builder.problems.add(
-                    "no thread's next event can follow by the sequence numbers (events missing or out of order); the earliest was applied anyway",
-                    offset,
+                    &format!(
+                        "generation {} is cut off, and {} problems in its events follow from that (its string and stack tables come at its end, and other threads' batches may be missing); its events are kept as far as they go",
+                        generation.number,
+                        cut.total()
+                    ),
+                    first,
                 );
-                self.try_advance(&mut heap, 0, generation.number, freq, &ids, true);
             }
         }
         let size: usize = generation.batches.iter().map(|b| b.data.len()).sum();
         self.progress.advance(size as u64 / self.passes.max(1));
-    }
-
-    /// Reads a cursor's next event, reporting unreadable ones; false when it has no more.
-    fn refill(&mut self, cursor: &mut Cursor<'_>, freq: Freq) -> bool {
-        loop {
-            match cursor.next(self.bytes, freq, self.version) {
-                Ok(more) => return more,
-                Err(e) => self.builder.problems.add(e.message, e.offset),
-            }
-        }
-    }
-
-    /// Tries to advance the event of `heap[i]`; true when it was consumed.
-    fn try_advance(
-        &mut self,
-        heap: &mut Vec<Cursor<'_>>,
-        i: usize,
-        generation: u64,
-        freq: Freq,
-        ids: &Interned,
-        force: bool,
-    ) -> bool {
-        let Some(cursor) = heap.get_mut(i) else { return false };
-        match self.ordering.advance(&cursor.ev, cursor.m, generation, force) {
-            Outcome::NotYet if !force => return false,
-            Outcome::NotYet | Outcome::Advanced => {}
-            Outcome::AdvancedAnyway(why) | Outcome::Dropped(why) => {
-                self.builder.problems.add(why, cursor.ev.offset);
-            }
-        }
-        for mut o in self.ordering.queue.drain(..) {
-            o.ev.time = self.builder.fix_time(o.ev.time);
-            self.builder.event(&o, ids);
-        }
-        let Some(cursor) = heap.get_mut(i) else { return true };
-        let mut c = std::mem::replace(cursor, Cursor::new(0, Vec::new()));
-        if self.refill(&mut c, freq) {
-            if let Some(slot) = heap.get_mut(i) {
-                *slot = c;
-            }
-            if sift_up(heap, i) == i {
-                sift_down(heap, i);
-            }
-        } else {
-            remove(heap, i);
-        }
-        true
     }
 
     fn set_wall_clock(&mut self, freq: Freq, clock: tables::ClockSnapshot, generation: &Generation) {
@@ -487,11 +658,11 @@ impl Reader<'_, '_> {
     }
 }
 
-fn sift_up(heap: &mut [Cursor<'_>], mut i: usize) -> usize {
+fn sift_up(heap: &mut [Slot], mut i: usize) -> usize {
     while i > 0 {
         let parent = (i - 1) / 2;
         let (Some(p), Some(c)) = (heap.get(parent), heap.get(i)) else { break };
-        if p.ev.time <= c.ev.time {
+        if p.time <= c.time {
             break;
         }
         heap.swap(parent, i);
@@ -500,12 +671,12 @@ fn sift_up(heap: &mut [Cursor<'_>], mut i: usize) -> usize {
     i
 }
 
-fn sift_down(heap: &mut [Cursor<'_>], mut i: usize) {
+fn sift_down(heap: &mut [Slot], mut i: usize) {
     loop {
         let mut min = i;
         for child in [2 * i + 1, 2 * i + 2] {
             if let (Some(c), Some(m)) = (heap.get(child), heap.get(min))
-                && c.ev.time < m.ev.time
+                && c.time < m.time
             {
                 min = child;
             }
@@ -518,7 +689,7 @@ fn sift_down(heap: &mut [Cursor<'_>], mut i: usize) {
     }
 }
 
-fn remove(heap: &mut Vec<Cursor<'_>>, mut i: usize) {
+fn remove(heap: &mut Vec<Slot>, mut i: usize) {
     // Move the entry to the root ignoring order, then drop the root like a pop.
     while i > 0 {
         let parent = (i - 1) / 2;

@@ -1,0 +1,3 @@
+module leakscope.example/busytrace
+
+go 1.22
