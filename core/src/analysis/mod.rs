@@ -8,6 +8,7 @@ pub mod leaks;
 pub mod lineage;
 pub mod sites;
 pub mod spans;
+pub mod stack_filter;
 pub mod top;
 pub mod trace_facts;
 pub mod wait_ages;
