@@ -8,6 +8,7 @@ pub mod findings;
 pub mod flamegraph;
 pub mod goroutines;
 pub mod help;
+pub mod stack_tools;
 pub mod timeline;
 pub mod welcome;
 

@@ -460,7 +460,12 @@ mod tests {
 
     #[test]
     fn sandwich_merges_callers_and_callees() {
-        let c = capture(&[&["main", "a", "x"], &["main", "b", "x", "y"], &["main", "b", "x", "y"], &["main", "a"]]);
+        let c = capture(&[
+            &["main", "a", "x"],
+            &["main", "b", "x", "y"],
+            &["main", "b", "x", "y"],
+            &["main", "a"],
+        ]);
         let t = FlameTree::goroutines(&c);
         let callers = t.callers("x");
         assert_eq!(callers.name(0), "x");

@@ -113,11 +113,7 @@ impl StackFilter {
             match Regex::new(pattern) {
                 Ok(re) => Some(re),
                 Err(e) => {
-                    errors.push(FilterError {
-                        field,
-                        pattern: pattern.to_owned(),
-                        message: e.to_string(),
-                    });
+                    errors.push(FilterError { field, pattern: pattern.to_owned(), message: e.to_string() });
                     None
                 }
             }
