@@ -735,14 +735,14 @@ fn sandwich_shows_callers_and_callees_of_a_top_function() {
     h.run();
     h.get_by_label("Sandwich of main.sendReceiptEmail").click();
     h.run();
-    let callers = h
+    let above = h
         .get_by_label("Callers of main.sendReceiptEmail in Flamegraph of orders-api.after.debug2.txt")
         .value();
-    assert!(callers.unwrap_or_default().starts_with("440 goroutines"), "callers of the 440");
-    let callees = h
+    assert!(above.unwrap_or_default().starts_with("440 goroutines"), "callers of the 440");
+    let below = h
         .get_by_label("Callees of main.sendReceiptEmail in Flamegraph of orders-api.after.debug2.txt")
         .value();
-    assert!(callees.unwrap_or_default().starts_with("440 goroutines"));
+    assert!(below.unwrap_or_default().starts_with("440 goroutines"));
 }
 
 #[test]

@@ -288,6 +288,7 @@ impl FlameTree {
     }
 
     /// The tree of the stacks that pass `filter` (pprof's focus, ignore, hide, show_from).
+    #[must_use]
     pub fn filtered(&self, filter: &StackFilter) -> Self {
         let mut b = Builder::with_root(self.name(0));
         self.for_each_stack(|path, value, baseline| {
@@ -301,6 +302,7 @@ impl FlameTree {
     /// The callees of `func`, merged (speedscope's sandwich, lower half): rooted at `func`,
     /// each stack through it from its outermost call of `func` down. Recursive calls stay
     /// inside the one subtree, so nothing counts twice.
+    #[must_use]
     pub fn callees(&self, func: &str) -> Self {
         let mut b = Builder::with_root(func);
         self.for_each_stack(|path, value, baseline| {
@@ -313,6 +315,7 @@ impl FlameTree {
 
     /// The callers of `func`, merged and inverted (speedscope's sandwich, upper half): rooted
     /// at `func`, each stack through it from its outermost call of `func` up to the root.
+    #[must_use]
     pub fn callers(&self, func: &str) -> Self {
         let mut b = Builder::with_root(func);
         let mut up: Vec<&str> = Vec::new();

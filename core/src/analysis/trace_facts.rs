@@ -131,13 +131,13 @@ pub fn live_count<'a>(
     alive_at_start: u32,
 ) -> Vec<(i64, u32)> {
     let start_ns = capture.time_range_ns.map_or(0, |(s, _)| s);
-    let members = || tasks.clone();
     // Creations and ends apart: a (time, ±1) pair would take 16 bytes.
-    let mut creations: Vec<i64> = members()
+    let mut creations: Vec<i64> = tasks
+        .clone()
         .filter(|t| !t.flags.contains(TaskFlags::EXISTED_BEFORE))
         .map(|t| t.start_ns.get().unwrap_or(start_ns))
         .collect();
-    let mut ends: Vec<i64> = members()
+    let mut ends: Vec<i64> = tasks
         .filter(|t| t.flags.contains(TaskFlags::ENDED))
         .map(|t| t.end_ns.get().unwrap_or(start_ns))
         .collect();
