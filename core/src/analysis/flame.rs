@@ -449,9 +449,9 @@ mod tests {
         let c = capture(&[&["main", "a", "x"], &["main", "a", "x"], &["main", "b"], &["main", "a"]]);
         let t = FlameTree::goroutines(&c);
         let focus = StackFilter::new(&FilterSpec { focus: "^x$".into(), ..FilterSpec::default() }).unwrap();
-        let f = t.filtered(&focus);
-        assert_eq!(f.nodes[0].total, 2);
-        assert_eq!(f.find_path(["main", "b"]), None);
+        let kept = t.filtered(&focus);
+        assert_eq!(kept.nodes[0].total, 2);
+        assert_eq!(kept.find_path(["main", "b"]), None);
         let hide = StackFilter::new(&FilterSpec { hide: "^a$".into(), ..FilterSpec::default() }).unwrap();
         let h = t.filtered(&hide);
         assert_eq!(h.nodes[0].total, 4);
@@ -475,9 +475,9 @@ mod tests {
         assert_eq!(callers.nodes[0].total, 3);
         let b = callers.find_path(["b", "main"]).unwrap();
         assert_eq!(callers.nodes[b as usize].total, 2);
-        let callees = t.callees("x");
-        assert_eq!((callees.nodes[0].total, callees.nodes[0].self_value), (3, 1));
-        assert_eq!(callees.nodes[callees.find_path(["y"]).unwrap() as usize].total, 2);
+        let down = t.callees("x");
+        assert_eq!((down.nodes[0].total, down.nodes[0].self_value), (3, 1));
+        assert_eq!(down.nodes[down.find_path(["y"]).unwrap() as usize].total, 2);
     }
 
     #[test]
