@@ -80,3 +80,59 @@ fn light_theme() {
     mask_timing(&mut h);
     h.snapshot("view_findings_light");
 }
+
+fn harness_files(files: &[&str]) -> Harness<'static, App> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces");
+    let paths = files.iter().map(|f| dir.join(f)).collect();
+    let mut h = Harness::builder().with_size(egui::vec2(1440.0, 900.0)).wgpu().build_eframe(move |cc| {
+        App::with_state(&cc.egui_ctx, AppState::default(), Startup::Files(paths), Instant::now())
+    });
+    h.run_steps(2);
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    h
+}
+
+#[test]
+fn top_filters_and_sandwich() {
+    let mut results = SnapshotResults::new();
+    let mut h = harness(ThemeChoice::Dark);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Top").click();
+    h.run();
+    mask_timing(&mut h);
+    results.add(h.try_snapshot("flamegraph_top"));
+    h.get_by_label("Sandwich of main.sendReceiptEmail").click();
+    h.run();
+    mask_timing(&mut h);
+    results.add(h.try_snapshot("flamegraph_sandwich"));
+    h.get_by_label("Graph").click();
+    h.get_by_label("Focus regex").click();
+    h.get_by_label("Focus regex").type_text("main\\.(watch|poll)");
+    h.get_by_label("Hide regex").click();
+    h.get_by_label("Hide regex").type_text("(");
+    h.run();
+    mask_timing(&mut h);
+    results.add(h.try_snapshot("flamegraph_filtered_bad_regex"));
+}
+
+#[test]
+fn top_of_a_cpu_profile() {
+    let mut h = harness_files(&["ctx-done-leak.before.cpu.pb.gz"]);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Top").click();
+    h.run();
+    mask_timing(&mut h);
+    h.snapshot("cpu_profile_top");
+}
+
+#[test]
+fn counter_tracks_of_a_trace() {
+    let mut h = harness_files(&["go-leaky.trace"]);
+    h.get_by_label("Timeline").click();
+    h.run();
+    mask_timing(&mut h);
+    h.snapshot("timeline_counter_tracks");
+}

@@ -647,3 +647,112 @@ fn two_heap_profiles_open_on_the_diff_flamegraph_with_a_normalise_toggle() {
     let findings = &h.state().workspace.as_ref().unwrap().captures()[1].analysis.findings;
     assert!(findings.iter().any(|f| f.evidence.heap.is_some()));
 }
+
+/// The Top table's rows as (function, flat, cum), in the order shown.
+fn top_rows(h: &Harness<'_, App>) -> Vec<(String, i64, i64)> {
+    h.query_all_by_label_contains("Top row: ")
+        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|l| {
+            let rest = l.strip_prefix("Top row: ")?;
+            let (func, rest) = rest.split_once(", flat ")?;
+            let (flat, cum) = rest.split_once(", cum ")?;
+            Some((func.to_owned(), flat.parse().ok()?, cum.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn top_table_sorts_by_cum_and_a_row_focuses_the_flamegraph() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Top").click();
+    h.run();
+    let rows = top_rows(&h);
+    assert!(!rows.is_empty(), "the Top table lists functions");
+    assert!(rows.windows(2).all(|w| w[0].1 >= w[1].1), "flat, largest first: {rows:?}");
+    h.get_by_label("Sort Top by Cum").click();
+    h.run();
+    let rows = top_rows(&h);
+    assert!(rows.windows(2).all(|w| w[0].2 >= w[1].2), "cum, largest first: {rows:?}");
+    h.get_by_label("Sort Top by Cum").click();
+    h.run();
+    let rows = top_rows(&h);
+    assert!(rows.windows(2).all(|w| w[0].2 <= w[1].2), "a second click sorts smallest first");
+    // Rows are virtualised: back to flat, largest first, where the leak's frame is on screen.
+    h.get_by_label("Sort Top by Flat").click();
+    h.run();
+    h.get_by_label_contains("Top row: main.sendReceiptEmail,").click();
+    h.run_steps(30);
+    let value = h.get_by_label("Flamegraph of orders-api.after.debug2.txt").value().unwrap_or_default();
+    assert!(value.contains("zoomed to main.sendReceiptEmail"), "{value}");
+}
+
+#[test]
+fn a_focus_regex_removes_stacks_from_the_flamegraph_and_top() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Focus regex").click();
+    h.get_by_label("Focus regex").type_text("sendReceiptEmail");
+    h.run();
+    let value = h.get_by_label("Flamegraph of orders-api.after.debug2.txt").value().unwrap_or_default();
+    assert!(value.starts_with("440 goroutines over "), "{value}");
+    h.get_by_label("Top").click();
+    h.run();
+    let rows = top_rows(&h);
+    assert!(rows.iter().all(|r| r.0 != "main.watchOrderStatus"), "{rows:?}");
+    assert!(rows.iter().any(|r| r.0 == "main.sendReceiptEmail"), "{rows:?}");
+    h.get_by_label("Ignore regex").click();
+    h.get_by_label("Ignore regex").type_text("sendReceiptEmail");
+    h.run();
+    assert!(top_rows(&h).is_empty(), "focus and ignore on the same frame leave nothing");
+}
+
+#[test]
+fn an_invalid_filter_regex_shows_its_error_and_keeps_the_view() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Hide regex").click();
+    h.get_by_label("Hide regex").type_text("main.(");
+    h.run();
+    h.get_by_label_contains("Invalid hide pattern \"main.(\"");
+    let value = h.get_by_label("Flamegraph of orders-api.after.debug2.txt").value().unwrap_or_default();
+    assert!(value.starts_with("2,236 goroutines over "), "the invalid pattern filters nothing: {value}");
+}
+
+#[test]
+fn sandwich_shows_callers_and_callees_of_a_top_function() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Top").click();
+    h.run();
+    h.get_by_label("Sandwich of main.sendReceiptEmail").click();
+    h.run();
+    let above = h
+        .get_by_label("Callers of main.sendReceiptEmail in Flamegraph of orders-api.after.debug2.txt")
+        .value();
+    assert!(above.unwrap_or_default().starts_with("440 goroutines"), "callers of the 440");
+    let below = h
+        .get_by_label("Callees of main.sendReceiptEmail in Flamegraph of orders-api.after.debug2.txt")
+        .value();
+    assert!(below.unwrap_or_default().starts_with("440 goroutines"));
+}
+
+#[test]
+fn a_trace_timeline_has_counter_tracks_led_by_goroutines() {
+    let mut h = harness(Startup::Files(vec![sample_traces().join("go-leaky.trace")]));
+    settle(&mut h);
+    h.get_by_label("Timeline").click();
+    h.run();
+    let tracks: Vec<String> =
+        h.query_all_by_label_contains("Counter track: ").filter_map(|n| n.accesskit_node().label()).collect();
+    assert!(tracks.first().is_some_and(|t| t.starts_with("Counter track: goroutines, max ")), "{tracks:?}");
+    assert!(tracks.iter().any(|t| t.contains("heap")), "{tracks:?}");
+}

@@ -4,7 +4,8 @@
 //! finding's goroutines wait. Clicking a badge opens the finding; a finding's "Flamegraph ▸"
 //! link zooms here onto its frames. Where goroutines carry pprof labels, "Root at label" puts a
 //! synthetic root frame per value of a chosen key above the goroutine stacks (pprof's
-//! `-tagroot`).
+//! `-tagroot`). Every pane has pprof's focus / ignore / hide / show_from filters and, beside
+//! the graph, the Top table and the sandwich of one function (`stack_tools.rs`).
 
 use leakscope_core::format;
 use std::fmt::Write as _;
@@ -16,6 +17,7 @@ use leakscope_core::analysis::flame_locations::FlameLocations;
 use leakscope_core::analysis::leaks::Finding;
 use leakscope_core::model::StackId;
 
+use super::stack_tools::{StackMode, StackTools, TopAction};
 use super::{Focus, ViewCtx};
 use crate::command::Command;
 use crate::keys::SHORTCUT_SEARCH;
@@ -66,6 +68,10 @@ pub struct FlamePane {
     /// pprof's `-tagroot`: the label key whose values root the goroutine flamegraph.
     tag_root: Option<String>,
     tagged: TaggedCache,
+    /// Filters, Top and sandwich over the pane's tree.
+    tools: StackTools,
+    /// A function right-clicked in the graph this frame, for the sandwich.
+    sandwich_request: Option<String>,
 }
 
 impl FlamePane {
@@ -118,14 +124,76 @@ impl FlamePane {
             let node = common_node(&loaded.capture, &flame.tree, &stacks);
             if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
         }
-        let out_graph = match tagged_tree {
-            Some(tree) => self.graph_ui(ui, tree, &flame.unit, &tagged.locations, name),
-            None => self.graph_ui(ui, &flame.tree, &flame.unit, &flame.locations, name),
+        let (tree, locations) = match tagged_tree {
+            Some(tree) => (tree, &tagged.locations),
+            None => (&flame.tree, &flame.locations),
         };
+        let out_graph = self.tools_ui(ui, &format!("{:?}", self.key), tree, locations, &flame.unit, name);
         self.tagged = tagged;
         if let Some(id) = out_graph {
             out.push(Command::ShowFinding(id as usize));
         }
+    }
+
+    /// The mode switch and filter bar, then the graph, Top or sandwich of `tree` through the
+    /// filters; returns the id of a badge clicked this frame.
+    fn tools_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        identity: &str,
+        tree: &FlameTree,
+        locations: &FlameLocations,
+        unit: &ValueUnit,
+        name: &str,
+    ) -> Option<u64> {
+        let mut tools = std::mem::take(&mut self.tools);
+        tools.bar_ui(ui);
+        let (filtered, changed) = tools.filtered(identity, tree);
+        let shown = filtered.as_deref().unwrap_or(tree);
+        if changed {
+            let mode = self.state.mode;
+            self.state = FlameGraphState::new(mode);
+        }
+        // Node ids of a filtered tree are its own: badges and file:lines refer to the whole one.
+        let filtering = tools.is_filtering();
+        let no_locations = FlameLocations::default();
+        let locations = if filtering { &no_locations } else { locations };
+        let mut clicked_badge = None;
+        match tools.mode {
+            StackMode::Graph => {
+                let badges = if filtering { std::mem::take(&mut self.badges) } else { Vec::new() };
+                clicked_badge = self.graph_ui(ui, shown, unit, locations, name);
+                if filtering {
+                    self.badges = badges;
+                }
+            }
+            StackMode::Top => match tools.top_ui(ui, shown, unit, name) {
+                Some(TopAction::Focus(func)) => {
+                    tools.mode = StackMode::Graph;
+                    let node = shown
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, _)| shown.name(i as u32) == func)
+                        .max_by_key(|(_, n)| n.total)
+                        .map_or(0, |(i, _)| i as u32);
+                    self.state.zoom_to(node);
+                    self.search = func;
+                }
+                Some(TopAction::Sandwich(func)) => {
+                    tools.mode = StackMode::Sandwich;
+                    tools.sandwich_func = Some(func);
+                }
+                None => {}
+            },
+            StackMode::Sandwich => tools.sandwich_ui(ui, shown, unit, name),
+        }
+        if let Some(func) = self.sandwich_request.take() {
+            tools.mode = StackMode::Sandwich;
+            tools.sandwich_func = Some(func);
+        }
+        self.tools = tools;
+        clicked_badge
     }
 
     /// Rebuilds the label keys when the capture changes and the rooted tree when the key does.
@@ -233,6 +301,12 @@ impl FlamePane {
                 .show(ui, &mut self.state);
             self.hovered = out.hovered_node;
             clicked_badge = out.clicked_badge;
+            // speedscope's way into the sandwich: right-click a frame.
+            if out.response.secondary_clicked()
+                && let Some(node) = out.hovered_node.filter(|&n| n != 0)
+            {
+                self.sandwich_request = Some(tree.name(node).to_owned());
+            }
         });
         clicked_badge
     }
@@ -258,7 +332,7 @@ impl FlamePane {
             self.key = Some(key);
         }
         ui.horizontal(|ui| self.search_ui(ui));
-        self.graph_ui(ui, tree, unit, locations, name);
+        self.tools_ui(ui, &format!("{:?}", self.key), tree, locations, unit, name);
     }
 }
 

@@ -10,6 +10,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("A / D", "Pan left / right (flamegraph, timeline)"),
     ("Esc", "Reset zoom, clear the search"),
     ("Double-click", "Reset zoom (flamegraph)"),
+    ("Right-click", "A frame's sandwich: its callers and callees (flamegraph)"),
     ("Scroll / drag", "Zoom / pan (flamegraph, timeline)"),
     ("Ctrl+Tab", "Next capture (before, after, each dump of a series)"),
     ("F1", "Show or hide this help"),

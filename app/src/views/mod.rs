@@ -9,6 +9,7 @@ pub mod flamegraph;
 pub mod goroutines;
 pub mod help;
 pub mod source;
+pub mod stack_tools;
 pub mod timeline;
 pub mod welcome;
 

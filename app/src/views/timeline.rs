@@ -3,7 +3,8 @@
 //! the tasks alive or still blocked at the end, to a state at the end, to those that lived at
 //! least so long, to a function, or to the focus. For a dump, which has no
 //! history: one bar per group showing how long its goroutines have been waiting, ending at the
-//! moment of capture. The selected lane's task is described under the canvas.
+//! moment of capture. The selected lane's task is described under the canvas. Above a trace's
+//! lanes, counter tracks (goroutines alive, heap, GC goal, threads) share its time axis.
 
 use leakscope_core::format;
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use crate::command::Command;
 use crate::keys::SHORTCUT_SEARCH;
 use crate::state::{LaneGrouping, TimelineOptions};
 use crate::widgets::timeline::kind_name;
-use crate::widgets::{Lane, Timeline, TimelineState};
+use crate::widgets::{CounterTracks, Lane, Timeline, TimelineState};
 use crate::workspace::LoadedCapture;
 
 /// UI state of the Timeline view.
@@ -65,7 +66,13 @@ pub struct TimelinePane {
     /// The options of a pane that keeps its own (each side of the Compare view), from one
     /// frame to the next.
     own_options: Option<TimelineOptions>,
+    /// The counter tracks of the capture named, decoded once per capture.
+    counters: Option<(String, CounterTracks)>,
 }
+
+/// Width of the lanes' label column; the counter tracks' names take the same, so their
+/// values line up with the lanes' times.
+const LANE_LABEL_W: f32 = 240.0;
 
 impl TimelinePane {
     /// A capture's timeline with options of its own, grouped by creation site at first.
@@ -172,7 +179,24 @@ impl TimelinePane {
                 ui.weak("No task matches.");
                 return;
             }
-            Timeline::new(capture, &self.lanes).accessible_name(name).show(ui, &mut self.state);
+            if self.counters.as_ref().is_none_or(|(of, _)| *of != loaded.name) {
+                self.counters = Some((loaded.name.clone(), CounterTracks::from_capture(capture)));
+            }
+            let tracks = self.counters.as_ref().map(|(_, t)| t).filter(|t| !t.is_empty());
+            // The tracks' room is taken before the lanes and painted after them, with the zoom
+            // the timeline settled on this frame, so both move together.
+            let track_rect = tracks.map(|t| {
+                let size = egui::vec2(ui.available_width(), t.height());
+                ui.allocate_exact_size(size, egui::Sense::hover()).0
+            });
+            let out = Timeline::new(capture, &self.lanes)
+                .label_width(LANE_LABEL_W)
+                .accessible_name(name)
+                .show(ui, &mut self.state);
+            if let (Some(tracks), Some(rect)) = (tracks, track_rect) {
+                let label_w = LANE_LABEL_W.min(rect.width() * 0.4);
+                tracks.show(ui, rect, label_w, out.view_ns, name);
+            }
         });
     }
 

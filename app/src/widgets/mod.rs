@@ -9,12 +9,14 @@
 //! everything proportional to the data (layout of the tree, search matches) is cached in the
 //! state and rebuilt only when the data or the query changes.
 
+pub mod counter_tracks;
 pub mod flamegraph;
 mod keynav;
 mod text;
 pub mod time_axis;
 pub mod timeline;
 
+pub use counter_tracks::CounterTracks;
 pub use flamegraph::{FlameBadge, FlameGraph, FlameGraphResponse, FlameGraphState, FlameMode, SearchStats};
 pub use keynav::KeyNav;
 pub use leakscope_core::format::{self, ValueUnit};

@@ -8,6 +8,7 @@
 
 use hashbrown::HashMap;
 
+use super::stack_filter::StackFilter;
 use crate::model::{Capture, StackId, StrId, Strings};
 
 /// One node: a function at a position in the call tree.
@@ -52,8 +53,13 @@ struct Builder {
 
 impl Builder {
     fn new() -> Self {
+        Self::with_root(ROOT_NAME)
+    }
+
+    /// A builder whose root frame has a name of its own (a sandwich's function).
+    fn with_root(root: &str) -> Self {
         let mut names = Strings::new();
-        let root = names.intern(ROOT_NAME);
+        let root = names.intern(root);
         Self { names, nodes: vec![(root, 0, 0, 0, 0)], index: HashMap::new() }
     }
 
@@ -254,6 +260,84 @@ impl FlameTree {
     pub fn max_depth(&self) -> u16 {
         self.nodes.iter().map(|n| n.depth).max().unwrap_or(0)
     }
+
+    /// Calls `f` with every stack the tree merged: its function names root-first (the root
+    /// frame left out), the value of the stacks that end there and the same in the baseline.
+    /// A merged tree is its stacks, so views can filter or re-aggregate any flamegraph
+    /// (goroutines, samples, span time, a diff) without the capture it came from.
+    pub fn for_each_stack<'t>(&'t self, mut f: impl FnMut(&[&'t str], i64, i64)) {
+        // A node's baseline self value is its baseline total less its children's, since the
+        // builder keeps only baseline totals.
+        let mut baseline_self: Vec<i64> = self.nodes.iter().map(|n| n.baseline_total).collect();
+        for n in self.nodes.iter().skip(1) {
+            if let Some(p) = baseline_self.get_mut(n.parent as usize) {
+                *p = p.saturating_sub(n.baseline_total);
+            }
+        }
+        let mut path: Vec<&'t str> = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                path.truncate(usize::from(n.depth).saturating_sub(1));
+                path.push(self.names.resolve(n.name));
+            }
+            let base = baseline_self.get(i).copied().unwrap_or(0);
+            if n.self_value != 0 || base != 0 {
+                f(&path, n.self_value, base);
+            }
+        }
+    }
+
+    /// The tree of the stacks that pass `filter` (pprof's focus, ignore, hide, show_from).
+    #[must_use]
+    pub fn filtered(&self, filter: &StackFilter) -> Self {
+        let mut b = Builder::with_root(self.name(0));
+        self.for_each_stack(|path, value, baseline| {
+            if let Some(kept) = filter.apply(path) {
+                b.add_both(&kept, value, baseline);
+            }
+        });
+        b.finish(self.is_diff)
+    }
+
+    /// The callees of `func`, merged (speedscope's sandwich, lower half): rooted at `func`,
+    /// each stack through it from its outermost call of `func` down. Recursive calls stay
+    /// inside the one subtree, so nothing counts twice.
+    #[must_use]
+    pub fn callees(&self, func: &str) -> Self {
+        let mut b = Builder::with_root(func);
+        self.for_each_stack(|path, value, baseline| {
+            if let Some(at) = path.iter().position(|&f| f == func) {
+                b.add_both(path.get(at + 1..).unwrap_or_default(), value, baseline);
+            }
+        });
+        b.finish(self.is_diff)
+    }
+
+    /// The callers of `func`, merged and inverted (speedscope's sandwich, upper half): rooted
+    /// at `func`, each stack through it from its outermost call of `func` up to the root.
+    #[must_use]
+    pub fn callers(&self, func: &str) -> Self {
+        let mut b = Builder::with_root(func);
+        let mut up: Vec<&str> = Vec::new();
+        self.for_each_stack(|path, value, baseline| {
+            if let Some(at) = path.iter().position(|&f| f == func) {
+                up.clear();
+                up.extend(path.get(..at).unwrap_or_default().iter().rev());
+                b.add_both(&up, value, baseline);
+            }
+        });
+        b.finish(self.is_diff)
+    }
+}
+
+impl Builder {
+    /// Adds a root-first path to both sides (the baseline only where it has a value).
+    fn add_both(&mut self, path: &[&str], value: i64, baseline: i64) {
+        self.add(path.iter().copied(), value, false);
+        if baseline != 0 {
+            self.add(path.iter().copied(), baseline, true);
+        }
+    }
 }
 
 /// `(stack, value)` pairs counting goroutines: one per goroutine task, or the counts of a
@@ -357,6 +441,58 @@ mod tests {
         assert_eq!(t.find_path(["main", "a", "x"]), Some(3));
         assert_eq!(t.path(3), [1, 2, 3]);
         assert_eq!(t.max_depth(), 3);
+    }
+
+    #[test]
+    fn filtered_tree_keeps_what_passes() {
+        use crate::analysis::stack_filter::{FilterSpec, StackFilter};
+        let c = capture(&[&["main", "a", "x"], &["main", "a", "x"], &["main", "b"], &["main", "a"]]);
+        let t = FlameTree::goroutines(&c);
+        let focus = StackFilter::new(&FilterSpec { focus: "^x$".into(), ..FilterSpec::default() }).unwrap();
+        let kept = t.filtered(&focus);
+        assert_eq!(kept.nodes[0].total, 2);
+        assert_eq!(kept.find_path(["main", "b"]), None);
+        let hide = StackFilter::new(&FilterSpec { hide: "^a$".into(), ..FilterSpec::default() }).unwrap();
+        let h = t.filtered(&hide);
+        assert_eq!(h.nodes[0].total, 4);
+        let x = h.find_path(["main", "x"]).unwrap();
+        assert_eq!(h.nodes[x as usize].total, 2);
+        // The unfiltered round trip is the same tree.
+        assert_eq!(t.filtered(&StackFilter::default()).nodes, t.nodes);
+    }
+
+    #[test]
+    fn sandwich_merges_callers_and_callees() {
+        let c = capture(&[
+            &["main", "a", "x"],
+            &["main", "b", "x", "y"],
+            &["main", "b", "x", "y"],
+            &["main", "a"],
+        ]);
+        let t = FlameTree::goroutines(&c);
+        let callers = t.callers("x");
+        assert_eq!(callers.name(0), "x");
+        assert_eq!(callers.nodes[0].total, 3);
+        let b = callers.find_path(["b", "main"]).unwrap();
+        assert_eq!(callers.nodes[b as usize].total, 2);
+        let down = t.callees("x");
+        assert_eq!((down.nodes[0].total, down.nodes[0].self_value), (3, 1));
+        assert_eq!(down.nodes[down.find_path(["y"]).unwrap() as usize].total, 2);
+    }
+
+    #[test]
+    fn filtering_a_diff_keeps_the_baseline() {
+        use crate::analysis::stack_filter::{FilterSpec, StackFilter};
+        let before = capture(&[&["main", "a"], &["main", "b"]]);
+        let after = capture(&[&["main", "a"], &["main", "a"], &["main", "b"]]);
+        let t = FlameTree::diff(
+            (&after, &mut goroutine_stacks(&after).into_iter()),
+            (&before, &mut goroutine_stacks(&before).into_iter()),
+        );
+        let ignore = StackFilter::new(&FilterSpec { ignore: "^b$".into(), ..FilterSpec::default() }).unwrap();
+        let f = t.filtered(&ignore);
+        assert!(f.is_diff);
+        assert_eq!((f.nodes[0].total, f.nodes[0].baseline_total), (2, 1));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod lineage;
 pub mod sites;
 pub mod source;
 pub mod spans;
+pub mod stack_filter;
 pub mod top;
 pub mod trace_facts;
 pub mod wait_ages;

@@ -6,6 +6,7 @@
 use hashbrown::{HashMap, HashSet};
 use serde::Serialize;
 
+use super::flame::FlameTree;
 use crate::model::{Capture, StackId};
 
 /// One function of a profile's top list.
@@ -40,27 +41,57 @@ pub fn top(capture: &Capture, column: usize) -> (Vec<TopFunction>, i64) {
         let slot = per_stack.entry(stack).or_insert(0);
         *slot = slot.saturating_add(v);
     }
-    let mut by_func: HashMap<&str, (i64, i64)> = HashMap::new();
-    let mut total = 0i64;
+    let mut acc = TopAccumulator::default();
     for (&stack, &v) in &per_stack {
-        total = total.saturating_add(v);
-        let mut seen: HashSet<&str> = HashSet::new();
-        for (depth, f) in capture.stack_funcs(stack).enumerate() {
-            let e = by_func.entry(f).or_insert((0, 0));
+        acc.add(capture.stack_funcs(stack), v);
+    }
+    acc.finish()
+}
+
+/// The top list of any flamegraph (goroutines, a sample column, span or block time, the after
+/// side of a diff), from the stacks the tree merged, so a filtered tree gets a filtered list.
+pub fn top_of_tree(tree: &FlameTree) -> (Vec<TopFunction>, i64) {
+    let mut acc = TopAccumulator::default();
+    tree.for_each_stack(|root_first, value, _| acc.add(root_first.iter().rev().copied(), value));
+    acc.finish()
+}
+
+/// Flat and cum per function over weighted stacks: the one place both lists are counted.
+#[derive(Default)]
+struct TopAccumulator<'a> {
+    by_func: HashMap<&'a str, (i64, i64)>,
+    total: i64,
+    seen: HashSet<&'a str>,
+}
+
+impl<'a> TopAccumulator<'a> {
+    /// Adds one stack, innermost frame first, with its value.
+    fn add(&mut self, leaf_first: impl Iterator<Item = &'a str>, value: i64) {
+        self.total = self.total.saturating_add(value);
+        self.seen.clear();
+        for (depth, f) in leaf_first.enumerate() {
+            let e = self.by_func.entry(f).or_insert((0, 0));
             if depth == 0 {
-                e.0 = e.0.saturating_add(v);
+                e.0 = e.0.saturating_add(value);
             }
-            if seen.insert(f) {
-                e.1 = e.1.saturating_add(v);
+            // A recursive function counts once per stack in cum, as pprof counts it.
+            if self.seen.insert(f) {
+                e.1 = e.1.saturating_add(value);
             }
         }
     }
-    let mut out: Vec<TopFunction> = by_func
-        .into_iter()
-        .map(|(f, (flat, cum))| TopFunction { function: f.to_owned(), flat, cum })
-        .collect();
-    out.sort_by(|a, b| b.flat.cmp(&a.flat).then(b.cum.cmp(&a.cum)).then_with(|| a.function.cmp(&b.function)));
-    (out, total)
+
+    fn finish(self) -> (Vec<TopFunction>, i64) {
+        let mut out: Vec<TopFunction> = self
+            .by_func
+            .into_iter()
+            .map(|(f, (flat, cum))| TopFunction { function: f.to_owned(), flat, cum })
+            .collect();
+        out.sort_by(|a, b| {
+            b.flat.cmp(&a.flat).then(b.cum.cmp(&a.cum)).then_with(|| a.function.cmp(&b.function))
+        });
+        (out, self.total)
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +121,22 @@ mod tests {
         assert_eq!((row("a").flat, row("a").cum), (11, 11));
         assert_eq!((row("b").flat, row("b").cum), (5, 16));
         assert_eq!((row("main").flat, row("main").cum), (0, 16));
+    }
+
+    #[test]
+    fn a_tree_gives_the_same_list_as_its_samples() {
+        let mut c = Capture::default();
+        let name = |c: &mut Capture, s: &str| {
+            let func = c.strings.intern(s);
+            c.tables.frame_id(Frame { func, ..Frame::default() })
+        };
+        let (a, b, main) = (name(&mut c, "a"), name(&mut c, "b"), name(&mut c, "main"));
+        let s1 = c.tables.stack_id(&[a, b, main]);
+        let s2 = c.tables.stack_id(&[b, b, main]);
+        c.samples.types = vec![SampleType::default()];
+        c.samples.push(s1, &[10], LabelSetId::EMPTY);
+        c.samples.push(s2, &[5], LabelSetId::EMPTY);
+        let tree = FlameTree::from_stacks(&c, crate::analysis::flame::sample_stacks(&c, 0));
+        assert_eq!(top_of_tree(&tree), top(&c, 0));
     }
 }

@@ -9,7 +9,7 @@
 
 use hashbrown::HashMap;
 
-use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, TaskFlags, TaskKind};
+use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, Task, TaskFlags, TaskKind};
 
 /// What a trace says about a goroutine parked at its end, for leak rules: parked in a block
 /// that lasts to the end, so it has not been woken since it blocked.
@@ -52,7 +52,7 @@ impl Parked {
 /// The interval a goroutine is parked in at the end of the trace, if it is: its last state (a
 /// task's intervals are in (depth, start) order, states at depth 0) is a block that lasts to
 /// `end_ns`, and the goroutine did not end.
-fn parked_in(capture: &Capture, task: &crate::model::Task, end_ns: i64) -> Option<usize> {
+fn parked_in(capture: &Capture, task: &Task, end_ns: i64) -> Option<usize> {
     let iv = &capture.intervals;
     if task.kind != TaskKind::Goroutine || task.flags.contains(TaskFlags::ENDED) {
         return None;
@@ -112,50 +112,62 @@ impl CreationSite {
     /// Worked out from the members' creations and ends when asked for (the rules ask for a few
     /// sites), not kept: a step takes 16 bytes and a site can have two per goroutine.
     pub fn live(&self, capture: &Capture) -> Vec<(i64, u32)> {
-        let start_ns = capture.time_range_ns.map_or(0, |(s, _)| s);
-        let members = || self.members.iter().filter_map(|&m| capture.tasks.get(m as usize));
-        // Creations and ends apart: a (time, ±1) pair would take 16 bytes.
-        let mut creations: Vec<i64> = members()
-            .filter(|t| !t.flags.contains(TaskFlags::EXISTED_BEFORE))
-            .map(|t| t.start_ns.get().unwrap_or(start_ns))
-            .collect();
-        let mut ends: Vec<i64> = members()
-            .filter(|t| t.flags.contains(TaskFlags::ENDED))
-            .map(|t| t.end_ns.get().unwrap_or(start_ns))
-            .collect();
-        creations.sort_unstable();
-        ends.sort_unstable();
-        let mut live = Vec::with_capacity(1 + creations.len() + ends.len());
-        live.push((start_ns, self.alive_at_start));
-        let mut count = i64::from(self.alive_at_start);
-        // Merged in time order; at one time the order does not matter, only the count after.
-        let (mut born, mut gone) = (creations.iter().peekable(), ends.iter().peekable());
-        loop {
-            let (t, delta) = match (born.peek(), gone.peek()) {
-                (Some(&&tc), Some(&&te)) if te <= tc => (te, -1),
-                (Some(&&tc), _) => (tc, 1),
-                (None, Some(&&te)) => (te, -1),
-                (None, None) => break,
-            };
-            if delta > 0 {
-                born.next();
-            } else {
-                gone.next();
-            }
-            count += delta;
-            let n = count.max(0) as u32;
-            match live.last_mut() {
-                Some(last) if last.0 == t => last.1 = n,
-                _ => live.push((t, n)),
-            }
-        }
-        live
+        let members = self.members.iter().filter_map(|&m| capture.tasks.get(m as usize));
+        live_count(capture, members, self.alive_at_start)
     }
 
     /// The most alive at once.
     pub fn peak(&self, capture: &Capture) -> u32 {
         self.live(capture).iter().map(|&(_, n)| n).max().unwrap_or(0)
     }
+}
+
+/// Live count over time of `tasks`, `alive_at_start` of them alive when the trace began:
+/// `(time, count from then on)`, starting at the trace's start, one step per change,
+/// ascending. A site's chart and the timeline's goroutine counter track both come from here.
+pub fn live_count<'a>(
+    capture: &Capture,
+    tasks: impl Iterator<Item = &'a Task> + Clone,
+    alive_at_start: u32,
+) -> Vec<(i64, u32)> {
+    let start_ns = capture.time_range_ns.map_or(0, |(s, _)| s);
+    // Creations and ends apart: a (time, ±1) pair would take 16 bytes.
+    let mut creations: Vec<i64> = tasks
+        .clone()
+        .filter(|t| !t.flags.contains(TaskFlags::EXISTED_BEFORE))
+        .map(|t| t.start_ns.get().unwrap_or(start_ns))
+        .collect();
+    let mut ends: Vec<i64> = tasks
+        .filter(|t| t.flags.contains(TaskFlags::ENDED))
+        .map(|t| t.end_ns.get().unwrap_or(start_ns))
+        .collect();
+    creations.sort_unstable();
+    ends.sort_unstable();
+    let mut live = Vec::with_capacity(1 + creations.len() + ends.len());
+    live.push((start_ns, alive_at_start));
+    let mut count = i64::from(alive_at_start);
+    // Merged in time order; at one time the order does not matter, only the count after.
+    let (mut born, mut gone) = (creations.iter().peekable(), ends.iter().peekable());
+    loop {
+        let (t, delta) = match (born.peek(), gone.peek()) {
+            (Some(&&tc), Some(&&te)) if te <= tc => (te, -1),
+            (Some(&&tc), _) => (tc, 1),
+            (None, Some(&&te)) => (te, -1),
+            (None, None) => break,
+        };
+        if delta > 0 {
+            born.next();
+        } else {
+            gone.next();
+        }
+        count += delta;
+        let n = count.max(0) as u32;
+        match live.last_mut() {
+            Some(last) if last.0 == t => last.1 = n,
+            _ => live.push((t, n)),
+        }
+    }
+    live
 }
 
 /// A trace that is a window onto a running program rather than a recording of it from its
@@ -310,7 +322,7 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     };
     // Keyed by the function's name: the creation event names the entry by its start PC and a
     // stack by a PC inside it, so the two frames differ in their line.
-    let key = |task: &crate::model::Task| task.start_func.map(|f| capture.tables.frame(f).func);
+    let key = |task: &Task| task.start_func.map(|f| capture.tables.frame(f).func);
     let mut index: HashMap<Option<StrId>, usize> = HashMap::new();
     let mut sites: Vec<CreationSite> = Vec::new();
     // Counted first and filled second, so each member list is allocated once at its size: the
