@@ -138,21 +138,16 @@ impl App {
                 self.errors.clear();
                 self.focus = None;
                 self.views.reset();
-                // A comparison opens where the growth is; a single capture where the findings are.
-                if ws.comparison().is_none() && self.state.view == ViewKind::Compare {
-                    self.state.view = ViewKind::Findings;
-                }
-                // Profiles that count no goroutines (heap, CPU) open where they say something:
-                // two of them on the diff flamegraph, one on its flamegraph (in-use bytes for a
-                // heap profile).
+                // Two profiles open on their diff flamegraph; any other capture on the view
+                // that suits it (a profile's flamegraph, a dump's findings), never on a tab
+                // that has nothing to show for it.
                 if ws.comparison().is_some_and(|c| c.diff.profile.is_some()) {
                     self.state.view = ViewKind::Compare;
                     self.state.compare.pane = ComparePane::DiffFlamegraph;
-                } else if ws.comparison().is_none()
-                    && ws.active().is_some_and(|c| c.goroutine_count() == 0 && !c.capture.samples.is_empty())
-                    && self.state.view != ViewKind::Flamegraph
+                } else if (ws.comparison().is_none() || self.state.view != ViewKind::Compare)
+                    && let Some(loaded) = ws.active()
                 {
-                    self.state.view = ViewKind::Flamegraph;
+                    self.state.view = views::opening_view(self.state.view, loaded);
                 }
                 self.session_notes.clone_from(&ws.session.notes);
                 if let Some(old) = self.workspace.replace(ws) {
@@ -197,6 +192,30 @@ impl App {
             ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() {
             self.commands.send(Command::Open(dropped));
+        }
+    }
+
+    /// Esc closes what is open on top, one layer per press: a menu, combo box or other popup
+    /// first, then the keyboard help, then the parser warnings. The key is taken only when it
+    /// closed something, so with nothing open it still zooms the flamegraph out.
+    fn handle_escape(&mut self, ctx: &egui::Context) {
+        if !ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+            return;
+        }
+        let closed = if egui::Popup::is_any_open(ctx) {
+            egui::Popup::close_all(ctx);
+            true
+        } else if self.state.show_help {
+            self.state.show_help = false;
+            true
+        } else if self.show_warnings {
+            self.show_warnings = false;
+            true
+        } else {
+            false
+        };
+        if closed {
+            ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
         }
     }
 
@@ -321,6 +340,12 @@ impl App {
             // Focus names tasks of one capture; it means nothing in another.
             self.focus = None;
             self.views.reset();
+            // A tab the new capture has nothing for gives way to the one that suits it.
+            if let Some(loaded) = ws.active()
+                && views::not_applicable(self.state.view, loaded).is_some()
+            {
+                self.state.view = views::opening_view(self.state.view, loaded);
+            }
         }
     }
 
@@ -455,7 +480,12 @@ impl App {
                 }
                 let text = views::tab_text(view, ws);
                 let selected = self.state.view == view;
-                let tab = ui.add(egui::Button::selectable(selected, text));
+                let why_not = ws.active().and_then(|c| views::not_applicable(view, c));
+                let tab = ui.add_enabled(why_not.is_none(), egui::Button::selectable(selected, text));
+                let tab = match &why_not {
+                    Some(why) => tab.on_disabled_hover_text(why),
+                    None => tab,
+                };
                 // Tests and screen readers find tabs by the view's name alone.
                 tab.widget_info(|| egui::WidgetInfo::selected(egui::Role::Tab, true, selected, view.label()));
                 if tab.clicked() {
@@ -601,6 +631,7 @@ impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_background(ctx);
         self.handle_dropped_files(ctx);
+        self.handle_escape(ctx);
         self.handle_shortcuts(ctx);
         // Commands from the last frame's shortcuts and drops apply before this frame is drawn.
         self.apply_commands(ctx);

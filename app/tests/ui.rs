@@ -756,3 +756,103 @@ fn a_trace_timeline_has_counter_tracks_led_by_goroutines() {
     assert!(tracks.first().is_some_and(|t| t.starts_with("Counter track: goroutines, max ")), "{tracks:?}");
     assert!(tracks.iter().any(|t| t.contains("heap")), "{tracks:?}");
 }
+
+fn harness_with(state: AppState, startup: Startup) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_max_steps(16)
+        .build_eframe(move |cc| App::with_state(&cc.egui_ctx, state, startup, Instant::now()))
+}
+
+fn is_disabled(h: &Harness<'_, App>, label: &str) -> bool {
+    h.get_by_label(label).accesskit_node().is_disabled()
+}
+
+#[test]
+fn a_cpu_profile_opens_on_its_flamegraph_with_the_tabs_it_lacks_disabled() {
+    // Issue 15 (7): a CPU profile opened on an empty Timeline, with "Goroutines (0)".
+    let state = AppState { view: ViewKind::Timeline, ..AppState::default() };
+    let mut h =
+        harness_with(state, Startup::Files(vec![sample_traces().join("ctx-done-leak.before.cpu.pb.gz")]));
+    settle(&mut h);
+    assert_eq!(h.state().state.view, ViewKind::Flamegraph);
+    assert!(is_disabled(&h, "Goroutines"), "a CPU profile has no goroutines");
+    assert!(is_disabled(&h, "Timeline"), "a CPU profile has no times");
+    assert!(!is_disabled(&h, "Flamegraph"));
+    assert_eq!(h.query_all_by_label_contains("Goroutines (0)").count(), 0);
+    h.get_by_label("Findings").click();
+    h.run();
+    h.get_by_label("No leak rules for this capture");
+    assert_eq!(h.query_all_by_label_contains("checked 0").count(), 0);
+}
+
+#[test]
+fn a_dump_opens_on_its_findings_whatever_view_was_last_used() {
+    let state = AppState { view: ViewKind::Timeline, ..AppState::default() };
+    let mut h = harness_with(state, Startup::Files(vec![sample_traces().join("go127-labelleak.debug2.txt")]));
+    settle(&mut h);
+    assert_eq!(h.state().state.view, ViewKind::Findings);
+    // A trace keeps the view last used, where it applies.
+    let state = AppState { view: ViewKind::Timeline, ..AppState::default() };
+    let mut h = harness_with(state, Startup::Files(vec![sample_traces().join("go-leaky.trace")]));
+    settle(&mut h);
+    assert_eq!(h.state().state.view, ViewKind::Timeline);
+}
+
+#[test]
+fn escape_closes_the_open_menu_then_the_help() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Compare two files…");
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert_eq!(h.query_all_by_label("Compare two files…").count(), 0, "the menu closed");
+    h.key_press(egui::Key::F1);
+    h.run();
+    assert!(h.state().state.show_help);
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert!(!h.state().state.show_help, "Esc closes the keyboard help");
+}
+
+#[test]
+fn a_focused_finding_is_named_once_not_counted_twice() {
+    // Issue 15 (8): "Narrowed to: 220 × 220 goroutines ...".
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Show finding in Flamegraph").click();
+    h.run();
+    let title = h.state().focus.as_ref().expect("narrowed").title.clone();
+    assert!(!title.contains('×'), "{title}");
+    h.get_by_label_contains(&format!("Narrowed to: {title}"));
+}
+
+#[test]
+fn a_traces_goroutines_without_a_stack_are_left_out_of_its_flamegraph_with_a_note() {
+    // Issue 15 (6): most of an execution trace's flamegraph was blank without a word.
+    let mut h = harness(Startup::Files(vec![sample_traces().join("go-leaky.trace")]));
+    settle(&mut h);
+    let loaded = h.state().workspace.as_ref().unwrap().active().unwrap();
+    let flame = loaded.flame(leakscope_core::session::FlameSource::Goroutines).unwrap();
+    assert!(flame.no_stack > 0, "the trace has goroutines it saw no stack for");
+    let root = &flame.tree.nodes[0];
+    assert_eq!(root.self_value, 0, "left out, they leave no blank");
+    let (with, _) = flame.with_no_stack.as_deref().unwrap();
+    assert_eq!(with.nodes[0].total, root.total + flame.no_stack);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label_contains("with no stack left out");
+    h.get_by_label("Show those with no stack").click();
+    h.run();
+    assert_eq!(h.query_all_by_label_contains("with no stack left out").count(), 0);
+}
+
+#[test]
+fn a_partly_proven_finding_says_which_part_is_proven() {
+    // Issue 15 (8): a bare PROVEN beside "2000 goroutines leaking, 200 of them proven".
+    let mut h = harness(Startup::Files(vec![sample_traces().join("ctx-done-leak.after.debug2.txt")]));
+    settle(&mut h);
+    assert!(h.query_all_by_label("PROVEN 200/2,000").count() > 0, "the badge counts the proven part");
+}

@@ -151,7 +151,8 @@ impl FindingsView {
         let inner = frame.show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                ui.label(RichText::new(finding.severity.name().to_uppercase()).small().strong().color(color));
+                ui.label(RichText::new(severity_badge(finding)).small().strong().color(color))
+                    .on_hover_text(severity_hover(finding));
                 ui.label(RichText::new(finding.rule.id()).small().color(palette.muted));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if let Some(g) = &finding.growth {
@@ -202,7 +203,7 @@ impl FindingsView {
         let color = severity_color(palette, f.severity);
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(f.severity.name().to_uppercase()).strong().color(color));
+            ui.label(RichText::new(severity_badge(f)).strong().color(color)).on_hover_text(severity_hover(f));
             for rule in &f.rules {
                 ui.label(RichText::new(rule.id()).monospace().small().color(palette.muted));
             }
@@ -368,6 +369,16 @@ fn excluded_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
 
 fn no_findings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
     ui.add_space(12.0);
+    if super::has_no_leak_rules(loaded) {
+        // "Checked 0 goroutines" would read as a clean bill of health it never gave.
+        ui.heading("No leak rules for this capture");
+        ui.label(format!(
+            "{} records where time or memory went, not goroutines or tasks that wait, so no leak rule reads it. Its stacks are in the Flamegraph view.",
+            super::capture_kind(loaded)
+        ));
+        ui.weak("To look for leaks, open a goroutine dump, a goroutine profile, an execution trace or a heap profile of the same program.");
+        return;
+    }
     ui.heading("No leak found");
     ui.label(format!(
         "leakscope checked {} {} in {} groups against its rules and found nothing that looks stuck for good.",
@@ -378,6 +389,32 @@ fn no_findings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
     ui.weak("A single capture cannot show growth: open a later capture beside this one (drop two files) to compare.");
     ui.add_space(8.0);
     excluded_ui(ui, loaded);
+}
+
+/// The severity badge. A finding the runtime proved for only part of its goroutines says which
+/// part ("PROVEN 40/400"): a bare PROVEN beside "400 goroutines" claims all 400.
+pub fn severity_badge(f: &Finding) -> String {
+    let name = f.severity.name().to_uppercase();
+    let marked = f.evidence.runtime_marked;
+    if f.severity == Severity::Proven && marked > 0 && marked < f.count {
+        format!("{name} {}/{}", format::count(marked), format::count(f.count))
+    } else {
+        name
+    }
+}
+
+/// What the badge means, for its tooltip.
+fn severity_hover(f: &Finding) -> String {
+    let marked = f.evidence.runtime_marked;
+    if f.severity == Severity::Proven && marked > 0 && marked < f.count {
+        format!(
+            "The Go runtime's leak detector proved {} of these {} leaked; the rest share their stack and creation site",
+            format::count(marked),
+            format::count(f.count)
+        )
+    } else {
+        format!("Severity: {}", f.severity.name())
+    }
 }
 
 /// A finding's size at a glance: goroutines, or the in-use bytes a heap-growth site grew by.

@@ -72,6 +72,8 @@ pub struct FlamePane {
     tools: StackTools,
     /// A function right-clicked in the graph this frame, for the sandwich.
     sandwich_request: Option<String>,
+    /// Draw the stackless goroutines under a "(no stack: N)" frame instead of leaving them out.
+    show_no_stack: bool,
 }
 
 impl FlamePane {
@@ -98,17 +100,21 @@ impl FlamePane {
         self.refresh_tagged(loaded);
         let tagged = std::mem::take(&mut self.tagged);
         let tagged_tree = tagged.tree.as_ref().filter(|_| source == FlameSource::Goroutines);
+        let (tree, locations) = match flame.with_no_stack.as_deref() {
+            Some((tree, locations)) if self.show_no_stack => (tree, locations),
+            _ => (&flame.tree, &flame.locations),
+        };
         let key = PaneKey {
             capture: loaded.name.clone(),
             source,
-            nodes: flame.tree.nodes.len(),
+            nodes: tree.nodes.len(),
             tag_root: tagged_tree.and(self.tag_root.clone()),
         };
         if self.key.as_ref() != Some(&key) {
             self.state = FlameGraphState::new(mode);
             // Badges and focus find their frames by path from the root, which a tag root moves.
             self.badges = if source == FlameSource::Goroutines && tagged_tree.is_none() {
-                finding_badges(&loaded.capture, &flame.tree, &loaded.analysis.findings)
+                finding_badges(&loaded.capture, tree, &loaded.analysis.findings)
             } else {
                 Vec::new()
             };
@@ -116,17 +122,20 @@ impl FlamePane {
         }
         self.state.mode = mode;
         self.toolbar_ui(ui, loaded, name, (source == FlameSource::Goroutines).then_some(&tagged.keys[..]));
+        if flame.no_stack != 0 && tagged_tree.is_none() {
+            self.no_stack_ui(ui, flame.no_stack, &flame.unit, loaded.task_noun().plural());
+        }
         if let Some(stacks) = self.pending_focus.take()
             && source == FlameSource::Goroutines
         {
             // A finding's focus shows the plain tree, where its path is.
             self.tag_root = None;
-            let node = common_node(&loaded.capture, &flame.tree, &stacks);
+            let node = common_node(&loaded.capture, tree, &stacks);
             if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
         }
         let (tree, locations) = match tagged_tree {
             Some(tree) => (tree, &tagged.locations),
-            None => (&flame.tree, &flame.locations),
+            None => (tree, locations),
         };
         let out_graph = self.tools_ui(ui, &format!("{:?}", self.key), tree, locations, &flame.unit, name);
         self.tagged = tagged;
@@ -194,6 +203,18 @@ impl FlamePane {
         }
         self.tools = tools;
         clicked_badge
+    }
+
+    /// The goroutines with no stack: how many were left out, and a toggle to draw them.
+    fn no_stack_ui(&mut self, ui: &mut egui::Ui, no_stack: i64, unit: &ValueUnit, noun: &str) {
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.show_no_stack, "Show those with no stack").on_hover_text(format!(
+                "The capture recorded no stack for some {noun}: an execution trace records stacks only at some events (a goroutine created or blocking during it), and these had none. Shown, they are one frame named \"(no stack: N)\"."
+            ));
+            if !self.show_no_stack {
+                ui.weak(format!("{} with no stack left out", unit.format(no_stack)));
+            }
+        });
     }
 
     /// Rebuilds the label keys when the capture changes and the rooted tree when the key does.
@@ -439,10 +460,9 @@ fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> 
                 node,
                 label: finding.rule.id().to_owned(),
                 tooltip: format!(
-                    "{} × {} ({})",
-                    format::count(finding.count),
+                    "{} ({})",
                     finding.title,
-                    finding.severity.name()
+                    super::findings::severity_badge(finding).to_lowercase()
                 ),
                 id: i as u64,
             });

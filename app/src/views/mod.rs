@@ -73,7 +73,9 @@ impl Focus {
         stacks.dedup();
         Some(Self {
             capture: ws.active,
-            title: format!("{} × {}", format::count(finding.count), finding.title),
+            // The title already counts the goroutines ("220 goroutines parked ..."): a count in
+            // front of it read "220 × 220 goroutines".
+            title: finding.title.clone(),
             members,
             groups,
             stacks,
@@ -146,11 +148,68 @@ pub fn tab_text(view: ViewKind, ws: &Workspace) -> String {
     let Some(loaded) = ws.active() else { return view.label().to_owned() };
     match view {
         ViewKind::Findings => format!("{} ({})", view.label(), findings::count(ws)),
+        // A count of 0 on a tab that is disabled for it says nothing.
+        ViewKind::Goroutines if loaded.goroutine_count() == 0 => view.label().to_owned(),
         ViewKind::Goroutines if loaded.task_noun() == TaskNoun::Tasks => {
             format!("Tasks ({})", format::count(loaded.goroutine_count()))
         }
         ViewKind::Goroutines => format!("{} ({})", view.label(), format::count(loaded.goroutine_count())),
         _ => view.label().to_owned(),
+    }
+}
+
+/// Why a view has nothing to show for a capture, or `None` when it applies. The tab of a view
+/// that does not apply is disabled with this as its tooltip, so a CPU profile does not offer an
+/// empty Timeline or "Goroutines (0)".
+pub fn not_applicable(view: ViewKind, loaded: &LoadedCapture) -> Option<String> {
+    let what = capture_kind(loaded);
+    match view {
+        ViewKind::Goroutines if loaded.goroutine_count() == 0 => {
+            Some(format!("{what} records no {}", loaded.task_noun().plural()))
+        }
+        ViewKind::Flamegraph if loaded.flames.is_empty() => Some(format!("{what} records no stacks")),
+        // A dump's timeline is its wait ages; other captures need state intervals of their own.
+        ViewKind::Timeline if loaded.capture.intervals.is_empty() && loaded.wait_ages.is_none() => {
+            Some(format!("{what} records no times to lay out on a timeline"))
+        }
+        // Findings say when a capture has no leak rules; Compare needs two captures, not one.
+        ViewKind::Findings
+        | ViewKind::Compare
+        | ViewKind::Goroutines
+        | ViewKind::Flamegraph
+        | ViewKind::Timeline => None,
+    }
+}
+
+/// The view a capture opens on: a profile's flamegraph, a dump's findings, and for a trace the
+/// view last used where it applies.
+pub fn opening_view(current: ViewKind, loaded: &LoadedCapture) -> ViewKind {
+    if loaded.goroutine_count() == 0 && !loaded.capture.samples.is_empty() {
+        return ViewKind::Flamegraph;
+    }
+    let is_trace = !loaded.capture.intervals.is_empty();
+    if is_trace && current != ViewKind::Compare && not_applicable(current, loaded).is_none() {
+        current
+    } else {
+        ViewKind::Findings
+    }
+}
+
+/// Whether no leak rule reads this kind of capture (a CPU profile, an allocation profile of
+/// another runtime): its Findings view says so instead of "checked 0 goroutines".
+pub fn has_no_leak_rules(loaded: &LoadedCapture) -> bool {
+    let heap = matches!(loaded.capture.source.profile_type.as_deref(), Some("heap" | "allocs"));
+    loaded.goroutine_count() == 0 && loaded.capture.tasks.is_empty() && !heap
+}
+
+/// "This CPU profile", "This heap profile", "This capture": the subject of a tooltip.
+pub fn capture_kind(loaded: &LoadedCapture) -> String {
+    match loaded.capture.source.profile_type.as_deref() {
+        Some(kind) if loaded.capture.tasks.is_empty() => {
+            let kind = if kind == "cpu" { "CPU" } else { kind };
+            format!("This {kind} profile")
+        }
+        _ => "This capture".to_owned(),
     }
 }
 

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use egui::RichText;
 use leakscope_core::Capture;
+use leakscope_core::formats::chrome_trace::{EventDetails, event_details};
 use leakscope_core::model::{IntervalKind, Task, TaskKind, funcname};
 
 use super::{Focus, ViewCtx};
@@ -68,7 +69,13 @@ pub struct TimelinePane {
     own_options: Option<TimelineOptions>,
     /// The counter tracks of the capture named, decoded once per capture.
     counters: Option<(String, CounterTracks)>,
+    /// The selected interval's input event, read again once per selection rather than every
+    /// frame: (capture, interval) -> details.
+    event: std::cell::RefCell<Option<SelectedEvent>>,
 }
+
+/// The details of a selected interval's input event, keyed by (capture, interval).
+type SelectedEvent = ((String, usize), Option<EventDetails>);
 
 /// Width of the lanes' label column; the counter tracks' names take the same, so their
 /// values line up with the lanes' times.
@@ -323,9 +330,18 @@ impl TimelinePane {
             return;
         };
         let Some(task) = hit.task.and_then(|t| capture.tasks.get(t as usize)) else { return };
+        let stack = hit.interval.and_then(|i| capture.intervals.get(i)).map_or(task.stack, |iv| iv.stack);
+        let event = hit.interval.and_then(|i| self.event_of(loaded, i));
+        // Tall enough for the whole stack (and the event's args) where the window allows: a
+        // fixed 150 px cut the selected lane's stack off after four frames.
+        let row = ui.text_style_height(&egui::TextStyle::Monospace) + ui.spacing().item_spacing.y;
+        let lines =
+            capture.tables.stack(stack).len() + 4 + event.as_ref().map_or(0, |e| e.lines().count() + 1);
+        let wanted = row * lines as f32 + 16.0;
+        let height = wanted.clamp(150.0, (ui.available_height() * 0.45).max(150.0));
         egui::Panel::bottom(ui.scope_id().with(("timeline-details", name)))
             .resizable(true)
-            .default_size(150.0)
+            .default_size(height)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("timeline-details-scroll").show(ui, |ui| {
                     ui.label(RichText::new(task_label(capture, hit.task.unwrap_or(0))).strong());
@@ -356,12 +372,35 @@ impl TimelinePane {
                                 time_since(capture, start)
                             ));
                             stack_ui(ui, capture, iv.stack);
+                            if let Some(args) = &event {
+                                ui.label(RichText::new("args").strong());
+                                ui.add(egui::Label::new(RichText::new(args).monospace()).wrap());
+                            }
                         }
                     } else {
                         stack_ui(ui, capture, task.stack);
                     }
                 });
             });
+    }
+}
+
+impl TimelinePane {
+    /// The `args` of the input event behind interval `interval` (Chrome traces keep an
+    /// `EventRef` per interval), pretty-printed; `None` where there is no event or no args.
+    fn event_of(&self, loaded: &LoadedCapture, interval: usize) -> Option<String> {
+        let key = (loaded.name.clone(), interval);
+        let mut cache = self.event.borrow_mut();
+        if cache.as_ref().is_none_or(|(k, _)| *k != key) {
+            let capture = &loaded.capture;
+            let details = capture
+                .interval_events
+                .get(interval)
+                .filter(|e| !e.is_none())
+                .and_then(|&e| event_details(capture, e));
+            *cache = Some((key, details));
+        }
+        cache.as_ref().and_then(|(_, d)| d.as_ref()).and_then(|d| d.args.clone())
     }
 }
 
@@ -654,5 +693,31 @@ mod tests {
         let second = TimelineOptions { min_lifetime_ns: 1_000_000_000, ..TimelineOptions::default() };
         assert_eq!(shown(&c, &second, ""), [1]);
         assert_eq!(shown(&c, &second, "chan receive"), [1]);
+    }
+
+    #[test]
+    fn a_chrome_events_args_are_shown_for_its_interval() {
+        let text = br#"{"traceEvents":[{"ph":"X","pid":1,"tid":1,"ts":1,"dur":2,"cat":"c","name":"a","args":{"url":"https://x/y","n":3}}]}"#;
+        let caps = leakscope_core::open_bytes(
+            "t.json",
+            leakscope_core::Bytes::Owned(text.to_vec()),
+            &leakscope_core::LoadOptions::default(),
+            &leakscope_core::Progress::new(),
+        )
+        .unwrap();
+        let cap = caps.into_iter().next().unwrap();
+        let loaded = LoadedCapture::new(
+            cap,
+            0,
+            false,
+            std::time::Duration::ZERO,
+            leakscope_core::session::Purpose::Views,
+        );
+        let pane = TimelinePane::default();
+        let args = pane.event_of(&loaded, 0).expect("the span's args");
+        assert!(args.contains("\"url\": \"https://x/y\""), "{args}");
+        // Asked again for the same interval, the cached answer is the same.
+        assert_eq!(pane.event_of(&loaded, 0).as_deref(), Some(args.as_str()));
+        assert_eq!(pane.event_of(&loaded, 99), None);
     }
 }

@@ -627,6 +627,8 @@ impl<'a> FlameGraph<'a> {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if self.tree.is_diff {
                     diff_legend_ui(ui, palette);
+                } else {
+                    legend_ui(ui, palette);
                 }
                 if let Some(s) = &state.search {
                     let share = format::percent(s.stats.matched_value as f64, s.stats.total_value as f64);
@@ -769,6 +771,7 @@ impl<'a> FlameGraph<'a> {
         let search = state.search.as_ref();
         let searching = search.is_some();
         let root_total = tree.root().map_or(0, |r| r.total);
+        let diff_scale = tree.root().map_or(0, |r| r.total.max(r.baseline_total));
         let mut mesh = Mesh::default();
         let mut texts: Vec<(Pos2, Arc<Galley>, Color32)> = Vec::new();
         let mut hover: Option<Hover> = None;
@@ -871,7 +874,7 @@ impl<'a> FlameGraph<'a> {
             let self_match =
                 search.is_some_and(|c| c.name_match.get(node.name.index()).copied().unwrap_or(false));
             let base = if tree.is_diff {
-                diff_color(node, pal)
+                diff_color(node, diff_scale, pal)
             } else if i == 0 {
                 pal.root
             } else {
@@ -1128,22 +1131,36 @@ fn family_color((family, shade): (u8, u8), pal: &FlamePalette) -> Color32 {
     }
 }
 
-/// Diff colour: grew and shrank deepen with the size of the change relative to the frame.
-fn diff_color(node: &FlameNode, pal: &FlamePalette) -> Color32 {
+/// Diff colour: grew, new, shrank and gone deepen with the size of the change as a share of the
+/// whole (`scale`, the larger side of the root), as pprof and Grafana shade theirs: +400
+/// goroutines of 1,000 is deep, +40 pale. A share relative to the frame itself would paint a
+/// frame that went from 1 to 2 as deep as one that went from 400 to 800. The square root keeps
+/// changes of a few percent visible.
+fn diff_color(node: &FlameNode, scale: i64, pal: &FlamePalette) -> Color32 {
     let (after, before) = (node.total.max(0), node.baseline_total.max(0));
-    if before == 0 && after > 0 {
-        return pal.diff_new;
-    }
-    if after == 0 && before > 0 {
-        return pal.diff_gone;
-    }
     let delta = after - before;
     if delta == 0 {
         return pal.diff_same;
     }
-    let t = (delta.unsigned_abs() as f64 / after.max(before).max(1) as f64) as f32;
-    let t = 0.3 + 0.7 * t.clamp(0.0, 1.0);
-    theme::mix(pal.diff_same, if delta > 0 { pal.diff_grew } else { pal.diff_shrank }, t)
+    let toward = match (before, after) {
+        (0, _) => pal.diff_new,
+        (_, 0) => pal.diff_gone,
+        _ if delta > 0 => pal.diff_grew,
+        _ => pal.diff_shrank,
+    };
+    theme::mix(pal.diff_same, toward, diff_depth(delta, scale))
+}
+
+/// How deep a change of `delta` out of `scale` is shaded, from 0.25 (tiny) to 1 (all of it).
+fn diff_depth(delta: i64, scale: i64) -> f32 {
+    let share = (delta.unsigned_abs() as f64 / scale.max(1) as f64).clamp(0.0, 1.0);
+    (0.25 + 0.75 * share.sqrt()) as f32
+}
+
+fn swatch(ui: &mut Ui, color: Color32) -> Response {
+    let (r, response) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
+    ui.painter().rect_filled(r, CornerRadius::same(2), color);
+    response
 }
 
 fn diff_legend_ui(ui: &mut Ui, pal: &FlamePalette) {
@@ -1152,8 +1169,31 @@ fn diff_legend_ui(ui: &mut Ui, pal: &FlamePalette) {
         [("gone", pal.diff_gone), ("new", pal.diff_new), ("shrank", pal.diff_shrank), ("grew", pal.diff_grew)]
     {
         ui.label(label);
-        let (r, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
-        ui.painter().rect_filled(r, CornerRadius::same(2), color);
+        swatch(ui, color);
     }
+    // The shade scale: a small and a large growth side by side.
+    let hover = "The deeper the colour, the larger the change as a share of the whole: +40 of 1,000 is pale, +400 deep";
+    ui.weak("large").on_hover_text(hover);
+    swatch(ui, theme::mix(pal.diff_same, pal.diff_grew, diff_depth(1, 1))).on_hover_text(hover);
+    swatch(ui, theme::mix(pal.diff_same, pal.diff_grew, diff_depth(1, 25))).on_hover_text(hover);
+    ui.weak("shade: small").on_hover_text(hover);
     ui.weak("width = larger side ·");
+}
+
+/// What the colours of a plain flamegraph mean: whose code a frame is (shades within a family
+/// only tell neighbours apart).
+fn legend_ui(ui: &mut Ui, pal: &FlamePalette) {
+    // Right-to-left layout: the last entry is drawn first.
+    for (label, list, hover) in [
+        ("runtime", pal.runtime.as_slice(), "Go runtime and other runtime-internal frames"),
+        ("std lib", pal.stdlib.as_slice(), "Standard library frames"),
+        (
+            "own code",
+            pal.user.as_slice(),
+            "The program's own code (main, module paths): one shade per package",
+        ),
+    ] {
+        ui.label(label).on_hover_text(hover);
+        swatch(ui, list.first().copied().unwrap_or(pal.root)).on_hover_text(hover);
+    }
 }

@@ -152,6 +152,33 @@ impl FlameTree {
         b.finish(false)
     }
 
+    /// Like [`Self::from_stacks`], with the value of empty stacks under one frame of its own
+    /// named `empty_name` instead of as the root's self value, which a flamegraph draws as
+    /// unexplained blank width (an execution trace has goroutines it never saw a stack for).
+    pub fn from_stacks_naming_empty(
+        capture: &Capture,
+        stacks: impl IntoIterator<Item = (StackId, i64)>,
+        empty_name: &str,
+    ) -> Self {
+        let mut b = Builder::new();
+        let mut empty = 0i64;
+        let with_frames: Vec<(StackId, i64)> = stacks
+            .into_iter()
+            .filter(|&(s, v)| {
+                let is_empty = capture.tables.stack(s).is_empty();
+                if is_empty {
+                    empty = empty.saturating_add(v);
+                }
+                !is_empty
+            })
+            .collect();
+        add_capture(&mut b, capture, with_frames, Side { baseline: false, normalise: false });
+        if empty != 0 {
+            b.add(std::iter::once(empty_name), empty, false);
+        }
+        b.finish(false)
+    }
+
     /// A diff tree: `after` gives `total`, `before` gives `baseline_total`, matched by function
     /// names along the path. Runtime-internal frames and compiler wrappers are left out of both
     /// sides, because dumps hide them and profiles show them: without that, the same goroutines

@@ -116,6 +116,12 @@ pub struct Flame {
     pub tree: FlameTree,
     /// Where each node's code is.
     pub locations: FlameLocations,
+    /// Value of the stacks with no frames (goroutines an execution trace never saw a stack
+    /// for), left out of `tree`: drawn, they are a blank stretch of the root that says nothing.
+    pub no_stack: i64,
+    /// The tree with them in, under a frame that says what they are, for the views that offer
+    /// to show them; `None` when there are none.
+    pub with_no_stack: Option<Box<(FlameTree, FlameLocations)>>,
 }
 
 impl Flame {
@@ -126,9 +132,19 @@ impl Flame {
         unit: ValueUnit,
         stacks: &[(StackId, i64)],
     ) -> Self {
-        let tree = FlameTree::from_stacks(capture, stacks.iter().copied());
-        let locations = FlameLocations::from_stacks(&tree, capture, stacks.iter().copied());
-        Self { source, label, unit, tree, locations }
+        let is_empty = |s: &StackId| capture.tables.stack(*s).is_empty();
+        let no_stack =
+            stacks.iter().filter(|(s, _)| is_empty(s)).fold(0i64, |a, &(_, v)| a.saturating_add(v));
+        let with_frames = || stacks.iter().copied().filter(|(s, _)| !is_empty(s));
+        let tree = FlameTree::from_stacks(capture, with_frames());
+        let locations = FlameLocations::from_stacks(&tree, capture, with_frames());
+        let with_no_stack = (no_stack != 0).then(|| {
+            let name = format!("(no stack: {})", unit.format(no_stack));
+            let tree = FlameTree::from_stacks_naming_empty(capture, stacks.iter().copied(), &name);
+            let locations = FlameLocations::from_stacks(&tree, capture, with_frames());
+            Box::new((tree, locations))
+        });
+        Self { source, label, unit, tree, locations, no_stack, with_no_stack }
     }
 }
 

@@ -332,6 +332,14 @@ fn disambiguate_names(captures: &mut [LoadedCapture]) {
             }
         }
     }
+    // Folders of one name (`a/run/goroutine.txt`, `b/run/goroutine.txt`) still clash: the
+    // input's place on the command line tells them apart.
+    let names: Vec<String> = captures.iter().map(|c| c.name.clone()).collect();
+    for (i, c) in captures.iter_mut().enumerate() {
+        if names.iter().enumerate().any(|(j, n)| j != i && *n == c.name) {
+            c.name = format!("{} [{}]", c.name, c.input + 1);
+        }
+    }
 }
 
 /// Groups the captures into series: captures of one class and one program, the baselines

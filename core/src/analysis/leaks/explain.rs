@@ -187,10 +187,21 @@ impl Texts {
                 ));
             }
             if p.in_request > 0 {
-                facts.push(format!(
-                    "{} were started by a request goroutine that is still serving that request",
-                    p.in_request
-                ));
+                // The parent goroutine living on is not the creating call living on: said
+                // side by side with "every call ... has returned" below, the bare "still
+                // serving" read as a contradiction.
+                let creator_returned = ev.creator_active == Some(0) && fam.key.creator.is_some();
+                facts.push(if creator_returned {
+                    format!(
+                        "{} were started by a request goroutine that is still serving its request, but in other code: the call that started them has returned",
+                        p.in_request
+                    )
+                } else {
+                    format!(
+                        "{} were started by a request goroutine that is still serving that request",
+                        p.in_request
+                    )
+                });
             }
         }
         if ev.creator_is_request_code {
@@ -198,7 +209,7 @@ impl Texts {
         }
         if let (Some(0), Some(creator)) = (ev.creator_active, fam.key.creator.as_deref()) {
             facts.push(format!(
-                "no goroutine is inside {creator} now: every call that started these has returned"
+                "no goroutine is inside {creator} now: every call to it that started these has returned"
             ));
         }
         if let Some(ids) = &ev.ids {
