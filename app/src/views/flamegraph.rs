@@ -72,6 +72,8 @@ pub struct FlamePane {
     tools: StackTools,
     /// A function right-clicked in the graph this frame, for the sandwich.
     sandwich_request: Option<String>,
+    /// The chosen function's lines beside its code (pprof `list`).
+    source_lines: super::source::SourcePane,
     /// Draw the stackless goroutines under a "(no stack: N)" frame instead of leaving them out.
     show_no_stack: bool,
 }
@@ -137,27 +139,30 @@ impl FlamePane {
             Some(tree) => (tree, &tagged.locations),
             None => (tree, locations),
         };
-        let out_graph = self.tools_ui(ui, &format!("{:?}", self.key), tree, locations, &flame.unit, name);
+        let out_graph = self.tools_ui(ui, tree, locations, &flame.unit, name, Some((loaded, source)));
         self.tagged = tagged;
         if let Some(id) = out_graph {
             out.push(Command::ShowFinding(id as usize));
         }
     }
 
-    /// The mode switch and filter bar, then the graph, Top or sandwich of `tree` through the
-    /// filters; returns the id of a badge clicked this frame.
+    /// The mode switch and filter bar, then the graph, Top, sandwich or source lines of `tree`
+    /// through the filters (source lines only for one `capture`'s own stacks); returns the id
+    /// of a badge clicked this frame.
     fn tools_ui(
         &mut self,
         ui: &mut egui::Ui,
-        identity: &str,
         tree: &FlameTree,
         locations: &FlameLocations,
         unit: &ValueUnit,
         name: &str,
+        capture: Option<(&LoadedCapture, FlameSource)>,
     ) -> Option<u64> {
         let mut tools = std::mem::take(&mut self.tools);
         tools.bar_ui(ui);
-        let (filtered, changed) = tools.filtered(identity, tree);
+        // The pane's key names the tree the filters' caches were built over.
+        let identity = format!("{:?}", self.key);
+        let (filtered, changed) = tools.filtered(&identity, tree);
         let shown = filtered.as_deref().unwrap_or(tree);
         if changed {
             let mode = self.state.mode;
@@ -196,6 +201,17 @@ impl FlamePane {
                 None => {}
             },
             StackMode::Sandwich => tools.sandwich_ui(ui, shown, unit, name),
+            StackMode::Source => match capture {
+                Some((loaded, source)) => {
+                    if let Some(func) = &tools.sandwich_func {
+                        self.source_lines.show_function(func);
+                    }
+                    self.source_lines.ui(ui, loaded, source);
+                }
+                None => {
+                    ui.weak("Source lines are read from one capture: open it on its own to list a function's lines.");
+                }
+            },
         }
         if let Some(func) = self.sandwich_request.take() {
             tools.mode = StackMode::Sandwich;
@@ -353,7 +369,7 @@ impl FlamePane {
             self.key = Some(key);
         }
         ui.horizontal(|ui| self.search_ui(ui));
-        self.tools_ui(ui, &format!("{:?}", self.key), tree, locations, unit, name);
+        self.tools_ui(ui, tree, locations, unit, name, None);
     }
 }
 

@@ -29,6 +29,8 @@ pub enum StackMode {
     Top,
     /// The sandwich of one function.
     Sandwich,
+    /// The lines of the sandwich's function beside its code (pprof `list`).
+    Source,
 }
 
 /// The Top table's sort column.
@@ -109,6 +111,9 @@ impl StackTools {
             .on_hover_text("Functions by flat and cumulative value, as pprof -top");
         ui.selectable_value(&mut self.mode, StackMode::Sandwich, "Sandwich").on_hover_text(
             "One function's callers above and callees below (pick it in Top, or right-click a frame)",
+        );
+        ui.selectable_value(&mut self.mode, StackMode::Source, "Source").on_hover_text(
+            "The same function's lines with their flat and cum values beside its code, as pprof list",
         );
     }
 
