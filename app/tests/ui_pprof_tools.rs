@@ -58,12 +58,16 @@ fn root_at_label_roots_the_flamegraph_at_each_value() {
 /// path the capture names (a `-trimpath` module path) under the folders around the capture.
 #[test]
 fn source_mode_lists_a_functions_lines_beside_its_code() {
-    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/go127-ci.after.goroutine.debug2.txt");
-    let mut h: Harness<'static, App> = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_max_steps(16)
-        .build_eframe(move |cc| {
-            App::with_state(&cc.egui_ctx, AppState::default(), Startup::Files(vec![dump.clone()]), Instant::now())
+    let dump =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/go127-ci.after.goroutine.debug2.txt");
+    let mut h: Harness<'static, App> =
+        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(move |cc| {
+            App::with_state(
+                &cc.egui_ctx,
+                AppState::default(),
+                Startup::Files(vec![dump.clone()]),
+                Instant::now(),
+            )
         });
     h.run_steps(2);
     h.state_mut().finish_loading_blocking();
@@ -79,6 +83,8 @@ fn source_mode_lists_a_functions_lines_beside_its_code() {
     // Line 15 holds the blocked send of all 10 senders, beside its code.
     h.get_by_label_contains("answers <- b");
     // The file the capture names, and where it was found on this machine.
-    assert!(h.query_all_by_label_contains("sample-traces/generators/goroutineleak-ci/worker.go").count() >= 1);
+    assert!(
+        h.query_all_by_label_contains("sample-traces/generators/goroutineleak-ci/worker.go").count() >= 1
+    );
     assert!(h.query_all_by_label("10 goroutines").count() >= 1, "the line's value");
 }
