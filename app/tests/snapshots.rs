@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use egui_kittest::{Harness, SnapshotResults};
 use leakscope::state::{AppState, ComparePane, ThemeChoice, ViewKind};
 use leakscope::{App, Startup};
@@ -135,4 +135,71 @@ fn counter_tracks_of_a_trace() {
     h.run();
     mask_timing(&mut h);
     h.snapshot("timeline_counter_tracks");
+}
+
+/// The two window sizes the views are checked at: a desktop and a small laptop window.
+const SIZES: [(f32, f32); 2] = [(1600.0, 1000.0), (1000.0, 700.0)];
+
+fn harness_sized(files: &[&str], size: (f32, f32)) -> Harness<'static, App> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces");
+    let paths: Vec<_> = files.iter().map(|f| dir.join(f)).collect();
+    let startup = if paths.is_empty() { Startup::Sample } else { Startup::Files(paths) };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(size.0, size.1))
+        .wgpu()
+        .build_eframe(move |cc| App::with_state(&cc.egui_ctx, AppState::default(), startup, Instant::now()));
+    h.run_steps(2);
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    h
+}
+
+/// Every view that applies to a capture, on a dump, an execution trace, a CPU profile and a
+/// Node trace, and every Compare pane of the before/after sample, at both sizes: layout that
+/// breaks at one size only (text over controls, a cut-off panel) shows in one of these.
+#[test]
+fn every_view_on_every_kind_of_capture_at_two_sizes() {
+    let mut results = SnapshotResults::new();
+    let captures: [(&str, &[&str]); 4] = [
+        ("dump", &["orders-api.after.debug2.txt.gz"]),
+        ("trace", &["go-leaky.trace"]),
+        ("cpu", &["ctx-done-leak.before.cpu.pb.gz"]),
+        ("node", &["node-healthy-locks.trace.json"]),
+    ];
+    for (kind, files) in captures {
+        for size in SIZES {
+            let mut h = harness_sized(files, size);
+            for view in ViewKind::ALL.into_iter().filter(|v| *v != ViewKind::Compare) {
+                // A view that does not apply to the capture has its tab disabled: nothing to see.
+                let tab = h.get_by_label(view.label());
+                if tab.accesskit_node().is_disabled() {
+                    continue;
+                }
+                tab.click();
+                h.run();
+                mask_timing(&mut h);
+                let name = format!("{kind}_{}_{}x{}", view.label().to_lowercase(), size.0, size.1);
+                results.add(h.try_snapshot(name));
+            }
+        }
+    }
+    for size in SIZES {
+        let mut h = harness_sized(&[], size);
+        h.get_by_label("Compare").click();
+        h.run();
+        for label in [
+            "Growth table",
+            "Diff flamegraph",
+            "Goroutines side by side",
+            "Flamegraphs side by side",
+            "Timelines side by side",
+        ] {
+            let Some(pane) = h.query_by_label(label) else { continue };
+            pane.click();
+            h.run();
+            mask_timing(&mut h);
+            let name = format!("compare_{}_{}x{}", label.to_lowercase().replace(' ', "_"), size.0, size.1);
+            results.add(h.try_snapshot(name));
+        }
+    }
 }

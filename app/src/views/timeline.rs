@@ -213,13 +213,16 @@ impl TimelinePane {
             return;
         };
         let capture = &loaded.capture;
-        ui.horizontal(|ui| {
-            ui.label(
+        // Wrapped to the pane: side by side in Compare, a long line would run into the other
+        // pane's controls.
+        ui.add(
+            egui::Label::new(
                 "A dump has no history: each bar is a group, reaching back as far as its oldest goroutine \
                  has waited (the runtime reports waits of a minute or more).",
-            );
-            self.filter_ui(ui);
-        });
+            )
+            .wrap(),
+        );
+        ui.horizontal(|ui| self.filter_ui(ui));
         let key = LanesKey {
             capture: loaded.name.clone(),
             tasks: capture.tasks.len(),
