@@ -203,3 +203,39 @@ fn every_view_on_every_kind_of_capture_at_two_sizes() {
         }
     }
 }
+
+/// The Source mode with the file found beside the capture, and without it (a CPU profile built
+/// elsewhere): the lines are listed with their values either way.
+#[test]
+fn source_lines_found_and_not_found() {
+    let mut results = SnapshotResults::new();
+    for (files, func, name) in [
+        (
+            "go127-ci.after.goroutine.debug2.txt",
+            "leakscope.dev/generators/goroutineleak-ci.FetchFirst.func1",
+            "source_found",
+        ),
+        ("ctx-done-leak.before.cpu.pb.gz", "main.renderReport", "source_not_found"),
+    ] {
+        let mut h = harness_sized(&[files], (1000.0, 700.0));
+        h.get_by_label("Flamegraph").click();
+        h.run();
+        h.get_by_label("Top").click();
+        h.run();
+        h.get_by_label(&format!("Sandwich of {func}")).click();
+        h.run();
+        h.get_by_label("Source").click();
+        h.run();
+        mask_timing(&mut h);
+        // Where the file was found, or where it was looked for, depends on the checkout's path.
+        let rects: Vec<egui::Rect> = h
+            .query_all_by_label_contains("sample-traces/generators/goroutineleak-ci/worker.go")
+            .map(|n| n.rect())
+            .filter(|r| r.top() > 150.0 && r.top() < 230.0)
+            .collect();
+        for rect in rects {
+            h.mask(egui::Rect::from_x_y_ranges(rect.left()..=1000.0, rect.y_range()).expand(2.0));
+        }
+        results.add(h.try_snapshot(name));
+    }
+}

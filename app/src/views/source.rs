@@ -107,7 +107,6 @@ impl SourcePane {
             Ok(l) => {
                 let path = l.path.clone();
                 ui.horizontal(|ui| {
-                    ui.weak(path.display().to_string());
                     let first = file.lines.iter().max_by_key(|l| l.cum).map_or(1, |l| l.line);
                     if ui
                         .button("Open in editor")
@@ -119,10 +118,13 @@ impl SourcePane {
                     if let Some(note) = &self.editor_note {
                         ui.weak(note);
                     }
+                    ui.weak(path.display().to_string());
                 });
             }
             Err(why) => {
-                ui.colored_label(Palette::of(ui).warning, why.as_str());
+                // The first line says it; the folders tried (long, machine-specific) on hover.
+                let (said, tried) = why.split_once('\n').unwrap_or((why.as_str(), ""));
+                ui.colored_label(Palette::of(ui).warning, said).on_hover_text(tried);
             }
         }
         ui.separator();
@@ -142,9 +144,10 @@ fn find_listing(file: &FileLines, roots: &[PathBuf]) -> Result<Listing, String> 
     let Some(path) = source::find_source(&file.file, roots) else {
         let tried: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
         return Err(format!(
-            "{} is not on this machine under: {}. Give the folder that holds the code as the source root.",
+            "{} is not on this machine under the {} folders tried (hover for them). Give the folder that holds the code as the source root.\n{}",
             file.file,
-            tried.join(", ")
+            tried.len(),
+            tried.join("\n")
         ));
     };
     let lo = file.lines.first().map_or(1, |l| l.line).saturating_sub(CONTEXT_LINES).max(1);

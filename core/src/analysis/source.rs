@@ -116,6 +116,8 @@ pub fn find_source(file: &str, roots: &[PathBuf]) -> Option<PathBuf> {
 /// and its parents (captures are often saved in or beside the repository they came from),
 /// the working directory, and `$GOROOT/src` for the standard library.
 pub fn default_roots(capture_path: &Path) -> Vec<PathBuf> {
+    // `app/../traces/x.txt` has `app` among its textual ancestors: resolve it first.
+    let capture_path = std::fs::canonicalize(capture_path).unwrap_or_else(|_| capture_path.to_path_buf());
     let mut roots: Vec<PathBuf> =
         capture_path.parent().into_iter().flat_map(Path::ancestors).take(4).map(Path::to_path_buf).collect();
     if let Ok(cwd) = std::env::current_dir() {
@@ -124,8 +126,8 @@ pub fn default_roots(capture_path: &Path) -> Vec<PathBuf> {
     if let Some(goroot) = std::env::var_os("GOROOT") {
         roots.push(PathBuf::from(goroot).join("src"));
     }
-    roots.retain(|r| !r.as_os_str().is_empty());
-    roots.dedup();
+    let mut seen = HashSet::new();
+    roots.retain(|r| !r.as_os_str().is_empty() && seen.insert(r.clone()));
     roots
 }
 
