@@ -309,6 +309,17 @@ impl App {
                 }
                 self.state.view = view;
             }
+            Command::ShowHeapSite { profile, site } => {
+                let index = self
+                    .workspace
+                    .as_ref()
+                    .and_then(|ws| ws.captures().iter().position(|c| c.capture.source.path == profile));
+                if let Some(index) = index {
+                    self.select_capture(index);
+                    self.state.view = ViewKind::Flamegraph;
+                    self.views.flamegraph.search_for(&site);
+                }
+            }
             Command::ShowGoroutine(id) => {
                 if let Some(ws) = &self.workspace {
                     self.views.goroutines.show_goroutine(ws, id);
@@ -331,7 +342,8 @@ impl App {
         }
     }
 
-    fn select_capture(&mut self, index: usize) {
+    /// Makes capture `index` the active one (a capture tab, Ctrl+Tab).
+    pub fn select_capture(&mut self, index: usize) {
         if let Some(ws) = &mut self.workspace
             && index < ws.captures().len()
             && index != ws.active

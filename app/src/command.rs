@@ -50,6 +50,14 @@ pub enum Command {
     },
     /// Show one goroutine (by its id) in the Goroutines view.
     ShowGoroutine(u64),
+    /// Open the heap profile a finding's memory was joined with, on its flamegraph with the
+    /// grown allocation site searched.
+    ShowHeapSite {
+        /// The heap profile's path, as the capture's source names it.
+        profile: String,
+        /// The allocation site to search for.
+        site: String,
+    },
     /// Drop the focus on a finding or group.
     ClearFocus,
     /// Put text on the clipboard.

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use leakscope::state::AppState;
 use leakscope::{App, Startup};
 
@@ -87,4 +87,56 @@ fn source_mode_lists_a_functions_lines_beside_its_code() {
         h.query_all_by_label_contains("sample-traces/generators/goroutineleak-ci/worker.go").count() >= 1
     );
     assert!(h.query_all_by_label("10 goroutines").count() >= 1, "the line's value");
+}
+
+/// A goroutine finding joined with heap growth links to the heap profile it was seen in: its
+/// flamegraph, with the grown allocation site searched.
+#[test]
+fn a_finding_holding_heap_growth_opens_the_heap_profile_on_its_site() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/heapleak/leaky");
+    let files: Vec<_> = [
+        "before/heap.pb.gz",
+        "after/heap.pb.gz",
+        "before/goroutine.debug2.txt.gz",
+        "after/goroutine.debug2.txt.gz",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    let mut h: Harness<'static, App> =
+        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(move |cc| {
+            App::with_state(&cc.egui_ctx, AppState::default(), Startup::Files(files.clone()), Instant::now())
+        });
+    h.run_steps(2);
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    // The goroutine dump's findings: pick the one whose goroutines hold the scratch buffers.
+    let ws = h.state().workspace.as_ref().unwrap();
+    let dump = ws
+        .captures()
+        .iter()
+        .position(|c| c.capture.source.path.ends_with("after/goroutine.debug2.txt.gz"))
+        .unwrap();
+    h.state_mut().select_capture(dump);
+    h.run();
+    h.get_by_label("Findings").click();
+    h.run();
+    h.query_all_by_label_contains("main.holdScratch")
+        .find(|n| n.accesskit_node().label().is_some_and(|l| l.starts_with("Finding:")))
+        .expect("the finding of the goroutines holding the scratch buffers")
+        .click();
+    h.run();
+    h.get_by_label("Show heap growth at main.holdScratch").click();
+    h.run();
+    let ws = h.state().workspace.as_ref().unwrap();
+    let active = ws.active().unwrap();
+    assert!(active.capture.source.path.ends_with("after/heap.pb.gz"), "{}", active.capture.source.path);
+    assert_eq!(h.state().state.view, leakscope::state::ViewKind::Flamegraph);
+    let search = h.get_by_label("Search functions").value().unwrap_or_default();
+    assert_eq!(search, "main.holdScratch");
+    // The graph says how much of the in-use bytes the site holds.
+    assert!(
+        h.query_all_by_label_contains("Flamegraph of")
+            .any(|n| n.value().is_some_and(|v| v.contains("search “main.holdScratch” matches")))
+    );
 }

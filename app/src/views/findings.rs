@@ -261,6 +261,25 @@ impl FindingsView {
                 }
                 ui.add_space(8.0);
             }
+            // The heap growth these goroutines hold, in the heap profile it was seen in.
+            for link in f.evidence.memory.iter().flat_map(|m| &m.heap) {
+                let short = link.site.rsplit('/').next().unwrap_or(&link.site);
+                if nav_link(ui, format!("Heap: {short} ▸"), &format!("Show heap growth at {}", link.site))
+                    .on_hover_text(format!(
+                        "+{} in use grew at {} in {}: open that profile's flamegraph on it",
+                        format::bytes(link.inuse_space_delta.max(0)),
+                        link.site,
+                        link.profile
+                    ))
+                    .clicked()
+                {
+                    ctx.commands.send(Command::ShowHeapSite {
+                        profile: link.profile.clone(),
+                        site: link.site.clone(),
+                    });
+                }
+                ui.add_space(8.0);
+            }
             if ui.button("Copy as Markdown").on_hover_text("This finding, for an issue or a chat").clicked() {
                 ctx.commands.send(Command::CopyText(markdown(loaded, ctx.ws.active, f)));
                 self.copied = Some(index);

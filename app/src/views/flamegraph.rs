@@ -374,6 +374,12 @@ impl FlamePane {
 }
 
 impl FlamegraphView {
+    /// Shows the graph with `text` searched (and so highlighted, with its share said).
+    pub fn search_for(&mut self, text: &str) {
+        text.clone_into(&mut self.pane.search);
+        self.pane.tools.mode = StackMode::Graph;
+    }
+
     /// Zooms to the focus: the frame all its goroutines share, down to their own code.
     pub fn on_focus(&mut self, focus: Option<&Focus>, _ws: &Workspace) {
         self.pane.pending_focus = Some(focus.map(|f| f.stacks.clone()).unwrap_or_default());
