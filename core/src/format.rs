@@ -94,6 +94,21 @@ pub fn wait_minutes_range(wait: Option<(i64, i64)>) -> String {
     }
 }
 
+/// A group's wait range in the capture's own scale: traces measure waits to the nanosecond
+/// (`2.61 ms–208 ms`), dumps only in whole minutes (see [`wait_minutes_range`]).
+pub fn wait_range(wait: Option<(i64, i64)>, exact: bool) -> String {
+    match wait {
+        Some((lo, hi)) if exact => {
+            if duration_ns(lo) == duration_ns(hi) {
+                duration_ns(hi)
+            } else {
+                format!("{}–{}", duration_ns(lo), duration_ns(hi))
+            }
+        }
+        _ => wait_minutes_range(wait),
+    }
+}
+
 /// A duration with three significant digits and the unit that suits it: `850 ns`, `12.5 µs`,
 /// `3.21 s`, `4 min 12 s`, `2 h 5 min`.
 pub fn duration_ns(ns: i64) -> String {
@@ -237,6 +252,18 @@ fn sig3(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_said_in_the_captures_scale() {
+        // A trace: exact durations; a dump: minutes.
+        assert_eq!(wait_range(Some((2_610_000, 208_000_000)), true), "2.61 ms–208 ms");
+        assert_eq!(wait_range(Some((208_000_000, 208_000_000)), true), "208 ms");
+        assert_eq!(
+            wait_range(Some((0, 3 * 60_000_000_000)), false),
+            wait_minutes_range(Some((0, 3 * 60_000_000_000)))
+        );
+        assert_eq!(wait_range(None, true), "—");
+    }
 
     #[test]
     fn counts_have_separators() {

@@ -111,9 +111,14 @@ impl GoroutinesView {
         self.toolbar(ui, ctx, loaded);
         self.refresh_rows(ctx, loaded);
         ui.separator();
-        egui::Panel::right("goroutine-details").resizable(true).default_size(460.0).min_size(280.0).show(
-            ui,
-            |ui| {
+        // On a small window the table keeps most of the width: its function names are what a
+        // person scans, the details can be widened by dragging.
+        let details_width = (ui.available_width() * 0.38).clamp(280.0, 460.0);
+        egui::Panel::right("goroutine-details")
+            .resizable(true)
+            .default_size(details_width)
+            .min_size(280.0)
+            .show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("details-scroll").auto_shrink([false, false]).show(
                     ui,
                     |ui| match self.selected_group.and_then(|g| loaded.groups.get(g).map(|group| (g, group)))
@@ -122,8 +127,7 @@ impl GoroutinesView {
                         None => overview_ui(ui, loaded),
                     },
                 );
-            },
-        );
+            });
         egui::CentralPanel::no_frame().show(ui, |ui| match ctx.state.goroutines.layout {
             GoroutineLayout::Groups => self.table_ui(ui, ctx, loaded),
             GoroutineLayout::Tree => self.tree_ui(ui, loaded),

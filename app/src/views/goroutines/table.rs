@@ -15,6 +15,8 @@ use crate::workspace::LoadedCapture;
 
 impl GoroutinesView {
     pub(super) fn table_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, loaded: &LoadedCapture) {
+        // A trace timed every wait; a dump says whole minutes at best.
+        let exact_waits = !loaded.capture.intervals.is_empty();
         let palette = Palette::of(ui);
         let labelled = labelled_groups(loaded);
         let shown: u64 = self.rows.rows.iter().filter_map(|&r| loaded.groups.get(r)).map(|g| g.count).sum();
@@ -41,7 +43,7 @@ impl GoroutinesView {
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::exact(88.0))
             .column(Column::initial(200.0).at_least(80.0).clip(true))
-            .column(Column::initial(90.0).at_least(60.0))
+            .column(Column::initial(120.0).at_least(60.0))
             .column(Column::initial(280.0).at_least(120.0).clip(true))
             .column(Column::remainder().at_least(120.0).clip(true));
         // Groups split by label set; the column shows which set, and only where there are sets.
@@ -123,7 +125,7 @@ impl GoroutinesView {
                         }
                     });
                     row.col(|ui| {
-                        ui.label(format::wait_minutes_range(g.wait_ns));
+                        ui.label(format::wait_range(g.wait_ns, exact_waits));
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(funcname::display_name(func)).monospace()).on_hover_text(func);
