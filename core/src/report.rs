@@ -345,7 +345,12 @@ impl GroupReport {
             wait_kind: group.wait_kind,
             leaked: group.leaked,
             leaf_function: capture.leaf_frame(group.stack).map(func).unwrap_or_default(),
-            user_function: capture.user_frame(group.stack).map(func).unwrap_or_default(),
+            // Tasks without a stack (async operations of a trace) go by what the trace calls them.
+            user_function: capture
+                .user_frame(group.stack)
+                .map(func)
+                .or_else(|| group.name.map(|n| clip_names(capture.str(n)).into_owned()))
+                .unwrap_or_default(),
             created_by: group.created_by.map(func),
             wait_minutes: group.wait_ns.map(|(lo, hi)| [lo / 60_000_000_000, hi / 60_000_000_000]),
             frames: capture.stack_funcs(group.stack).map(|f| clip_names(f).into_owned()).collect(),

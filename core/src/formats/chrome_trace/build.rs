@@ -279,10 +279,13 @@ pub(super) fn build(
         for (time_ns, name, event) in b.marks {
             cap.marks.push(Mark { task: task_index, time_ns, name, event });
         }
+        // A thread is a lane of work, not something that waits: said so, rather than "other".
+        let state = cap.strings.intern("thread");
         cap.tasks.push(Task {
             id: t.tid,
             kind: TaskKind::Thread,
             name,
+            state,
             flags,
             intervals: IntervalRange { start: first, len: n as u32 },
             ..Task::default()
@@ -787,16 +790,21 @@ fn asyncs(
             op.begun_on.and_then(|t| rows.innermost(cap, t, op.start_ns)).map(|i| cap.intervals.stack(i));
         let stack = creator.unwrap_or(StackId::EMPTY);
         let mut flags = TaskFlags::empty();
-        if op.end_ns.is_some() {
+        // Said as a state, so the views group and filter by it as they do a goroutine's: the
+        // operations still open at the end are the ones a leak is made of.
+        let state = if op.end_ns.is_some() {
             flags |= TaskFlags::ENDED;
+            cap.strings.intern("ended")
         } else {
             flags |= TaskFlags::NEVER_ENDED;
-        }
+            cap.strings.intern("open at end")
+        };
         let len = threads_end + added.len() as u32 - first;
         cap.tasks.push(Task {
             id: op.id,
             kind: TaskKind::AsyncTask,
             name: op.name,
+            state,
             flags,
             stack,
             created_by: cap.tables.stack(stack).first().copied(),
