@@ -239,3 +239,17 @@ fn source_lines_found_and_not_found() {
         results.add(h.try_snapshot(name));
     }
 }
+
+/// Hovering a lane draws its task's arrows: who created it and whom it created, who woke it
+/// and whom it woke (the unblock edges of an execution trace).
+#[test]
+fn links_of_a_hovered_trace_lane() {
+    let mut h = harness_sized(&["go-leaky.trace"], (1000.0, 700.0));
+    h.get_by_label("Timeline").click();
+    h.run();
+    // The main goroutine's lane, which starts the others.
+    h.input_mut().events.push(egui::Event::PointerMoved(egui::pos2(600.0, 312.0)));
+    h.run();
+    mask_timing(&mut h);
+    h.snapshot("timeline_links_of_hovered_lane");
+}
