@@ -544,6 +544,7 @@ impl App {
 
     fn central(&mut self, ui: &mut egui::Ui) {
         self.exports.poll();
+        self.exports.take_screenshot(ui.ctx(), self.workspace.as_ref());
         self.exports.note_ui(ui);
         if let Some(note) = self.dialog_note.clone() {
             views::note_ui(ui, &note, Palette::of(ui).warning, &mut self.commands);

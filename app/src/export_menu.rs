@@ -1,6 +1,7 @@
-//! File > Export: the active capture as pprof, folded stacks or a flamegraph SVG, and the
-//! findings as Markdown or SARIF, through the native Save dialog; and Copy of the flamegraph as
-//! SVG. The bytes are made on the UI thread when the item is clicked (the formatters are linear
+//! File > Export: the active capture as pprof, folded stacks or a flamegraph SVG, the findings
+//! as Markdown or SARIF, and the window as it is drawn as a PNG (for a chat or an issue: the
+//! zoomed, filtered view exactly as seen), through the native Save dialog; and Copy of the
+//! flamegraph as SVG. The bytes are made on the UI thread when the item is clicked (the formatters are linear
 //! in the distinct stacks), then the dialog and the write run on a thread of their own, so a
 //! frame never waits on either.
 
@@ -18,6 +19,8 @@ pub struct Exports {
     pending: Option<Receiver<String>>,
     /// What the last export did ("Saved x.svg", or why not), until dismissed.
     pub note: Option<String>,
+    /// The file name of a PNG asked for, and where the renderer hands over the screenshot.
+    png_for: Option<(String, Receiver<std::sync::Arc<egui::ColorImage>>)>,
 }
 
 /// What an item writes: its bytes, the suggested file name and the dialog's filter.
@@ -54,6 +57,18 @@ impl Exports {
                     ui.ctx().copy_text(svg);
                     self.note = Some("Copied the flamegraph as SVG.".to_owned());
                 }
+                if ui.button("View as PNG…").on_hover_text("The window as it is drawn now").clicked() {
+                    ui.close();
+                    let stem = ws.active().map_or_else(|| "leakscope".to_owned(), |c| file_stem(&c.name));
+                    // The renderer calls back with the next frame drawn, on its own schedule.
+                    let (tx, rx) = mpsc::channel();
+                    let ctx = ui.ctx().clone();
+                    ui.ctx().request_screenshot(move |image| {
+                        let _ = tx.send(image);
+                        ctx.request_repaint();
+                    });
+                    self.png_for = Some((format!("{stem}.png"), rx));
+                }
                 ui.separator();
                 if ui.button("Findings as Markdown…").clicked() {
                     chosen = Some(Output {
@@ -80,6 +95,27 @@ impl Exports {
                 }
             });
         });
+    }
+
+    /// Takes the screenshot a "View as PNG" asked for, once the renderer has made it, and
+    /// saves it. Call once per frame.
+    pub fn take_screenshot(&mut self, ctx: &egui::Context, workspace: Option<&Workspace>) {
+        let Some((_, rx)) = &self.png_for else { return };
+        let image = match rx.try_recv() {
+            Ok(image) => image,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => {
+                self.png_for = None;
+                self.note = Some("The renderer gave no screenshot.".to_owned());
+                return;
+            }
+        };
+        let Some((file_name, _)) = self.png_for.take() else { return };
+        let Some(ws) = workspace else { return };
+        match png_bytes(&image) {
+            Ok(bytes) => self.save(Output { bytes, file_name, filter: ("PNG image", &["png"]) }, ws, ctx),
+            Err(e) => self.note = Some(format!("Cannot encode the PNG: {e}")),
+        }
     }
 
     /// Shows the last outcome and takes in a finished save. Call once per frame.
@@ -190,5 +226,36 @@ impl Exports {
         if dismiss {
             self.note = None;
         }
+    }
+}
+
+/// An RGBA image as PNG bytes.
+fn png_bytes(image: &egui::ColorImage) -> Result<Vec<u8>, png::EncodingError> {
+    let [w, h] = image.size;
+    let mut out = Vec::new();
+    let mut encoder =
+        png::Encoder::new(&mut out, u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
+    writer.write_image_data(&rgba)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_screenshot_encodes_as_a_png_of_its_size() {
+        let image = egui::ColorImage::new([3, 2], vec![egui::Color32::from_rgb(200, 10, 20); 6]);
+        let bytes = png_bytes(&image).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        assert_eq!((info.width, info.height), (3, 2));
+        assert!(bytes.starts_with(b"\x89PNG"));
     }
 }
