@@ -19,6 +19,8 @@ fn harness(theme: ThemeChoice) -> Harness<'static, App> {
         .build_eframe(move |cc| App::with_state(&cc.egui_ctx, state, Startup::Sample, Instant::now()));
     h.run_steps(2);
     h.state_mut().finish_loading_blocking();
+    // The frame that takes in a result the loader handed over itself, if it did.
+    h.run_steps(2);
     h.run();
     h
 }
@@ -89,6 +91,8 @@ fn harness_files(files: &[&str]) -> Harness<'static, App> {
     });
     h.run_steps(2);
     h.state_mut().finish_loading_blocking();
+    // The frame that takes in a result the loader handed over itself, if it did.
+    h.run_steps(2);
     h.run();
     h
 }
@@ -150,6 +154,8 @@ fn harness_sized(files: &[&str], size: (f32, f32)) -> Harness<'static, App> {
         .build_eframe(move |cc| App::with_state(&cc.egui_ctx, AppState::default(), startup, Instant::now()));
     h.run_steps(2);
     h.state_mut().finish_loading_blocking();
+    // The frame that takes in a result the loader handed over itself, if it did.
+    h.run_steps(2);
     h.run();
     h
 }

@@ -141,6 +141,9 @@ impl Timeline<'_> {
                     if lane_hovered {
                         hover = Some(TimelineHit { lane: li, task: *task, interval: None });
                     }
+                    if let Some(t) = *task {
+                        self.paint_marks(info, &mut mesh, t, top + h);
+                    }
                     let lane_start = range.start as usize;
                     let lane_end = lane_start + range.len as usize;
                     for depth in 0..(*depths).max(1) {
@@ -350,6 +353,35 @@ impl Timeline<'_> {
     }
 
     /// Paints the time axis above the lanes and names the scale in its left corner.
+    /// The task's instant events (Chrome `i`/`n` marks) as short ticks along the bottom of its
+    /// lane: at most one per pixel column, so a lane of a million marks costs its width.
+    fn paint_marks(&self, info: &FrameInfo, mesh: &mut Mesh, task: u32, lane_bottom: f32) {
+        let marks = &self.capture.marks;
+        // Marks belong to the capture's own intervals, not to other lanes drawn over it.
+        if marks.is_empty() || !std::ptr::eq(self.intervals, std::ptr::from_ref(&self.capture.intervals)) {
+            return;
+        }
+        let first = marks.partition_point(|m| m.task < task);
+        let last = first + marks.get(first..).map_or(0, |r| r.partition_point(|m| m.task == task));
+        let Some(mine) = marks.get(first..last) else { return };
+        let from = mine.partition_point(|m| (m.time_ns as f64) < info.view.0);
+        let mut last_px = f32::NEG_INFINITY;
+        for m in mine.get(from..).unwrap_or_default() {
+            if m.time_ns as f64 > info.view.1 {
+                break;
+            }
+            let x = info.x_from_ns(m.time_ns as f64).floor();
+            if x <= last_px {
+                continue;
+            }
+            last_px = x;
+            mesh.add_colored_rect(
+                Rect::from_x_y_ranges(x..=x + 2.0, lane_bottom - 6.0..=lane_bottom - 1.0),
+                info.pal.marker,
+            );
+        }
+    }
+
     pub(super) fn paint_axis(&self, info: &FrameInfo) {
         let axis = Rect::from_min_max(
             pos2(info.plot.left(), info.rect.top()),
