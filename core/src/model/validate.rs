@@ -12,7 +12,7 @@ use super::{Capture, IntervalKind, TaskKind};
 pub struct InvariantError {
     /// The capture's path, so that a failing property test says which input broke.
     pub path: String,
-    /// What is wrong, at most [`MAX_PROBLEMS`].
+    /// What is wrong, the first eight at most.
     pub problems: Vec<String>,
 }
 
