@@ -423,6 +423,7 @@ impl CaptureReport {
             sample_types,
             top,
             metadata: capture
+                .chrome()
                 .metadata
                 .iter()
                 .filter_map(|m| {

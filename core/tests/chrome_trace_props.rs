@@ -88,10 +88,10 @@ fn document(events: &[Ev], object_form: bool, newlines: bool) -> (String, Vec<us
 }
 
 fn same(a: &Capture, b: &Capture) {
-    assert_eq!(a.event_stats, b.event_stats);
+    assert_eq!(a.chrome().event_stats, b.chrome().event_stats);
     assert_eq!(a.tasks, b.tasks);
     assert!(a.intervals == b.intervals);
-    assert_eq!(a.interval_events, b.interval_events);
+    assert_eq!(a.chrome().interval_events, b.chrome().interval_events);
     assert_eq!(a.links, b.links);
     assert_eq!(a.counters.len(), b.counters.len());
     assert_eq!(a.warnings.lines(), b.warnings.lines());
@@ -103,8 +103,8 @@ fn check_invariants(c: &Capture) {
     if let Err(e) = c.validate() {
         panic!("{e}");
     }
-    assert_eq!(c.interval_events.len(), c.intervals.len());
-    assert_eq!(c.task_details.len(), c.tasks.len());
+    assert_eq!(c.chrome().interval_events.len(), c.intervals.len());
+    assert_eq!(c.chrome().task_details.len(), c.tasks.len());
 }
 
 proptest! {
@@ -143,7 +143,7 @@ proptest! {
         let complete = ends.iter().filter(|&&e| e <= n).count() as u64;
         match chrome_trace::parse_bytes(prefix, "p", &Progress::new()) {
             Ok(c) => {
-                prop_assert_eq!(c.event_stats.events, complete);
+                prop_assert_eq!(c.chrome().event_stats.events, complete);
                 check_invariants(&c);
                 let _ = async_facts::async_facts(&c);
             }
@@ -163,7 +163,7 @@ proptest! {
         let p = Progress::new();
         let whole = chrome_trace::parse_bytes(text.as_bytes(), "p", &p).unwrap();
         let split = chrome_trace::parse_bytes_in_pieces(text.as_bytes(), "p", &p, piece).unwrap();
-        prop_assert_eq!(whole.event_stats.events, events.len() as u64);
+        prop_assert_eq!(whole.chrome().event_stats.events, events.len() as u64);
         same(&whole, &split);
         check_invariants(&whole);
     }

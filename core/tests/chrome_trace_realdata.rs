@@ -64,13 +64,13 @@ fn node_trace_matches_ground_truth() {
     let gt = &support::ground_truth(&dir)[rel];
     let cap = load(&dir, rel);
     assert_eq!(cap.source.format, Some(FormatKind::ChromeTrace));
-    assert_eq!(cap.event_stats.events, gt["events"].as_u64().unwrap());
-    assert_eq!(cap.event_stats.skipped, 0);
-    let phases: BTreeMap<String, u64> = cap.event_stats.by_kind.iter().cloned().collect();
+    assert_eq!(cap.chrome().event_stats.events, gt["events"].as_u64().unwrap());
+    assert_eq!(cap.chrome().event_stats.skipped, 0);
+    let phases: BTreeMap<String, u64> = cap.chrome().event_stats.by_kind.iter().cloned().collect();
     assert_eq!(phases, counts(&gt["ph"]));
-    let categories: BTreeMap<String, u64> = cap.event_stats.by_category.iter().cloned().collect();
+    let categories: BTreeMap<String, u64> = cap.chrome().event_stats.by_category.iter().cloned().collect();
     assert_eq!(categories, counts(&gt["categories"]));
-    let pids: Vec<u64> = cap.processes.iter().map(|p| p.pid).collect();
+    let pids: Vec<u64> = cap.chrome().processes.iter().map(|p| p.pid).collect();
     let want: Vec<u64> = gt["pids"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect();
     assert_eq!(pids, want);
     let span_s = cap.source.duration_ns.unwrap() as f64 / 1e9;
@@ -90,7 +90,7 @@ fn node_trace_matches_ground_truth() {
     let span_count =
         (0..cap.intervals.len()).filter(|&i| cap.intervals.kind(i) == IntervalKind::Span).count() as u64;
     assert_eq!(span_count, gt["ph"]["X"].as_u64().unwrap() + gt["ph"]["B"].as_u64().unwrap());
-    assert!(cap.open_spans.is_empty());
+    assert!(cap.chrome().open_spans.is_empty());
 
     let facts = async_facts(&cap);
     let open: BTreeMap<String, u64> = facts.never_ended.iter().map(|n| (n.name.clone(), n.count)).collect();
@@ -129,8 +129,8 @@ fn viztracer_matches_ground_truth() {
     let rel = "python/viztracer-small.json";
     let gt = &support::ground_truth(&dir)[rel];
     let cap = load(&dir, rel);
-    assert_eq!(cap.event_stats.events, gt["events"].as_u64().unwrap());
-    let phases: BTreeMap<String, u64> = cap.event_stats.by_kind.iter().cloned().collect();
+    assert_eq!(cap.chrome().event_stats.events, gt["events"].as_u64().unwrap());
+    let phases: BTreeMap<String, u64> = cap.chrome().event_stats.by_kind.iter().cloned().collect();
     assert_eq!(phases, counts(&gt["ph"]));
     let span_s = cap.source.duration_ns.unwrap() as f64 / 1e9;
     assert!((span_s - gt["span_seconds"].as_f64().unwrap()).abs() < 0.001, "{span_s}");
@@ -142,10 +142,10 @@ fn viztracer_matches_ground_truth() {
         *kinds.entry(name_kind(name)).or_default() += 1;
     }
     assert_eq!(kinds, counts(&gt["thread_name_kinds"]));
-    let meta = cap.metadata.iter().find(|m| m.key == "viztracer_metadata").unwrap();
+    let meta = cap.chrome().metadata.iter().find(|m| m.key == "viztracer_metadata").unwrap();
     let meta: Value = serde_json::from_str(meta.text.as_deref().unwrap()).unwrap();
     assert_eq!(meta, gt["viztracer_metadata"]);
-    assert!(cap.metadata.iter().any(|m| m.key == "file_info" && m.text.is_none()));
+    assert!(cap.chrome().metadata.iter().any(|m| m.key == "file_info" && m.text.is_none()));
 
     // Function slices: every X is a span; durations are exact to the nanosecond.
     for (func, want) in gt["function_slices"].as_object().unwrap() {
@@ -198,7 +198,7 @@ fn cpuprofile_matches_ground_truth() {
     let gt = &support::ground_truth(&dir)[rel];
     let cap = load(&dir, rel);
     assert_eq!(cap.source.format, Some(FormatKind::DevtoolsCpuProfile));
-    assert_eq!(cap.event_stats.kind("nodes"), gt["nodes"].as_u64().unwrap());
+    assert_eq!(cap.chrome().event_stats.kind("nodes"), gt["nodes"].as_u64().unwrap());
     assert_eq!(cap.samples.len() as u64, gt["samples"].as_u64().unwrap());
     let dur_s = cap.source.duration_ns.unwrap() as f64 / 1e9;
     assert!((dur_s - gt["duration_seconds"].as_f64().unwrap()).abs() < 0.001);

@@ -40,14 +40,15 @@ fn summary(c: &Capture) -> String {
     let w = &mut s;
     writeln!(w, "format: {:?}", c.source.format).unwrap();
     writeln!(w, "duration_ns: {:?}", c.source.duration_ns).unwrap();
-    writeln!(w, "events: {} (skipped {})", c.event_stats.events, c.event_stats.skipped).unwrap();
-    for (k, n) in &c.event_stats.by_kind {
+    writeln!(w, "events: {} (skipped {})", c.chrome().event_stats.events, c.chrome().event_stats.skipped)
+        .unwrap();
+    for (k, n) in &c.chrome().event_stats.by_kind {
         writeln!(w, "  kind {k}: {n}").unwrap();
     }
-    for (k, n) in &c.event_stats.by_category {
+    for (k, n) in &c.chrome().event_stats.by_category {
         writeln!(w, "  category {k:?}: {n}").unwrap();
     }
-    writeln!(w, "processes: {}", c.processes.len()).unwrap();
+    writeln!(w, "processes: {}", c.chrome().processes.len()).unwrap();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for t in &c.tasks {
         *kinds.entry(format!("{:?}", t.kind)).or_default() += 1;
@@ -62,8 +63,8 @@ fn summary(c: &Capture) -> String {
         w,
         "intervals: {}, open spans: {}, marks: {}, links: {}, counters: {}, samples: {}",
         c.intervals.len(),
-        c.open_spans.len(),
-        c.marks.len(),
+        c.chrome().open_spans.len(),
+        c.chrome().marks.len(),
         c.links.len(),
         c.counters.len(),
         c.samples.len()

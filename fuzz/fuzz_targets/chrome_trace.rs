@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let split = chrome_trace::parse_bytes_in_pieces(data, "fuzz", &progress, 64);
     match (&whole, &split) {
         (Ok(a), Ok(b)) => {
-            assert_eq!(a.event_stats, b.event_stats);
+            assert_eq!(a.chrome().event_stats, b.chrome().event_stats);
             assert_eq!(a.intervals.len(), b.intervals.len());
             assert_eq!(a.tasks.len(), b.tasks.len());
             a.validate().unwrap_or_else(|e| panic!("{e}"));

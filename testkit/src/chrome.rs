@@ -322,8 +322,8 @@ mod tests {
                 let events = if object_form { &json["traceEvents"] } else { &json };
                 let n = events.as_array().unwrap().len() as u64;
                 let cap = parse_bytes(&bytes, "synth", &Progress::new()).unwrap();
-                assert_eq!(cap.event_stats.events, n);
-                assert_eq!(cap.event_stats.skipped, 0);
+                assert_eq!(cap.chrome().event_stats.events, n);
+                assert_eq!(cap.chrome().event_stats.skipped, 0);
                 assert_eq!(cap.count_of_kind(TaskKind::Thread), 64);
                 assert!(cap.count_of_kind(TaskKind::AsyncTask) > 0);
                 assert!(!cap.counters.is_empty());

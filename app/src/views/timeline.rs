@@ -397,6 +397,7 @@ impl TimelinePane {
         if cache.as_ref().is_none_or(|(k, _)| *k != key) {
             let capture = &loaded.capture;
             let details = capture
+                .chrome()
                 .interval_events
                 .get(interval)
                 .filter(|e| !e.is_none())

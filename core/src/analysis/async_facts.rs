@@ -210,7 +210,7 @@ fn never_ended(cap: &Capture) -> Vec<NeverEnded> {
         if t.kind != TaskKind::AsyncTask {
             continue;
         }
-        let detail = cap.task_details.get(i);
+        let detail = cap.chrome().task_details.get(i);
         let category = detail.map_or(StrId::EMPTY, |d| d.category);
         let kind = detail.and_then(|d| d.async_kind).unwrap_or(AsyncKind::Nestable);
         let key = (t.name, category, kind);
@@ -380,9 +380,9 @@ fn open_spans(cap: &Capture) -> Vec<OpenSpans> {
     let mut groups: HashMap<(String, StackId), OpenSpans> = HashMap::new();
     for t in cap.tasks.iter().filter(|t| t.flags.contains(TaskFlags::OPEN_SPAN)) {
         let range = t.intervals.indices();
-        let first = cap.open_spans.partition_point(|&iv| (iv as usize) < range.start);
+        let first = cap.chrome().open_spans.partition_point(|&iv| (iv as usize) < range.start);
         let thread_kind = name_kind(cap.str(t.name));
-        for &iv in cap.open_spans.get(first..).unwrap_or_default() {
+        for &iv in cap.chrome().open_spans.get(first..).unwrap_or_default() {
             if !range.contains(&(iv as usize)) {
                 break;
             }
@@ -430,7 +430,7 @@ fn last_activity(cap: &Capture, task: usize) -> Option<i64> {
         .indices()
         .filter(|&i| cap.intervals.kind(i) == IntervalKind::Span)
         .map(|i| {
-            if cap.open_spans.binary_search(&(i as u32)).is_ok() {
+            if cap.chrome().open_spans.binary_search(&(i as u32)).is_ok() {
                 cap.intervals.start(i)
             } else {
                 cap.intervals.end(i)
@@ -506,7 +506,7 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
         .filter(|(_, t)| t.kind == TaskKind::Thread)
         .map(|(i, _)| (i, rows(cap, i)))
         .collect();
-    let process_of = |task: usize| cap.task_details.get(task).and_then(|d| d.process);
+    let process_of = |task: usize| cap.chrome().task_details.get(task).and_then(|d| d.process);
     let ended_by = ended_by(cap, &thread_rows, &process_of);
     let mut out = Vec::new();
     for (task, rows) in &thread_rows {
@@ -519,8 +519,11 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
         let start = |i: usize| cap.intervals.start(i);
         let end = |i: usize| cap.intervals.end(i);
         let first_ns = spans.iter().map(|&i| start(i)).min().unwrap_or(0);
-        let open: Vec<usize> =
-            spans.iter().copied().filter(|&i| cap.open_spans.binary_search(&(i as u32)).is_ok()).collect();
+        let open: Vec<usize> = spans
+            .iter()
+            .copied()
+            .filter(|&i| cap.chrome().open_spans.binary_search(&(i as u32)).is_ok())
+            .collect();
         // An open span is drawn to the end of the capture; the lane's own activity ends at
         // its last closed span or the open span's start.
         let last_ns = spans

@@ -30,7 +30,7 @@ impl Format for CpuProfile {
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
         let mut capture = parse_bytes(input.bytes, input.path, input.progress)?;
-        capture.raw = Some(input.shared.clone());
+        capture.chrome_mut().raw = Some(input.shared.clone());
         Ok(vec![capture])
     }
 }
@@ -284,8 +284,8 @@ pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capt
     cap.source.duration_ns = Some(end - start_ns);
     cap.source.profile_type = Some("cpu".to_owned());
     // For a profile, the "events" are its nodes and samples.
-    cap.event_stats.events = node_count;
-    cap.event_stats.by_kind =
+    cap.chrome_mut().event_stats.events = node_count;
+    cap.chrome_mut().event_stats.by_kind =
         vec![("nodes".to_owned(), node_count), ("samples".to_owned(), samples.len() as u64)];
     progress.advance(bytes.len() as u64);
     Ok(cap)

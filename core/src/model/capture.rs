@@ -1,18 +1,15 @@
 //! A capture: everything one file (or one dump of a series in a file) says, in the shared model.
 
-use std::sync::Arc;
-
 use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::counter::Counter;
-use super::events::{EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
+use super::events::{ChromeInfo, EventRef, TaskDetail};
 use super::interval::{Intervals, Links};
 use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;
 use super::task::{Ancestor, Task, TaskKind};
-use crate::input::Bytes;
 
 /// The input formats leakscope reads. The names are stable: they appear in `--json` output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -230,30 +227,13 @@ pub struct Capture {
     pub time_range_ns: Option<(i64, i64)>,
     /// Non-fatal problems found while parsing.
     pub warnings: Warnings,
-    /// The input bytes, kept where views read from them later (lazily parsed event args).
-    pub raw: Option<Arc<Bytes>>,
     /// What an execution trace says beyond tasks and intervals (event counts, user tasks,
     /// regions, logs); `None` for other formats. Boxed: most captures are not traces.
     pub trace: Option<Box<super::trace::TraceInfo>>,
-    /// Processes of multi-process traces (Chrome `pid`s); `TaskDetail::process` indexes it.
-    /// Empty for formats without processes.
-    pub processes: Vec<Process>,
-    /// Trace facts per task (process, category, async kind, the events that began and ended
-    /// it): empty, or exactly one per task.
-    pub task_details: Vec<TaskDetail>,
-    /// The input event behind each interval, for views that show an event's fields (`args`)
-    /// on selection without the parser keeping them: empty, or exactly one per interval.
-    pub interval_events: Vec<EventRef>,
-    /// Instant events on tasks, sorted by (task, time).
-    pub marks: Vec<Mark>,
-    /// Indices of span intervals that were begun and never ended (Chrome `B` without `E`),
-    /// ascending; they are drawn to the end of the capture.
-    pub open_spans: Vec<u32>,
-    /// Input events by kind and category, for formats made of events.
-    pub event_stats: EventStats,
-    /// Top-level entries of the input besides its events (Chrome `otherData`, `metadata`,
-    /// `displayTimeUnit`, ...).
-    pub metadata: Vec<MetadataEntry>,
+    /// What Chrome traces and V8 profiles add (processes, per-task details, marks, open
+    /// spans, event counts, metadata, the input for re-reading events); `None` for other
+    /// formats. Boxed: most captures are neither. Read it with [`Capture::chrome`].
+    pub chrome: Option<Box<ChromeInfo>>,
 }
 
 impl Capture {
@@ -304,14 +284,25 @@ impl Capture {
         self.source.profile_type.as_deref() == Some("goroutineleak")
     }
 
+    /// What Chrome traces and V8 profiles add, empty for other formats.
+    pub fn chrome(&self) -> &ChromeInfo {
+        static EMPTY: ChromeInfo = ChromeInfo::EMPTY;
+        self.chrome.as_deref().unwrap_or(&EMPTY)
+    }
+
+    /// The Chrome part for a parser to fill, made on first use.
+    pub fn chrome_mut(&mut self) -> &mut ChromeInfo {
+        self.chrome.get_or_insert_default()
+    }
+
     /// The trace details of task `index`, where the format has them.
     pub fn task_detail(&self, index: usize) -> Option<&TaskDetail> {
-        self.task_details.get(index)
+        self.chrome().task_details.get(index)
     }
 
     /// The input bytes of an event, where the capture kept its input.
     pub fn event_bytes(&self, event: EventRef) -> Option<&[u8]> {
-        self.raw.as_deref().and_then(|raw| raw.get(event.range()?))
+        self.chrome().raw.as_deref().and_then(|raw| raw.get(event.range()?))
     }
 
     /// Number of tasks of one kind.
@@ -328,9 +319,6 @@ impl Capture {
             + self.links.heap_bytes()
             + self.samples.values.capacity() * 8
             + self.samples.stack.capacity() * 8
-            + self.task_details.capacity() * size_of::<TaskDetail>()
-            + self.interval_events.capacity() * 8
-            + self.marks.capacity() * size_of::<Mark>()
-            + self.open_spans.capacity() * 4
+            + self.chrome.as_deref().map_or(0, ChromeInfo::heap_bytes)
     }
 }

@@ -1,13 +1,65 @@
 //! What trace formats with processes and raw events add to a capture (Chrome Trace Event JSON
 //! first): processes, per-task details such as an async operation's category, instant marks,
 //! a pointer from each interval back to the input event, event counts and top-level metadata.
-//! Formats without these leave them empty.
+//! They live together in one [`ChromeInfo`], boxed on the capture, so that the captures that
+//! have none of them (dumps, pprof, Go traces: most of what people open) pay one pointer.
 
 use std::ops::Range;
+use std::sync::Arc;
+
+use crate::input::Bytes;
 
 use serde::Serialize;
 
 use super::strings::StrId;
+
+/// What only Chrome Trace Event JSON and V8 profiles (`.cpuprofile`) carry: see the module
+/// documentation. `Capture::chrome` reads it, empty for other formats.
+#[derive(Clone, Debug, Default)]
+pub struct ChromeInfo {
+    /// The input bytes, kept so that views re-read an event's fields (`args`) on selection
+    /// instead of the parser keeping them.
+    pub raw: Option<Arc<Bytes>>,
+    /// Processes of multi-process traces (`pid`s); `TaskDetail::process` indexes it.
+    pub processes: Vec<Process>,
+    /// Trace facts per task (process, category, async kind, the events that began and ended
+    /// it): empty, or exactly one per task.
+    pub task_details: Vec<TaskDetail>,
+    /// The input event behind each interval: empty, or exactly one per interval.
+    pub interval_events: Vec<EventRef>,
+    /// Instant events on tasks, sorted by (task, time).
+    pub marks: Vec<Mark>,
+    /// Indices of span intervals that were begun and never ended (`B` without `E`),
+    /// ascending; they are drawn to the end of the capture.
+    pub open_spans: Vec<u32>,
+    /// Input events by kind and category.
+    pub event_stats: EventStats,
+    /// Top-level entries of the input besides its events (`otherData`, `metadata`,
+    /// `displayTimeUnit`, ...).
+    pub metadata: Vec<MetadataEntry>,
+}
+
+impl ChromeInfo {
+    /// The empty info of formats that have none, so readers need not match on `Option`.
+    pub const EMPTY: ChromeInfo = ChromeInfo {
+        raw: None,
+        processes: Vec::new(),
+        task_details: Vec::new(),
+        interval_events: Vec::new(),
+        marks: Vec::new(),
+        open_spans: Vec::new(),
+        event_stats: EventStats { events: 0, by_kind: Vec::new(), by_category: Vec::new(), skipped: 0 },
+        metadata: Vec::new(),
+    };
+
+    /// Approximate heap bytes of the per-task and per-interval tables, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.task_details.capacity() * size_of::<TaskDetail>()
+            + self.interval_events.capacity() * size_of::<EventRef>()
+            + self.marks.capacity() * size_of::<Mark>()
+            + self.open_spans.capacity() * size_of::<u32>()
+    }
+}
 
 /// Where an event is in the input (`Capture::raw`): byte offset and length packed into one
 /// `u64` (40 bits of offset, 24 of length), so that ten million intervals cost 80 MB rather

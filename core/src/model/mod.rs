@@ -22,7 +22,7 @@ pub mod wait;
 
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
 pub use counter::Counter;
-pub use events::{AsyncKind, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
+pub use events::{AsyncKind, ChromeInfo, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use group::Group;
 pub use interval::{Interval, IntervalKind, Intervals, IntervalsBuilder, Link, LinkKind, Links, LinksIter};
 pub use sample::{SampleType, Samples};

@@ -137,24 +137,26 @@ impl Capture {
                 format!("ancestor of task {} names a stack not in the tables", a.task)
             });
         }
-        for (i, m) in self.marks.iter().enumerate() {
+        for (i, m) in self.chrome().marks.iter().enumerate() {
             found.check((m.task as usize) < tasks, || {
                 format!("mark {i} on task {} past the {tasks} held", m.task)
             });
         }
-        found.check(self.marks.is_sorted_by_key(|m| (m.task, m.time_ns)), || {
+        found.check(self.chrome().marks.is_sorted_by_key(|m| (m.task, m.time_ns)), || {
             "marks not sorted by (task, time)".to_owned()
         });
-        found.check(self.task_details.is_empty() || self.task_details.len() == tasks, || {
-            format!("{} task details for {tasks} tasks", self.task_details.len())
-        });
-        found.check(self.interval_events.is_empty() || self.interval_events.len() == iv.len(), || {
-            format!("{} interval events for {} intervals", self.interval_events.len(), iv.len())
-        });
-        found.check(self.open_spans.is_sorted_by(|a, b| a < b), || {
+        found.check(
+            self.chrome().task_details.is_empty() || self.chrome().task_details.len() == tasks,
+            || format!("{} task details for {tasks} tasks", self.chrome().task_details.len()),
+        );
+        found.check(
+            self.chrome().interval_events.is_empty() || self.chrome().interval_events.len() == iv.len(),
+            || format!("{} interval events for {} intervals", self.chrome().interval_events.len(), iv.len()),
+        );
+        found.check(self.chrome().open_spans.is_sorted_by(|a, b| a < b), || {
             "open spans not strictly ascending".to_owned()
         });
-        found.check(self.open_spans.last().is_none_or(|&last| (last as usize) < iv.len()), || {
+        found.check(self.chrome().open_spans.last().is_none_or(|&last| (last as usize) < iv.len()), || {
             format!("open span past the {} intervals", iv.len())
         });
         let s = &self.samples;
@@ -233,7 +235,7 @@ mod tests {
     fn intervals_of_no_task_and_side_tables_of_the_wrong_length_are_named() {
         let mut c = capture_with(&[(0, 10, 0), (10, 20, 0)]);
         c.tasks[0].intervals.len = 1;
-        c.task_details = vec![TaskDetail::default(); 3];
+        c.chrome_mut().task_details = vec![TaskDetail::default(); 3];
         let err = c.validate().unwrap_err();
         let all = err.problems.join("\n");
         assert!(all.contains("1 intervals belong to no task"), "{all}");

@@ -356,7 +356,7 @@ impl Timeline<'_> {
     /// The task's instant events (Chrome `i`/`n` marks) as short ticks along the bottom of its
     /// lane: at most one per pixel column, so a lane of a million marks costs its width.
     fn paint_marks(&self, info: &FrameInfo, mesh: &mut Mesh, task: u32, lane_bottom: f32) {
-        let marks = &self.capture.marks;
+        let marks = &self.capture.chrome().marks;
         // Marks belong to the capture's own intervals, not to other lanes drawn over it.
         if marks.is_empty() || !std::ptr::eq(self.intervals, std::ptr::from_ref(&self.capture.intervals)) {
             return;

@@ -167,7 +167,7 @@ fn ended_stats(capture: &Capture) -> BTreeMap<(String, String), (u64, i64)> {
         if t.kind != TaskKind::AsyncTask || t.flags.contains(TaskFlags::NEVER_ENDED) {
             continue;
         }
-        let category = capture.task_details.get(i).map_or("", |d| capture.str(d.category));
+        let category = capture.chrome().task_details.get(i).map_or("", |d| capture.str(d.category));
         let e = out.entry((capture.str(t.name).to_owned(), category.to_owned())).or_insert((0, 0));
         e.0 += 1;
         if let (Some(s), Some(end)) = (t.start_ns.get(), t.end_ns.get()) {
@@ -214,7 +214,7 @@ fn never_settled(
         let category = family
             .tasks
             .first()
-            .and_then(|&t| capture.task_details.get(t as usize))
+            .and_then(|&t| capture.chrome().task_details.get(t as usize))
             .map_or(String::new(), |d| capture.str(d.category).to_owned());
         let same = ended.get(&(op.clone(), category.clone()));
         out.push(Candidate {
@@ -422,10 +422,11 @@ fn sorted(tasks: impl Iterator<Item = u32>) -> Vec<u32> {
 /// Whether a lane is its process's main thread (tid equal to pid, or a main-thread name).
 fn is_main_lane(capture: &Capture, lane: &Lane) -> bool {
     let pid = capture
+        .chrome()
         .task_details
         .get(lane.task as usize)
         .and_then(|d| d.process)
-        .and_then(|p| capture.processes.get(p as usize))
+        .and_then(|p| capture.chrome().processes.get(p as usize))
         .map(|p| p.pid);
     let tid = capture.tasks.get(lane.task as usize).map(|t| t.id);
     (pid.is_some() && pid == tid) || knowledge::is_main_thread_name(&lane.name)

@@ -250,7 +250,7 @@ pub(super) fn build(
     let async_events: usize = chunks.iter().map(|c| c.asyncs.len()).sum();
     let mut iv = IntervalsBuilder::new(cap.time_range_ns.map_or(0, |(lo, _)| lo));
     iv.reserve_exact(total_spans + async_events);
-    cap.interval_events.reserve_exact(total_spans + async_events);
+    cap.chrome_mut().interval_events.reserve_exact(total_spans + async_events);
     for (t, b) in threads.iter().zip(built) {
         let task_index = cap.tasks.len() as u32;
         let name = cap.strings.intern(t.name.as_deref().unwrap_or(&t.tid_text));
@@ -262,7 +262,7 @@ pub(super) fn build(
         if !b.open.is_empty() {
             flags |= TaskFlags::OPEN_SPAN;
         }
-        cap.open_spans.extend(b.open.iter().map(|&i| first + i));
+        cap.chrome_mut().open_spans.extend(b.open.iter().map(|&i| first + i));
         let n = b.start_ns.len();
         for k in 0..n {
             let at = |v: &[i64]| v.get(k).copied().unwrap_or(0);
@@ -275,9 +275,9 @@ pub(super) fn build(
                 depth: b.depth.get(k).copied().unwrap_or_default(),
             });
         }
-        cap.interval_events.extend_from_slice(&b.event);
+        cap.chrome_mut().interval_events.extend_from_slice(&b.event);
         for (time_ns, name, event) in b.marks {
-            cap.marks.push(Mark { task: task_index, time_ns, name, event });
+            cap.chrome_mut().marks.push(Mark { task: task_index, time_ns, name, event });
         }
         // A thread is a lane of work, not something that waits: said so, rather than "other".
         let state = cap.strings.intern("thread");
@@ -290,13 +290,13 @@ pub(super) fn build(
             intervals: IntervalRange { start: first, len: n as u32 },
             ..Task::default()
         });
-        cap.task_details.push(TaskDetail {
+        cap.chrome_mut().task_details.push(TaskDetail {
             process: process_index.get(&t.pid).copied(),
             sort_index: t.sort_index,
             ..TaskDetail::default()
         });
     }
-    cap.processes = processes;
+    cap.chrome_mut().processes = processes;
     cap.intervals = iv.finish();
 
     let thread_task = |pid: u64, tid: u64| index.get(&(pid, tid)).map(|&g| g as u32);
@@ -304,7 +304,7 @@ pub(super) fn build(
     asyncs(cap, &chunks, &global, &thread_task, &rows, &process_index, &mut anomalies);
     flows(cap, &chunks, &global, &thread_task, &rows, &mut anomalies);
     counters(cap, &chunks, &global);
-    cap.marks.sort_by_key(|m| (m.task, m.time_ns));
+    cap.chrome_mut().marks.sort_by_key(|m| (m.task, m.time_ns));
     super::samples::collect(bytes, cap, &chunks, &global, &thread_task, top);
     warn_anomalies(cap, &anomalies);
 }
@@ -367,7 +367,7 @@ fn stats(cap: &mut Capture, chunks: &[ChunkOut<'_>], global: &impl Fn(usize, u32
     stats.by_kind.sort();
     stats.by_category = categories.into_iter().map(|(id, n)| (cap.str(id).to_owned(), n)).collect();
     stats.by_category.sort();
-    cap.event_stats = stats;
+    cap.chrome_mut().event_stats = stats;
     cap.time_range_ns = time;
     cap.source.duration_ns = time.map(|(lo, hi)| hi - lo);
 }
@@ -775,15 +775,15 @@ fn asyncs(
             depth,
         };
         added.push(row(op.start_ns, end_for_view, op.name, 0));
-        cap.interval_events.push(op.begin_event);
+        cap.chrome_mut().interval_events.push(op.begin_event);
         let mut nested = op.intervals;
         nested.sort_by_key(|iv| (iv.3, iv.0));
         for (start, end, name, depth, event, _) in nested {
             added.push(row(start, end.min(end_for_view), name, depth));
-            cap.interval_events.push(event);
+            cap.chrome_mut().interval_events.push(event);
         }
         for (time_ns, name, event) in op.marks {
-            cap.marks.push(Mark { task: task_index, time_ns, name, event });
+            cap.chrome_mut().marks.push(Mark { task: task_index, time_ns, name, event });
         }
         // The creating span: what the thread that began the operation was doing then.
         let creator =
@@ -814,7 +814,7 @@ fn asyncs(
             intervals: IntervalRange { start: first, len },
             ..Task::default()
         });
-        cap.task_details.push(TaskDetail {
+        cap.chrome_mut().task_details.push(TaskDetail {
             process: op.process,
             category: op.category,
             async_kind: Some(op.kind),
@@ -1005,11 +1005,11 @@ fn counters(cap: &mut Capture, chunks: &[ChunkOut<'_>], global: &impl Fn(usize, 
 }
 
 fn warn_anomalies(cap: &mut Capture, a: &Anomalies) {
+    let open_spans = cap.chrome().open_spans.len();
     let w = &mut cap.warnings;
-    if !cap.open_spans.is_empty() {
+    if open_spans > 0 {
         w.general(format!(
-            "{} spans begun (B) and never ended (E); they are drawn to the end of the trace",
-            cap.open_spans.len()
+            "{open_spans} spans begun (B) and never ended (E); they are drawn to the end of the trace"
         ));
     }
     if a.e_without_b > 0 {

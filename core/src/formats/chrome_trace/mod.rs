@@ -55,7 +55,7 @@ impl Format for ChromeTrace {
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
         let mut capture = parse_with(input.bytes, input.path, input.progress, Some(input.shared), None)?;
-        capture.raw = Some(input.shared.clone());
+        capture.chrome_mut().raw = Some(input.shared.clone());
         Ok(vec![capture])
     }
 }
@@ -272,7 +272,7 @@ fn read_object<'a>(
         match key_text.as_str() {
             "stackFrames" => top.stack_frames = Some(range),
             "samples" => top.samples = Some(range),
-            _ => cap.metadata.push(metadata_entry(bytes, key_text, range)),
+            _ => cap.chrome_mut().metadata.push(metadata_entry(bytes, key_text, range)),
         }
     }
     if !saw_events && top.samples.is_none() {
@@ -403,7 +403,7 @@ pub struct EventDetails {
 /// Re-reads the input event behind `event` (from `Capture::interval_events` or a
 /// `TaskDetail`), for a view's selection panel. `None` when the capture kept no input.
 pub fn event_details(capture: &Capture, event: EventRef) -> Option<EventDetails> {
-    let raw = capture.raw.as_deref()?;
+    let raw = capture.chrome().raw.as_deref()?;
     let bytes: &[u8] = raw;
     let mut c = Cursor::new(bytes, usize::try_from(event.offset()).ok()?);
     let ev = event::parse(&mut c).ok()?;
@@ -442,18 +442,18 @@ mod tests {
         )
         .unwrap();
         let cap = &caps[0];
-        let span = event_details(cap, cap.interval_events[0]).unwrap();
+        let span = event_details(cap, cap.chrome().interval_events[0]).unwrap();
         assert_eq!((span.phase.as_str(), span.name.as_str(), span.category.as_str()), ("X", "a", "c"));
         assert_eq!((span.ts_ns, span.dur_ns, span.tts_ns), (Some(1_500), Some(2_000), Some(7_000)));
         let args: serde_json::Value = serde_json::from_str(span.args.as_deref().unwrap()).unwrap();
         assert_eq!(args, serde_json::json!({"url": "x", "n": [1, 2]}));
         let op = cap.tasks.iter().position(|t| t.kind == crate::model::TaskKind::AsyncTask).unwrap();
-        let begin = event_details(cap, cap.task_details[op].begin_event).unwrap();
+        let begin = event_details(cap, cap.chrome().task_details[op].begin_event).unwrap();
         assert_eq!((begin.phase.as_str(), begin.category.as_str()), ("b", "net"));
         assert!(begin.raw.starts_with('{') && begin.raw.ends_with('}'));
         // A capture parsed from borrowed bytes kept no input.
         let borrowed = parse_bytes(text, "t", &Progress::new()).unwrap();
-        assert_eq!(event_details(&borrowed, borrowed.interval_events[0]), None);
+        assert_eq!(event_details(&borrowed, borrowed.chrome().interval_events[0]), None);
     }
 
     /// Every phase the format has, in one trace.
@@ -507,17 +507,20 @@ mod tests {
         let lines = cap.warnings.lines();
         assert!(lines.iter().any(|l| l.contains("1 events of unknown phase ?")), "{lines:?}");
         assert!(lines.iter().any(|l| l.contains("1 spans begun (B) and never ended")), "{lines:?}");
-        assert_eq!(cap.event_stats.kind("c"), 1);
+        assert_eq!(cap.chrome().event_stats.kind("c"), 1);
         assert_eq!(
-            cap.metadata.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
+            cap.chrome().metadata.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
             ["displayTimeUnit", "otherData"]
         );
-        assert_eq!(cap.metadata[0].text.as_deref(), Some("ns"));
+        assert_eq!(cap.chrome().metadata[0].text.as_deref(), Some("ns"));
         // Threads: names, sort index, process.
-        assert_eq!(cap.processes.len(), 1);
-        assert_eq!((cap.str(cap.processes[0].name), cap.processes[0].sort_index), ("browser", Some(-1)));
+        assert_eq!(cap.chrome().processes.len(), 1);
+        assert_eq!(
+            (cap.str(cap.chrome().processes[0].name), cap.chrome().processes[0].sort_index),
+            ("browser", Some(-1))
+        );
         let main = cap.tasks.iter().position(|t| cap.str(t.name) == "main").unwrap();
-        assert_eq!(cap.task_details[main].sort_index, Some(3));
+        assert_eq!(cap.chrome().task_details[main].sort_index, Some(3));
         let spans: Vec<(&str, i64, i64, u16)> = cap.tasks[main]
             .intervals
             .indices()
@@ -541,11 +544,11 @@ mod tests {
         );
         assert!(lines.iter().any(|l| l.contains("1 span ends (E) without a begin")), "{lines:?}");
         let stuck = cap.tasks.iter().position(|t| t.flags.contains(TaskFlags::OPEN_SPAN)).unwrap();
-        assert_eq!(cap.open_spans.len(), 1);
-        assert_eq!(cap.intervals.end(cap.open_spans[0] as usize), cap.time_range_ns.unwrap().1);
-        assert_eq!(cap.str(cap.intervals.label(cap.open_spans[0] as usize)), "stuck");
+        assert_eq!(cap.chrome().open_spans.len(), 1);
+        assert_eq!(cap.intervals.end(cap.chrome().open_spans[0] as usize), cap.time_range_ns.unwrap().1);
+        assert_eq!(cap.str(cap.intervals.label(cap.chrome().open_spans[0] as usize)), "stuck");
         assert_ne!(stuck, main);
-        assert_eq!(cap.marks.iter().filter(|m| m.task == main as u32).count(), 1);
+        assert_eq!(cap.chrome().marks.iter().filter(|m| m.task == main as u32).count(), 1);
         // Async: nestable with a nested step and an instant, one never ended; legacy; objects.
         let ops: Vec<(&str, Option<AsyncKind>, bool)> = cap
             .tasks
@@ -553,7 +556,11 @@ mod tests {
             .enumerate()
             .filter(|(_, t)| t.kind == TaskKind::AsyncTask)
             .map(|(i, t)| {
-                (cap.str(t.name), cap.task_details[i].async_kind, t.flags.contains(TaskFlags::NEVER_ENDED))
+                (
+                    cap.str(t.name),
+                    cap.chrome().task_details[i].async_kind,
+                    t.flags.contains(TaskFlags::NEVER_ENDED),
+                )
             })
             .collect();
         assert_eq!(
@@ -573,10 +580,10 @@ mod tests {
             .map(|i| (cap.str(cap.intervals.label(i)), cap.intervals.depth(i)))
             .collect();
         assert_eq!(nested, [("req", 0), ("dns", 1)]);
-        assert_eq!(cap.str(cap.task_details[req].category), "net");
+        assert_eq!(cap.str(cap.chrome().task_details[req].category), "net");
         // Created inside `outer` on the main thread.
         assert_eq!(cap.stack_funcs(cap.tasks[req].stack).collect::<Vec<_>>(), ["inner", "outer"]);
-        assert_eq!(cap.marks.iter().filter(|m| m.task == req as u32).count(), 1);
+        assert_eq!(cap.chrome().marks.iter().filter(|m| m.task == req as u32).count(), 1);
         // Flows: v1 binds to the next slice on the target thread, v2 links send to recv.
         let flows: Vec<(i64, i64)> =
             cap.links.iter().filter(|l| l.kind == LinkKind::Flow).map(|l| (l.from_ns, l.to_ns)).collect();
