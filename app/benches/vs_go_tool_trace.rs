@@ -37,8 +37,7 @@ use leakscope_core::report::Report;
 use leakscope_core::session::{Input, Purpose, Session};
 use leakscope_core::{LoadOptions, Progress};
 
-#[path = "../../core/benches/support/counting_alloc.rs"]
-mod counting_alloc;
+use leakscope_testkit::alloc as counting_alloc;
 
 #[global_allocator]
 static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
@@ -86,15 +85,7 @@ fn largest_trace(dir: &Path) -> Option<PathBuf> {
 }
 
 fn go_binary() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from),
-        Some(workspace().join("../.govenv/bin/go")),
-        Some(PathBuf::from("go")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|go| Command::new(go).arg("version").output().is_ok_and(|o| o.status.success()))
+    leakscope_testkit::go::toolchain(0)
 }
 
 /// What `leakscope report --json` does, in this process: the heap's peak above what was live

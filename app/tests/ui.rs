@@ -4,55 +4,17 @@
 // Test helpers outside #[test] fns are not covered by clippy.toml's test allowances.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
+
 use std::time::Instant;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use leakscope::state::{AppState, ViewKind};
 use leakscope::{App, Startup};
+use support::{drop_files, harness, sample_traces, settle};
 
-fn harness(startup: Startup) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        // The loader thread asks for a repaint after handing over its result; on a busy
-        // machine that request can land after `settle`, costing a frame or two more.
-        .with_max_steps(16)
-        .build_eframe(move |cc| App::with_state(&cc.egui_ctx, AppState::default(), startup, Instant::now()))
-}
-
-/// Runs frames until the load started by the app (or by a command) has finished.
-fn settle(h: &mut Harness<'_, App>) {
-    h.run_steps(2);
-    h.state_mut().finish_loading_blocking();
-    h.run();
-}
-
-fn sample_traces() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces")
-}
-
-/// A dropped file, as a windowing backend hands it to egui.
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
-    for p in paths {
-        h.input_mut().dropped_files.push(Arc::new(Dropped(p.clone())));
-    }
-    settle(h);
-}
+mod support;
 
 #[test]
 fn opens_the_bundled_sample_in_compare_mode() {

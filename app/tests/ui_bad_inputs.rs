@@ -6,56 +6,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use leakscope::state::AppState;
+
 use leakscope::{App, Startup};
 use leakscope_core::analysis::leaks::Severity;
+use support::{Dropped, drop_files, sample, settle};
+
+mod support;
 
 fn harness() -> Harness<'static, App> {
-    let mut h =
-        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(|cc| {
-            App::with_state(&cc.egui_ctx, AppState::default(), Startup::Sample, Instant::now())
-        });
+    let mut h = support::harness(Startup::Sample);
     settle(&mut h);
     h
-}
-
-fn settle(h: &mut Harness<'_, App>) {
-    h.run_steps(2);
-    h.state_mut().finish_loading_blocking();
-    h.run();
-}
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces").join(name)
-}
-
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-/// Drops `paths` at once, drawing frames while the load runs, then lets it finish.
-fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
-    for p in paths {
-        h.input_mut().dropped_files.push(Arc::new(Dropped(p.clone())));
-    }
-    settle(h);
 }
 
 fn gz(data: &[u8]) -> Vec<u8> {

@@ -4,29 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::time::Instant;
-
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use leakscope::state::AppState;
-use leakscope::{App, Startup};
+use leakscope::App;
+
+use support::{opened, sample};
+
+mod support;
 
 #[test]
 fn root_at_label_roots_the_flamegraph_at_each_value() {
-    let dump = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/go127-labelleak.debug2.txt");
-    let mut h: Harness<'static, App> =
-        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(move |cc| {
-            App::with_state(
-                &cc.egui_ctx,
-                AppState::default(),
-                Startup::Files(vec![dump.clone()]),
-                Instant::now(),
-            )
-        });
-    h.run_steps(2);
-    h.state_mut().finish_loading_blocking();
-    h.run();
+    let dump = sample("go127-labelleak.debug2.txt");
+    let mut h = opened(vec![dump]);
     h.get_by_label("Flamegraph").click();
     h.run();
     let canvas = "Flamegraph of go127-labelleak.debug2.txt";
@@ -58,20 +47,8 @@ fn root_at_label_roots_the_flamegraph_at_each_value() {
 /// path the capture names (a `-trimpath` module path) under the folders around the capture.
 #[test]
 fn source_mode_lists_a_functions_lines_beside_its_code() {
-    let dump =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/go127-ci.after.goroutine.debug2.txt");
-    let mut h: Harness<'static, App> =
-        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(move |cc| {
-            App::with_state(
-                &cc.egui_ctx,
-                AppState::default(),
-                Startup::Files(vec![dump.clone()]),
-                Instant::now(),
-            )
-        });
-    h.run_steps(2);
-    h.state_mut().finish_loading_blocking();
-    h.run();
+    let dump = sample("go127-ci.after.goroutine.debug2.txt");
+    let mut h = opened(vec![dump]);
     h.get_by_label("Flamegraph").click();
     h.run();
     h.get_by_label("Top").click();
@@ -93,7 +70,7 @@ fn source_mode_lists_a_functions_lines_beside_its_code() {
 /// flamegraph, with the grown allocation site searched.
 #[test]
 fn a_finding_holding_heap_growth_opens_the_heap_profile_on_its_site() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces/heapleak/leaky");
+    let dir = sample("heapleak/leaky");
     let files: Vec<_> = [
         "before/heap.pb.gz",
         "after/heap.pb.gz",
@@ -103,13 +80,7 @@ fn a_finding_holding_heap_growth_opens_the_heap_profile_on_its_site() {
     .iter()
     .map(|f| dir.join(f))
     .collect();
-    let mut h: Harness<'static, App> =
-        Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_max_steps(16).build_eframe(move |cc| {
-            App::with_state(&cc.egui_ctx, AppState::default(), Startup::Files(files.clone()), Instant::now())
-        });
-    h.run_steps(2);
-    h.state_mut().finish_loading_blocking();
-    h.run();
+    let mut h = opened(files);
     // The goroutine dump's findings: pick the one whose goroutines hold the scratch buffers.
     let ws = h.state().workspace.as_ref().unwrap();
     let dump = ws

@@ -3,8 +3,7 @@
 //! tree are measured in the same run on the same generated capture, so their ratio holds on a
 //! noisy machine.
 
-#[path = "support/dumpgen.rs"]
-mod dumpgen;
+use leakscope_testkit::dump as dumpgen;
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -4,15 +4,11 @@
 
 #![allow(missing_docs, clippy::expect_used)]
 
-mod support {
-    pub mod synth_trace;
-}
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leakscope_core::Progress;
 use leakscope_core::formats::go_trace;
 
-use support::synth_trace::{Shape, generate};
+use leakscope_testkit::go_trace::{Shape, generate};
 
 fn parse(c: &mut Criterion) {
     let bytes = generate(Shape { bytes: 8 << 20, ..Shape::default() });

@@ -15,9 +15,9 @@
 //!
 //! The traces are generated once into `$TMPDIR/leakscope-bench/` and reused (delete them to make
 //! new ones); `$LEAKSCOPE_BUSY_TRACE` / `$LEAKSCOPE_DENSE_TRACE` name existing files instead. Go:
-//! `$LEAKSCOPE_GO`, else `~/.cache/leakscope-govenv/bin/go`, else `go` on the PATH. Without Go
+//! `leakscope_testkit::go::toolchain` (`$LEAKSCOPE_GO`, `~/.cache/leakscope-govenv`, `go`). Without Go
 //! (and without those files) the busy shape falls back to the in-repository generator
-//! (`support/synth_trace.rs`, 64 MB) and the dense shape and the baseline are skipped.
+//! (`leakscope_testkit::go_trace`, 64 MB) and the dense shape and the baseline are skipped.
 //!
 //! Run: `cargo bench -p leakscope-core --bench go_trace_busy`.
 //!
@@ -42,11 +42,6 @@
     clippy::expect_used
 )]
 
-mod support {
-    pub mod counting_alloc;
-    pub mod synth_trace;
-}
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
@@ -58,7 +53,8 @@ use leakscope_core::analysis::leaks::Config;
 use leakscope_core::load::LoadOptions;
 use leakscope_core::report::Report;
 use leakscope_core::session::{Input, Purpose, Session};
-use support::counting_alloc::{self, Counting};
+use leakscope_testkit::alloc::{self as counting_alloc, Counting};
+use leakscope_testkit::go_trace as synth_trace;
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -68,27 +64,12 @@ fn workspace() -> PathBuf {
 }
 
 fn go_binary() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/leakscope-govenv/bin/go"));
-    [std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from), home, Some(PathBuf::from("go"))]
-        .into_iter()
-        .flatten()
-        .find(|go| {
-            // Only Go 1.22+ writes the generational format this benchmark is about.
-            Command::new(go).arg("version").output().is_ok_and(|o| {
-                let v = String::from_utf8_lossy(&o.stdout).to_string();
-                o.status.success()
-                    && v.split_whitespace()
-                        .find_map(|w| w.strip_prefix("go1."))
-                        .and_then(|m| m.split('.').next()?.parse::<u32>().ok())
-                        .is_some_and(|minor| minor >= 22)
-            })
-        })
+    // Only Go 1.22+ writes the generational format this benchmark is about.
+    leakscope_testkit::go::toolchain(22)
 }
 
 fn go_command(go: &Path) -> Command {
-    let mut c = Command::new(go);
-    c.env("GOTOOLCHAIN", "local").env("GOFLAGS", "-mod=mod").env("GOPROXY", "off");
-    c
+    leakscope_testkit::go::command(go)
 }
 
 /// Makes (once) a trace with the busytrace generator; `None` when it cannot.
@@ -217,10 +198,8 @@ fn bench(c: &mut Criterion) {
         measure(c, "busy", &path, go.as_deref());
     } else {
         eprintln!("no Go 1.22+ found: the busy shape comes from the in-repository generator");
-        let bytes = support::synth_trace::generate(support::synth_trace::Shape {
-            bytes: 64 << 20,
-            ..support::synth_trace::Shape::default()
-        });
+        let bytes =
+            synth_trace::generate(synth_trace::Shape { bytes: 64 << 20, ..synth_trace::Shape::default() });
         let path = std::env::temp_dir().join("leakscope-bench-synth-busy.trace");
         std::fs::write(&path, bytes).expect("the temporary directory is writable");
         measure(c, "busy (synthetic)", &path, None);

@@ -9,8 +9,7 @@
 //!
 //! The target (issue 2) is >= 1 GB/s end to end for `parse`.
 
-#[path = "support/dumpgen.rs"]
-mod dumpgen;
+use leakscope_testkit::dump as dumpgen;
 
 use std::hint::black_box;
 use std::time::Duration;

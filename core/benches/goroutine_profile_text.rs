@@ -10,7 +10,7 @@
     clippy::indexing_slicing
 )]
 
-mod profile_gen;
+use leakscope_testkit::pprof as profile_gen;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use leakscope_core::Progress;

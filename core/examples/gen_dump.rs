@@ -9,8 +9,7 @@
 //! The shapes are those of `benches/goroutine_dump.rs` (same generator, same seeds); an optional
 //! third argument sets the number of goroutines (debug2) or bytes (sigquit).
 
-#[path = "../benches/support/dumpgen.rs"]
-mod dumpgen;
+use leakscope_testkit::dump as dumpgen;
 
 use std::process::ExitCode;
 

@@ -15,9 +15,7 @@ use leakscope_core::analysis::leaks;
 use leakscope_core::model::{Capture, Counter, Task};
 use leakscope_core::{LoadOptions, Progress, open};
 
-#[path = "../benches/support/counting_alloc.rs"]
-mod counting_alloc;
-use counting_alloc::{Counting, LIVE, PEAK};
+use leakscope_testkit::alloc::{Counting, LIVE, PEAK};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;

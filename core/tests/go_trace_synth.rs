@@ -3,8 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
-#[path = "../benches/support/synth_trace.rs"]
-mod synth_trace;
+use leakscope_testkit::go_trace as synth_trace;
 
 use leakscope_core::Progress;
 use leakscope_core::formats::go_trace;

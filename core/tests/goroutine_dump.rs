@@ -7,9 +7,7 @@
 
 mod support;
 
-#[path = "../benches/support/dumpgen.rs"]
-#[allow(clippy::all, clippy::pedantic, unused)]
-mod dumpgen;
+use leakscope_testkit::dump as dumpgen;
 
 use leakscope_core::load::Bytes;
 use leakscope_core::model::{Capture, FormatKind, Task, TaskFlags, TaskKind};

@@ -4,6 +4,7 @@
 //! async operations (`b`/`e` with nested steps, a few never ended), flows, counters,
 //! instants and metadata, with `args` on some events. Deterministic for a given seed.
 
+use crate::rng::Rng;
 use std::io::{self, Write};
 
 /// What to generate.
@@ -69,27 +70,6 @@ const CATEGORIES: &[&str] =
 
 const ASYNC_NAMES: &[&str] = &["NavigationRequest", "ResourceLoad", "PROMISE", "FetchTask", "db.transaction"];
 
-/// A small, fast, deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items.get(self.below(items.len() as u64) as usize).copied().unwrap_or("")
-    }
-}
-
 /// Counts what goes through.
 struct Counting<W> {
     inner: W,
@@ -137,7 +117,7 @@ struct Thread {
 
 /// Writes a trace; returns the bytes written.
 pub fn write_trace(w: impl Write, cfg: &SynthConfig) -> io::Result<u64> {
-    let mut rng = Rng(cfg.seed);
+    let mut rng = Rng::new(cfg.seed);
     let mut wr = Writer { out: Counting { inner: w, written: 0 }, first: true, newlines: cfg.newlines };
     if cfg.object_form {
         wr.out.write_all(

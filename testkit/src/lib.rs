@@ -5,5 +5,11 @@
 //! Deterministic: the same arguments give the same bytes on every machine, so benchmark runs
 //! compare.
 
+pub mod alloc;
 pub mod chrome;
+pub mod dump;
+pub mod go;
+pub mod go_trace;
+pub mod pprof;
+pub mod rng;
 pub mod widgets;

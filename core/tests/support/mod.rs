@@ -90,19 +90,11 @@ pub fn session(inputs: Vec<leakscope_core::session::Input>) -> leakscope_core::s
     .unwrap_or_else(|f| panic!("the inputs load: {:?}", f.errors))
 }
 
-/// The Go toolchain for tests that compare with Go's own tools: `$LEAKSCOPE_GO`, the venv CI
-/// makes (`../.govenv`), else `go` on the path. `None` (the test says SKIPPED) off CI only:
-/// CI installs Go, so there a missing toolchain fails the test instead of passing it unchecked.
+/// The Go toolchain for tests that compare with Go's own tools (see
+/// `leakscope_testkit::go::toolchain`). `None` (the test says SKIPPED) off CI only: CI installs Go, so there a missing toolchain fails the test instead of passing it unchecked.
 pub fn go_binary(test: &str) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LEAKSCOPE_GO").map(PathBuf::from),
-        Some(workspace().join("../.govenv/bin/go")),
-        Some(PathBuf::from("go")),
-    ];
-    for go in candidates.into_iter().flatten() {
-        if std::process::Command::new(&go).arg("version").output().is_ok_and(|o| o.status.success()) {
-            return Some(go);
-        }
+    if let Some(go) = leakscope_testkit::go::toolchain(0) {
+        return Some(go);
     }
     assert!(std::env::var_os("CI").is_none(), "{test}: no Go toolchain in CI (set LEAKSCOPE_GO)");
     eprintln!("SKIPPED {test}: no Go toolchain (set LEAKSCOPE_GO)");

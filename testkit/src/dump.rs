@@ -13,31 +13,8 @@
 
 #![allow(dead_code)]
 
+pub use crate::rng::Rng;
 use std::fmt::Write as _;
-
-/// A small deterministic generator (splitmix64); no dependency needed for benchmark inputs.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator for `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
 
 /// One frame of a stack shape: the function, its source file and line, whether the compiler
 /// inlined it (printed `(...)`, no `+0x`), and how many arguments it prints.

@@ -16,25 +16,7 @@ use leakscope_core::formats::pprof::proto::{
 };
 use prost::Message;
 
-/// A small deterministic generator (xorshift64*), enough to spread choices.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use crate::rng::Rng;
 
 struct Strings(Vec<String>, std::collections::HashMap<String, i64>);
 

@@ -11,6 +11,8 @@
 
 #![allow(dead_code, clippy::indexing_slicing, clippy::missing_panics_doc)]
 
+use crate::rng::Rng;
+
 /// Knobs of the generated trace.
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
@@ -37,22 +39,6 @@ const TICK_NS: u64 = 64;
 const REASONS: [&str; 6] = ["chan receive", "select", "sync", "network", "sleep", "chan send"];
 const N_STACKS: usize = 240;
 const N_FUNCS: usize = 400;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn uvarint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -105,7 +91,7 @@ struct Writer {
 
 impl Writer {
     fn tick(&mut self) -> u64 {
-        self.now += 1 + self.rng.below(40) as u64;
+        self.now += 1 + self.rng.index(40) as u64;
         self.now
     }
 
@@ -180,7 +166,7 @@ impl Writer {
         let thread = if self.gs[g].state == G::Running { self.threads[m].id } else { NO_THREAD };
         let id = self.gs[g].id;
         if status == 4 {
-            let stack = 1 + self.rng.below(N_STACKS) as u64;
+            let stack = 1 + self.rng.index(N_STACKS) as u64;
             self.event(m, 48, &[id, thread, status, stack]);
         } else {
             self.event(m, 25, &[id, thread, status]);
@@ -188,12 +174,12 @@ impl Writer {
     }
 
     fn step(&mut self) {
-        let m = self.rng.below(self.threads.len());
+        let m = self.rng.index(self.threads.len());
         self.touch_thread(m);
         let Some(cur) = self.threads[m].current else {
             // Idle: run a goroutine homed here, or stop the proc for a while.
             if !self.threads[m].proc_running {
-                if self.rng.below(2) == 0 {
+                if self.rng.index(2) == 0 {
                     self.threads[m].proc_running = true;
                     self.threads[m].proc_seq += 1;
                     let (p, s) = (self.threads[m].proc, self.threads[m].proc_seq);
@@ -208,17 +194,17 @@ impl Writer {
                 self.threads[m].current = Some(g);
                 let (id, seq) = (self.gs[g].id, self.gs[g].seq);
                 self.event(m, 16, &[id, seq]);
-            } else if self.rng.below(20) == 0 {
+            } else if self.rng.index(20) == 0 {
                 self.threads[m].proc_running = false;
                 self.event(m, 11, &[]);
             }
             return;
         };
-        let stack = 1 + self.rng.below(N_STACKS) as u64;
-        match self.rng.below(100) {
+        let stack = 1 + self.rng.index(N_STACKS) as u64;
+        match self.rng.index(100) {
             0..=24 => {
                 // Block.
-                let reason = 1 + self.rng.below(REASONS.len()) as u64;
+                let reason = 1 + self.rng.index(REASONS.len()) as u64;
                 self.gs[cur].state = G::Waiting;
                 self.threads[m].current = None;
                 self.waiting.push(cur);
@@ -229,7 +215,7 @@ impl Writer {
                 if self.waiting.is_empty() {
                     return;
                 }
-                let i = self.rng.below(self.waiting.len());
+                let i = self.rng.index(self.waiting.len());
                 let g = self.waiting.swap_remove(i);
                 self.touch_goroutine(m, g);
                 self.gs[g].seq += 1;
@@ -243,10 +229,10 @@ impl Writer {
                 // Create, sometimes on another thread's queue.
                 let id = self.next_goid;
                 self.next_goid += 1;
-                let home = if self.rng.below(2) == 0 { m } else { self.rng.below(self.threads.len()) };
+                let home = if self.rng.index(2) == 0 { m } else { self.rng.index(self.threads.len()) };
                 self.gs.push(Goroutine { id, home, state: G::Runnable, seq: 0, traced_gen: self.generation });
                 self.runnable[home].push(self.gs.len() - 1);
-                let start = 1 + self.rng.below(N_STACKS) as u64;
+                let start = 1 + self.rng.index(N_STACKS) as u64;
                 self.event(m, 14, &[id, start, stack]);
             }
             68..=72 => {
@@ -270,7 +256,7 @@ impl Writer {
                 self.event(m, 19, &[7, stack]);
             }
             _ => {
-                let v = 4_000_000 + self.rng.below(1 << 20) as u64;
+                let v = 4_000_000 + self.rng.index(1 << 20) as u64;
                 self.event(m, 37, &[v]);
             }
         }
@@ -345,7 +331,7 @@ pub fn generate(shape: Shape) -> Vec<u8> {
         gs: Vec::new(),
         runnable: vec![Vec::new(); shape.threads],
         waiting: Vec::new(),
-        rng: Rng(shape.seed),
+        rng: Rng::new(shape.seed),
         now: 1_000_000,
         generation: 0,
         next_goid: 1,
