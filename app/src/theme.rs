@@ -157,6 +157,43 @@ impl Palette {
         let (r, g, b) = if self.dark { dark } else { light };
         Color32::from_rgb(r, g, b)
     }
+
+    /// Colour of a category named `name` (a pprof label's value): one of ten hues told apart in
+    /// both themes, picked by a hash of the name, so a value keeps its colour across captures
+    /// and sessions (`route=/export` is the same colour in the before and the after).
+    pub fn category(&self, name: &str) -> Color32 {
+        const DARK_HUES: [(u8, u8, u8); 10] = [
+            (0x5b, 0x9b, 0xd5),
+            (0xed, 0x7d, 0x31),
+            (0x70, 0xad, 0x47),
+            (0xc5, 0x5a, 0x9f),
+            (0x4f, 0xc1, 0xc9),
+            (0xe0, 0xc1, 0x4b),
+            (0x9e, 0x80, 0xe0),
+            (0xe8, 0x6a, 0x6a),
+            (0x8c, 0xb8, 0x8a),
+            (0xc0, 0x9a, 0x6b),
+        ];
+        const LIGHT_HUES: [(u8, u8, u8); 10] = [
+            (0x1f, 0x5f, 0xa8),
+            (0xc2, 0x56, 0x0a),
+            (0x3b, 0x7a, 0x1e),
+            (0x9a, 0x2f, 0x78),
+            (0x00, 0x7f, 0x89),
+            (0x8a, 0x6d, 0x00),
+            (0x5e, 0x3f, 0xb0),
+            (0xb8, 0x2c, 0x2c),
+            (0x4a, 0x73, 0x48),
+            (0x7d, 0x58, 0x2c),
+        ];
+        // FNV-1a: stable across runs and platforms, unlike the std hasher's random keys.
+        let hash = name
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let hues = if self.dark { &DARK_HUES } else { &LIGHT_HUES };
+        let (r, g, b) = hues.get((hash % hues.len() as u64) as usize).copied().unwrap_or((0x80, 0x80, 0x80));
+        Color32::from_rgb(r, g, b)
+    }
 }
 
 /// Sets up the fonts: egui's defaults, with the monospace face (Hack) as a fallback for

@@ -140,6 +140,38 @@ fn label_column_and_key_value_filter() {
 }
 
 #[test]
+fn group_and_colour_by_a_label() {
+    let mut h = harness(Startup::Files(vec![sample_traces().join("go127-labelleak.debug2.txt")]));
+    settle(&mut h);
+    h.get_by_label("Goroutines").click();
+    h.run();
+    h.get_by_label("Group by label").click();
+    h.run();
+    h.get_by_label("route").click();
+    h.run();
+    // The legend: each route with its goroutines, largest first, summing to the labelled ones.
+    let chips: Vec<String> = h
+        .query_all_by_label_contains("Label value route=")
+        .map(|n| n.accesskit_node().label().unwrap_or_default())
+        .collect();
+    assert!(chips.len() >= 2, "one chip per route: {chips:?}");
+    h.get_by_label("Label value route=/export").click();
+    h.run();
+    // A chip filters the table to its value, as typing the key=value term does.
+    h.get_by_label_contains("groups, ");
+    let summary = h
+        .query_all_by_label_contains(" of 5 groups, ")
+        .next()
+        .and_then(|n| n.accesskit_node().label())
+        .unwrap_or_default();
+    assert!(!summary.starts_with("5 of 5"), "the chip filters: {summary}");
+    assert!(h.query_by_label("route=/import tenant=globex").is_none(), "other routes are filtered out");
+    h.get_by_label("Label value route=/export").click();
+    h.run();
+    h.get_by_label_contains("5 of 5 groups, 56 goroutines");
+}
+
+#[test]
 fn regex_filter_and_bad_regex() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);

@@ -224,8 +224,12 @@ impl FlameTree {
     /// The label keys of a capture's goroutines, sorted: what [`Self::goroutines_by_label`]
     /// can root a flamegraph at.
     pub fn label_keys(capture: &Capture) -> Vec<String> {
-        let mut keys: Vec<String> = capture
-            .groups()
+        Self::label_keys_of(capture, &capture.groups())
+    }
+
+    /// The label keys of `groups` (of `capture`), sorted.
+    pub fn label_keys_of(capture: &Capture, groups: &[crate::model::Group]) -> Vec<String> {
+        let mut keys: Vec<String> = groups
             .iter()
             .flat_map(|g| capture.tables.labels(g.labels).iter().map(|l| capture.str(l.key).to_owned()))
             .collect();
@@ -281,6 +285,34 @@ impl FlameTree {
         }
         out.reverse();
         out
+    }
+
+    /// The tree as a flamegraph zoomed onto `node` shows it: `node`'s subtree as it is, under
+    /// its ancestors narrowed to `node`'s value (so the export of a zoomed view keeps the path
+    /// that leads there). The whole tree for the root or a foreign node.
+    pub fn zoomed(&self, node: u32) -> Self {
+        let Some(target) = self.nodes.get(node as usize).filter(|_| node != 0) else { return self.clone() };
+        let ancestors: Vec<u32> = std::iter::once(0).chain(self.path(node)).filter(|&a| a != node).collect();
+        let shift = node as usize - ancestors.len();
+        let subtree = self.nodes.get(node as usize..target.end as usize).unwrap_or_default();
+        let len = (ancestors.len() + subtree.len()) as u32;
+        let mut nodes = Vec::with_capacity(len as usize);
+        for (i, &a) in ancestors.iter().enumerate() {
+            let Some(n) = self.nodes.get(a as usize) else { continue };
+            nodes.push(FlameNode {
+                parent: i.saturating_sub(1) as u32,
+                end: len,
+                total: target.total,
+                self_value: 0,
+                baseline_total: target.baseline_total,
+                ..*n
+            });
+        }
+        for (k, n) in subtree.iter().enumerate() {
+            let parent = if k == 0 { ancestors.len() as u32 - 1 } else { n.parent - shift as u32 };
+            nodes.push(FlameNode { parent, end: n.end - shift as u32, ..*n });
+        }
+        Self { names: self.names.clone(), nodes, is_diff: self.is_diff }
     }
 
     /// Deepest depth in the tree.
@@ -468,6 +500,25 @@ mod tests {
         assert_eq!(t.find_path(["main", "a", "x"]), Some(3));
         assert_eq!(t.path(3), [1, 2, 3]);
         assert_eq!(t.max_depth(), 3);
+    }
+
+    #[test]
+    fn zoomed_tree_is_the_subtree_under_its_narrowed_path() {
+        let c = capture(&[&["main", "a", "x"], &["main", "a", "x", "y"], &["main", "b"], &["main", "a"]]);
+        let t = FlameTree::goroutines(&c);
+        let a = t.find_path(["main", "a"]).unwrap();
+        let z = t.zoomed(a);
+        let names: Vec<_> = (0..z.nodes.len() as u32).map(|i| z.name(i)).collect();
+        assert_eq!(names, ["all", "main", "a", "x", "y"]);
+        // Ancestors narrowed to the zoomed node; its subtree unchanged.
+        assert_eq!(z.nodes.iter().map(|n| n.total).collect::<Vec<_>>(), [3, 3, 3, 2, 1]);
+        assert_eq!((z.nodes[1].self_value, z.nodes[2].self_value), (0, 1));
+        assert_eq!(z.nodes.iter().map(|n| n.parent).collect::<Vec<_>>(), [0, 0, 1, 2, 3]);
+        assert_eq!(z.nodes.iter().map(|n| n.end).collect::<Vec<_>>(), [5, 5, 5, 5, 5]);
+        assert_eq!(z.path(4), [1, 2, 3, 4]);
+        // Zooming onto the root, or onto nothing, is the whole tree.
+        assert_eq!(t.zoomed(0).nodes, t.nodes);
+        assert_eq!(t.zoomed(99).nodes, t.nodes);
     }
 
     #[test]

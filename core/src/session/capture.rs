@@ -172,6 +172,8 @@ pub struct LoadedCapture {
     pub wait_ages: Option<WaitAges>,
     /// Goroutines per state, most first.
     pub states: Vec<StateCount>,
+    /// The pprof label keys its goroutines carry, sorted (empty without labels).
+    pub label_keys: Vec<String>,
     /// Task index by goroutine id.
     pub task_by_id: HashMap<u64, u32>,
     /// Task indices of the goroutines each goroutine id created, ascending.
@@ -200,6 +202,7 @@ impl LoadedCapture {
         let name = display_name(&capture);
         let groups = capture.groups();
         let states = state_counts(&capture, &groups);
+        let label_keys = FlameTree::label_keys_of(&capture, &groups);
         if purpose == Purpose::Report {
             return Self {
                 capture,
@@ -211,6 +214,7 @@ impl LoadedCapture {
                 flames: Vec::new(),
                 wait_ages: None,
                 states,
+                label_keys,
                 task_by_id: HashMap::new(),
                 children_by_id: HashMap::new(),
                 group_of_task: Vec::new(),
@@ -252,6 +256,7 @@ impl LoadedCapture {
             flames,
             wait_ages,
             states,
+            label_keys,
             task_by_id,
             children_by_id,
             group_of_task,

@@ -47,6 +47,9 @@ pub struct GoroutinesView {
     tree_open: HashSet<u32>,
     tree_initialised: bool,
     copied_frame: Option<usize>,
+    /// The pprof label key whose values group and colour the table (`route`, `tenant`); per
+    /// view, not persisted: keys belong to a program.
+    label_key: Option<String>,
     rows: RowsCache,
 }
 
@@ -69,6 +72,7 @@ struct RowsKey {
     descending: bool,
     hide_system: bool,
     focus: Option<Vec<usize>>,
+    label_key: Option<String>,
 }
 
 impl GoroutinesView {
@@ -162,7 +166,28 @@ impl GoroutinesView {
             if let Some(err) = &self.rows.regex_error {
                 ui.colored_label(Palette::of(ui).error, format!("regex: {err}")).on_hover_text(err.clone());
             }
+            let keys = &loaded.label_keys;
+            if !keys.is_empty() {
+                ui.separator();
+                if self.label_key.as_ref().is_some_and(|k| !keys.contains(k)) {
+                    self.label_key = None;
+                }
+                let shown = self.label_key.as_deref().unwrap_or("none");
+                egui::ComboBox::from_label("Group by label")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.label_key, None, "none");
+                        for k in keys {
+                            ui.selectable_value(&mut self.label_key, Some(k.clone()), k);
+                        }
+                    })
+                    .response
+                    .on_hover_text("Group and colour the goroutines by a pprof label's value");
+            }
         });
+        if let Some(key) = self.label_key.clone() {
+            self.label_legend(ui, loaded, &key);
+        }
         ui.horizontal_wrapped(|ui| {
             let palette = Palette::of(ui);
             if ui
@@ -198,6 +223,7 @@ impl GoroutinesView {
             descending: options.descending,
             hide_system: options.hide_system,
             focus: ctx.focus.filter(|f| f.capture == ctx.ws.active).map(|f| f.groups.clone()),
+            label_key: self.label_key.clone(),
         };
         if self.rows.key.as_ref() == Some(&key) {
             return;
@@ -223,10 +249,70 @@ impl GoroutinesView {
             })
             .collect();
         sort_rows(&mut rows, loaded, key.sort, key.descending);
+        if let Some(k) = &key.label_key {
+            // Grouped by the key's value, largest value first, the chosen sort within each;
+            // goroutines without the key last. Stable, so the sort above holds inside a value.
+            let totals = label_value_totals(loaded, k);
+            let rank = |g: usize| {
+                let value = loaded.groups.get(g).and_then(|g| label_value(loaded, g, k));
+                value.map_or(usize::MAX, |v| {
+                    totals.iter().position(|(t, _)| *t == v).unwrap_or(usize::MAX - 1)
+                })
+            };
+            rows.sort_by_key(|&g| rank(g));
+        }
         self.rows.tree_visible = tree_visibility(loaded, &matcher, key.state.as_deref(), key.hide_system);
         self.rows.rows = rows;
         self.rows.key = Some(key);
     }
+}
+
+impl GoroutinesView {
+    /// The values of the grouping label with their goroutine counts, largest first, each in its
+    /// colour; a click filters the table to that value (`key=value`), a second click clears it.
+    fn label_legend(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, key: &str) {
+        let palette = Palette::of(ui);
+        let totals = label_value_totals(loaded, key);
+        let without: u64 =
+            loaded.groups.iter().filter(|g| label_value(loaded, g, key).is_none()).map(|g| g.count).sum();
+        ui.horizontal_wrapped(|ui| {
+            ui.weak(format!("{key}:"));
+            for (value, count) in &totals {
+                let term = format!("{key}={value}");
+                let selected = self.filter == term;
+                let text = RichText::new(format!("■ {value} {}", format::count(*count)));
+                let chip = ui.selectable_label(selected, text.color(palette.category(value)));
+                let name = format!("Label value {term}");
+                chip.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+                if chip.clicked() {
+                    self.filter = if selected { String::new() } else { term };
+                }
+            }
+            if without > 0 {
+                ui.weak(format!("no {key}: {}", format::count(without)));
+            }
+        });
+    }
+}
+
+/// The value of pprof label `key` on a group's goroutines, if they carry it.
+pub fn label_value<'a>(loaded: &'a LoadedCapture, g: &Group, key: &str) -> Option<&'a str> {
+    let capture = &loaded.capture;
+    capture.tables.labels(g.labels).iter().find(|l| capture.str(l.key) == key).map(|l| capture.str(l.value))
+}
+
+/// Each value of label `key` with the goroutines carrying it, largest first (ties by value).
+fn label_value_totals<'a>(loaded: &'a LoadedCapture, key: &str) -> Vec<(&'a str, u64)> {
+    let mut totals: Vec<(&str, u64)> = Vec::new();
+    for g in &loaded.groups {
+        let Some(v) = label_value(loaded, g, key) else { continue };
+        match totals.iter_mut().find(|(t, _)| *t == v) {
+            Some((_, n)) => *n += g.count,
+            None => totals.push((v, g.count)),
+        }
+    }
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    totals
 }
 
 /// The state as the capture spells it, or the inferred wait for captures without states.

@@ -7,7 +7,7 @@ use egui_extras::{Column, TableBuilder};
 use leakscope_core::format;
 use leakscope_core::model::{Group, LabelSetId, funcname};
 
-use super::{GoroutinesView, ROW_HEIGHT, state_text, user_function};
+use super::{GoroutinesView, ROW_HEIGHT, label_value, state_text, user_function};
 use crate::state::GroupSort;
 use crate::theme::Palette;
 use crate::views::ViewCtx;
@@ -137,6 +137,11 @@ impl GoroutinesView {
                     });
                     if labelled {
                         row.col(|ui| {
+                            // The grouping value's colour, as in the legend above the table.
+                            if let Some(v) = self.label_key.as_deref().and_then(|k| label_value(loaded, g, k))
+                            {
+                                ui.label(RichText::new("■").color(palette.category(v)));
+                            }
                             let text = loaded.capture.label_text(g.labels);
                             ui.label(RichText::new(&text).monospace()).on_hover_text(&text);
                         });
