@@ -290,6 +290,7 @@ impl FlameTree {
     /// The tree as a flamegraph zoomed onto `node` shows it: `node`'s subtree as it is, under
     /// its ancestors narrowed to `node`'s value (so the export of a zoomed view keeps the path
     /// that leads there). The whole tree for the root or a foreign node.
+    #[must_use]
     pub fn zoomed(&self, node: u32) -> Self {
         let Some(target) = self.nodes.get(node as usize).filter(|_| node != 0) else { return self.clone() };
         let ancestors: Vec<u32> = std::iter::once(0).chain(self.path(node)).filter(|&a| a != node).collect();
