@@ -37,11 +37,17 @@ impl GoroutinesView {
         // A row is one click target: text selection inside cells would swallow the click.
         ui.style_mut().interaction.selectable_labels = false;
         let mut table = TableBuilder::new(ui)
-            .id_salt(if labelled { "groups-table-labels" } else { "groups-table" })
+            .id_salt(("groups-table", labelled, self.label_key.is_some()))
             .striped(true)
             .sense(Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            .column(Column::exact(88.0))
+            .column(Column::exact(88.0));
+        // Grouped by a label: its value right after the count, visible at any width.
+        let group_key = self.label_key.clone();
+        if group_key.is_some() {
+            table = table.column(Column::initial(130.0).at_least(60.0).clip(true));
+        }
+        table = table
             .column(Column::initial(200.0).at_least(80.0).clip(true))
             .column(Column::initial(120.0).at_least(60.0))
             .column(Column::initial(280.0).at_least(120.0).clip(true))
@@ -79,6 +85,12 @@ impl GoroutinesView {
                             sort_clicked = Some(column);
                         }
                     });
+                    if let (GroupSort::Count, Some(key)) = (column, &group_key) {
+                        header.col(|ui| {
+                            ui.label(RichText::new(key).strong())
+                                .on_hover_text("The rows are grouped by this label's value, largest first");
+                        });
+                    }
                 }
                 if labelled {
                     header.col(|ui| {
@@ -116,6 +128,17 @@ impl GoroutinesView {
                             ui.label(RichText::new(format::count(g.count)).strong().monospace());
                         });
                     });
+                    if let Some(key) = &group_key {
+                        row.col(|ui| match label_value(loaded, g, key) {
+                            Some(v) => {
+                                ui.label(RichText::new(format!("■ {v}")).color(palette.category(v)))
+                                    .on_hover_text(format!("{key}={v}"));
+                            }
+                            None => {
+                                ui.weak(format!("no {key}"));
+                            }
+                        });
+                    }
                     row.col(|ui| {
                         ui.label(RichText::new("●").color(palette.wait_kind(g.wait_kind)));
                         ui.label(state_text(loaded, g));
@@ -137,11 +160,6 @@ impl GoroutinesView {
                     });
                     if labelled {
                         row.col(|ui| {
-                            // The grouping value's colour, as in the legend above the table.
-                            if let Some(v) = self.label_key.as_deref().and_then(|k| label_value(loaded, g, k))
-                            {
-                                ui.label(RichText::new("■").color(palette.category(v)));
-                            }
                             let text = loaded.capture.label_text(g.labels);
                             ui.label(RichText::new(&text).monospace()).on_hover_text(&text);
                         });
