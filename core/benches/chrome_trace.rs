@@ -2,8 +2,14 @@
 //! traces (with and without newlines) and on the real captures in ../shared/realdata when
 //! present, with serde_json decoding the same events into a borrowed struct as the baseline
 //! measured in the same run.
+//!
+//! Before the criterion groups, issue 18's targets are measured end to end on each input:
+//! `leakscope report --json` in this process (median of 3, MB/s, peak heap as a multiple of the
+//! file through the counting allocator) against Python's `json.load` of the same file (median
+//! of 3, in a `python3` process), with the load average. Targets: 10x `json.load`, heap at most
+//! 1.5x the file.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // a benchmark harness
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark harness
 
 use std::borrow::Cow;
 use std::hint::black_box;
@@ -14,7 +20,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leakscope_core::Progress;
 use leakscope_core::formats::{chrome_trace, cpuprofile};
 use leakscope_testkit::chrome::{SynthConfig, trace_bytes};
+use leakscope_testkit::measure;
 use serde::Deserialize;
+
+#[global_allocator]
+static ALLOC: leakscope_testkit::alloc::Counting = leakscope_testkit::alloc::Counting;
 
 fn realdata() -> Option<PathBuf> {
     let dir = std::env::var_os("LEAKSCOPE_REALDATA").map_or_else(
@@ -77,7 +87,36 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Issue 18's end-to-end targets, printed (criterion times the parse alone below).
+fn measure_targets(inputs: &[(String, Vec<u8>)]) {
+    let dir = std::env::temp_dir().join("leakscope-bench");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    for (label, bytes) in inputs {
+        let path = dir.join(format!("{label}.json"));
+        if std::fs::write(&path, bytes).is_err() {
+            continue;
+        }
+        let ours = measure::measure_report(&path, 3);
+        let python = measure::time_command(3, || {
+            let mut c = std::process::Command::new("python3");
+            c.args(["-c", "import json, sys; json.load(open(sys.argv[1], 'rb'))"]).arg(&path);
+            c
+        });
+        measure::print(label, &ours, (0.0, 1.5), python.map(|t| ("python3 json.load", t)));
+        if let Some(t) = python {
+            println!(
+                "{label}: leakscope report is {:.1}x as fast as json.load (target 10x)",
+                t.as_secs_f64() / ours.median.as_secs_f64().max(1e-9)
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
 fn bench_chrome_trace(c: &mut Criterion) {
+    measure_targets(&inputs());
     let mut group = c.benchmark_group("chrome_trace");
     group.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(2));
     for (label, bytes) in inputs() {

@@ -44,17 +44,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use leakscope_core::Progress;
-use leakscope_core::analysis::leaks::Config;
-use leakscope_core::load::LoadOptions;
-use leakscope_core::report::Report;
-use leakscope_core::session::{Input, Purpose, Session};
-use leakscope_testkit::alloc::{self as counting_alloc, Counting};
+use leakscope_testkit::alloc::Counting;
 use leakscope_testkit::go_trace as synth_trace;
+use leakscope_testkit::measure::{self, load_average, median};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -100,47 +95,11 @@ fn generated(go: &Path, name: &str, args: &[&str]) -> Option<PathBuf> {
     (ran.success() && std::fs::rename(&partial, &out).is_ok()).then_some(out)
 }
 
-/// What `leakscope report` does with a file, in this process.
-fn report(path: &Path) -> usize {
-    let session = Session::load(
-        vec![Input::file(path)],
-        &LoadOptions::default(),
-        Purpose::Report,
-        Config::default(),
-        &Progress::new(),
-        &mut |_| {},
-    )
-    .expect("the trace parses");
-    let report = Report::from_session(&session);
-    let mut out = Vec::new();
-    serde_json::to_writer(&mut out, &report.to_json()).expect("the report serialises");
-    out.len()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map_or_else(|_| "?".to_owned(), |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-}
-
 fn measure(c: &mut Criterion, name: &str, path: &Path, go: Option<&Path>) {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let mb = size as f64 / 1e6;
-    let before = counting_alloc::reset_peak();
-    report(path);
-    let peak = counting_alloc::PEAK.load(Ordering::Relaxed).saturating_sub(before);
-    let times: Vec<Duration> = (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            report(path);
-            t.elapsed()
-        })
-        .collect();
-    let ours = median(times);
+    let measured = measure::measure_report(path, 3);
+    let (ours, peak) = (measured.median, measured.peak_heap);
     println!(
         "{name}: {} ({mb:.1} MB): report median of 3 {:.2} s = {:.1} MB/s (target 100); peak heap {:.1} MB = {:.2}x the file (target 3x); load average {}",
         path.display(),
@@ -180,7 +139,7 @@ fn measure(c: &mut Criterion, name: &str, path: &Path, go: Option<&Path>) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(20));
-    group.bench_function("report", |b| b.iter(|| report(path)));
+    group.bench_function("report", |b| b.iter(|| measure::report_json(path)));
     group.finish();
 }
 

@@ -8,8 +8,14 @@
 //! thread, for what one core does.
 //!
 //! The target (issue 2) is >= 1 GB/s end to end for `parse`.
+//!
+//! Before the criterion groups, issue 18's targets are measured end to end on each input:
+//! `leakscope report --json` in this process (median of 3, MB/s, peak heap as a multiple of the
+//! file through the counting allocator) against `wc -l` on the same file, with the load
+//! average. Targets: 2 GB/s, heap at most 1.2x the file.
 
 use leakscope_testkit::dump as dumpgen;
+use leakscope_testkit::measure;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -17,6 +23,31 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leakscope_core::load::Bytes;
 use leakscope_core::{LoadOptions, Progress};
+
+#[global_allocator]
+static ALLOC: leakscope_testkit::alloc::Counting = leakscope_testkit::alloc::Counting;
+
+/// Issue 18's end-to-end targets, printed (criterion times the parse alone below).
+fn measure_targets(inputs: &[(&str, &[u8])]) {
+    let dir = std::env::temp_dir().join("leakscope-bench");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    for (name, bytes) in inputs {
+        let path = dir.join(format!("{name}.txt"));
+        if std::fs::write(&path, bytes).is_err() {
+            continue;
+        }
+        let ours = measure::measure_report(&path, 3);
+        let wc = measure::time_command(3, || {
+            let mut c = std::process::Command::new("wc");
+            c.arg("-l").arg(&path);
+            c
+        });
+        measure::print(name, &ours, (2000.0, 1.2), wc.map(|t| ("wc -l", t)));
+        let _ = std::fs::remove_file(&path);
+    }
+}
 
 fn inputs() -> Vec<(&'static str, &'static [u8])> {
     let debug2 = dumpgen::debug2_dump(200_000, 7).into_bytes();
@@ -30,7 +61,9 @@ fn inputs() -> Vec<(&'static str, &'static [u8])> {
 
 fn bench(c: &mut Criterion) {
     let options = LoadOptions::default();
-    for (name, bytes) in inputs() {
+    let inputs = inputs();
+    measure_targets(&inputs);
+    for (name, bytes) in inputs {
         let mut group = c.benchmark_group(format!("goroutine_dump/{name}"));
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.sample_size(10);

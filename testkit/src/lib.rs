@@ -10,6 +10,7 @@ pub mod chrome;
 pub mod dump;
 pub mod go;
 pub mod go_trace;
+pub mod measure;
 pub mod pprof;
 pub mod rng;
 pub mod widgets;
