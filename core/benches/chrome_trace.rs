@@ -104,7 +104,7 @@ fn measure_targets(inputs: &[(String, Vec<u8>)]) {
             c.args(["-c", "import json, sys; json.load(open(sys.argv[1], 'rb'))"]).arg(&path);
             c
         });
-        measure::print(label, &ours, (0.0, 1.5), python.map(|t| ("python3 json.load", t)));
+        measure::print(label, &ours, (None, 1.5), python.map(|t| ("python3 json.load", t)));
         if let Some(t) = python {
             println!(
                 "{label}: leakscope report is {:.1}x as fast as json.load (target 10x)",
