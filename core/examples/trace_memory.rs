@@ -46,6 +46,7 @@ fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
                 + c.samples.task.capacity() * 4,
         ),
         ("counters", c.counters.iter().map(Counter::heap_bytes).sum()),
+        ("chrome details", c.chrome.as_deref().map_or(0, leakscope_core::model::ChromeInfo::heap_bytes)),
         (
             "trace info",
             trace.map_or(0, |t| {
