@@ -10,7 +10,7 @@
 //! cache that the table and the tree both read, rebuilt only when the filter, sort or focus
 //! changes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use egui::RichText;
 use leakscope_core::format;
@@ -60,6 +60,11 @@ struct RowsCache {
     regex_error: Option<String>,
     /// Lineage nodes shown in the tree (they or something under them match).
     tree_visible: Vec<bool>,
+    /// With a grouping label: each of its values with its goroutines, largest first, and the
+    /// goroutines without it (over all groups, not only the filtered ones, so the legend stays
+    /// put while a chip filters).
+    label_totals: Vec<(String, u64)>,
+    label_without: u64,
 }
 
 #[derive(Clone, PartialEq)]
@@ -114,6 +119,9 @@ impl GoroutinesView {
         }
         self.toolbar(ui, ctx, loaded);
         self.refresh_rows(ctx, loaded);
+        if let Some(key) = self.label_key.clone() {
+            self.label_legend(ui, &key);
+        }
         ui.separator();
         // On a small window the table keeps most of the width: its function names are what a
         // person scans, the details can be widened by dragging.
@@ -185,9 +193,6 @@ impl GoroutinesView {
                     .on_hover_text("Group and colour the goroutines by a pprof label's value");
             }
         });
-        if let Some(key) = self.label_key.clone() {
-            self.label_legend(ui, loaded, &key);
-        }
         ui.horizontal_wrapped(|ui| {
             let palette = Palette::of(ui);
             if ui
@@ -249,17 +254,18 @@ impl GoroutinesView {
             })
             .collect();
         sort_rows(&mut rows, loaded, key.sort, key.descending);
+        (self.rows.label_totals, self.rows.label_without) = (Vec::new(), 0);
         if let Some(k) = &key.label_key {
             // Grouped by the key's value, largest value first, the chosen sort within each;
             // goroutines without the key last. Stable, so the sort above holds inside a value.
-            let totals = label_value_totals(loaded, k);
-            let rank = |g: usize| {
+            let (totals, without) = label_value_totals(loaded, k);
+            let rank: HashMap<&str, usize> =
+                totals.iter().enumerate().map(|(i, (v, _))| (v.as_str(), i)).collect();
+            rows.sort_by_key(|&g| {
                 let value = loaded.groups.get(g).and_then(|g| label_value(loaded, g, k));
-                value.map_or(usize::MAX, |v| {
-                    totals.iter().position(|(t, _)| *t == v).unwrap_or(usize::MAX - 1)
-                })
-            };
-            rows.sort_by_key(|&g| rank(g));
+                value.and_then(|v| rank.get(v).copied()).unwrap_or(usize::MAX)
+            });
+            (self.rows.label_totals, self.rows.label_without) = (totals, without);
         }
         self.rows.tree_visible = tree_visibility(loaded, &matcher, key.state.as_deref(), key.hide_system);
         self.rows.rows = rows;
@@ -270,14 +276,13 @@ impl GoroutinesView {
 impl GoroutinesView {
     /// The values of the grouping label with their goroutine counts, largest first, each in its
     /// colour; a click filters the table to that value (`key=value`), a second click clears it.
-    fn label_legend(&mut self, ui: &mut egui::Ui, loaded: &LoadedCapture, key: &str) {
+    fn label_legend(&mut self, ui: &mut egui::Ui, key: &str) {
         let palette = Palette::of(ui);
-        let totals = label_value_totals(loaded, key);
-        let without: u64 =
-            loaded.groups.iter().filter(|g| label_value(loaded, g, key).is_none()).map(|g| g.count).sum();
+        let (totals, without) = (&self.rows.label_totals, self.rows.label_without);
+        let mut clicked = None;
         ui.horizontal_wrapped(|ui| {
             ui.weak(format!("{key}:"));
-            for (value, count) in &totals {
+            for (value, count) in totals {
                 let term = format!("{key}={value}");
                 let selected = self.filter == term;
                 let text = RichText::new(format!("■ {value} {}", format::count(*count)));
@@ -285,13 +290,16 @@ impl GoroutinesView {
                 let name = format!("Label value {term}");
                 chip.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
                 if chip.clicked() {
-                    self.filter = if selected { String::new() } else { term };
+                    clicked = Some(if selected { String::new() } else { term });
                 }
             }
             if without > 0 {
                 ui.weak(format!("no {key}: {}", format::count(without)));
             }
         });
+        if let Some(filter) = clicked {
+            self.filter = filter;
+        }
     }
 }
 
@@ -301,18 +309,20 @@ pub fn label_value<'a>(loaded: &'a LoadedCapture, g: &Group, key: &str) -> Optio
     capture.tables.labels(g.labels).iter().find(|l| capture.str(l.key) == key).map(|l| capture.str(l.value))
 }
 
-/// Each value of label `key` with the goroutines carrying it, largest first (ties by value).
-fn label_value_totals<'a>(loaded: &'a LoadedCapture, key: &str) -> Vec<(&'a str, u64)> {
-    let mut totals: Vec<(&str, u64)> = Vec::new();
+/// Each value of label `key` with the goroutines carrying it, largest first (ties by value),
+/// and the goroutines without the key.
+fn label_value_totals(loaded: &LoadedCapture, key: &str) -> (Vec<(String, u64)>, u64) {
+    let mut totals: HashMap<&str, u64> = HashMap::new();
+    let mut without = 0;
     for g in &loaded.groups {
-        let Some(v) = label_value(loaded, g, key) else { continue };
-        match totals.iter_mut().find(|(t, _)| *t == v) {
-            Some((_, n)) => *n += g.count,
-            None => totals.push((v, g.count)),
+        match label_value(loaded, g, key) {
+            Some(v) => *totals.entry(v).or_default() += g.count,
+            None => without += g.count,
         }
     }
-    totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    totals
+    let mut totals: Vec<(String, u64)> = totals.into_iter().map(|(v, n)| (v.to_owned(), n)).collect();
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    (totals, without)
 }
 
 /// The state as the capture spells it, or the inferred wait for captures without states.
