@@ -66,6 +66,12 @@ struct Timing {
 }
 
 impl App {
+    /// The active capture's flamegraph as the Flamegraph view last drew it (source, filters,
+    /// zoom), as File > Export writes it: a file name and the SVG.
+    pub fn flamegraph_svg(&self) -> Option<(String, String)> {
+        self.views.flamegraph.svg(self.workspace.as_ref()?.active()?)
+    }
+
     /// Creates the app from eframe's creation context, restoring saved settings.
     pub fn new(cc: &eframe::CreationContext<'_>, startup: Startup, process_start: Instant) -> Self {
         let state: AppState =
@@ -425,7 +431,7 @@ impl App {
                 if ui.button("Open the bundled sample").clicked() {
                     self.commands.send(Command::OpenBundledSample);
                 }
-                self.exports.menu_ui(ui, self.workspace.as_ref());
+                self.exports.menu_ui(ui, self.workspace.as_ref(), &self.views.flamegraph);
                 ui.separator();
                 if ui.add_enabled(self.workspace.is_some(), egui::Button::new("Close")).clicked() {
                     self.commands.send(Command::CloseAll);

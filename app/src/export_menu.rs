@@ -1,4 +1,5 @@
-//! File > Export: the active capture as pprof, folded stacks or a flamegraph SVG, the findings
+//! File > Export: the active capture as pprof, folded stacks or a flamegraph SVG (as the
+//! Flamegraph view shows it, filters and zoom included), the findings
 //! as Markdown or SARIF, and the window as it is drawn as a PNG (for a chat or an issue: the
 //! zoomed, filtered view exactly as seen), through the native Save dialog; and Copy of the
 //! flamegraph as SVG. The bytes are made on the UI thread when the item is clicked (the formatters are linear
@@ -11,6 +12,8 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use leakscope_core::export;
 use leakscope_core::report::{Report, SarifOptions, to_sarif};
 
+use crate::views::file_stem;
+use crate::views::flamegraph::FlamegraphView;
 use crate::workspace::Workspace;
 
 /// A save in flight and the last outcome to show.
@@ -32,7 +35,7 @@ struct Output {
 
 impl Exports {
     /// The Export submenu, for the File menu. Disabled without a capture.
-    pub fn menu_ui(&mut self, ui: &mut egui::Ui, workspace: Option<&Workspace>) {
+    pub fn menu_ui(&mut self, ui: &mut egui::Ui, workspace: Option<&Workspace>, flame: &FlamegraphView) {
         let busy = self.pending.is_some();
         ui.add_enabled_ui(workspace.is_some() && !busy, |ui| {
             ui.menu_button("Export", |ui| {
@@ -44,7 +47,13 @@ impl Exports {
                 if ui.button("Folded stacks…").clicked() {
                     chosen = goroutines(ws, Kind::Folded);
                 }
-                if ui.button("Flamegraph as SVG…").clicked() {
+                // The graph as the Flamegraph view draws it: its source, filters and zoom.
+                let flamegraph_svg = |ws: &Workspace| flame.svg(ws.active()?);
+                if ui
+                    .button("Flamegraph as SVG…")
+                    .on_hover_text("As the Flamegraph view shows it: filters and zoom included")
+                    .clicked()
+                {
                     chosen = flamegraph_svg(ws).map(|(file_name, svg)| Output {
                         bytes: svg.into_bytes(),
                         file_name,
@@ -173,22 +182,6 @@ fn goroutines(ws: &Workspace, kind: Kind) -> Option<Output> {
             filter: ("Folded stacks", &["folded", "txt"]),
         }),
     }
-}
-
-/// The active capture's flamegraph (its default source) as SVG, with a file name.
-fn flamegraph_svg(ws: &Workspace) -> Option<(String, String)> {
-    let loaded = ws.active()?;
-    let flame = loaded.flame(loaded.default_flame_source()?)?;
-    let title = format!("{}: {}", loaded.name, flame.label);
-    let svg = export::tree_svg(&flame.tree, &title, &flame.label);
-    Some((format!("{}.svg", file_stem(&loaded.name)), svg))
-}
-
-fn file_stem(name: &str) -> String {
-    let clean: String =
-        name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
-    let trimmed = clean.trim_end_matches(".gz");
-    trimmed.rsplit_once('.').map_or(trimmed, |(stem, _)| stem).to_owned()
 }
 
 fn save_with_dialog(output: &Output, start_dir: Option<PathBuf>, inputs: &[PathBuf]) -> String {

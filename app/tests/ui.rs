@@ -412,6 +412,36 @@ fn a_finding_zooms_the_flamegraph_onto_its_frames() {
 }
 
 #[test]
+fn the_flamegraph_svg_is_the_view_as_shown_zoom_and_filters_included() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    // Before the view draws the capture: its default flamegraph, whole.
+    let (_, whole) = h.state().flamegraph_svg().unwrap();
+    let frames = |svg: &str| svg.matches("<rect x=").count();
+    // Zoomed onto a finding's frames: the SVG holds that subtree under its path, no more.
+    h.get_by_label_contains("Finding: 440 goroutines outlived the request that started them, sleeping")
+        .click();
+    h.run();
+    h.get_by_label("Show finding in Flamegraph").click();
+    h.run_steps(30);
+    let (file, zoomed) = h.state().flamegraph_svg().unwrap();
+    assert!(file.ends_with("-zoomed.svg"), "{file}");
+    assert!(zoomed.contains("zoomed to main.warmCache"), "the title says the zoom");
+    assert!(frames(&zoomed) < frames(&whole), "{} frames zoomed, {} whole", frames(&zoomed), frames(&whole));
+    assert!(zoomed.contains("main.warmCache ("), "the zoomed frame is drawn");
+    // A filter: the SVG is the filtered tree, and its title says which filter.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(30);
+    h.get_by_label("Ignore regex").click();
+    h.run();
+    h.get_by_label("Ignore regex").type_text("warmCache");
+    h.run_steps(3);
+    let (_, filtered) = h.state().flamegraph_svg().unwrap();
+    assert!(filtered.contains("ignore=warmCache"), "the title says the filter");
+    assert!(!filtered.contains("main.warmCache ("), "ignored frames are not in the SVG");
+}
+
+#[test]
 fn timeline_of_a_dump_shows_wait_ages_per_group() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);

@@ -9,12 +9,14 @@
 
 use leakscope_core::format;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use egui::RichText;
 use leakscope_core::Capture;
 use leakscope_core::analysis::flame::FlameTree;
 use leakscope_core::analysis::flame_locations::FlameLocations;
 use leakscope_core::analysis::leaks::Finding;
+use leakscope_core::analysis::stack_filter::FilterField;
 use leakscope_core::model::StackId;
 
 use super::stack_tools::{StackMode, StackTools, TopAction};
@@ -76,6 +78,9 @@ pub struct FlamePane {
     source_lines: super::source::SourcePane,
     /// Draw the stackless goroutines under a "(no stack: N)" frame instead of leaving them out.
     show_no_stack: bool,
+    /// What the pane drew last, for exporting it as seen: the filtered tree when filters were
+    /// on (the whole tree is re-derived from the fields above otherwise) and the zoomed frame.
+    drawn: Option<(Option<Arc<FlameTree>>, u32)>,
 }
 
 impl FlamePane {
@@ -168,6 +173,7 @@ impl FlamePane {
             let mode = self.state.mode;
             self.state = FlameGraphState::new(mode);
         }
+        self.drawn = Some((filtered.clone(), self.state.zoom_node()));
         // Node ids of a filtered tree are its own: badges and file:lines refer to the whole one.
         let filtering = tools.is_filtering();
         let no_locations = FlameLocations::default();
@@ -374,6 +380,51 @@ impl FlamePane {
 }
 
 impl FlamegraphView {
+    /// The flamegraph of `loaded` as this view last drew it (its source, label root, filters
+    /// and zoom) as a standalone SVG, with a file name; the capture's default flamegraph when
+    /// the view has not drawn this capture.
+    pub fn svg(&self, loaded: &LoadedCapture) -> Option<(String, String)> {
+        let pane = &self.pane;
+        let drew_this = pane.key.as_ref().is_some_and(|k| k.capture == loaded.name);
+        let source = pane.source.filter(|_| drew_this).or_else(|| loaded.default_flame_source())?;
+        let flame = loaded.flame(source)?;
+        let mut title = format!("{}: {}", loaded.name, flame.label);
+        let mut stem = super::file_stem(&loaded.name);
+        if !drew_this {
+            return Some((
+                format!("{stem}.svg"),
+                leakscope_core::export::tree_svg(&flame.tree, &title, &flame.label),
+            ));
+        }
+        let tagged = pane
+            .tagged
+            .tree
+            .as_ref()
+            .filter(|_| source == FlameSource::Goroutines && pane.tagged.capture == loaded.name);
+        let base = match (tagged, flame.with_no_stack.as_deref()) {
+            (Some(tree), _) => tree,
+            (None, Some((tree, _))) if pane.show_no_stack => tree,
+            _ => &flame.tree,
+        };
+        if let Some(key) = pane.tagged.root.as_ref().filter(|_| tagged.is_some()) {
+            let _ = write!(title, ", rooted at label {key}");
+        }
+        let (filtered, zoom) = pane.drawn.clone().unwrap_or((None, 0));
+        let shown = filtered.as_deref().unwrap_or(base);
+        for field in FilterField::ALL {
+            let pattern = pane.tools.spec.field(field);
+            if !pattern.is_empty() && filtered.is_some() {
+                let _ = write!(title, ", {}={pattern}", field.name());
+            }
+        }
+        if zoom != 0 && (zoom as usize) < shown.nodes.len() {
+            let _ = write!(title, ", zoomed to {}", shown.name(zoom));
+            stem.push_str("-zoomed");
+        }
+        let tree = shown.zoomed(zoom);
+        Some((format!("{stem}.svg"), leakscope_core::export::tree_svg(&tree, &title, &flame.label)))
+    }
+
     /// Shows the graph with `text` searched (and so highlighted, with its share said).
     pub fn search_for(&mut self, text: &str) {
         text.clone_into(&mut self.pane.search);

@@ -332,3 +332,12 @@ pub fn nav_link(ui: &mut egui::Ui, text: impl Into<String>, accessible: &str) ->
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Link, true, &name));
     response
 }
+
+/// A file name's stem for an export of capture `name`: without its extensions, in characters
+/// every file system takes.
+pub fn file_stem(name: &str) -> String {
+    let clean: String =
+        name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let trimmed = clean.trim_end_matches(".gz");
+    trimmed.rsplit_once('.').map_or(trimmed, |(stem, _)| stem).to_owned()
+}
