@@ -15,6 +15,7 @@ fn harness(theme: ThemeChoice) -> Harness<'static, App> {
     let state = AppState { theme, ..AppState::default() };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1440.0, 900.0))
+        .with_max_steps(16)
         .wgpu()
         .build_eframe(move |cc| App::with_state(&cc.egui_ctx, state, Startup::Sample, Instant::now()));
     h.run_steps(2);
@@ -150,6 +151,9 @@ fn harness_sized(files: &[&str], size: (f32, f32)) -> Harness<'static, App> {
     let startup = if paths.is_empty() { Startup::Sample } else { Startup::Files(paths) };
     let mut h = Harness::builder()
         .with_size(egui::vec2(size.0, size.1))
+        // The loader thread asks for a repaint after handing over its result; on a busy
+        // machine that request can land after the frames below, costing a frame or two more.
+        .with_max_steps(16)
         .wgpu()
         .build_eframe(move |cc| App::with_state(&cc.egui_ctx, AppState::default(), startup, Instant::now()));
     h.run_steps(2);
