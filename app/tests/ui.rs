@@ -442,6 +442,24 @@ fn the_flamegraph_svg_is_the_view_as_shown_zoom_and_filters_included() {
 }
 
 #[test]
+fn a_filtered_flamegraph_keeps_its_finding_badges() {
+    let mut h = harness(Startup::Sample);
+    settle(&mut h);
+    h.get_by_label("Show finding in Flamegraph").click();
+    h.run_steps(30);
+    let canvas = "Flamegraph of orders-api.after.debug2.txt";
+    let value = h.get_by_label(canvas).value().unwrap_or_default();
+    assert!(value.contains("leak badge"), "{value}");
+    // Focused on the finding's function: a new tree, the badge carried onto it.
+    h.get_by_label("Focus regex").click();
+    h.run();
+    h.get_by_label("Focus regex").type_text("warmCache");
+    h.run_steps(3);
+    let value = h.get_by_label(canvas).value().unwrap_or_default();
+    assert!(value.contains("1 leak badge"), "{value}");
+}
+
+#[test]
 fn timeline_of_a_dump_shows_wait_ages_per_group() {
     let mut h = harness(Startup::Sample);
     settle(&mut h);

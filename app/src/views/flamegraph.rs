@@ -81,6 +81,9 @@ pub struct FlamePane {
     /// What the pane drew last, for exporting it as seen: the filtered tree when filters were
     /// on (the whole tree is re-derived from the fields above otherwise) and the zoomed frame.
     drawn: Option<(Option<Arc<FlameTree>>, u32)>,
+    /// The whole tree's file:lines and badges carried onto the filtered tree, for the filtered
+    /// tree they were made for (its address: a new filter makes a new tree).
+    filtered_extras: Option<(usize, FlameLocations, Vec<FlameBadge>)>,
 }
 
 impl FlamePane {
@@ -174,18 +177,30 @@ impl FlamePane {
             self.state = FlameGraphState::new(mode);
         }
         self.drawn = Some((filtered.clone(), self.state.zoom_node()));
-        // Node ids of a filtered tree are its own: badges and file:lines refer to the whole one.
-        let filtering = tools.is_filtering();
-        let no_locations = FlameLocations::default();
-        let locations = if filtering { &no_locations } else { locations };
+        // Node ids of a filtered tree are its own: the whole tree's file:lines and badges are
+        // carried over through the nodes each filtered node stands for.
+        let filtered_extras = filtered.as_ref().map(|f| {
+            let id = Arc::as_ptr(f) as usize;
+            match self.filtered_extras.take() {
+                Some(extras) if extras.0 == id => extras,
+                _ => {
+                    let origins = f.origins(tree);
+                    (id, locations.remapped(&origins), carried_badges(&self.badges, &origins, f))
+                }
+            }
+        });
         let mut clicked_badge = None;
         match tools.mode {
             StackMode::Graph => {
-                let badges = if filtering { std::mem::take(&mut self.badges) } else { Vec::new() };
-                clicked_badge = self.graph_ui(ui, shown, unit, locations, name);
-                if filtering {
-                    self.badges = badges;
-                }
+                clicked_badge = match &filtered_extras {
+                    Some((_, locations, badges)) => {
+                        let whole = std::mem::replace(&mut self.badges, badges.clone());
+                        let clicked = self.graph_ui(ui, shown, unit, locations, name);
+                        self.badges = whole;
+                        clicked
+                    }
+                    None => self.graph_ui(ui, shown, unit, locations, name),
+                };
             }
             StackMode::Top => match tools.top_ui(ui, shown, unit, name) {
                 Some(TopAction::Focus(func)) => {
@@ -224,6 +239,7 @@ impl FlamePane {
             tools.sandwich_func = Some(func);
         }
         self.tools = tools;
+        self.filtered_extras = filtered_extras;
         clicked_badge
     }
 
@@ -518,6 +534,20 @@ fn common_node(capture: &Capture, tree: &FlameTree, stacks: &[StackId]) -> u32 {
 
 /// One badge per finding and frame where its goroutines wait in their own code, for the
 /// largest few of its stacks. The badge id is the finding's index.
+/// The badges of the whole tree on a tree whose nodes stand for its nodes (`origins`): each on
+/// the heaviest node standing for its frame; a badge whose frame was filtered out is dropped.
+fn carried_badges(badges: &[FlameBadge], origins: &[u32], to: &FlameTree) -> Vec<FlameBadge> {
+    badges
+        .iter()
+        .filter_map(|b| {
+            let node = (0..origins.len())
+                .filter(|&i| origins.get(i) == Some(&b.node))
+                .max_by_key(|&i| to.nodes.get(i).map_or(0, |n| n.total))?;
+            Some(FlameBadge { node: node as u32, ..b.clone() })
+        })
+        .collect()
+}
+
 fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> Vec<FlameBadge> {
     let mut out: Vec<FlameBadge> = Vec::new();
     for (i, finding) in findings.iter().enumerate() {

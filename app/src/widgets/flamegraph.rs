@@ -1099,6 +1099,10 @@ impl<'a> FlameGraph<'a> {
         if state.zoom_node != 0 {
             let _ = write!(s, "; zoomed to {}", self.tree.name(state.zoom_node));
         }
+        if !self.badges.is_empty() {
+            let n = self.badges.len();
+            let _ = write!(s, "; {n} leak badge{}", if n == 1 { "" } else { "s" });
+        }
         if let Some(c) = &state.search {
             let _ = write!(
                 s,

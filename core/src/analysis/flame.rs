@@ -287,6 +287,36 @@ impl FlameTree {
         out
     }
 
+    /// For each node of this tree, re-aggregated from `from`'s stacks (filtered, say), the node
+    /// of `from` it stands for: the one at the same path of names, else (where hide or
+    /// show_from changed the path) the heaviest node of `from` for the same function;
+    /// `u32::MAX` for a function `from` does not have. Lets views keep what they know per node
+    /// of the whole tree (file:line, finding badges) on a filtered one.
+    pub fn origins(&self, from: &FlameTree) -> Vec<u32> {
+        let mut child: HashMap<(u32, &str), u32> = HashMap::with_capacity(from.nodes.len());
+        let mut heaviest: HashMap<&str, (u32, i64)> = HashMap::new();
+        for (i, n) in from.nodes.iter().enumerate().skip(1) {
+            let name = from.names.resolve(n.name);
+            child.insert((n.parent, name), i as u32);
+            let best = heaviest.entry(name).or_insert((i as u32, n.total));
+            if n.total > best.1 {
+                *best = (i as u32, n.total);
+            }
+        }
+        let mut out: Vec<u32> = Vec::with_capacity(self.nodes.len());
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i == 0 {
+                out.push(0);
+                continue;
+            }
+            let name = self.names.resolve(n.name);
+            let parent = out.get(n.parent as usize).copied().unwrap_or(u32::MAX);
+            let origin = child.get(&(parent, name)).copied().or_else(|| heaviest.get(name).map(|b| b.0));
+            out.push(origin.unwrap_or(u32::MAX));
+        }
+        out
+    }
+
     /// The tree as a flamegraph zoomed onto `node` shows it: `node`'s subtree as it is, under
     /// its ancestors narrowed to `node`'s value (so the export of a zoomed view keeps the path
     /// that leads there). The whole tree for the root or a foreign node.

@@ -91,6 +91,17 @@ impl FlameLocations {
         self.weights = Vec::new();
     }
 
+    /// The locations of another tree whose nodes stand for these (`origins`, from
+    /// [`FlameTree::origins`]): a filtered tree keeps the whole one's file:lines.
+    #[must_use]
+    pub fn remapped(&self, origins: &[u32]) -> Self {
+        let by_node = origins
+            .iter()
+            .map(|&o| self.by_node.get(o as usize).copied().unwrap_or((StrId::EMPTY, 0, 0)))
+            .collect();
+        Self { files: self.files.clone(), by_node, weights: Vec::new() }
+    }
+
     /// The file and line of `node`, where the capture gave one.
     pub fn location(&self, node: u32) -> Option<(&str, u32)> {
         let &(file, line, _) = self.by_node.get(node as usize)?;
@@ -143,5 +154,30 @@ mod tests {
         assert_eq!(locs.location(main), Some(("/src/main.go", 10)));
         assert_eq!(locs.location(0), None, "the root has no location");
         assert_eq!(locs.location(999), None);
+    }
+
+    #[test]
+    fn a_filtered_tree_keeps_the_whole_trees_lines() {
+        use crate::analysis::stack_filter::{FilterSpec, StackFilter};
+        let c = capture(&[
+            &[("main.main", 10), ("main.serve", 40), ("main.wait", 20)],
+            &[("main.main", 10), ("main.other", 50)],
+        ]);
+        let tree = FlameTree::goroutines(&c);
+        let locs = FlameLocations::from_stacks(&tree, &c, goroutine_stacks(&c));
+        // focus keeps paths: every node finds its own.
+        let focus = StackFilter::new(&FilterSpec { focus: "wait".into(), ..FilterSpec::default() }).unwrap();
+        let kept = tree.filtered(&focus);
+        let kept_locs = locs.remapped(&kept.origins(&tree));
+        let wait = kept.find_path(["main.main", "main.serve", "main.wait"]).unwrap();
+        assert_eq!(kept_locs.location(wait), Some(("/src/main.go", 20)));
+        assert_eq!(kept.find_path(["main.main", "main.other"]), None);
+        // hide changes the path: the function's own node still gives its line.
+        let hide = StackFilter::new(&FilterSpec { hide: "serve".into(), ..FilterSpec::default() }).unwrap();
+        let hidden = tree.filtered(&hide);
+        let hidden_locs = locs.remapped(&hidden.origins(&tree));
+        let wait = hidden.find_path(["main.main", "main.wait"]).unwrap();
+        assert_eq!(hidden_locs.location(wait), Some(("/src/main.go", 20)));
+        assert_eq!(hidden_locs.location(0), None);
     }
 }
