@@ -691,6 +691,32 @@ fn two_heap_profiles_open_on_the_diff_flamegraph_with_a_normalise_toggle() {
 }
 
 /// The Top table's rows as (function, flat, cum), in the order shown.
+#[test]
+fn top_of_a_diff_lists_both_sides_and_sorts_by_growth() {
+    let dir = sample_traces().join("heapleak/leaky");
+    let mut h = harness(Startup::Files(vec![dir.join("before/heap.pb.gz"), dir.join("after/heap.pb.gz")]));
+    settle(&mut h);
+    h.get_by_label("Top").click();
+    h.run();
+    h.get_by_label("Sort Top by Δ flat").click();
+    h.run();
+    // (after flat, before flat) per row, in the order shown.
+    let rows: Vec<(i64, i64)> = h
+        .query_all_by_label_contains("; before: flat ")
+        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|l| {
+            let (head, before) = l.split_once("; before: flat ")?;
+            let after = head.split_once(", flat ")?.1.split_once(", cum ")?.0.parse().ok()?;
+            Some((after, before.split_once(", cum ")?.0.parse().ok()?))
+        })
+        .collect();
+    assert!(rows.len() > 1, "the diff's Top lists both sides: {rows:?}");
+    assert!(rows.iter().any(|&(_, before)| before > 0), "the baseline is counted: {rows:?}");
+    let growth: Vec<i64> = rows.iter().map(|(a, b)| a - b).collect();
+    assert!(growth.windows(2).all(|w| w[0] >= w[1]), "largest growth first: {growth:?}");
+    assert!(growth.first().is_some_and(|&g| g > 0), "something grew: {growth:?}");
+}
+
 fn top_rows(h: &Harness<'_, App>) -> Vec<(String, i64, i64)> {
     h.query_all_by_label_contains("Top row: ")
         .filter_map(|n| n.accesskit_node().label())

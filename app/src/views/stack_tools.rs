@@ -4,6 +4,7 @@
 //! and lists come from core (`FlameTree::filtered`, `top_of_tree`, `callers`, `callees`);
 //! this module caches them per tree and filter, so a frame only draws.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use egui::{RichText, Sense};
@@ -43,6 +44,10 @@ pub enum TopSort {
     Cum,
     /// By function name.
     Function,
+    /// By growth of flat against the baseline (diff trees).
+    DeltaFlat,
+    /// By growth of cum against the baseline (diff trees).
+    DeltaCum,
 }
 
 /// What the user asked for in the Top table this frame.
@@ -58,6 +63,9 @@ pub enum TopAction {
 struct TopCache {
     functions: Vec<TopFunction>,
     total: i64,
+    /// Whether the tree is a diff: the percent columns then give the change against the
+    /// baseline, as `pprof -top -diff_base` does.
+    diff: bool,
     /// Indices into `functions` in display order.
     order: Vec<usize>,
     sorted_by: Option<(TopSort, bool)>,
@@ -197,16 +205,22 @@ impl StackTools {
     ) -> Option<TopAction> {
         let cache = self.top.get_or_insert_with(|| {
             let (functions, total) = top::top_of_tree(tree);
-            TopCache { functions, total, order: Vec::new(), sorted_by: None }
+            TopCache { functions, total, diff: tree.is_diff, order: Vec::new(), sorted_by: None }
         });
+        let diff = cache.diff;
+        let palette = Palette::of(ui);
+        if !diff && matches!(self.sort, TopSort::DeltaFlat | TopSort::DeltaCum) {
+            self.sort = TopSort::Flat;
+        }
         let descending = !self.ascending;
         if cache.sorted_by != Some((self.sort, descending)) {
             sort_top(cache, self.sort, descending);
         }
         ui.weak(format!(
-            "{} functions, total {}. Click a row to show it in the flamegraph, S for its sandwich (callers and callees).",
+            "{} functions, total {}{}. Click a row to show it in the flamegraph, S for its sandwich (callers and callees).",
             leakscope_core::format::count(cache.functions.len() as u64),
-            unit.format(cache.total)
+            unit.format(cache.total),
+            if diff { " after; Δ is after minus before" } else { "" }
         ));
         ui.style_mut().interaction.selectable_labels = false;
         let mut action = None;
@@ -237,12 +251,17 @@ impl StackTools {
             .column(Column::remainder().at_least(160.0).clip(true))
             .auto_shrink([false, false])
             .header(24.0, |mut header| {
+                let (flat_pct, cum_pct) = if diff {
+                    ((Some(TopSort::DeltaFlat), "Δ flat"), (Some(TopSort::DeltaCum), "Δ cum"))
+                } else {
+                    ((None, "Flat %"), (None, "Cum %"))
+                };
                 for (column, label) in [
                     (Some(TopSort::Flat), "Flat"),
-                    (None, "Flat %"),
+                    flat_pct,
                     (None, "Sum %"),
                     (Some(TopSort::Cum), "Cum"),
-                    (None, "Cum %"),
+                    cum_pct,
                     (None, ""),
                     (Some(TopSort::Function), "Function"),
                 ] {
@@ -277,8 +296,22 @@ impl StackTools {
                             ui.label(RichText::new(unit.format(f.flat)).monospace());
                         });
                     });
+                    let delta = |ui: &mut egui::Ui, after: i64, before: i64| {
+                        let d = after.saturating_sub(before);
+                        let text = if d > 0 { format!("+{}", unit.format(d)) } else { unit.format(d) };
+                        let color = match d.signum() {
+                            1 => palette.grew,
+                            -1 => palette.shrank,
+                            _ => ui.visuals().weak_text_color(),
+                        };
+                        ui.label(RichText::new(text).monospace().color(color));
+                    };
                     row.col(|ui| {
-                        ui.label(RichText::new(pct(f.flat)).monospace());
+                        if diff {
+                            delta(ui, f.flat, f.base_flat);
+                        } else {
+                            ui.label(RichText::new(pct(f.flat)).monospace());
+                        }
                     });
                     row.col(|ui| {
                         ui.label(RichText::new(pct(sums.get(at).copied().unwrap_or(0))).monospace().weak());
@@ -289,7 +322,11 @@ impl StackTools {
                         });
                     });
                     row.col(|ui| {
-                        ui.label(RichText::new(pct(f.cum)).monospace());
+                        if diff {
+                            delta(ui, f.cum, f.base_cum);
+                        } else {
+                            ui.label(RichText::new(pct(f.cum)).monospace());
+                        }
                     });
                     row.col(|ui| {
                         let b = ui.small_button("S").on_hover_text("Sandwich: its callers and callees");
@@ -304,7 +341,10 @@ impl StackTools {
                             .on_hover_text(&f.function);
                     });
                     let response = row.response();
-                    let name = format!("Top row: {}, flat {}, cum {}", f.function, f.flat, f.cum);
+                    let mut name = format!("Top row: {}, flat {}, cum {}", f.function, f.flat, f.cum);
+                    if diff {
+                        let _ = write!(name, "; before: flat {}, cum {}", f.base_flat, f.base_cum);
+                    }
                     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Row, true, &name));
                     if response.clicked() && action.is_none() {
                         action = Some(TopAction::Focus(f.function.clone()));
@@ -390,6 +430,10 @@ fn sort_top(cache: &mut TopCache, sort: TopSort, descending: bool) {
             TopSort::Flat => a.flat.cmp(&b.flat).then(a.cum.cmp(&b.cum)),
             TopSort::Cum => a.cum.cmp(&b.cum).then(a.flat.cmp(&b.flat)),
             TopSort::Function => a.function.cmp(&b.function),
+            TopSort::DeltaFlat => {
+                (a.flat - a.base_flat).cmp(&(b.flat - b.base_flat)).then(a.flat.cmp(&b.flat))
+            }
+            TopSort::DeltaCum => (a.cum - a.base_cum).cmp(&(b.cum - b.base_cum)).then(a.cum.cmp(&b.cum)),
         };
         let by = if descending { by.reverse() } else { by };
         by.then_with(|| a.function.cmp(&b.function))
