@@ -254,6 +254,47 @@ fn scrolling_zooms_around_the_pointer() {
 }
 
 #[test]
+fn arrow_keys_move_the_zoom_between_frames() {
+    // Icicle: callees hang below, so Down goes deeper and Up back to the caller.
+    let mut h = harness(FlameMode::Icicle);
+    h.run();
+    h.hover_at(canvas(&h).center());
+    h.run();
+    let press = |h: &mut Harness<'_, Host>, key: Key| {
+        h.key_press(key);
+        h.run();
+    };
+    press(&mut h, Key::ArrowDown);
+    let main = node(&h, &["main.main"]);
+    assert_eq!(h.state().zoom_node, main, "Down zooms into the root's largest child");
+    press(&mut h, Key::ArrowDown);
+    let deeper = h.state().zoom_node;
+    assert_eq!(h.state().tree.nodes[deeper as usize].parent, main, "and on into its largest child");
+    let largest = h.state().tree.children(main).map(|c| h.state().tree.nodes[c as usize].total).max();
+    assert_eq!(Some(h.state().tree.nodes[deeper as usize].total), largest);
+    // Siblings in drawing order (left to right); at the edge nothing moves.
+    let siblings: Vec<u32> = h.state().tree.children(main).collect();
+    let i = siblings.iter().position(|&c| c == deeper).unwrap();
+    press(&mut h, if i + 1 < siblings.len() { Key::ArrowRight } else { Key::ArrowLeft });
+    let moved = h.state().zoom_node;
+    assert_ne!(moved, deeper);
+    assert!(siblings.contains(&moved), "Left/Right move to a sibling");
+    press(&mut h, Key::ArrowUp);
+    assert_eq!(h.state().zoom_node, main, "Up goes back to the caller");
+    press(&mut h, Key::ArrowUp);
+    assert_eq!(h.state().zoom_node, 0);
+    press(&mut h, Key::ArrowLeft);
+    assert_eq!(h.state().zoom_node, 0, "the root has no siblings");
+    // Flame: the picture is upside down, and so are Up and Down.
+    let mut h = harness(FlameMode::Flame);
+    h.run();
+    h.hover_at(canvas(&h).center());
+    h.run();
+    press(&mut h, Key::ArrowUp);
+    assert_eq!(h.state().zoom_node, node(&h, &["main.main"]));
+}
+
+#[test]
 fn held_w_zooms_and_d_pans_the_view() {
     // The README and F1 promise W/S/A/D in the flamegraph as in the timeline.
     let mut h = harness(FlameMode::Icicle);

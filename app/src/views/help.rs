@@ -8,6 +8,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+F", "Search: filter goroutines, or highlight frames in the flamegraph"),
     ("W / S", "Zoom in / out (flamegraph, timeline; pointer over the widget)"),
     ("A / D", "Pan left / right (flamegraph, timeline)"),
+    ("Arrow keys", "Flamegraph: zoom to the largest callee, back to the caller, or to a sibling"),
     ("Esc", "Reset zoom, clear the search"),
     ("Double-click", "Reset zoom (flamegraph)"),
     ("Right-click", "A frame's sandwich: its callers and callees (flamegraph)"),

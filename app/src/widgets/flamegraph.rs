@@ -692,6 +692,10 @@ impl<'a> FlameGraph<'a> {
                 ui.ctx().input_mut(|i| i.smooth_scroll_delta = Vec2::ZERO);
             }
         }
+        if focused && let Some(node) = self.arrow_target(ui, state) {
+            self.zoom_to(ui, state, node);
+            ui.ctx().request_repaint();
+        }
         if focused && let Some(nav) = KeyNav::read(ui) {
             // Around the pointer when it is over the graph, else around the middle.
             let pointer = response
@@ -720,6 +724,49 @@ impl<'a> FlameGraph<'a> {
         }
         let content_h = (f32::from(state.layout.max_depth) + 1.0) * ROW_H;
         state.scroll_y = state.scroll_y.clamp(0.0, (content_h - rect.height()).max(0.0));
+    }
+
+    /// The frame an arrow key pressed this frame moves the zoom to (speedscope's frame
+    /// navigation): toward the callees (its largest child), back to the caller, or to the
+    /// previous or next sibling. Up and Down follow the picture: callees are above in a flame
+    /// graph and below in an icicle. `None` without an arrow, at an edge, or while a text field
+    /// has the keyboard.
+    fn arrow_target(&self, ui: &Ui, state: &FlameGraphState) -> Option<u32> {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return None;
+        }
+        let (up, down, left, right) = ui.input(|i| {
+            (
+                i.key_pressed(Key::ArrowUp),
+                i.key_pressed(Key::ArrowDown),
+                i.key_pressed(Key::ArrowLeft),
+                i.key_pressed(Key::ArrowRight),
+            )
+        });
+        let (deeper, shallower) = match state.mode {
+            FlameMode::Flame => (up, down),
+            FlameMode::Icicle => (down, up),
+        };
+        let at = state.zoom_node;
+        let parent = self.tree.nodes.get(at as usize).map_or(0, |n| n.parent);
+        if deeper {
+            // The leftmost of equals: `max_by_key` keeps the last, so walk right to left.
+            let children: Vec<u32> = self.tree.children(at).collect();
+            return children
+                .into_iter()
+                .rev()
+                .max_by_key(|&c| self.tree.nodes.get(c as usize).map_or(0, |n| n.total));
+        }
+        if shallower {
+            return (at != 0).then_some(parent);
+        }
+        if (left || right) && at != 0 {
+            let siblings: Vec<u32> = self.tree.children(parent).collect();
+            let i = siblings.iter().position(|&c| c == at)?;
+            let j = if right { i.checked_add(1)? } else { i.checked_sub(1)? };
+            return siblings.get(j).copied();
+        }
+        None
     }
 
     /// Paints every visible frame; returns what is under `hover_pos`.
