@@ -237,16 +237,18 @@ impl StackTools {
                 running
             })
             .collect();
+        // A change with its sign and unit ("+1.43 MiB") needs more room than a percentage.
+        let change_column = if diff { Column::exact(96.0) } else { Column::exact(64.0) };
         TableBuilder::new(ui)
             .id_salt(("top-table", name))
             .striped(true)
             .sense(Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(Column::initial(110.0).at_least(70.0))
-            .column(Column::exact(64.0))
+            .column(change_column)
             .column(Column::exact(64.0))
             .column(Column::initial(110.0).at_least(70.0))
-            .column(Column::exact(64.0))
+            .column(change_column)
             .column(Column::exact(24.0))
             .column(Column::remainder().at_least(160.0).clip(true))
             .auto_shrink([false, false])
