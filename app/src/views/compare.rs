@@ -91,6 +91,9 @@ impl CompareView {
             }
         });
         ui.separator();
+        // Go stacks on both sides: the runtime toggle, on for goroutines (a dump has no runtime
+        // frames, so a dump against a profile differs by them alone otherwise), off for samples.
+        let go = before.capture.is_go() && after.capture.is_go();
         match ctx.state.compare.pane {
             ComparePane::Growth => self.growth_ui(ui, ctx, cmp, before, after),
             ComparePane::DiffFlamegraph => {
@@ -101,11 +104,19 @@ impl CompareView {
                         "Normalise: scale the base so both totals match (pprof -normalize)",
                     );
                     let tree = if *normalize { &p.normalized } else { &p.absolute };
-                    self.diff_flame.diff_ui(ui, tree, &p.locations, &p.unit, "Diff flamegraph", ctx);
+                    let runtime = go.then_some(false);
+                    self.diff_flame.diff_ui(ui, tree, &p.locations, &p.unit, "Diff flamegraph", runtime);
                 } else {
                     let unit = format::ValueUnit::goroutines();
                     let (tree, locations) = (&cmp.diff.flame, &cmp.diff_locations);
-                    self.diff_flame.diff_ui(ui, tree, locations, &unit, "Diff flamegraph", ctx);
+                    self.diff_flame.diff_ui(
+                        ui,
+                        tree,
+                        locations,
+                        &unit,
+                        "Diff flamegraph",
+                        go.then_some(true),
+                    );
                 }
             }
             ComparePane::Goroutines => {

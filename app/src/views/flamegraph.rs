@@ -67,6 +67,12 @@ pub struct FlamePane {
     focus_search: bool,
     /// A focus to zoom to once the tree it refers to is on screen.
     pending_focus: Option<Vec<StackId>>,
+    /// The whole tree's node the focus zooms to, once the shown tree (maybe filtered, with
+    /// node ids of its own) is known; 0 shows the whole graph.
+    pending_zoom: Option<u32>,
+    /// Whether the stacks are Go's and the runtime's frames hidden by default (see
+    /// `StackTools::bar_ui`), for the tree being drawn.
+    go_runtime: Option<bool>,
     /// pprof's `-tagroot`: the label key whose values root the goroutine flamegraph.
     tag_root: Option<String>,
     tagged: TaggedCache,
@@ -140,13 +146,13 @@ impl FlamePane {
         {
             // A finding's focus shows the plain tree, where its path is.
             self.tag_root = None;
-            let node = common_node(&loaded.capture, tree, &stacks);
-            if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
+            self.pending_zoom = Some(common_node(&loaded.capture, tree, &stacks));
         }
         let (tree, locations) = match tagged_tree {
             Some(tree) => (tree, &tagged.locations),
             None => (tree, locations),
         };
+        self.go_runtime = loaded.capture.is_go().then_some(source == FlameSource::Goroutines);
         let out_graph = self.tools_ui(ui, tree, locations, &flame.unit, name, Some((loaded, source)));
         self.tagged = tagged;
         if let Some(id) = out_graph {
@@ -167,7 +173,7 @@ impl FlamePane {
         capture: Option<(&LoadedCapture, FlameSource)>,
     ) -> Option<u64> {
         let mut tools = std::mem::take(&mut self.tools);
-        tools.bar_ui(ui);
+        tools.bar_ui(ui, self.go_runtime);
         // The pane's key names the tree the filters' caches were built over.
         let identity = format!("{:?}", self.key);
         let (filtered, changed) = tools.filtered(&identity, tree);
@@ -189,6 +195,14 @@ impl FlamePane {
                 }
             }
         });
+        if let Some(node) = self.pending_zoom.take() {
+            // The filtered tree's node standing for the whole tree's, as badges are carried.
+            let node = match &filtered {
+                Some(f) if node != 0 => carried_node(&f.origins(tree), node, f).unwrap_or(0),
+                _ => node,
+            };
+            if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
+        }
         let mut clicked_badge = None;
         match tools.mode {
             StackMode::Graph => {
@@ -378,7 +392,7 @@ impl FlamePane {
         locations: &FlameLocations,
         unit: &ValueUnit,
         name: &str,
-        _ctx: &mut ViewCtx<'_>,
+        go_runtime: Option<bool>,
     ) {
         let key = PaneKey {
             capture: name.to_owned(),
@@ -391,6 +405,7 @@ impl FlamePane {
             self.key = Some(key);
         }
         ui.horizontal(|ui| self.search_ui(ui));
+        self.go_runtime = go_runtime;
         self.tools_ui(ui, tree, locations, unit, name, None);
     }
 }
@@ -532,22 +547,26 @@ fn common_node(capture: &Capture, tree: &FlameTree, stacks: &[StackId]) -> u32 {
     common.last().copied().unwrap_or(0)
 }
 
-/// One badge per finding and frame where its goroutines wait in their own code, for the
-/// largest few of its stacks. The badge id is the finding's index.
 /// The badges of the whole tree on a tree whose nodes stand for its nodes (`origins`): each on
 /// the heaviest node standing for its frame; a badge whose frame was filtered out is dropped.
 fn carried_badges(badges: &[FlameBadge], origins: &[u32], to: &FlameTree) -> Vec<FlameBadge> {
     badges
         .iter()
-        .filter_map(|b| {
-            let node = (0..origins.len())
-                .filter(|&i| origins.get(i) == Some(&b.node))
-                .max_by_key(|&i| to.nodes.get(i).map_or(0, |n| n.total))?;
-            Some(FlameBadge { node: node as u32, ..b.clone() })
-        })
+        .filter_map(|b| Some(FlameBadge { node: carried_node(origins, b.node, to)?, ..b.clone() }))
         .collect()
 }
 
+/// The heaviest node of `to` standing for node `node` of the whole tree (`origins`: see
+/// `FlameTree::origins`); `None` when a filter removed it.
+fn carried_node(origins: &[u32], node: u32, to: &FlameTree) -> Option<u32> {
+    (0..origins.len())
+        .filter(|&i| origins.get(i) == Some(&node))
+        .max_by_key(|&i| to.nodes.get(i).map_or(0, |n| n.total))
+        .map(|i| i as u32)
+}
+
+/// One badge per finding and frame where its goroutines wait in their own code, for the
+/// largest few of its stacks. The badge id is the finding's index.
 fn finding_badges(capture: &Capture, tree: &FlameTree, findings: &[Finding]) -> Vec<FlameBadge> {
     let mut out: Vec<FlameBadge> = Vec::new();
     for (i, finding) in findings.iter().enumerate() {

@@ -103,6 +103,9 @@ pub struct StackTools {
     sandwich: Option<SandwichCache>,
     callers_state: FlameGraphState,
     callees_state: FlameGraphState,
+    /// The user's choice of hiding the runtime frames Go's dumps leave out; `None` follows the
+    /// pane's default (see [`Self::bar_ui`]).
+    runtime_choice: Option<bool>,
 }
 
 impl StackTools {
@@ -126,8 +129,12 @@ impl StackTools {
     }
 
     /// The mode switch and the four pattern fields, wrapped on narrow windows; an invalid
-    /// pattern turns red and its error is shown under them.
-    pub fn bar_ui(&mut self, ui: &mut egui::Ui) {
+    /// pattern turns red and its error is shown under them. `go_runtime` is `None` for stacks
+    /// that are not Go's, else whether the runtime's own frames are hidden until the user
+    /// says otherwise: yes for goroutine stacks, so a profile or a trace reads as the same
+    /// program's dump (which never prints them), no for samples, where `runtime.mallocgc` or
+    /// the GC's workers are where the time goes.
+    pub fn bar_ui(&mut self, ui: &mut egui::Ui, go_runtime: Option<bool>) {
         let palette = Palette::of(ui);
         ui.horizontal_wrapped(|ui| {
             self.mode_ui(ui);
@@ -144,8 +151,22 @@ impl StackTools {
                 let response = ui.add(edit).on_hover_text(help);
                 super::name_text_field(&response, &format!("{label} regex"), self.spec.field(field));
             }
-            if !self.spec.is_empty() && ui.small_button("Clear filters").clicked() {
-                self.spec = FilterSpec::default();
+            match go_runtime {
+                Some(default) => {
+                    let mut hide = self.runtime_choice.unwrap_or(default);
+                    let toggle = ui.checkbox(&mut hide, "Hide runtime").on_hover_text(
+                        "Leave out the runtime's own frames (runtime.gopark, runtime.chanrecv, runtime.goexit) as Go's goroutine dumps do, their value going to their callers. Exported runtime functions (runtime.Gosched) stay.",
+                    );
+                    if toggle.changed() {
+                        self.runtime_choice = Some(hide);
+                    }
+                    self.spec.hide_runtime = hide;
+                }
+                None => self.spec.hide_runtime = false,
+            }
+            let typed = FilterField::ALL.iter().any(|&f| !self.spec.field(f).trim().is_empty());
+            if typed && ui.small_button("Clear filters").clicked() {
+                self.spec = FilterSpec { hide_runtime: self.spec.hide_runtime, ..FilterSpec::default() };
             }
         });
         self.compile();

@@ -7,9 +7,15 @@
 //!   without a match;
 //! - `hide`: remove the matching frames themselves, keeping the stack and its value.
 //!
+//! Beside them, `hide_runtime` removes the frames Go's own goroutine dumps leave out
+//! (unexported `runtime.` functions: `gopark`, `chanrecv1`, `goexit`), so that a pprof goroutine
+//! profile or an execution trace reads as the same program's dump.
+//!
 //! A regex matches anywhere in the function name (as pprof's, which are unanchored).
 
 use regex::Regex;
+
+use crate::model::funcname::hidden_by_go_traceback;
 
 /// Which of the four filters a pattern or an error belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,6 +56,9 @@ pub struct FilterSpec {
     pub hide: String,
     /// Drop frames above the outermost match.
     pub show_from: String,
+    /// Remove the frames a Go goroutine dump does not print
+    /// ([`hidden_by_go_traceback`]).
+    pub hide_runtime: bool,
 }
 
 impl FilterSpec {
@@ -73,9 +82,9 @@ impl FilterSpec {
         }
     }
 
-    /// Whether every pattern is empty (blank counts as empty).
+    /// Whether every pattern is empty (blank counts as empty) and no frame is hidden.
     pub fn is_empty(&self) -> bool {
-        FilterField::ALL.iter().all(|&f| self.field(f).trim().is_empty())
+        !self.hide_runtime && FilterField::ALL.iter().all(|&f| self.field(f).trim().is_empty())
     }
 }
 
@@ -98,6 +107,7 @@ pub struct StackFilter {
     ignore: Option<Regex>,
     hide: Option<Regex>,
     show_from: Option<Regex>,
+    hide_runtime: bool,
 }
 
 impl StackFilter {
@@ -123,13 +133,18 @@ impl StackFilter {
             ignore: compile(FilterField::Ignore),
             hide: compile(FilterField::Hide),
             show_from: compile(FilterField::ShowFrom),
+            hide_runtime: spec.hide_runtime,
         };
         if errors.is_empty() { Ok(filter) } else { Err(errors) }
     }
 
     /// Whether it keeps every stack whole.
     pub fn is_empty(&self) -> bool {
-        self.focus.is_none() && self.ignore.is_none() && self.hide.is_none() && self.show_from.is_none()
+        self.focus.is_none()
+            && self.ignore.is_none()
+            && self.hide.is_none()
+            && self.show_from.is_none()
+            && !self.hide_runtime
     }
 
     /// One stack, given root-first, through the filters: `None` when the stack is dropped,
@@ -148,7 +163,8 @@ impl StackFilter {
             None => 0,
         };
         let kept = root_first.get(from..).unwrap_or_default();
-        Some(kept.iter().copied().filter(|f| !matches(&self.hide, f)).collect())
+        let hidden = |f: &str| matches(&self.hide, f) || (self.hide_runtime && hidden_by_go_traceback(f));
+        Some(kept.iter().copied().filter(|f| !hidden(f)).collect())
     }
 }
 
@@ -163,6 +179,7 @@ mod tests {
             ignore: ignore.into(),
             hide: hide.into(),
             show_from: show_from.into(),
+            hide_runtime: false,
         };
         StackFilter::new(&spec).unwrap()
     }
@@ -196,6 +213,19 @@ mod tests {
         let f = filter("", "", "^runtime\\.", "");
         assert_eq!(f.apply(&STACK).unwrap(), &STACK[..3]);
         assert_eq!(f.apply(&["runtime.goexit"]).unwrap(), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn hide_runtime_leaves_out_what_a_dump_does_not_print() {
+        let spec = FilterSpec { hide_runtime: true, ..FilterSpec::default() };
+        assert!(!spec.is_empty());
+        let f = StackFilter::new(&spec).unwrap();
+        assert!(!f.is_empty());
+        let profile =
+            ["runtime.goexit", "main.worker", "runtime.chanrecv1", "runtime.chanrecv", "runtime.gopark"];
+        assert_eq!(f.apply(&profile).unwrap(), ["main.worker"]);
+        // Exported runtime functions are printed by dumps, so they stay.
+        assert_eq!(f.apply(&["main.main", "runtime.Gosched"]).unwrap(), ["main.main", "runtime.Gosched"]);
     }
 
     #[test]

@@ -278,6 +278,21 @@ impl Capture {
             && !self.samples.types.is_empty()
     }
 
+    /// Whether the stacks are a Go program's (dumps, Go's text profiles and traces, pprof): the
+    /// formats whose function names follow Go's `package.Func` and whose runtime frames Go's
+    /// tracebacks elide.
+    pub fn is_go(&self) -> bool {
+        matches!(
+            self.source.format,
+            Some(
+                FormatKind::GoGoroutineDump
+                    | FormatKind::GoGoroutineProfileText
+                    | FormatKind::GoExecutionTrace
+                    | FormatKind::Pprof
+            )
+        )
+    }
+
     /// Whether this is a goroutine leak profile: every goroutine in it was found leaked by the
     /// runtime's GC-based detector.
     pub fn is_leak_profile(&self) -> bool {

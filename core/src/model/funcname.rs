@@ -42,6 +42,16 @@ pub fn is_runtime(func: &str) -> bool {
         || func.starts_with("runtime/internal/")
 }
 
+/// Whether Go's own tracebacks leave this frame out: a goroutine dump (`debug=2`, SIGQUIT,
+/// unless `GOTRACEBACK=system`) prints no unexported `runtime.` function (`runtime.gopark`,
+/// `runtime.chanrecv1`, `runtime.goexit`), while profiles and execution traces record every
+/// frame. Hiding these makes a profile's or a trace's stacks read as the same program's dump
+/// does (runtime's `showfuncinfo`). Go also elides frames without a package; those are kept
+/// here, since the views' own frames (`tenant=acme` label roots, `(no stack: N)`) have none.
+pub fn hidden_by_go_traceback(func: &str) -> bool {
+    func.strip_prefix("runtime.").is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
 /// The function name without its package path: `(*conn).serve` for `net/http.(*conn).serve`.
 pub fn short_name(func: &str) -> &str {
     let pkg = package_path(func);
@@ -58,6 +68,23 @@ pub fn display_name(func: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_tracebacks_hide_unexported_runtime_frames() {
+        for hidden in ["runtime.gopark", "runtime.chanrecv1", "runtime.goexit", "runtime.gcBgMarkWorker"] {
+            assert!(hidden_by_go_traceback(hidden), "{hidden}");
+        }
+        for shown in [
+            "panic",
+            "tenant=acme",
+            "runtime.Gosched",
+            "runtime/pprof.Do",
+            "internal/poll.(*FD).Read",
+            "main.main",
+        ] {
+            assert!(!hidden_by_go_traceback(shown), "{shown}");
+        }
+    }
 
     #[test]
     fn package_paths() {
