@@ -521,6 +521,16 @@ fn timeline_of_a_trace_groups_and_filters_lanes() {
     h.run();
     let grouped = lanes(&h, canvas);
     assert!(grouped > blocked, "a header row per creation site: {grouped} lanes for {blocked} tasks");
+    // Folded, each group is its header alone; the count of tasks shown stays.
+    h.get_by_label("Fold all").click();
+    h.run();
+    let folded = lanes(&h, canvas);
+    let groups = grouped - blocked;
+    assert_eq!(folded, groups, "{grouped} lanes, {blocked} tasks");
+    assert_eq!(shown_tasks(&h).0, blocked);
+    h.get_by_label("Unfold all").click();
+    h.run();
+    assert_eq!(lanes(&h, canvas), grouped);
 }
 
 /// Each side of the Compare view keeps its timeline options from one frame to the next: a

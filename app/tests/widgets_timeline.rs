@@ -72,7 +72,7 @@ fn harness() -> Harness<'static, Host> {
 
 fn harness_with(capture: Capture) -> Harness<'static, Host> {
     let lanes = vec![
-        Lane::header("created by main.main: 2 goroutines"),
+        Lane::group_header("created by main.main: 2 goroutines", false),
         Lane::task(&capture, 0, "G1 main.worker"),
         Lane::task(&capture, 1, "G2 main.worker"),
     ];
@@ -93,10 +93,20 @@ fn harness_with(capture: Capture) -> Harness<'static, Host> {
     )
 }
 
-/// Plot geometry of the harness: labels take 240 points, the axis 24.
+/// Height of the overview strip and of the axis above the lanes.
+const OVERVIEW_H: f32 = 24.0;
+const AXIS_H: f32 = 24.0;
+
+/// Plot geometry of the harness: labels take 240 points, the overview and the axis 24 each.
 fn plot(h: &Harness<'_, Host>) -> Rect {
     let c = h.get_by_label("Timeline").rect();
-    Rect::from_min_max(pos2(c.left() + 240.0, c.top() + 24.0), c.max)
+    Rect::from_min_max(pos2(c.left() + 240.0, c.top() + OVERVIEW_H + AXIS_H), c.max)
+}
+
+/// The overview strip: over the plot's width, at the top of the canvas.
+fn overview(h: &Harness<'_, Host>) -> Rect {
+    let c = h.get_by_label("Timeline").rect();
+    Rect::from_x_y_ranges(c.left() + 240.0..=c.right(), c.top()..=c.top() + OVERVIEW_H - 1.0)
 }
 
 /// A point at time `t_ns` in lane `lane` (0 is the header), for the view 0..1000.
@@ -310,10 +320,48 @@ fn a_million_intervals_in_one_lane_hit_test_at_every_zoom() {
     });
     h.run();
     let canvas = h.get_by_label("Timeline").rect();
-    h.hover_at(pos2(canvas.left() + 240.0 + 300.0, canvas.top() + 24.0 + 8.0));
+    h.hover_at(pos2(canvas.left() + 240.0 + 300.0, canvas.top() + OVERVIEW_H + AXIS_H + 8.0));
     h.run();
     drop(h);
     let last = hits.iter().rev().flatten().next().copied().expect("hovered");
     assert_eq!(last.lane, 0);
     assert!(last.interval.is_some(), "a merged sliver still reports its first interval");
+}
+
+#[test]
+fn a_click_on_a_foldable_header_is_reported_for_the_host_to_fold() {
+    let mut h = harness();
+    h.run();
+    let p = plot(&h);
+    let header = pos2(p.left() - 120.0, p.top() + 11.0);
+    h.hover_at(header);
+    h.run();
+    h.get_by_label("Click to fold this group");
+    click(&mut h, header, Modifiers::NONE);
+    assert_eq!(h.state().clicked, Some(TimelineHit { lane: 0, task: None, interval: None }));
+    assert_eq!(h.state().selected, None, "a header is no lane to select");
+}
+
+#[test]
+fn a_click_in_the_overview_moves_the_view_there_keeping_its_width() {
+    let mut h = harness();
+    h.state_mut().state.set_view_ns(0.0, 100.0);
+    h.run();
+    // Select a lane first: moving the view must keep it.
+    let lane = at(plot(&h), 1, 50.0);
+    click(&mut h, lane, Modifiers::NONE);
+    let selected = h.state().selected;
+    assert!(selected.is_some());
+    let strip = overview(&h);
+    let p = pos2(strip.left() + strip.width() * 0.75, strip.center().y);
+    h.hover_at(p);
+    h.run();
+    h.get_by_label("Click or drag to move the view here");
+    click(&mut h, p, Modifiers::NONE);
+    h.run();
+    let (a, b) = h.state().view;
+    assert!((b - a - 100).abs() <= 2, "the width stays: {a}..{b}");
+    // 75% of the whole range (0..1000) is 750: the window centres there.
+    assert!((i64::midpoint(a, b) - 750).abs() <= 3, "centred on 750: {a}..{b}");
+    assert_eq!(h.state().selected, selected, "the selection stays");
 }

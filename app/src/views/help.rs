@@ -13,6 +13,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Double-click", "Reset zoom (flamegraph)"),
     ("Right-click", "A frame's sandwich: its callers and callees (flamegraph)"),
     ("Scroll / drag", "Zoom / pan (flamegraph, timeline)"),
+    ("Click a header", "Fold or unfold a group's lanes (timeline)"),
+    ("Click the overview", "Move the view there, its width kept (timeline; drag to follow)"),
     ("Ctrl+Tab", "Next capture (before, after, each dump of a series)"),
     ("F1", "Show or hide this help"),
 ];

@@ -7,7 +7,7 @@
 //! lanes, counter tracks (goroutines alive, heap, GC goal, threads) share its time axis.
 
 use leakscope_core::format;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use egui::RichText;
@@ -39,6 +39,7 @@ struct LanesKey {
     state: String,
     focus: Option<Vec<u32>>,
     focus_groups: Option<Vec<usize>>,
+    folded: BTreeSet<String>,
 }
 
 /// The states a capture's tasks ended in, with their counts, the most common first.
@@ -63,6 +64,11 @@ pub struct TimelinePane {
     lanes: Vec<Lane>,
     /// Tasks (or groups, for a dump) the lanes show.
     shown: usize,
+    /// The groups folded away, by name (a creation site, a state), so a fold survives a
+    /// change of filter and carries over to the other capture of a comparison.
+    folded: BTreeSet<String>,
+    /// The group name of each header lane, by lane index.
+    group_of_header: Vec<(usize, String)>,
     focus: Option<Focus>,
     /// The options of a pane that keeps its own (each side of the Compare view), from one
     /// frame to the next.
@@ -148,6 +154,20 @@ impl TimelinePane {
             self.end_state_ui(ui, loaded, name);
             lifetime_ui(ui, options, name);
             self.filter_ui(ui);
+            if options.grouping != LaneGrouping::None {
+                let all: Vec<String> = self.group_of_header.iter().map(|(_, g)| g.clone()).collect();
+                if !all.is_empty() && all.iter().any(|g| !self.folded.contains(g)) {
+                    if ui
+                        .button("Fold all")
+                        .on_hover_text("Show only the group headers; click one to open it")
+                        .clicked()
+                    {
+                        self.folded.extend(all);
+                    }
+                } else if !self.folded.is_empty() && ui.button("Unfold all").clicked() {
+                    self.folded.clear();
+                }
+            }
         });
         let key = LanesKey {
             capture: loaded.name.clone(),
@@ -157,6 +177,7 @@ impl TimelinePane {
             state: self.end_state.clone(),
             focus: self.focus.as_ref().map(|f| f.members.clone()),
             focus_groups: None,
+            folded: self.folded.clone(),
         };
         if self.key.as_ref() != Some(&key) {
             let narrow = Narrowing {
@@ -164,10 +185,12 @@ impl TimelinePane {
                 filter: &self.filter,
                 end_state: &self.end_state,
                 focus: self.focus.as_ref().map(|f| &f.members[..]),
+                folded: &self.folded,
             };
-            let (lanes, shown) = task_lanes(capture, &narrow);
-            self.lanes = lanes;
-            self.shown = shown;
+            let built = task_lanes(capture, &narrow);
+            self.lanes = built.lanes;
+            self.shown = built.shown;
+            self.group_of_header = built.headers;
             self.key = Some(key);
             self.state.select(None);
         }
@@ -200,6 +223,12 @@ impl TimelinePane {
                 .label_width(LANE_LABEL_W)
                 .accessible_name(name)
                 .show(ui, &mut self.state);
+            if let Some(hit) = out.clicked.filter(|h| h.task.is_none())
+                && let Some((_, group)) = self.group_of_header.iter().find(|(lane, _)| *lane == hit.lane)
+                && !self.folded.remove(group)
+            {
+                self.folded.insert(group.clone());
+            }
             if let (Some(tracks), Some(rect)) = (tracks, track_rect) {
                 let label_w = LANE_LABEL_W.min(rect.width() * 0.4);
                 tracks.show(ui, rect, label_w, out.view_ns, name);
@@ -231,6 +260,7 @@ impl TimelinePane {
             state: String::new(),
             focus: None,
             focus_groups: self.focus.as_ref().map(|f| f.groups.clone()),
+            folded: BTreeSet::new(),
         };
         if self.key.as_ref() != Some(&key) {
             let matcher = self.filter.to_lowercase();
@@ -542,11 +572,22 @@ struct Narrowing<'a> {
     /// The state at the end the tasks must have; empty for any.
     end_state: &'a str,
     focus: Option<&'a [u32]>,
+    /// The groups whose lanes are left out under their header.
+    folded: &'a BTreeSet<String>,
+}
+
+/// The lanes for the narrowing, as [`task_lanes`] builds them.
+struct TaskLanes {
+    lanes: Vec<Lane>,
+    /// How many tasks pass the narrowing (folded ones included).
+    shown: usize,
+    /// Each header's lane index and group name.
+    headers: Vec<(usize, String)>,
 }
 
 /// The lanes for the options, and how many tasks they show.
-fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> (Vec<Lane>, usize) {
-    let Narrowing { options, filter, end_state, focus } = *narrow;
+fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> TaskLanes {
+    let Narrowing { options, filter, end_state, focus, folded } = *narrow;
     let needle = filter.to_lowercase();
     let tasks: Vec<u32> = (0..capture.tasks.len() as u32)
         .filter(|&t| {
@@ -564,6 +605,7 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> (Vec<Lane>, usize) {
         .collect();
     let shown = tasks.len();
     let lane = |t: u32| Lane::task(capture, t, task_label(capture, t));
+    let mut headers = Vec::new();
     let lanes = match options.grouping {
         LaneGrouping::None => tasks.into_iter().map(lane).collect(),
         LaneGrouping::CreatedBy | LaneGrouping::State => {
@@ -588,13 +630,18 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> (Vec<Lane>, usize) {
             groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
             let mut out = Vec::new();
             for (title, members) in groups {
-                out.push(Lane::header(format!("{title} · {}", format::count(members.len() as u64))));
-                out.extend(members.into_iter().map(lane));
+                let fold = folded.contains(&title);
+                let count = format::count(members.len() as u64);
+                headers.push((out.len(), title.clone()));
+                out.push(Lane::group_header(format!("{title} · {count}"), fold));
+                if !fold {
+                    out.extend(members.into_iter().map(lane));
+                }
             }
             out
         }
     };
-    (lanes, shown)
+    TaskLanes { lanes, shown, headers }
 }
 
 impl TimelineView {
@@ -673,9 +720,10 @@ mod tests {
     }
 
     fn shown(c: &Capture, options: &TimelineOptions, end_state: &str) -> Vec<u64> {
-        let narrow = Narrowing { options, filter: "", end_state, focus: None };
-        let (lanes, _) = task_lanes(c, &narrow);
-        lanes
+        let folded = BTreeSet::new();
+        let narrow = Narrowing { options, filter: "", end_state, focus: None, folded: &folded };
+        task_lanes(c, &narrow)
+            .lanes
             .iter()
             .filter_map(|l| match l {
                 Lane::Rows { task: Some(t), .. } => Some(c.tasks[*t as usize].id),
@@ -697,6 +745,27 @@ mod tests {
         let second = TimelineOptions { min_lifetime_ns: 1_000_000_000, ..TimelineOptions::default() };
         assert_eq!(shown(&c, &second, ""), [1]);
         assert_eq!(shown(&c, &second, "chan receive"), [1]);
+    }
+
+    #[test]
+    fn a_folded_group_keeps_its_header_and_leaves_its_lanes_out() {
+        let c = capture();
+        let options = TimelineOptions { grouping: LaneGrouping::State, ..TimelineOptions::default() };
+        let open = BTreeSet::new();
+        let narrow = Narrowing { options: &options, filter: "", end_state: "", focus: None, folded: &open };
+        let all = task_lanes(&c, &narrow);
+        assert_eq!(all.lanes.len(), 6, "three headers, three lanes");
+        let names: Vec<&str> = all.headers.iter().map(|(_, g)| g.as_str()).collect();
+        assert_eq!(names, ["chan receive", "ended", "select"]);
+        let folded: BTreeSet<String> = ["ended".to_owned()].into();
+        let narrow = Narrowing { folded: &folded, ..narrow };
+        let some = task_lanes(&c, &narrow);
+        assert_eq!(some.lanes.len(), 5);
+        assert_eq!(some.shown, 3, "a folded task still counts as shown");
+        let (at, _) = some.headers.iter().find(|(_, g)| g == "ended").unwrap();
+        assert!(matches!(&some.lanes[*at], Lane::Header { folded: Some(true), .. }));
+        // The header after the folded one follows it directly.
+        assert!(matches!(&some.lanes[*at + 1], Lane::Header { folded: Some(false), .. }));
     }
 
     #[test]

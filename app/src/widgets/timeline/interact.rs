@@ -5,6 +5,7 @@
 use egui::{Key, PointerButton, Rect, Response, Tooltip, Ui, Vec2};
 use leakscope_core::model::IntervalKind;
 
+use super::overview::Overview;
 use super::{Lane, MIN_VIEW_NS, Timeline, TimelineHit, TimelineState, kind_name, ns_from_x, pad_range};
 use crate::widgets::{KeyNav, format};
 
@@ -133,10 +134,63 @@ impl Timeline<'_> {
         state.scroll_y = state.scroll_y.clamp(0.0, (content_h - visible_h + 8.0).max(0.0));
     }
 
+    /// A click or drag in the overview strip: the window, its width kept, centres on the
+    /// pointer's moment of the whole range.
+    pub(super) fn interact_overview(
+        ui: &Ui,
+        state: &mut TimelineState,
+        response: &Response,
+        strip: Rect,
+        range: (f64, f64),
+    ) {
+        let Some(view) = state.view else { return };
+        if !(response.clicked() || response.dragged()) {
+            return;
+        }
+        let Some(p) = response.interact_pointer_pos() else { return };
+        let frac = f64::from(((p.x - strip.left()) / strip.width().max(1.0)).clamp(0.0, 1.0));
+        let centre = range.0 + frac * (range.1 - range.0);
+        let half = (view.1 - view.0) / 2.0;
+        state.view = Some((centre - half, centre + half));
+        state.target = None;
+        state.band_from_ns = None;
+        ui.ctx().request_repaint();
+    }
+
+    /// What the overview strip holds at the pointer.
+    pub(super) fn overview_tooltip(
+        &self,
+        ui: &Ui,
+        response: &Response,
+        overview: &Overview,
+        frac: f32,
+        range: (f64, f64),
+    ) {
+        let (busy, waiting) = overview.at(frac);
+        let at = range.0 + f64::from(frac.clamp(0.0, 1.0)) * (range.1 - range.0);
+        Tooltip::always_open(ui.ctx().clone(), response.layer_id, response.id, egui::PopupAnchor::Pointer)
+            .gap(14.0)
+            .accessible_name("Overview details")
+            .show(|ui| {
+                ui.strong(format!("at {}", format::duration_ns((at - self.origin_ns as f64).round() as i64)));
+                ui.label(format!("{busy:.1} lanes busy, {waiting:.1} waiting (on average)"));
+                ui.weak("Click or drag to move the view here");
+            });
+    }
+
     /// The details of the hovered interval (or lane) beside the pointer.
     pub(super) fn tooltip(&self, ui: &Ui, response: &Response, hit: TimelineHit, merged: u32) {
         let Some(lane) = self.lanes.get(hit.lane) else { return };
-        let Lane::Rows { label, .. } = lane else { return };
+        let label = match lane {
+            Lane::Rows { label, .. } => label,
+            Lane::Header { folded: Some(folded), .. } => {
+                let what =
+                    if *folded { "Click to show this group's lanes" } else { "Click to fold this group" };
+                response.clone().on_hover_text_at_pointer(what);
+                return;
+            }
+            Lane::Header { .. } => return,
+        };
         let tooltip = Tooltip::always_open(
             ui.ctx().clone(),
             response.layer_id,

@@ -14,6 +14,9 @@ pub enum Lane {
     Header {
         /// The header text.
         title: String,
+        /// Whether the group's lanes are folded away (a click on the header asks the host to
+        /// fold or unfold it); `None` for a header that does not fold.
+        folded: Option<bool>,
     },
     /// A lane of intervals.
     Rows {
@@ -31,7 +34,14 @@ pub enum Lane {
 impl Lane {
     /// A header row.
     pub fn header(title: impl Into<String>) -> Self {
-        Lane::Header { title: title.into() }
+        Lane::Header { title: title.into(), folded: None }
+    }
+
+    /// The header of a group the user can fold: clicking it is reported in
+    /// [`TimelineResponse::clicked`](super::TimelineResponse) as a hit on this lane with no
+    /// task, and the host leaves the group's lanes out (or puts them back).
+    pub fn group_header(title: impl Into<String>, folded: bool) -> Self {
+        Lane::Header { title: title.into(), folded: Some(folded) }
     }
 
     /// A lane over a range of `intervals`.

@@ -17,11 +17,15 @@
 //! Controls: wheel zooms around the pointer (over the lane labels it scrolls the lanes),
 //! shift+wheel or horizontal wheel pans, drag pans, shift+drag (or right-drag) selects a time
 //! band to zoom to, W/S zoom, A/D pan, Page Up/Down scroll, Esc or double-click on empty space
-//! resets, click selects an interval and its lane, double-click an interval zooms to it.
+//! resets, click selects an interval and its lane, double-click an interval zooms to it. A
+//! click on a foldable group header is reported to the host, which folds the group (the lanes
+//! are the host's). Above the axis, an overview strip shows the whole range with the window on
+//! screen; a click or drag there moves the window.
 //!
 //! The widget is split along its seams: `lanes` ([`Lane`], what the host passes in), `state`
 //! ([`TimelineState`] between frames, and what a frame reports back), `interact` (pointer and
-//! keys move the view; the tooltip) and `paint` (lanes, rows, axis and links). Every painter
+//! keys move the view; the tooltip), `paint` (lanes, rows, axis and links) and `overview` (the
+//! whole-range strip, binned once per lane list). Every painter
 //! takes the frame's `FrameInfo` (painter, rectangles, view, palette, pointer) by reference
 //! instead of seven to nine arguments. This file holds the widget itself: its builder, and
 //! `show`, which runs a frame: interact, then paint, then report.
@@ -37,10 +41,12 @@ use crate::widgets::format;
 
 mod interact;
 mod lanes;
+mod overview;
 mod paint;
 mod state;
 
 pub use lanes::Lane;
+use overview::{OVERVIEW_H, Overview};
 use paint::FrameInfo;
 pub use state::{TimelineHit, TimelineResponse, TimelineState};
 
@@ -69,6 +75,7 @@ pub struct Timeline<'a> {
     marker: Option<(i64, &'a str)>,
     name: &'a str,
     label_width: f32,
+    overview: bool,
 }
 
 impl<'a> Timeline<'a> {
@@ -86,6 +93,7 @@ impl<'a> Timeline<'a> {
             marker: None,
             name: "Timeline",
             label_width: 240.0,
+            overview: true,
         }
     }
 
@@ -103,6 +111,8 @@ impl<'a> Timeline<'a> {
             marker: Some((ages.capture_ns, "captured")),
             name: "Wait ages",
             label_width: 300.0,
+            // Bars that all end at the capture: an overview would repeat the lanes.
+            overview: false,
         }
     }
 
@@ -144,6 +154,13 @@ impl<'a> Timeline<'a> {
         self
     }
 
+    /// Whether to show the overview strip of the whole range above the axis (default: yes,
+    /// except for wait ages).
+    pub fn overview(mut self, show: bool) -> Self {
+        self.overview = show;
+        self
+    }
+
     /// Width of the lane-label column (default 240 points).
     pub fn label_width(mut self, width: f32) -> Self {
         self.label_width = width.max(40.0);
@@ -156,7 +173,12 @@ impl<'a> Timeline<'a> {
         let size = ui.available_size().max(vec2(200.0, 80.0));
         let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
         let label_w = self.label_width.min(rect.width() * 0.4);
-        let plot = Rect::from_min_max(pos2(rect.left() + label_w, rect.top() + AXIS_H), rect.max);
+        let overview_h = if self.overview { OVERVIEW_H } else { 0.0 };
+        let plot =
+            Rect::from_min_max(pos2(rect.left() + label_w, rect.top() + overview_h + AXIS_H), rect.max);
+        let strip = self
+            .overview
+            .then(|| Rect::from_x_y_ranges(plot.x_range(), rect.top()..=rect.top() + OVERVIEW_H - 1.0));
 
         let range =
             (self.range_ns.0 as f64, (self.range_ns.1 as f64).max(self.range_ns.0 as f64 + MIN_VIEW_NS));
@@ -171,7 +193,15 @@ impl<'a> Timeline<'a> {
         let view = *state.view.get_or_insert_with(|| pad_range(range));
         state.view = Some(view);
 
-        self.interact(ui, state, &response, rect, plot, range);
+        // A press in the overview strip moves the window; it selects and zooms nothing.
+        let on_strip = strip.is_some_and(|s| {
+            let at = ui.input(|i| i.pointer.press_origin()).or_else(|| response.interact_pointer_pos());
+            at.is_some_and(|p| s.contains(p))
+        });
+        match strip.filter(|_| on_strip) {
+            Some(s) => Self::interact_overview(ui, state, &response, s, range),
+            None => self.interact(ui, state, &response, rect, plot, range),
+        }
         let view = state.view.unwrap_or(range);
 
         let info = FrameInfo {
@@ -185,6 +215,15 @@ impl<'a> Timeline<'a> {
         info.painter.rect_filled(rect, CornerRadius::ZERO, info.pal.background);
         let (hover, merged) = self.paint_lanes(&info, state);
         self.paint_axis(&info);
+        if let Some(s) = strip {
+            let overview = Overview::of(state.overview.take(), self.intervals, self.lanes, self.range_ns);
+            overview.paint(&info.painter, s, info.pal, view, range);
+            Self::paint_overview_key(&info, s);
+            if let Some(p) = response.hover_pos().filter(|p| s.contains(*p) && !response.dragged()) {
+                self.overview_tooltip(ui, &response, &overview, (p.x - s.left()) / s.width().max(1.0), range);
+            }
+            state.overview = Some(overview);
+        }
         self.paint_links(&info, state, hover);
         if let Some(from) = state.band_from_ns
             && let Some(p) = response.interact_pointer_pos()
@@ -195,12 +234,12 @@ impl<'a> Timeline<'a> {
         }
 
         let mut clicked = None;
-        if response.clicked() {
+        if response.clicked() && !on_strip {
             response.request_focus();
             clicked = hover;
             state.selected = hover.filter(|h| matches!(self.lanes.get(h.lane), Some(Lane::Rows { .. })));
         }
-        if response.double_clicked() {
+        if response.double_clicked() && !on_strip {
             match hover.and_then(|h| h.interval) {
                 Some(i) => {
                     let (a, b) = (self.start(i), self.end(i));

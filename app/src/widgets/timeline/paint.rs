@@ -13,7 +13,7 @@ use egui::{
 use leakscope_core::model::{IntervalKind, StrId};
 
 use super::lanes::depth_range;
-use super::{Lane, ROW_H, Timeline, TimelineHit, TimelineState, kind_name, x_from_ns};
+use super::{AXIS_H, Lane, ROW_H, Timeline, TimelineHit, TimelineState, kind_name, x_from_ns};
 use crate::theme::{self, TimelinePalette};
 use crate::widgets::time_axis::{self, TickLabels};
 use crate::widgets::{format, text};
@@ -106,16 +106,29 @@ impl Timeline<'_> {
             let lane_rect = Rect::from_min_max(pos2(info.rect.left(), top), pos2(info.rect.right(), top + h));
             let lane_hovered = hovered_lane_y.is_some_and(|py| py >= top && py < top + h);
             match lane {
-                Lane::Header { title } => {
+                Lane::Header { title, folded } => {
                     mesh.add_colored_rect(lane_rect.shrink2(vec2(0.0, 1.0)), info.pal.header_fill);
+                    if lane_hovered && folded.is_some() {
+                        mesh.add_colored_rect(lane_rect.shrink2(vec2(0.0, 1.0)), info.pal.lane_highlight);
+                    }
+                    let mut text_x = info.rect.left() + 8.0;
+                    if let Some(folded) = *folded {
+                        fold_arrow(
+                            &mut mesh,
+                            pos2(text_x + 5.0, top + h * 0.5),
+                            folded,
+                            info.pal.header_text,
+                        );
+                        text_x += 16.0;
+                    }
                     if let Some(g) = text::elided(
                         &info.painter,
                         title,
                         &FontId::proportional(13.0),
-                        info.rect.width() - 16.0,
+                        info.rect.right() - text_x - 8.0,
                     ) {
                         let ty = top + (h - g.size().y) * 0.5;
-                        texts.push((pos2(info.rect.left() + 8.0, ty), g, info.pal.header_text));
+                        texts.push((pos2(text_x, ty), g, info.pal.header_text));
                     }
                     if lane_hovered {
                         hover = Some(TimelineHit { lane: li, task: None, interval: None });
@@ -384,7 +397,7 @@ impl Timeline<'_> {
 
     pub(super) fn paint_axis(&self, info: &FrameInfo) {
         let axis = Rect::from_min_max(
-            pos2(info.plot.left(), info.rect.top()),
+            pos2(info.plot.left(), info.plot.top() - AXIS_H),
             pos2(info.rect.right(), info.plot.top()),
         );
         info.painter.rect_filled(
@@ -417,12 +430,37 @@ impl Timeline<'_> {
             corner = format!("{base} +");
         }
         info.painter.text(
-            pos2(info.rect.left() + 8.0, info.rect.top() + 5.0),
+            pos2(info.rect.left() + 8.0, axis.top() + 5.0),
             Align2::LEFT_TOP,
             corner,
             font,
             info.pal.axis_text,
         );
+    }
+
+    /// The overview strip's key in the label column beside it: "overview" and its colours.
+    pub(super) fn paint_overview_key(info: &FrameInfo, strip: Rect) {
+        let font = FontId::proportional(11.0);
+        let y = strip.center().y;
+        let mut x = info.rect.left() + 8.0;
+        let g = info.painter.layout_no_wrap("whole range:".to_owned(), font.clone(), info.pal.axis_text);
+        let w = g.size().x;
+        info.painter.galley(pos2(x, y - g.size().y * 0.5), g, info.pal.axis_text);
+        x += w + 8.0;
+        for (colour, name) in super::overview::legend(info.pal) {
+            if x + 60.0 > strip.left() {
+                break;
+            }
+            info.painter.rect_filled(
+                Rect::from_center_size(pos2(x + 4.0, y), vec2(8.0, 8.0)),
+                CornerRadius::same(2),
+                colour,
+            );
+            let g = info.painter.layout_no_wrap(name.to_owned(), font.clone(), info.pal.axis_text);
+            let w = g.size().x;
+            info.painter.galley(pos2(x + 11.0, y - g.size().y * 0.5), g, info.pal.axis_text);
+            x += w + 22.0;
+        }
     }
 
     /// Paints the links of the hovered lane's task (else the selected lane's), as arrows.
@@ -523,6 +561,22 @@ fn gallop(len: usize, below: impl Fn(usize) -> bool) -> usize {
         }
     }
     lo
+}
+
+/// A fold arrow centred on `c`: pointing right when folded, down when open (as tree views
+/// and Perfetto's track groups draw it).
+fn fold_arrow(mesh: &mut Mesh, c: Pos2, folded: bool, colour: Color32) {
+    let r = 4.5;
+    let points = if folded {
+        [pos2(c.x - r * 0.6, c.y - r), pos2(c.x - r * 0.6, c.y + r), pos2(c.x + r * 0.8, c.y)]
+    } else {
+        [pos2(c.x - r, c.y - r * 0.6), pos2(c.x + r, c.y - r * 0.6), pos2(c.x, c.y + r * 0.8)]
+    };
+    let base = mesh.vertices.len() as u32;
+    for p in points {
+        mesh.colored_vertex(p, colour);
+    }
+    mesh.add_triangle(base, base + 1, base + 2);
 }
 
 #[cfg(test)]

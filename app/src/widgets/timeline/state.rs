@@ -9,6 +9,7 @@ use egui::Response;
 use egui::epaint::Mesh;
 
 use super::MIN_VIEW_NS;
+use super::overview::Overview;
 
 /// A place in the timeline: a lane, and the interval under the pointer if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct TimelineState {
     /// at the whole range of a big trace the mesh holds a rect per pixel per row (megabytes),
     /// and allocating it afresh each frame cost a third of the frame in copies and new pages.
     pub(super) mesh: Option<Arc<Mesh>>,
+    /// The overview strip's counts, for the lanes and range they were made for.
+    pub(super) overview: Option<Overview>,
 }
 
 impl std::fmt::Debug for TimelineState {
