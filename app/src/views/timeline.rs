@@ -69,6 +69,9 @@ pub struct TimelinePane {
     folded: BTreeSet<String>,
     /// The group name of each header lane, by lane index.
     group_of_header: Vec<(usize, String)>,
+    /// The lanes with the folded groups' lanes too, for the overview strip; empty when
+    /// nothing is folded (the overview then counts `lanes`).
+    overview_lanes: Vec<Lane>,
     focus: Option<Focus>,
     /// The options of a pane that keeps its own (each side of the Compare view), from one
     /// frame to the next.
@@ -191,6 +194,11 @@ impl TimelinePane {
             self.lanes = built.lanes;
             self.shown = built.shown;
             self.group_of_header = built.headers;
+            self.overview_lanes = if built.folded_lanes.is_empty() {
+                Vec::new()
+            } else {
+                self.lanes.iter().cloned().chain(built.folded_lanes).collect()
+            };
             self.key = Some(key);
             self.state.select(None);
         }
@@ -219,7 +227,9 @@ impl TimelinePane {
                 let size = egui::vec2(ui.available_width(), t.height());
                 ui.allocate_exact_size(size, egui::Sense::hover()).0
             });
+            let overview = if self.overview_lanes.is_empty() { &self.lanes } else { &self.overview_lanes };
             let out = Timeline::new(capture, &self.lanes)
+                .overview_lanes(overview)
                 .label_width(LANE_LABEL_W)
                 .accessible_name(name)
                 .show(ui, &mut self.state);
@@ -583,6 +593,8 @@ struct TaskLanes {
     shown: usize,
     /// Each header's lane index and group name.
     headers: Vec<(usize, String)>,
+    /// The lanes of the folded groups, left out of `lanes`.
+    folded_lanes: Vec<Lane>,
 }
 
 /// The lanes for the options, and how many tasks they show.
@@ -606,6 +618,7 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> TaskLanes {
     let shown = tasks.len();
     let lane = |t: u32| Lane::task(capture, t, task_label(capture, t));
     let mut headers = Vec::new();
+    let mut folded_lanes = Vec::new();
     let lanes = match options.grouping {
         LaneGrouping::None => tasks.into_iter().map(lane).collect(),
         LaneGrouping::CreatedBy | LaneGrouping::State => {
@@ -634,14 +647,16 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> TaskLanes {
                 let count = format::count(members.len() as u64);
                 headers.push((out.len(), title.clone()));
                 out.push(Lane::group_header(format!("{title} · {count}"), fold));
-                if !fold {
+                if fold {
+                    folded_lanes.extend(members.into_iter().map(lane));
+                } else {
                     out.extend(members.into_iter().map(lane));
                 }
             }
             out
         }
     };
-    TaskLanes { lanes, shown, headers }
+    TaskLanes { lanes, shown, headers, folded_lanes }
 }
 
 impl TimelineView {
@@ -762,6 +777,7 @@ mod tests {
         let some = task_lanes(&c, &narrow);
         assert_eq!(some.lanes.len(), 5);
         assert_eq!(some.shown, 3, "a folded task still counts as shown");
+        assert_eq!(some.folded_lanes.len(), 1, "kept for the overview");
         let (at, _) = some.headers.iter().find(|(_, g)| g == "ended").unwrap();
         assert!(matches!(&some.lanes[*at], Lane::Header { folded: Some(true), .. }));
         // The header after the folded one follows it directly.

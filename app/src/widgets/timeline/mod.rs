@@ -76,6 +76,7 @@ pub struct Timeline<'a> {
     name: &'a str,
     label_width: f32,
     overview: bool,
+    overview_lanes: Option<&'a [Lane]>,
 }
 
 impl<'a> Timeline<'a> {
@@ -94,6 +95,7 @@ impl<'a> Timeline<'a> {
             name: "Timeline",
             label_width: 240.0,
             overview: true,
+            overview_lanes: None,
         }
     }
 
@@ -113,6 +115,7 @@ impl<'a> Timeline<'a> {
             label_width: 300.0,
             // Bars that all end at the capture: an overview would repeat the lanes.
             overview: false,
+            overview_lanes: None,
         }
     }
 
@@ -158,6 +161,13 @@ impl<'a> Timeline<'a> {
     /// except for wait ages).
     pub fn overview(mut self, show: bool) -> Self {
         self.overview = show;
+        self
+    }
+
+    /// The lanes the overview strip counts, when not those shown: the host's whole lane list
+    /// with folded groups' lanes too, so folding a group does not blank the strip.
+    pub fn overview_lanes(mut self, lanes: &'a [Lane]) -> Self {
+        self.overview_lanes = Some(lanes);
         self
     }
 
@@ -216,7 +226,12 @@ impl<'a> Timeline<'a> {
         let (hover, merged) = self.paint_lanes(&info, state);
         self.paint_axis(&info);
         if let Some(s) = strip {
-            let overview = Overview::of(state.overview.take(), self.intervals, self.lanes, self.range_ns);
+            let overview = Overview::of(
+                state.overview.take(),
+                self.intervals,
+                self.overview_lanes.unwrap_or(self.lanes),
+                self.range_ns,
+            );
             overview.paint(&info.painter, s, info.pal, view, range);
             Self::paint_overview_key(&info, s);
             if let Some(p) = response.hover_pos().filter(|p| s.contains(*p) && !response.dragged()) {
