@@ -219,6 +219,7 @@ impl<'a> Timeline<'a> {
             rect,
             plot,
             view,
+            px_per_ns: f64::from(plot.width()) / (view.1 - view.0),
             pal: palette,
             hover_pos: if response.dragged() { None } else { response.hover_pos() },
         };
@@ -307,10 +308,6 @@ impl<'a> Timeline<'a> {
         }
         s
     }
-}
-
-fn x_from_ns(t: f64, view: (f64, f64), plot: Rect) -> f32 {
-    plot.left() + ((t - view.0) / (view.1 - view.0) * f64::from(plot.width())) as f32
 }
 
 fn ns_from_x(x: f32, view: (f64, f64), plot: Rect) -> f64 {

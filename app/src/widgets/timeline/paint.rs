@@ -13,7 +13,7 @@ use egui::{
 use leakscope_core::model::{IntervalKind, StrId};
 
 use super::lanes::depth_range;
-use super::{AXIS_H, Lane, ROW_H, Timeline, TimelineHit, TimelineState, kind_name, x_from_ns};
+use super::{AXIS_H, Lane, ROW_H, Timeline, TimelineHit, TimelineState, kind_name};
 use crate::theme::{self, TimelinePalette};
 use crate::widgets::time_axis::{self, TickLabels};
 use crate::widgets::{format, text};
@@ -43,6 +43,9 @@ pub(super) struct FrameInfo {
     pub(super) plot: Rect,
     /// The visible time range, ns.
     pub(super) view: (f64, f64),
+    /// Pixels per nanosecond, so that placing an interval multiplies instead of dividing (a
+    /// zoomed-out frame places a few hundred thousand).
+    pub(super) px_per_ns: f64,
     /// Colours for the current theme.
     pub(super) pal: &'static TimelinePalette,
     /// The pointer, unless a drag is under way (a drag shows no hover).
@@ -51,8 +54,9 @@ pub(super) struct FrameInfo {
 
 impl FrameInfo {
     /// Screen x of time `t_ns`.
+    #[inline]
     pub(super) fn x_from_ns(&self, t_ns: f64) -> f32 {
-        x_from_ns(t_ns, self.view, self.plot)
+        self.plot.left() + ((t_ns - self.view.0) * self.px_per_ns) as f32
     }
 
     /// Nanoseconds a pixel of the plot spans.
@@ -302,16 +306,62 @@ impl Timeline<'_> {
                 let px = ((xs - info.plot.left()).floor() + 1.0).max(0.0);
                 let boundary_ns = info.view.0 + f64::from(px) * ns_per_px;
                 let boundary = boundary_ns.ceil() as i64;
-                let mut j = k + 1 + gallop(count - (k + 1), |m| start(k + 1 + m) < boundary);
+                // A few intervals a pixel, the usual zoomed-out case: walk them and weigh each
+                // on the way, reading every start once. Many: gallop past them and weigh a
+                // sample (`dominant_fill`). Both choose the same colour for the same intervals.
+                let mut weight = [0i64; KINDS];
+                // The last interval walked (kind, weight, end) and the end of the one before,
+                // for the rule below.
+                let mut last = (0usize, 0i64, to_ns);
+                let mut before_last_end: i64;
+                let (mut j, mut from, mut to) = (k, from_ns, to_ns);
+                let mut more = false;
+                loop {
+                    let kind = iv.kind(row.from + j) as usize;
+                    let w = (to - from).max(1);
+                    if let Some(slot) = weight.get_mut(kind) {
+                        *slot += w;
+                    }
+                    before_last_end = last.2;
+                    last = (kind, w, to);
+                    j += 1;
+                    if j >= count {
+                        break;
+                    }
+                    from = start(j);
+                    if from >= boundary {
+                        break;
+                    }
+                    if j - k >= EXACT_MERGE {
+                        more = true;
+                        break;
+                    }
+                    to = end(j);
+                }
+                if more {
+                    j += gallop(count - j, |m| start(j + m) < boundary);
+                }
                 // An interval that begins in this pixel but runs on past it is drawn on its own
                 // next: merged, it would stretch the sliver, and what hovering the sliver shows,
                 // over its whole length (a goroutine that ran for a microsecond, then blocked for
                 // the rest of the trace, showed "running" all along).
-                if j - 1 > k && info.x_from_ns(end(j - 1) as f64) > info.plot.left() + px + MIN_PX {
+                let mut last_end = if more { end(j - 1) } else { last.2 };
+                if j - 1 > k && info.x_from_ns(last_end as f64) > info.plot.left() + px + MIN_PX {
                     j -= 1;
+                    if more {
+                        last_end = end(j - 1);
+                    } else {
+                        if let Some(slot) = weight.get_mut(last.0) {
+                            *slot -= last.1;
+                        }
+                        last_end = before_last_end;
+                    }
                 }
-                let last_end = end(j - 1);
-                let color = self.dominant_fill(row.from, k, j, info.pal);
+                let color = if more {
+                    self.dominant_fill(row.from, k, j, info.pal)
+                } else {
+                    dominant(&weight, info.pal)
+                };
                 let a = xs.max(info.plot.left() - 1.0);
                 let b = info.x_from_ns(last_end as f64).max(xs + MIN_PX).min(info.plot.right() + 1.0);
                 match &mut pending {
@@ -350,7 +400,7 @@ impl Timeline<'_> {
         let iv = self.intervals;
         let n = j.saturating_sub(k).max(1);
         let stride = n.div_ceil(EXACT_MERGE).max(1);
-        let mut weight = [0i64; 8];
+        let mut weight = [0i64; KINDS];
         let mut idx = k;
         while idx < j {
             let i = base + idx;
@@ -361,8 +411,7 @@ impl Timeline<'_> {
             }
             idx += stride;
         }
-        let best = weight.iter().enumerate().max_by_key(|&(_, w)| *w).map_or(0, |(i, _)| i);
-        pal.kinds.get(best).copied().unwrap_or(Color32::GRAY)
+        dominant(&weight, pal)
     }
 
     /// Paints the time axis above the lanes and names the scale in its left corner.
@@ -544,6 +593,15 @@ struct RowCtx {
     depth: u16,
 }
 
+/// Slots for weighing interval kinds when merging a pixel.
+const KINDS: usize = 8;
+
+/// The palette colour of the heaviest kind (the last of equals).
+fn dominant(weight: &[i64; KINDS], pal: &TimelinePalette) -> Color32 {
+    let best = weight.iter().enumerate().max_by_key(|&(_, w)| *w).map_or(0, |(i, _)| i);
+    pal.kinds.get(best).copied().unwrap_or(Color32::GRAY)
+}
+
 /// Number of leading positions of `0..len` where `below` holds (it holds, then does not): an
 /// exponential then binary search, so a short run costs a few reads and a long one a logarithm.
 fn gallop(len: usize, below: impl Fn(usize) -> bool) -> usize {
@@ -595,6 +653,70 @@ mod tests {
         assert_eq!(g(&[], 5), 0);
         for bound in 0..70 {
             assert_eq!(g(&s, bound), s.partition_point(|&x| x < bound), "bound {bound}");
+        }
+    }
+
+    /// The colours one frame paints for `rows` (each a task's intervals), 0..1,000,000 ns
+    /// across the plot, a pixel about 1,400 ns.
+    fn painted(rows: &[Vec<(i64, i64, IntervalKind)>]) -> (Vec<Color32>, &'static TimelinePalette) {
+        use leakscope_core::model::{Capture, FormatKind, Interval, IntervalRange, IntervalsBuilder, Task};
+        let mut c = Capture::new("test", FormatKind::GoExecutionTrace);
+        let mut iv = IntervalsBuilder::new(0);
+        for (t, row) in rows.iter().enumerate() {
+            let first = iv.len() as u32;
+            for &(start_ns, end_ns, kind) in row {
+                iv.push_interval(Interval { start_ns, end_ns, kind, depth: 0, ..Interval::default() });
+            }
+            c.tasks.push(Task {
+                id: t as u64 + 1,
+                intervals: IntervalRange { start: first, len: row.len() as u32 },
+                ..Task::default()
+            });
+        }
+        c.intervals = iv.finish();
+        c.time_range_ns = Some((0, 1_000_000));
+        let lanes: Vec<Lane> = (0..rows.len() as u32).map(|t| Lane::task(&c, t, format!("G{t}"))).collect();
+        let ctx = egui::Context::default();
+        let mut state = TimelineState::default();
+        state.set_view_ns(0.0, 1_000_000.0);
+        let mut pal = None;
+        for _ in 0..2 {
+            let input = egui::RawInput {
+                screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(1000.0, 300.0))),
+                ..egui::RawInput::default()
+            };
+            let mut out = ctx.run_ui(input, |ui| {
+                pal = Some(TimelinePalette::of(ui));
+                let _ = Timeline::new(&c, &lanes).show(ui, &mut state);
+            });
+            // No renderer takes the font atlas here.
+            out.textures_delta.clear();
+        }
+        let mesh = state.mesh.take().expect("a frame paints a mesh");
+        (mesh.vertices.iter().map(|v| v.color).collect(), pal.expect("a frame ran"))
+    }
+
+    /// A merged pixel takes the colour of the state that lasts longest in it, whether its
+    /// intervals are few enough to be walked one by one or so many that they are sampled.
+    #[test]
+    fn a_merged_pixel_takes_the_colour_of_its_longest_state() {
+        for pairs in [4i64, 10, 60] {
+            // `pairs` times: running 2 ns, then runnable 8 ns; then blocked to the end, which
+            // runs far past the pixel and is drawn on its own.
+            let mut row: Vec<(i64, i64, IntervalKind)> = (0..pairs)
+                .flat_map(|p| {
+                    [
+                        (p * 10, p * 10 + 2, IntervalKind::Running),
+                        (p * 10 + 2, p * 10 + 10, IntervalKind::Runnable),
+                    ]
+                })
+                .collect();
+            row.push((pairs * 10, 1_000_000, IntervalKind::Blocked));
+            let (colours, pal) = painted(&[row]);
+            let has = |k: IntervalKind| colours.contains(&pal.kind(k));
+            assert!(has(IntervalKind::Runnable), "{pairs} pairs: the sliver is runnable's colour");
+            assert!(!has(IntervalKind::Running), "{pairs} pairs: running is the lesser part");
+            assert!(has(IntervalKind::Blocked), "{pairs} pairs: the long block is drawn");
         }
     }
 }

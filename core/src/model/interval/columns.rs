@@ -71,6 +71,7 @@ impl Times {
         (0..1i64 << TIME_BITS).contains(&d).then_some((d as u32, (d >> 32) as u16))
     }
 
+    #[inline]
     pub(super) fn get(&self, i: usize) -> i64 {
         if let Some(wide) = &self.wide {
             return wide.get(i).copied().unwrap_or(self.base);
@@ -221,6 +222,7 @@ impl StyleColumn {
         }
     }
 
+    #[inline]
     pub(super) fn get(&self, i: usize) -> Option<u32> {
         match self {
             StyleColumn::Narrow(v) => v.get(i).map(|&s| u32::from(s)),
@@ -328,6 +330,7 @@ impl<T: Copy> Sparse<T> {
         Self { bits, before, values }
     }
 
+    #[inline]
     pub(super) fn get(&self, row: usize) -> Option<T> {
         let word = *self.bits.get(row / 64)?;
         let bit = 1u64 << (row % 64);

@@ -27,6 +27,7 @@ pub struct Intervals {
 
 impl Intervals {
     /// Number of intervals.
+    #[inline]
     pub fn len(&self) -> usize {
         self.style.len()
     }
@@ -36,36 +37,43 @@ impl Intervals {
         self.style.is_empty()
     }
 
+    #[inline]
     fn style(&self, i: usize) -> Style {
         self.style.get(i).and_then(|s| self.styles.get(s as usize)).copied().unwrap_or_default()
     }
 
     /// Start of interval `i` (the capture's base time where there is no such interval).
+    #[inline]
     pub fn start(&self, i: usize) -> i64 {
         self.start.get(i)
     }
 
     /// End of interval `i`.
+    #[inline]
     pub fn end(&self, i: usize) -> i64 {
         self.ends.get(i).unwrap_or_else(|| self.start.get(i + 1))
     }
 
     /// State of interval `i`.
+    #[inline]
     pub fn kind(&self, i: usize) -> IntervalKind {
         self.style(i).kind
     }
 
     /// Reason or name of interval `i`, [`StrId::EMPTY`] when none.
+    #[inline]
     pub fn label(&self, i: usize) -> StrId {
         self.style(i).label
     }
 
     /// Stack at the start of interval `i`, [`StackId::EMPTY`] when none.
+    #[inline]
     pub fn stack(&self, i: usize) -> StackId {
         self.style(i).stack
     }
 
     /// Nesting depth of interval `i`.
+    #[inline]
     pub fn depth(&self, i: usize) -> u16 {
         self.style(i).depth
     }
