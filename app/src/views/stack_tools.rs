@@ -155,7 +155,7 @@ impl StackTools {
                 Some(default) => {
                     let mut hide = self.runtime_choice.unwrap_or(default);
                     let toggle = ui.checkbox(&mut hide, "Hide runtime").on_hover_text(
-                        "Leave out the runtime's own frames (runtime.gopark, runtime.chanrecv, runtime.goexit) as Go's goroutine dumps do, their value going to their callers. Exported runtime functions (runtime.Gosched) stay.",
+                        "Leave out the runtime's own frames (runtime.gopark, runtime.chanrecv, runtime.goexit) as Go's goroutine dumps do, their value going to their callers. Exported runtime functions (runtime.Gosched) stay. A stack of runtime frames only (GC workers, the sweeper) becomes one frame, \"(runtime only)\".",
                     );
                     if toggle.changed() {
                         self.runtime_choice = Some(hide);

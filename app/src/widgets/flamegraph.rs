@@ -32,6 +32,7 @@ use egui::{
 };
 use leakscope_core::analysis::flame::{FlameNode, FlameTree};
 use leakscope_core::analysis::flame_locations::FlameLocations;
+use leakscope_core::analysis::stack_filter::RUNTIME_ONLY;
 use leakscope_core::model::{StrId, funcname};
 
 use super::format::{self, ValueUnit};
@@ -206,7 +207,8 @@ impl FrameLayout {
             .names
             .iter()
             .map(|(_, name)| {
-                let fam = match (funcname::is_runtime(name), funcname::is_standard_library(name)) {
+                let runtime = funcname::is_runtime(name) || name == RUNTIME_ONLY;
+                let fam = match (runtime, funcname::is_standard_library(name)) {
                     (true, _) => 2,
                     (false, true) => 1,
                     (false, false) => 0,

@@ -17,6 +17,9 @@ use regex::Regex;
 
 use crate::model::funcname::hidden_by_go_traceback;
 
+/// The one frame left of a stack that `hide_runtime` emptied: it ran only runtime code.
+pub const RUNTIME_ONLY: &str = "(runtime only)";
+
 /// Which of the four filters a pattern or an error belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FilterField {
@@ -164,7 +167,14 @@ impl StackFilter {
         };
         let kept = root_first.get(from..).unwrap_or_default();
         let hidden = |f: &str| matches(&self.hide, f) || (self.hide_runtime && hidden_by_go_traceback(f));
-        Some(kept.iter().copied().filter(|f| !hidden(f)).collect())
+        let left: Vec<&'a str> = kept.iter().copied().filter(|f| !hidden(f)).collect();
+        // A stack made only of the runtime's own frames (a GC worker, the sweeper, the
+        // scavenger: goroutines a dump does not print at all) would otherwise be a blank width
+        // under the root that no frame explains; it is named for what it is.
+        if left.is_empty() && self.hide_runtime && kept.iter().any(|f| !matches(&self.hide, f)) {
+            return Some(vec![RUNTIME_ONLY]);
+        }
+        Some(left)
     }
 }
 
@@ -226,6 +236,16 @@ mod tests {
         assert_eq!(f.apply(&profile).unwrap(), ["main.worker"]);
         // Exported runtime functions are printed by dumps, so they stay.
         assert_eq!(f.apply(&["main.main", "runtime.Gosched"]).unwrap(), ["main.main", "runtime.Gosched"]);
+        // A goroutine of the runtime's own keeps its width under a name, not a blank.
+        assert_eq!(
+            f.apply(&["runtime.goexit", "runtime.bgsweep", "runtime.gopark"]).unwrap(),
+            [RUNTIME_ONLY]
+        );
+        // What the user's own hide pattern empties stays empty, as in pprof.
+        let spec = FilterSpec { hide_runtime: true, hide: "bgsweep".into(), ..FilterSpec::default() };
+        let f = StackFilter::new(&spec).unwrap();
+        assert_eq!(f.apply(&["runtime.bgsweep"]).unwrap(), Vec::<&str>::new());
+        assert_eq!(f.apply(&[]).unwrap(), Vec::<&str>::new());
     }
 
     #[test]
