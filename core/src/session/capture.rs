@@ -292,10 +292,7 @@ impl LoadedCapture {
     /// What the capture's tasks are: goroutines for Go captures, tasks for traces of other
     /// runtimes (threads, async operations).
     pub fn task_noun(&self) -> TaskNoun {
-        let go = self.capture.is_goroutine_count_profile()
-            || self.capture.tasks.is_empty()
-            || self.capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine);
-        if go { TaskNoun::Goroutines } else { TaskNoun::Tasks }
+        task_noun(&self.capture)
     }
 
     /// The group holding task `task`.
@@ -323,15 +320,25 @@ impl LoadedCapture {
     }
 }
 
+/// "goroutines" for Go captures (and ones with no tasks), "tasks" for threads and async work.
+fn task_noun(capture: &Capture) -> TaskNoun {
+    let go = capture.is_goroutine_count_profile()
+        || capture.tasks.is_empty()
+        || capture.tasks.iter().any(|t| t.kind == TaskKind::Goroutine);
+    if go { TaskNoun::Goroutines } else { TaskNoun::Tasks }
+}
+
 fn flames(capture: &Capture) -> Vec<Flame> {
     let mut out = Vec::new();
     let goroutines = FlameSource::Goroutines.stacks(capture);
     if !goroutines.is_empty() {
+        // A Node or Python trace's tasks are not goroutines: the picker and the counts say so.
+        let noun = task_noun(capture).plural();
         out.push(Flame::new(
             capture,
             FlameSource::Goroutines,
-            "goroutines".to_owned(),
-            ValueUnit::goroutines(),
+            noun.to_owned(),
+            ValueUnit::Count(noun.into()),
             &goroutines,
         ));
     }

@@ -465,13 +465,10 @@ impl Timeline<'_> {
         for t in time_axis::ticks(from, to, step) {
             let x = info.x_from_ns(t + origin);
             info.painter.vline(x, axis.bottom() - 5.0..=axis.bottom(), Stroke::new(1.0, info.pal.axis_text));
-            info.painter.text(
-                pos2(x + 3.0, axis.top() + 4.0),
-                Align2::LEFT_TOP,
-                labels.label(t),
-                font.clone(),
-                info.pal.axis_text,
-            );
+            let g = info.painter.layout_no_wrap(labels.label(t), font.clone(), info.pal.axis_text);
+            // A label right of its tick, unless it would run off the edge: then left of it.
+            let lx = if x + 3.0 + g.size().x > axis.right() - 2.0 { x - 3.0 - g.size().x } else { x + 3.0 };
+            info.painter.galley(pos2(lx, axis.top() + 4.0), g, info.pal.axis_text);
         }
         // The left corner names the scale: the span on screen, and the offsets' base if any.
         let mut corner = format!("view {}", format::duration_ns((info.view.1 - info.view.0).round() as i64));
