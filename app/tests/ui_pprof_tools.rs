@@ -66,6 +66,23 @@ fn source_mode_lists_a_functions_lines_beside_its_code() {
     assert!(h.query_all_by_label("10 goroutines").count() >= 1, "the line's value");
 }
 
+/// Sandwich and Source with no function picked yet open on the one with the most self value
+/// (the first row of Top), not on an empty pane.
+#[test]
+fn sandwich_and_source_open_on_the_heaviest_function() {
+    let mut h = opened(vec![sample("ctx-done-leak.before.cpu.pb.gz")]);
+    h.get_by_label("Flamegraph").click();
+    h.run();
+    h.get_by_label("Sandwich").click();
+    h.run();
+    // Two functions share the most self time (20 ms each); the first by name is taken.
+    h.get_by_label_contains("net.(*conn).Read — cum 30.0 ms");
+    assert_eq!(h.query_all_by_label_contains("Pick a function").count(), 0);
+    h.get_by_label("Source").click();
+    h.run();
+    assert_eq!(h.query_all_by_label_contains("Pick a function").count(), 0);
+}
+
 /// A goroutine finding joined with heap growth links to the heap profile it was seen in: its
 /// flamegraph, with the grown allocation site searched.
 #[test]

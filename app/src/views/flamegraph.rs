@@ -203,6 +203,19 @@ impl FlamePane {
             };
             if node == 0 { self.state.reset() } else { self.state.zoom_to(node) }
         }
+        // A sandwich or a listing with nothing picked yet opens on the function with the most
+        // self value (pprof's top of -top), rather than on an empty pane.
+        if matches!(tools.mode, StackMode::Sandwich | StackMode::Source)
+            && tools.sandwich_func.is_none()
+            && self.source_lines.function().is_none()
+        {
+            tools.sandwich_func = leakscope_core::analysis::top::top_of_tree(shown)
+                .0
+                .into_iter()
+                .filter(|f| f.flat > 0)
+                .max_by(|a, b| a.flat.cmp(&b.flat).then_with(|| b.function.cmp(&a.function)))
+                .map(|f| f.function);
+        }
         let mut clicked_badge = None;
         match tools.mode {
             StackMode::Graph => {
