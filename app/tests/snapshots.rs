@@ -263,3 +263,27 @@ fn links_of_a_hovered_trace_lane() {
     mask_timing(&mut h);
     h.snapshot("timeline_links_of_hovered_lane");
 }
+
+/// A Node trace's interval selected after the timeline opened with its one-line hint: the
+/// details panel has room for the event's args (the hint's height was kept, cutting them off).
+#[test]
+fn a_selected_node_interval_shows_its_args() {
+    let mut h = harness_sized(&["node-pending-locks.trace.json"], (1600.0, 1000.0));
+    h.get_by_label("Timeline").click();
+    h.run();
+    // The HTTPINCOMINGMESSAGE span of request 18.
+    h.input_mut().events.push(egui::Event::PointerMoved(egui::pos2(1152.0, 669.0)));
+    h.run();
+    for pressed in [true, false] {
+        h.input_mut().events.push(egui::Event::PointerButton {
+            pos: egui::pos2(1152.0, 669.0),
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run();
+    }
+    h.get_by_label_contains("\"executionAsyncId\": 4");
+    mask_timing(&mut h);
+    h.snapshot("timeline_node_selected_args");
+}

@@ -367,7 +367,9 @@ impl TimelinePane {
     ) {
         let capture = &loaded.capture;
         let Some(hit) = self.state.selected() else {
-            egui::Panel::bottom(ui.scope_id().with(("timeline-details", name))).show(ui, |ui| {
+            // Its own id: sharing the details panel's, its one line's height was remembered
+            // as the details' size, and a selection's stack and args opened cut off.
+            egui::Panel::bottom(ui.scope_id().with(("timeline-hint", name))).show(ui, |ui| {
                 ui.weak("Click an interval to see its task and stack. Wheel zooms, drag pans, shift+drag zooms to a band, Esc resets.");
             });
             return;
@@ -385,6 +387,9 @@ impl TimelinePane {
         egui::Panel::bottom(ui.scope_id().with(("timeline-details", name)))
             .resizable(true)
             .default_size(height)
+            // A panel keeps the size it had; a later selection with a longer stack or args
+            // still gets room for its first lines (up to 30% of the view), then scrolls.
+            .min_size(height.min((ui.available_height() * 0.3).max(150.0)))
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("timeline-details-scroll").show(ui, |ui| {
                     ui.label(RichText::new(task_label(capture, hit.task.unwrap_or(0))).strong());
