@@ -132,32 +132,40 @@ const STARTUP_GOROUTINES: usize = 8;
 
 impl Clock {
     pub(super) fn of(capture: &Capture) -> Self {
-        let mut ids: Vec<(u64, String)> = capture
+        // The lowest ids only, kept in a small max-heap: a capture can hold millions of
+        // goroutines, and naming each (a String apiece) only to keep eight cost more memory
+        // than the file on a goroutine-dense trace.
+        let mut lowest: std::collections::BinaryHeap<(u64, &str)> =
+            std::collections::BinaryHeap::with_capacity(STARTUP_GOROUTINES + 1);
+        for t in capture
             .tasks
             .iter()
             .filter(|t| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::SYSTEM))
-            .filter_map(|t| {
-                let start = t
-                    .start_func
-                    .map(|f| capture.func_name(f).to_owned())
-                    .or_else(|| {
-                        let frames = capture.tables.stack(t.stack);
-                        frames
-                            .iter()
-                            .rev()
-                            .map(|&f| capture.func_name(f))
-                            .find(|f| !is_wrapper(f))
-                            .map(str::to_owned)
-                    })
-                    .unwrap_or_default();
-                // Goroutines every Go program starts (runtime.main, os/signal's loop) say
-                // nothing about which process this is.
-                (!funcname::is_standard_library(&start)).then_some((t.id, start))
-            })
-            .collect();
-        ids.sort_unstable();
+        {
+            if lowest.len() == STARTUP_GOROUTINES && lowest.peek().is_some_and(|&(top, _)| t.id > top) {
+                continue;
+            }
+            let start = t
+                .start_func
+                .map(|f| capture.func_name(f))
+                .or_else(|| {
+                    let frames = capture.tables.stack(t.stack);
+                    frames.iter().rev().map(|&f| capture.func_name(f)).find(|f| !is_wrapper(f))
+                })
+                .unwrap_or_default();
+            // Goroutines every Go program starts (runtime.main, os/signal's loop) say
+            // nothing about which process this is.
+            if funcname::is_standard_library(start) {
+                continue;
+            }
+            lowest.push((t.id, start));
+            if lowest.len() > STARTUP_GOROUTINES {
+                lowest.pop();
+            }
+        }
+        let ids: Vec<(u64, String)> =
+            lowest.into_sorted_vec().into_iter().map(|(id, start)| (id, start.to_owned())).collect();
         let max_id = capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine).map(|t| t.id).max();
-        ids.truncate(STARTUP_GOROUTINES);
         Self { captured_at_ns: capture.source.captured_at_ns, max_id, startup: ids }
     }
 
