@@ -169,7 +169,11 @@ pub(crate) enum Outcome {
 pub(crate) struct Ordering {
     gs: IdMap<GState>,
     ps: HashMap<u64, PState>,
-    ms: HashMap<u64, MState>,
+    /// Each thread's slot in `m_states`: looked up once an event, where a map of states was
+    /// looked up twice (read before, written after); threads are few, events are many.
+    ms: HashMap<u64, u32>,
+    /// Threads' states, in the order they were first seen, with their ids.
+    m_states: Vec<(u64, MState)>,
     active_tasks: HashSet<u64>,
     gc_seq: u64,
     gc: Gc,
@@ -192,6 +196,7 @@ impl Ordering {
             gs: IdMap::for_room(room),
             ps: HashMap::new(),
             ms: HashMap::new(),
+            m_states: Vec::new(),
             active_tasks: HashSet::new(),
             gc_seq: 0,
             gc: Gc::Undetermined,
@@ -225,8 +230,8 @@ impl Ordering {
     pub fn advance(&mut self, ev: &RawEvent, m: u64, generation: u64, force: bool) -> Outcome {
         let initial = *self.initial_gen.get_or_insert(generation) == generation;
         let mut cur = Ctx { g: NONE, p: NONE, m };
-        if m != NONE {
-            let ms = self.ms.entry(m).or_insert(MState { g: NONE, p: NONE });
+        let slot = (m != NONE).then(|| self.m_slot(m));
+        if let Some((_, ms)) = slot.and_then(|s| self.m_states.get(s)) {
             cur.g = ms.g;
             cur.p = ms.p;
         }
@@ -278,13 +283,27 @@ impl Ordering {
             _ => (Outcome::Dropped("event type that cannot appear in an event batch"), cur),
         };
         if matches!(outcome, Outcome::Advanced | Outcome::AdvancedAnyway(_))
-            && m != NONE
-            && let Some(ms) = self.ms.get_mut(&m)
+            && let Some((_, ms)) = slot.and_then(|s| self.m_states.get_mut(s))
         {
             ms.g = new.g;
             ms.p = new.p;
         }
         outcome
+    }
+
+    /// Thread `m`'s slot in `m_states`, made (running nothing, holding no proc) when new.
+    fn m_slot(&mut self, m: u64) -> usize {
+        let states = &mut self.m_states;
+        *self.ms.entry(m).or_insert_with(|| {
+            states.push((m, MState { g: NONE, p: NONE }));
+            (states.len() - 1) as u32
+        }) as usize
+    }
+
+    /// Thread `m`'s state, if it was seen.
+    fn m_state(&mut self, m: u64) -> Option<&mut MState> {
+        let slot = *self.ms.get(&m)? as usize;
+        self.m_states.get_mut(slot).map(|(_, ms)| ms)
     }
 
     fn push(&mut self, ev: RawEvent, ctx: Ctx, old: u8) {
@@ -337,7 +356,7 @@ impl Ordering {
         if status == pstatus::SYSCALL_ABANDONED && old == pstatus::RUNNING {
             // The status is written by whoever steals the proc, not by the thread it is bound
             // to; the transition belongs to that thread.
-            if let Some((&mid, ms)) = self.ms.iter().find(|(_, ms)| ms.p == pid) {
+            if let Some(&(mid, ms)) = self.m_states.iter().find(|(_, ms)| ms.p == pid) {
                 cur = Ctx { g: ms.g, p: pid, m: mid };
             } else {
                 warn = Some("proc about to be stolen is bound to no thread");
@@ -403,7 +422,7 @@ impl Ordering {
             }
             new.p = NONE;
         } else {
-            match self.ms.get_mut(&mid) {
+            match self.m_state(mid) {
                 Some(victim) => {
                     if victim.p != pid {
                         warn = Some("proc stolen from a thread that did not hold it");
@@ -451,7 +470,7 @@ impl Ordering {
                     }
                     new.g = gid;
                 } else {
-                    match self.ms.get(&mid) {
+                    match self.m_state(mid) {
                         Some(ms) => {
                             if ms.g != gid {
                                 warn = Some("syscalling goroutine on a thread running another goroutine");
@@ -459,7 +478,10 @@ impl Ordering {
                             cur.g = ms.g;
                         }
                         None => {
-                            self.ms.insert(mid, MState { g: gid, p: NONE });
+                            let slot = self.m_slot(mid);
+                            if let Some((_, ms)) = self.m_states.get_mut(slot) {
+                                ms.g = gid;
+                            }
                         }
                     }
                     cur.m = mid;
@@ -846,52 +868,99 @@ pub(crate) struct DecodeError {
 }
 
 /// One thread's batches in a generation, read one event at a time.
+///
+/// Events are decoded a run at a time into a buffer: one tight loop over a batch's bytes
+/// instead of a decode interleaved with the merge of the threads, which keeps the decoder's
+/// branches and the bytes hot (the merge visits each thread in turn). A run is at most
+/// [`DECODE_RUN`] events, so a trace with hundreds of threads buffers little per thread.
 #[derive(Debug)]
 pub(crate) struct Cursor<'b> {
     /// The thread.
     pub m: u64,
     batches: Vec<&'b Batch>,
+    /// The batch being decoded, the offset of its next undecoded event, and the time of the
+    /// last decoded one (`None` before its first).
     idx: usize,
     off: usize,
     last: Option<i64>,
+    /// Decoded events not yet handed out, and the next one.
+    buf: Vec<RawEvent>,
+    pos: usize,
+    /// An unreadable event, handed out after the events before it.
+    err: Option<DecodeError>,
     /// The next event, once `next` returned true.
     pub ev: RawEvent,
 }
 
+/// Most events decoded ahead per thread (about 56 KB).
+const DECODE_RUN: usize = 1024;
+
 impl<'b> Cursor<'b> {
     /// A cursor over `batches` (one thread's, in file order).
     pub fn new(m: u64, batches: Vec<&'b Batch>) -> Self {
-        Self { m, batches, idx: 0, off: 0, last: None, ev: RawEvent::default() }
+        Self {
+            m,
+            batches,
+            idx: 0,
+            off: 0,
+            last: None,
+            buf: Vec::new(),
+            pos: 0,
+            err: None,
+            ev: RawEvent::default(),
+        }
     }
 
     /// Reads the next event into `self.ev`; false at the end. A bad event skips the rest of its
     /// batch and is returned as an error; calling again continues with the next batch.
+    #[inline]
     pub fn next(&mut self, bytes: &[u8], freq: Freq, version: Version) -> Result<bool, DecodeError> {
+        if let Some(&ev) = self.buf.get(self.pos) {
+            self.pos += 1;
+            self.ev = ev;
+            return Ok(true);
+        }
+        self.refill(bytes, freq, version)
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, bytes: &[u8], freq: Freq, version: Version) -> Result<bool, DecodeError> {
         loop {
+            if let Some(e) = self.err.take() {
+                return Err(e);
+            }
+            self.buf.clear();
+            self.pos = 0;
             let Some(batch) = self.batches.get(self.idx) else {
                 return Ok(false);
             };
             let data = bytes.get(batch.data.clone()).unwrap_or_default();
+            let mut last = self.last.unwrap_or_else(|| freq.ns(batch.time));
+            while self.off < data.len() && self.buf.len() < DECODE_RUN {
+                let offset = batch.data.start + self.off;
+                match read_event(data, &mut self.off, version) {
+                    Ok((typ, dt, args)) => {
+                        let time = freq.ns(dt).saturating_add(last);
+                        last = time;
+                        self.buf.push(RawEvent { typ, time, args, offset });
+                    }
+                    Err(message) => {
+                        self.off = data.len();
+                        self.err = Some(DecodeError { offset, message });
+                        break;
+                    }
+                }
+            }
+            self.last = Some(last);
             if self.off >= data.len() {
                 self.idx += 1;
                 self.off = 0;
                 self.last = None;
-                continue;
             }
-            let last = *self.last.get_or_insert_with(|| freq.ns(batch.time));
-            let start = self.off;
-            let offset = batch.data.start + start;
-            match read_event(data, &mut self.off, version) {
-                Ok((typ, dt, args)) => {
-                    let time = freq.ns(dt).saturating_add(last);
-                    self.last = Some(time);
-                    self.ev = RawEvent { typ, time, args, offset };
-                    return Ok(true);
-                }
-                Err(message) => {
-                    self.off = data.len();
-                    return Err(DecodeError { offset, message });
-                }
+            if let Some(&ev) = self.buf.first() {
+                self.pos = 1;
+                self.ev = ev;
+                return Ok(true);
             }
         }
     }
