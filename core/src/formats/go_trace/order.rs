@@ -470,18 +470,15 @@ impl Ordering {
                     }
                     new.g = gid;
                 } else {
-                    match self.m_state(mid) {
-                        Some(ms) => {
-                            if ms.g != gid {
-                                warn = Some("syscalling goroutine on a thread running another goroutine");
-                            }
-                            cur.g = ms.g;
+                    if let Some(ms) = self.m_state(mid) {
+                        if ms.g != gid {
+                            warn = Some("syscalling goroutine on a thread running another goroutine");
                         }
-                        None => {
-                            let slot = self.m_slot(mid);
-                            if let Some((_, ms)) = self.m_states.get_mut(slot) {
-                                ms.g = gid;
-                            }
+                        cur.g = ms.g;
+                    } else {
+                        let slot = self.m_slot(mid);
+                        if let Some((_, ms)) = self.m_states.get_mut(slot) {
+                            ms.g = gid;
                         }
                     }
                     cur.m = mid;
