@@ -77,10 +77,12 @@ impl<V: Default> IdMap<V> {
     }
 
     /// The array slot of `id`, if it has one.
+    #[inline]
     fn slot(&self, id: u64) -> Option<usize> {
         usize::try_from(id).ok().filter(|&i| i < self.dense.len())
     }
 
+    #[inline]
     fn is_present(&self, i: usize) -> bool {
         self.present.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
@@ -101,6 +103,7 @@ impl<V: Default> IdMap<V> {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, id: u64) -> Option<&V> {
         if let Some(i) = self.slot(id) {
             return if self.is_present(i) { self.dense.get(i) } else { None };
@@ -111,6 +114,7 @@ impl<V: Default> IdMap<V> {
         }
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut V> {
         if let Some(i) = self.slot(id) {
             return if self.is_present(i) { self.dense.get_mut(i) } else { None };

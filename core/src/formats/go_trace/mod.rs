@@ -219,7 +219,7 @@ fn read_events(
     progress: &Progress,
     passes: u64,
 ) -> Result<(Builder, i64, Room), ParseError> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item<'_>>>(CHUNKS_IN_FLIGHT);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk<'_>>(CHUNKS_IN_FLIGHT);
     let reader = Reader {
         version,
         cut_generation,
@@ -239,17 +239,15 @@ fn read_events(
             let mut reader = reader;
             let mut cancelled = false;
             for chunk in rx {
-                for item in chunk {
-                    match item {
-                        Item::Cancelled => cancelled = true,
-                        Item::GenerationEnd(index) => {
-                            if let Some(g) = gens.get(index) {
-                                reader.end_generation(g);
-                                pages.release_generation(g);
-                            }
-                        }
-                        other => reader.item(other, gens),
+                let mut others = chunk.others.into_iter().peekable();
+                for (k, event) in chunk.events.into_iter().enumerate() {
+                    while let Some((_, item)) = others.next_if(|(at, _)| *at <= k) {
+                        cancelled |= reader.apply(item, gens, pages);
                     }
+                    reader.event(event);
+                }
+                for (_, item) in others {
+                    cancelled |= reader.apply(item, gens, pages);
                 }
                 if cancelled {
                     break;
@@ -257,15 +255,9 @@ fn read_events(
             }
             (reader, cancelled)
         });
-        let mut orderer = Orderer {
-            bytes,
-            version,
-            ordering: Ordering::with_goroutines(room),
-            freq: None,
-            progress,
-            out: Vec::with_capacity(CHUNK),
-            tx,
-        };
+        let mut ordering = Ordering::with_goroutines(room);
+        ordering.queue = Vec::with_capacity(CHUNK + CHUNK_SLACK);
+        let mut orderer = Orderer { bytes, version, ordering, freq: None, progress, others: Vec::new(), tx };
         orderer.run(gens);
         let room = orderer.ordering.goroutine_room();
         // Dropping the sender ends the builder's loop.
@@ -282,18 +274,27 @@ fn read_events(
     Ok((builder, end, room))
 }
 
-/// Items per chunk handed from the orderer to the builder: large enough that the hand-over
+/// Events per chunk handed from the orderer to the builder: large enough that the hand-over
 /// costs nothing per event, small enough to stay in the caches.
 const CHUNK: usize = 2048;
+/// Room past [`CHUNK`] in a chunk's events: one advance may queue a few (synthesized ones).
+const CHUNK_SLACK: usize = 16;
 /// Chunks the orderer may run ahead of the builder (about 180 KB each).
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// What the orderer hands the builder, in the order the builder must apply it.
+/// What the orderer hands the builder at once: events in their final order (their times not
+/// yet fixed), and the other items, each at its place among them. The events are the
+/// ordering's own queue, handed over whole, so an event is not copied on its way.
+struct Chunk<'a> {
+    events: Vec<Ordered>,
+    /// Each with how many of `events` come before it.
+    others: Vec<(usize, Item<'a>)>,
+}
+
+/// What the orderer hands the builder besides events, in the order the builder must apply it.
 enum Item<'a> {
     /// A generation begins: its index and its decoded tables, for the builder to intern.
     Generation(usize, Box<GenTables<'a>>),
-    /// The next event in its final order (its time not yet fixed).
-    Event(Ordered),
     /// A CPU sample of the current generation, by its index in the generation's table, at its
     /// time (not yet fixed).
     Sample(i64, usize),
@@ -313,8 +314,9 @@ struct Orderer<'a, 'p> {
     ordering: Ordering,
     freq: Option<Freq>,
     progress: &'p Progress,
-    out: Vec<Item<'a>>,
-    tx: std::sync::mpsc::SyncSender<Vec<Item<'a>>>,
+    /// Items for the chunk being filled; its events are `ordering.queue`.
+    others: Vec<(usize, Item<'a>)>,
+    tx: std::sync::mpsc::SyncSender<Chunk<'a>>,
 }
 
 impl<'a> Orderer<'a, '_> {
@@ -338,18 +340,33 @@ impl<'a> Orderer<'a, '_> {
         self.flush();
     }
 
-    /// Hands a full chunk to the builder; false when the builder is gone.
+    /// Puts an item after the events queued so far, handing the chunk over when full; false
+    /// when the builder is gone.
     fn emit(&mut self, item: Item<'a>) -> bool {
-        self.out.push(item);
-        if self.out.len() < CHUNK {
+        self.emit_at(self.ordering.queue.len(), item)
+    }
+
+    /// Puts an item before the queue's events from `at` on.
+    fn emit_at(&mut self, at: usize, item: Item<'a>) -> bool {
+        self.others.push((at, item));
+        self.flush_full()
+    }
+
+    /// Hands the chunk over if it is full.
+    fn flush_full(&mut self) -> bool {
+        if self.ordering.queue.len() < CHUNK && self.others.len() < CHUNK {
             return true;
         }
         self.flush()
     }
 
     fn flush(&mut self) -> bool {
-        let chunk = std::mem::replace(&mut self.out, Vec::with_capacity(CHUNK));
-        chunk.is_empty() || self.tx.send(chunk).is_ok()
+        if self.ordering.queue.is_empty() && self.others.is_empty() {
+            return true;
+        }
+        let events = std::mem::replace(&mut self.ordering.queue, Vec::with_capacity(CHUNK + CHUNK_SLACK));
+        let others = std::mem::take(&mut self.others);
+        self.tx.send(Chunk { events, others }).is_ok()
     }
 
     /// Orders one generation's events; false when the read stops (cancelled, or the builder
@@ -461,19 +478,19 @@ impl<'a> Orderer<'a, '_> {
     ) -> bool {
         let Some(slot) = heap.get(i).copied() else { return false };
         let Some(cursor) = cursors.get_mut(slot.cursor) else { return false };
+        // The advance queues its events straight into the chunk; a problem with it goes
+        // before them.
+        let before = self.ordering.queue.len();
         match self.ordering.advance(&cursor.ev, cursor.m, generation, force) {
             Outcome::NotYet if !force => return false,
-            Outcome::NotYet | Outcome::Advanced => {}
+            Outcome::NotYet | Outcome::Advanced => {
+                self.flush_full();
+            }
             Outcome::AdvancedAnyway(why) | Outcome::Dropped(why) => {
                 let offset = cursor.ev.offset;
-                self.emit(Item::Problem(why, offset));
+                self.emit_at(before, Item::Problem(why, offset));
             }
         }
-        let mut queue = std::mem::take(&mut self.ordering.queue);
-        for o in queue.drain(..) {
-            self.emit(Item::Event(o));
-        }
-        self.ordering.queue = queue;
         let Some(cursor) = cursors.get_mut(slot.cursor) else { return true };
         if self.refill(cursor, freq) {
             if let Some(s) = heap.get_mut(i) {
@@ -556,17 +573,34 @@ struct Reader<'a, 'p> {
 }
 
 impl<'a> Reader<'a, '_> {
+    /// Applies an item other than an event; true when it says the read was cancelled.
+    fn apply(&mut self, item: Item<'a>, gens: &[Generation], pages: Pages<'_>) -> bool {
+        match item {
+            Item::Cancelled => return true,
+            Item::GenerationEnd(index) => {
+                if let Some(g) = gens.get(index) {
+                    self.end_generation(g);
+                    pages.release_generation(g);
+                }
+            }
+            other => self.item(other, gens),
+        }
+        false
+    }
+
+    /// The next event in its final order.
+    fn event(&mut self, mut o: Ordered) {
+        o.ev.time = self.builder.fix_time(o.ev.time);
+        if let Some((_, ids)) = &self.current {
+            self.builder.event(&o, ids);
+        }
+    }
+
     fn item(&mut self, item: Item<'a>, gens: &[Generation]) {
         match item {
             Item::Generation(index, tables) => {
                 if let Some(generation) = gens.get(index) {
                     self.begin_generation(index, generation, tables);
-                }
-            }
-            Item::Event(mut o) => {
-                o.ev.time = self.builder.fix_time(o.ev.time);
-                if let Some((_, ids)) = &self.current {
-                    self.builder.event(&o, ids);
                 }
             }
             Item::Sample(t, i) => {

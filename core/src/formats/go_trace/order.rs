@@ -292,6 +292,7 @@ impl Ordering {
     }
 
     /// Thread `m`'s slot in `m_states`, made (running nothing, holding no proc) when new.
+    #[inline]
     fn m_slot(&mut self, m: u64) -> usize {
         let states = &mut self.m_states;
         *self.ms.entry(m).or_insert_with(|| {
