@@ -275,12 +275,13 @@ fn read_events(
 }
 
 /// Events per chunk handed from the orderer to the builder: large enough that the hand-over
-/// costs nothing per event, small enough to stay in the caches.
-const CHUNK: usize = 2048;
+/// (a wake-up of the other thread) costs nothing per event; 2,048 spent a tenth of a busy
+/// trace's read in the kernel's scheduler, 8,192 (720 KB) reads 7% faster.
+const CHUNK: usize = 8192;
 /// Room past [`CHUNK`] in a chunk's events: one advance may queue a few (synthesized ones).
 const CHUNK_SLACK: usize = 16;
-/// Chunks the orderer may run ahead of the builder (about 180 KB each).
-const CHUNKS_IN_FLIGHT: usize = 8;
+/// Chunks the orderer may run ahead of the builder (about 720 KB each).
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// What the orderer hands the builder at once: events in their final order (their times not
 /// yet fixed), and the other items, each at its place among them. The events are the
