@@ -241,9 +241,11 @@ impl Builder {
     }
 
     /// Turns this builder into the first of two passes: it only counts each task's intervals
-    /// (links, samples and metrics are not kept), for [`Builder::placing`] to use.
-    pub fn counting(mut self) -> Self {
+    /// (links, samples and metrics are not kept), for [`Builder::placing`] to use. `goroutines`
+    /// sizes its table of goroutines, as estimated from the event counts.
+    pub fn counting(mut self, goroutines: Room) -> Self {
         self.store = Store::Count { per_task: Vec::new(), links: 0, ends: 0 };
+        self.goroutines = IdMap::for_room(goroutines);
         self
     }
 
@@ -257,7 +259,11 @@ impl Builder {
         self.iv.reserve_ends(counts.ends);
         self.store = Store::Place { counted: per_task.clone(), next_start: 0 };
         // Every task but the procs' and the GC's is a goroutine.
-        self.goroutines = IdMap::for_room(Room { most: per_task.len(), largest: counts.goroutines.largest });
+        self.goroutines = IdMap::for_room(Room {
+            most: per_task.len(),
+            largest: counts.goroutines.largest,
+            seen: per_task.len(),
+        });
         self
     }
 

@@ -30,6 +30,9 @@ pub(crate) struct Room {
     pub most: usize,
     /// The largest id.
     pub largest: u64,
+    /// Ids inserted while absent: every goroutine the map has seen, where `most` counts only
+    /// those alive at once.
+    pub seen: usize,
 }
 
 impl<V> Default for IdMap<V> {
@@ -47,13 +50,19 @@ impl<V> Default for IdMap<V> {
 
 impl<V: Default> IdMap<V> {
     /// An empty map for what a first pass over the same ids saw: an array indexed by id if the
-    /// ids are dense (at most about twice as many slots as entries), else a hash map with room
+    /// ids are dense (at most about twice as many slots as ids seen), else a hash map with room
     /// for them all (a map that grows doubles, and holds both tables while it moves).
+    ///
+    /// Dense is judged against every id seen, not only those alive at once: a trace that
+    /// starts two million short-lived goroutines holds a few thousand at a time, and looking
+    /// each up in a hash map was a quarter of its read; the array costs a few bytes per
+    /// goroutine, which the model spends ten times over on each goroutine's task.
     pub(crate) fn for_room(room: Room) -> Self {
         let slots = room.largest.saturating_add(1);
-        let dense_enough = slots <= (room.most as u64).saturating_mul(2).saturating_add(1024);
+        let ids = room.most.max(room.seen) as u64;
+        let dense_enough = slots <= ids.saturating_mul(2).saturating_add(1024);
         match usize::try_from(slots) {
-            Ok(slots) if dense_enough && room.most > 0 => {
+            Ok(slots) if dense_enough && (room.most > 0 || room.seen > 0) => {
                 let mut dense = Vec::with_capacity(slots);
                 dense.resize_with(slots, V::default);
                 Self { dense, present: vec![0; slots.div_ceil(64)], dense_len: 0, ..Self::default() }
@@ -141,6 +150,9 @@ impl<V: Default> IdMap<V> {
                 Err(_) => self.wide.insert(id, value),
             }
         };
+        if old.is_none() {
+            self.room.seen += 1;
+        }
         self.note(id);
         old
     }
@@ -197,12 +209,12 @@ mod tests {
         assert_eq!(m.remove(big), Some('c'));
         assert_eq!(m.get(big), None);
         assert_eq!(m.get_mut(7).map(|v| *v), Some('a'));
-        assert_eq!(m.room(), Room { most: 3, largest: big });
+        assert_eq!(m.room(), Room { most: 3, largest: big, seen: 3 });
     }
 
     #[test]
     fn dense_ids_live_in_an_array_and_others_beside_it() {
-        let mut m = IdMap::for_room(Room { most: 4, largest: 9 });
+        let mut m = IdMap::for_room(Room { most: 4, largest: 9, seen: 4 });
         assert_eq!(m.dense.len(), 10);
         assert_eq!(m.insert(3, 30u32), None);
         assert_eq!(m.insert(3, 31), Some(30));
@@ -218,9 +230,12 @@ mod tests {
         assert_eq!(m.remove(3), Some(31));
         assert_eq!(m.remove(3), None);
         assert!(!m.contains_key(3));
-        assert_eq!(m.room(), Room { most: 5, largest: 1 << 40 });
+        assert_eq!(m.room(), Room { most: 5, largest: 1 << 40, seen: 5 });
         // Sparse ids get a hash map.
-        let sparse: IdMap<u32> = IdMap::for_room(Room { most: 4, largest: 1 << 20 });
+        let sparse: IdMap<u32> = IdMap::for_room(Room { most: 4, largest: 1 << 20, seen: 4 });
         assert!(sparse.dense.is_empty());
+        // Ids that come and go, few at once but dense over the trace, get an array.
+        let churn: IdMap<u32> = IdMap::for_room(Room { most: 4, largest: 1 << 20, seen: 1 << 20 });
+        assert_eq!(churn.dense.len(), (1 << 20) + 1);
     }
 }

@@ -160,7 +160,7 @@ fn parse_with(
     let passes = if two_pass { 2 } else { 1 };
     let mut builder = Builder::new(capture);
     let counted = if two_pass {
-        let mut counter = Builder::new(Capture::new(path, KIND)).counting();
+        let mut counter = Builder::new(Capture::new(path, KIND)).counting(event_counts.goroutine_room());
         counter.reserve(&event_counts.all, &event_counts.first_generation, None);
         let (counter, end, room) = read_events(
             bytes,
@@ -168,7 +168,7 @@ fn parse_with(
             version,
             (gens, cut_generation),
             counter,
-            Room::default(),
+            event_counts.goroutine_room(),
             progress,
             passes,
         )?;
@@ -514,10 +514,32 @@ struct Slot {
     cursor: usize,
 }
 
-/// Events of every type (by wire type) in the whole trace and in its first generation.
+/// Events of every type (by wire type) in the whole trace and in its first generation, and
+/// the largest goroutine id that creations and statuses name.
 struct EventCounts {
     all: [u64; 256],
     first_generation: [u64; 256],
+    largest_goroutine: u64,
+}
+
+impl EventCounts {
+    /// What the first pass's goroutine table should be sized for, from the counts alone: every
+    /// goroutine created or given a status may be one more id. A trace of many short-lived
+    /// goroutines then gets an array indexed by id, as the second pass does (see
+    /// `IdMap::for_room`), where a hash map cost a quarter of the first pass.
+    fn goroutine_room(&self) -> Room {
+        let n = |types: &[u8]| -> u64 {
+            types.iter().map(|&t| self.all.get(usize::from(t)).copied().unwrap_or(0)).sum()
+        };
+        // Goroutines that existed before the trace have a status in the first generation
+        // (later ones repeat those of goroutines that act in them).
+        let first: u64 = [wire::ev::GO_STATUS, wire::ev::GO_STATUS_STACK]
+            .iter()
+            .map(|&t| self.first_generation.get(usize::from(t)).copied().unwrap_or(0))
+            .sum();
+        let ids = n(&[wire::ev::GO_CREATE, wire::ev::GO_CREATE_BLOCKED, wire::ev::GO_CREATE_SYSCALL]) + first;
+        Room { most: 0, largest: self.largest_goroutine, seen: usize::try_from(ids).unwrap_or(usize::MAX) }
+    }
 }
 
 /// Counts the events of every type in all event batches, in parallel.
@@ -528,32 +550,33 @@ fn count_events(bytes: &[u8], pages: Pages<'_>, gens: &[Generation], version: Ve
             *x += y;
         }
     };
-    let (all, first_generation) = gens
+    let (all, first_generation, largest_goroutine) = gens
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, g)| g.batches.iter().filter(|b| b.kind == BatchKind::Events).map(move |b| (i, b)))
         .fold(
-            || ([0u64; 256], [0u64; 256]),
-            |(mut all, mut first), (i, b)| {
+            || ([0u64; 256], [0u64; 256], 0u64),
+            |(mut all, mut first, largest), (i, b)| {
                 let mut counts = [0u64; 256];
-                order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
+                let in_batch =
+                    order::count_events(bytes.get(b.data.clone()).unwrap_or_default(), version, &mut counts);
                 pages.release(b.data.clone());
                 add(&mut all, &counts);
                 if i == 0 {
                     add(&mut first, &counts);
                 }
-                (all, first)
+                (all, first, largest.max(in_batch))
             },
         )
         .reduce(
-            || ([0u64; 256], [0u64; 256]),
-            |(mut a, mut af), (b, bf)| {
+            || ([0u64; 256], [0u64; 256], 0u64),
+            |(mut a, mut af, la), (b, bf, lb)| {
                 add(&mut a, &b);
                 add(&mut af, &bf);
-                (a, af)
+                (a, af, la.max(lb))
             },
         );
-    EventCounts { all, first_generation }
+    EventCounts { all, first_generation, largest_goroutine }
 }
 
 /// The building stage: applies the orderer's items to the builder.

@@ -965,19 +965,32 @@ impl<'b> Cursor<'b> {
 }
 
 /// Counts the events of each type in a batch, up to the first unreadable one (a cheap pass that
-/// lets the builder size its tables once instead of growing them).
-pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256]) {
+/// lets the builder size its tables once instead of growing them), and returns the largest
+/// goroutine id that its creations and statuses name.
+pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256]) -> u64 {
     let mut pos = 0;
+    let mut largest = 0;
     while pos < data.len() {
         match read_event(data, &mut pos, version) {
-            Ok((typ, _, _)) => {
+            Ok((typ, _, args)) => {
                 if let Some(c) = counts.get_mut(usize::from(typ)) {
                     *c += 1;
                 }
+                if matches!(
+                    typ,
+                    ev::GO_CREATE
+                        | ev::GO_CREATE_BLOCKED
+                        | ev::GO_CREATE_SYSCALL
+                        | ev::GO_STATUS
+                        | ev::GO_STATUS_STACK
+                ) {
+                    largest = largest.max(args[0]);
+                }
             }
-            Err(_) => return,
+            Err(_) => return largest,
         }
     }
+    largest
 }
 
 /// Reads one timed event: its type, timestamp delta and arguments.
