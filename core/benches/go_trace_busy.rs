@@ -33,6 +33,23 @@
 //! (35 MB, 2.3 million goroutines, one per 15 bytes): 24.8 s -> 14.0 s, peak RSS 508 MB (14.4x)
 //! both: the model's 80-byte `Task` per goroutine alone is 5x such a file, so the 3x target
 //! there needs a smaller task record (not done).
+//!
+//! Then (a 221 MB busy trace and an 89 MB dense one, 5.4 million goroutines, on a quieter
+//! machine, load average 1.3-1.9; A/B of release binaries in turns, median of 3): the busy
+//! trace spent 8% of its CPU, single-threaded at the end, comparison-sorting the procs' lanes
+//! (millions of states, a few sweep spans) and 7% copying each 88-byte event into an item for
+//! the builder, and woke the builder every 2,048 events; the dense trace spent a quarter of
+//! its time in hash-map lookups of goroutines (few alive at once, so the tables were not
+//! arrays). After a counting sort by depth, events queued straight into the builder's chunk,
+//! runs of 1,024 events decoded at once, chunks of 8,192, and goroutine tables that are arrays
+//! when ids are dense over the whole trace (the first pass sized from the event counts):
+//! busy 8.20 s -> 5.33 s in turns; this bench then printed 41.5 MB/s (5.32 s, peak heap 2.40x
+//! the file) and dense 27.0 MB/s (3.29 s, 9.28x), against `go tool trace -d=parsed` in the same
+//! run at 103.4 s and 32.1 s: 19.4x and 9.8x faster (before: 27 and 16 MB/s). Still short of 100 MB/s: the two passes each order every
+//! event (about 55% of a pass on the ordering thread, the builder about 25% on the other), so
+//! reaching it needs the generations ordered in parallel (each begins with the statuses it
+//! needs) or one pass. The dense trace's heap, 9.3x the file, is its model: 80 bytes of task
+//! and 13 of link per goroutine, one goroutine per 16 bytes of file.
 
 #![allow(
     missing_docs,
