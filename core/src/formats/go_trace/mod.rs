@@ -160,18 +160,11 @@ fn parse_with(
     let passes = if two_pass { 2 } else { 1 };
     let mut builder = Builder::new(capture);
     let counted = if two_pass {
-        let mut counter = Builder::new(Capture::new(path, KIND)).counting(event_counts.goroutine_room());
+        let estimate = event_counts.goroutine_room();
+        let mut counter = Builder::new(Capture::new(path, KIND)).counting(estimate);
         counter.reserve(&event_counts.all, &event_counts.first_generation, None);
-        let (counter, end, room) = read_events(
-            bytes,
-            pages,
-            version,
-            (gens, cut_generation),
-            counter,
-            event_counts.goroutine_room(),
-            progress,
-            passes,
-        )?;
+        let (counter, end, room) =
+            read_events(bytes, pages, version, (gens, cut_generation), counter, estimate, progress, passes)?;
         let mut counts = counter.into_counts(end);
         counts.goroutines = room;
         builder = builder.placing(&counts);
