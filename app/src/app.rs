@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::command::{Command, Commands};
 use crate::dialog::{DialogOutcome, FileDialog};
 use crate::keys::{SHORTCUT_HELP, SHORTCUT_NEXT_CAPTURE, SHORTCUT_OPEN};
-use crate::loader::{LoadErrorNote, LoadFailure, LoadRequest, Loader};
+use crate::loader::{LoadErrorNote, LoadEvent, LoadFailure, LoadRequest, Loader};
 use crate::state::{AppState, ComparePane, ThemeChoice, ViewKind};
 use crate::theme::{self, Palette};
 use crate::views::{self, Focus, ViewCtx, Views};
@@ -31,6 +31,9 @@ pub struct App {
     pub state: AppState,
     /// What is open; `None` shows the welcome panel.
     pub workspace: Option<Workspace>,
+    /// While `workspace` is a first picture of a file still being read: what was open before,
+    /// shown again if that read fails or is cancelled.
+    before_preview: Option<Workspace>,
     loader: Loader,
     dialog: Option<FileDialog>,
     /// File > Export: a save in flight and its outcome.
@@ -91,6 +94,7 @@ impl App {
         let mut app = Self {
             state,
             workspace: None,
+            before_preview: None,
             loader: Loader::default(),
             dialog: None,
             exports: crate::export_menu::Exports::default(),
@@ -134,10 +138,56 @@ impl App {
 
     fn start_load(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
         self.errors.clear();
+        self.abandon_preview();
         self.loader.start(LoadRequest::Files(paths), ctx);
     }
 
+    /// Whether what is shown is a first picture of a file still being read.
+    pub fn showing_preview(&self) -> bool {
+        self.workspace
+            .as_ref()
+            .and_then(Workspace::active)
+            .is_some_and(|c| c.capture.source.preview_bytes.is_some())
+    }
+
+    /// A first picture of the file being read: shown at once, on the view the whole will open
+    /// on, until the whole replaces it.
+    fn take_preview(&mut self, ws: Workspace) {
+        self.errors.clear();
+        self.focus = None;
+        self.views.reset();
+        if let Some(loaded) = ws.active() {
+            self.state.view = views::opening_view(self.state.view, loaded);
+        }
+        let shown = self.showing_preview();
+        if let Some(old) = self.workspace.replace(ws) {
+            if shown {
+                drop_in_background(old);
+            } else if let Some(older) = self.before_preview.replace(old) {
+                drop_in_background(older);
+            }
+        }
+    }
+
+    /// The read a first picture came from stopped without a whole: show what was open before.
+    fn abandon_preview(&mut self) {
+        if !self.showing_preview() {
+            return;
+        }
+        if let Some(preview) = std::mem::replace(&mut self.workspace, self.before_preview.take()) {
+            drop_in_background(preview);
+        }
+        self.focus = None;
+        self.views.reset();
+    }
+
     fn take_load_result(&mut self, result: Result<Workspace, LoadFailure>) {
+        if result.is_err() {
+            self.abandon_preview();
+        }
+        if let Some(old) = self.before_preview.take() {
+            drop_in_background(old);
+        }
         match result {
             Ok(ws) => {
                 self.state.remember(&ws.paths);
@@ -169,8 +219,10 @@ impl App {
     }
 
     fn poll_background(&mut self, ctx: &egui::Context) {
-        if let Some(result) = self.loader.poll() {
-            self.take_load_result(result);
+        match self.loader.poll() {
+            Some(LoadEvent::Preview(ws)) => self.take_preview(ws),
+            Some(LoadEvent::Finished(result)) => self.take_load_result(result),
+            None => {}
         }
         if self.loader.is_loading() {
             // The progress bar moves without input events.
@@ -272,9 +324,13 @@ impl App {
             }
             Command::OpenBundledSample => {
                 self.errors.clear();
+                self.abandon_preview();
                 self.loader.start(LoadRequest::Bundled, ctx);
             }
-            Command::CancelLoad => self.loader.cancel(),
+            Command::CancelLoad => {
+                self.loader.cancel();
+                self.abandon_preview();
+            }
             Command::DismissError => {
                 self.errors.clear();
                 self.dialog_note = None;
@@ -282,7 +338,7 @@ impl App {
             }
             Command::CloseAll => {
                 self.loader.cancel();
-                if let Some(old) = self.workspace.take() {
+                for old in [self.workspace.take(), self.before_preview.take()].into_iter().flatten() {
                     drop_in_background(old);
                 }
                 self.focus = None;
@@ -541,9 +597,23 @@ impl App {
                         self.commands.send(Command::ShowWarnings(true));
                     }
                 }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.weak(format!("parsed in {:.0} ms", loaded.load_time.as_secs_f64() * 1000.0));
+                // Where a narrow window has no room left, the parse time gives way instead of
+                // drawing over the labels before it.
+                let parsed = format!("parsed in {:.0} ms", loaded.load_time.as_secs_f64() * 1000.0);
+                let room = ui.fonts_mut(|f| {
+                    f.layout_no_wrap(
+                        parsed.clone(),
+                        egui::TextStyle::Body.resolve(ui.style()),
+                        egui::Color32::WHITE,
+                    )
+                    .size()
+                    .x
                 });
+                if ui.available_width() > room + ui.spacing().item_spacing.x {
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        ui.weak(parsed);
+                    });
+                }
             }
         });
     }
@@ -560,6 +630,11 @@ impl App {
         }
         for note in &self.session_notes {
             views::note_ui(ui, note, Palette::of(ui).warning, &mut self.commands);
+        }
+        if let Some(loaded) = self.workspace.as_ref().and_then(Workspace::active)
+            && self.loader.is_loading()
+        {
+            views::preview_ui(ui, loaded);
         }
         match &self.workspace {
             None => {

@@ -2,6 +2,10 @@
 //! the UI keeps drawing a progress bar (bytes done of the total, from
 //! [`leakscope_core::Progress`]) and a Cancel button. The UI polls once per frame and never
 //! waits on the thread.
+//!
+//! A single large file may first send a preview: a first picture of what was read so far (the
+//! first generations of a Go execution trace), shown while the rest is read and replaced by
+//! the whole when it comes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,8 +14,8 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use leakscope_core::analysis::leaks::Config;
-use leakscope_core::session::{Input, InputSource, Purpose, Session};
-use leakscope_core::{Bytes, LoadOptions, Progress};
+use leakscope_core::session::{Input, InputSource, Parsed, Purpose, Session};
+use leakscope_core::{Bytes, Capture, LoadOptions, Preview, Progress};
 
 use crate::sample;
 use crate::workspace::Workspace;
@@ -63,11 +67,23 @@ pub struct LoadStatus {
     pub cancelling: bool,
 }
 
+/// What the loader thread sends: a first picture of a large file, then the result.
+pub enum LoadEvent {
+    /// What was read so far of the one file being loaded, to show until the whole is read.
+    Preview(Workspace),
+    /// The load is over.
+    Finished(Result<Workspace, LoadFailure>),
+}
+
+/// Files at least this large send a first picture: the whole of a Go execution trace this
+/// size takes a second or more to read, its first generations a fraction of that.
+pub const PREVIEW_MIN_BYTES: u64 = 48 << 20;
+
 struct Job {
     progress: Arc<Progress>,
     file_number: Arc<AtomicUsize>,
     names: Vec<String>,
-    rx: Receiver<Result<Workspace, LoadFailure>>,
+    rx: Receiver<LoadEvent>,
     started: Instant,
 }
 
@@ -92,16 +108,25 @@ impl Loader {
         let thread_file = Arc::clone(&file_number);
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new().name("leakscope-loader".to_owned()).spawn(move || {
-            let result = load(&request, &thread_progress, &thread_file);
-            // The receiver is gone when the job was replaced or cancelled; nothing to do then.
-            let _ = tx.send(result);
+            let preview_tx = tx.clone();
+            let preview_ctx = ctx.clone();
+            let on_preview = move |ws: Workspace| {
+                // The receiver is gone when the job was replaced or cancelled.
+                let _ = preview_tx.send(LoadEvent::Preview(ws));
+                preview_ctx.request_repaint();
+            };
+            let result =
+                load_with_preview(&request, &thread_progress, &thread_file, PREVIEW_MIN_BYTES, on_preview);
+            let _ = tx.send(LoadEvent::Finished(result));
             ctx.request_repaint();
         });
         match spawned {
             Ok(_) => self.job = Some(Job { progress, file_number, names, rx, started: Instant::now() }),
             Err(e) => {
                 let (tx, rx) = mpsc::channel();
-                let _ = tx.send(Err(LoadFailure::Internal(format!("cannot start the loader thread: {e}"))));
+                let _ = tx.send(LoadEvent::Finished(Err(LoadFailure::Internal(format!(
+                    "cannot start the loader thread: {e}"
+                )))));
                 self.job = Some(Job { progress, file_number, names, rx, started: Instant::now() });
             }
         }
@@ -133,28 +158,34 @@ impl Loader {
         })
     }
 
-    /// The finished load's result, once. Never blocks.
-    pub fn poll(&mut self) -> Option<Result<Workspace, LoadFailure>> {
+    /// The running load's next event: a preview, or its result (once; the load is then
+    /// over). Never blocks.
+    pub fn poll(&mut self) -> Option<LoadEvent> {
         let job = self.job.as_ref()?;
-        let result = match job.rx.try_recv() {
-            Ok(result) => result,
+        let event = match job.rx.try_recv() {
+            Ok(event) => event,
             Err(TryRecvError::Empty) => return None,
             Err(TryRecvError::Disconnected) => {
-                Err(LoadFailure::Internal("the loader thread stopped".to_owned()))
+                LoadEvent::Finished(Err(LoadFailure::Internal("the loader thread stopped".to_owned())))
             }
         };
-        self.job = None;
-        Some(result)
+        if matches!(event, LoadEvent::Finished(_)) {
+            self.job = None;
+        }
+        Some(event)
     }
 
-    /// Blocks until the running load finishes (tests and the headless first-frame measurement).
+    /// Blocks until the running load finishes, passing over any preview (tests and the
+    /// headless first-frame measurement).
     pub fn wait(&mut self) -> Option<Result<Workspace, LoadFailure>> {
         let job = self.job.take()?;
-        Some(
-            job.rx
-                .recv()
-                .unwrap_or_else(|_| Err(LoadFailure::Internal("the loader thread stopped".to_owned()))),
-        )
+        loop {
+            match job.rx.recv() {
+                Ok(LoadEvent::Preview(_)) => {}
+                Ok(LoadEvent::Finished(result)) => return Some(result),
+                Err(_) => return Some(Err(LoadFailure::Internal("the loader thread stopped".to_owned()))),
+            }
+        }
     }
 }
 
@@ -163,6 +194,19 @@ pub fn load(
     request: &LoadRequest,
     progress: &Progress,
     file_number: &AtomicUsize,
+) -> Result<Workspace, LoadFailure> {
+    load_with_preview(request, progress, file_number, u64::MAX, |_| {})
+}
+
+/// [`load`], and when the request is one file of at least `preview_min_bytes` whose parser
+/// can give a first picture, that picture, analysed as the whole will be, to `on_preview`
+/// before the whole is read.
+pub fn load_with_preview(
+    request: &LoadRequest,
+    progress: &Progress,
+    file_number: &AtomicUsize,
+    preview_min_bytes: u64,
+    on_preview: impl Fn(Workspace) + Send + Sync + 'static,
 ) -> Result<Workspace, LoadFailure> {
     let (inputs, paths) = match request {
         LoadRequest::Files(paths) => (paths.iter().map(Input::file).collect(), paths.clone()),
@@ -179,8 +223,25 @@ pub fn load(
         }
     };
     let (config, config_error) = project_config();
+    let mut options = LoadOptions::default();
+    if paths.len() == 1 {
+        let config = config.clone();
+        let config_error = config_error.clone();
+        let paths = paths.clone();
+        let started = Instant::now();
+        options.preview = Some(Preview {
+            min_bytes: preview_min_bytes,
+            sink: Arc::new(move |capture: Capture| {
+                let parsed =
+                    Parsed { captures: vec![capture], baseline: false, load_time: started.elapsed() };
+                let mut session = Session::from_parsed(vec![parsed], Purpose::Views, config.clone());
+                session.config_error.clone_from(&config_error);
+                on_preview(Workspace::new(session, paths.clone()));
+            }),
+        });
+    }
     let mut on_input = |i: usize| file_number.store(i + 1, Ordering::Relaxed);
-    match Session::load(inputs, &LoadOptions::default(), Purpose::Views, config, progress, &mut on_input) {
+    match Session::load(inputs, &options, Purpose::Views, config, progress, &mut on_input) {
         Ok(mut session) => {
             session.config_error = config_error;
             Ok(Workspace::new(session, paths))

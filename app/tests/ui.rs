@@ -934,3 +934,45 @@ fn a_partly_proven_finding_says_which_part_is_proven() {
     settle(&mut h);
     assert!(h.query_all_by_label("PROVEN 200/2,000").count() > 0, "the badge counts the proven part");
 }
+
+#[test]
+fn a_large_trace_shows_its_first_generations_before_the_whole() {
+    use leakscope::loader::{LoadRequest, load_with_preview};
+    use std::sync::{Arc, Mutex, atomic::AtomicUsize};
+
+    let pictures: Arc<Mutex<Vec<leakscope::workspace::Workspace>>> = Arc::default();
+    let sink = Arc::clone(&pictures);
+    let request = LoadRequest::Files(vec![sample_traces().join("go-flight.1.trace")]);
+    let progress = leakscope_core::Progress::new();
+    // Any size asks for a first picture here; the app asks from 48 MiB.
+    let whole = load_with_preview(&request, &progress, &AtomicUsize::new(0), 0, move |ws| {
+        sink.lock().unwrap().push(ws);
+    })
+    .unwrap_or_else(|_| panic!("loads"));
+    let pictures = std::mem::take(&mut *pictures.lock().unwrap());
+    assert_eq!(pictures.len(), 1);
+    let picture = pictures[0].active().unwrap();
+    assert!(picture.capture.source.preview_bytes.is_some());
+    assert!(
+        picture
+            .analysis
+            .findings
+            .iter()
+            .all(|f| f.severity != leakscope_core::analysis::leaks::Severity::Likely)
+    );
+    let whole = whole.active().unwrap();
+    assert_eq!(whole.capture.source.preview_bytes, None);
+    assert!(picture.capture.tasks.len() <= whole.capture.tasks.len());
+
+    // Two files are a comparison: read whole, no picture.
+    let pair = LoadRequest::Files(vec![
+        sample_traces().join("go-flight.1.trace"),
+        sample_traces().join("go-flight.2.trace"),
+    ]);
+    let called = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&called);
+    let _ = load_with_preview(&pair, &progress, &AtomicUsize::new(0), 0, move |_| {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(called.load(std::sync::atomic::Ordering::Relaxed), 0);
+}

@@ -19,5 +19,5 @@ pub mod session;
 
 pub use error::{InflateLimit, LoadError, Location, ParseError};
 pub use input::Bytes;
-pub use load::{LoadOptions, Progress, open, open_bytes};
+pub use load::{LoadOptions, Preview, Progress, open, open_bytes};
 pub use model::Capture;

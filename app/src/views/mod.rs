@@ -292,6 +292,33 @@ pub fn note_ui(ui: &mut egui::Ui, text: &str, color: egui::Color32, commands: &m
     ui.add_space(6.0);
 }
 
+/// The banner over a first picture of a file still being read: how much of it the views
+/// show, and that the whole will replace it.
+pub fn preview_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
+    let Some(read) = loaded.capture.source.preview_bytes else { return };
+    let total = loaded.capture.source.bytes.max(read);
+    let percent = if total == 0 { 100.0 } else { read as f64 * 100.0 / total as f64 };
+    let color = Palette::of(ui).link;
+    egui::Frame::new().stroke(egui::Stroke::new(1.0, color)).corner_radius(4.0).inner_margin(8.0).show(
+        ui,
+        |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+            ui.spinner();
+            let text = format!(
+                "First picture: the start of this trace ({} of {}, {percent:.0}%), read while the rest is. \
+                 The lanes and findings of the whole replace it when it is read; until then a goroutine \
+                 that looks stuck may only be waiting past what was read.",
+                format::bytes(read),
+                format::bytes(total),
+            );
+            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+        });
+        },
+    );
+    ui.add_space(6.0);
+}
+
 /// The parser's warnings for a capture, each with its line or offset.
 pub fn warnings_ui(ui: &mut egui::Ui, loaded: &LoadedCapture) {
     let warnings = &loaded.capture.warnings;

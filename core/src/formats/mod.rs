@@ -38,6 +38,27 @@ pub struct Input<'a> {
     pub gzipped: bool,
     /// Progress to advance and the cancel flag to poll.
     pub progress: &'a Progress,
+    /// Where to send a first picture of a large input before the whole of it is read.
+    pub preview: Option<&'a Preview>,
+}
+
+/// A request for a first picture of a large input: a parser that can read a useful part of
+/// its input much sooner than the whole (the first generations of a Go execution trace) hands
+/// that part's capture to `sink`, marked as cut off, before it reads the whole. The app shows
+/// it while the rest is read; the command line never asks, so a report is always of the whole.
+#[derive(Clone)]
+pub struct Preview {
+    /// Inputs smaller than this are read whole at once: their whole takes little longer than
+    /// a part would.
+    pub min_bytes: u64,
+    /// Receives the first picture, on the parsing thread.
+    pub sink: Arc<dyn Fn(Capture) + Send + Sync>,
+}
+
+impl std::fmt::Debug for Preview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preview").field("min_bytes", &self.min_bytes).finish_non_exhaustive()
+    }
 }
 
 /// One input format.

@@ -15,6 +15,7 @@ use crate::input::mmap;
 pub use crate::input::{Bytes, Progress};
 
 use crate::error::LoadError;
+pub use crate::formats::Preview;
 use crate::formats::{self, Detected, Detector, Format, Input};
 use crate::model::{Capture, FormatKind};
 
@@ -29,11 +30,14 @@ pub struct LoadOptions {
     /// Files modified more recently than this are read into memory rather than mapped: a
     /// writer may still be truncating or rewriting them.
     pub fresh_file_age: Duration,
+    /// Where a parser sends a first picture of a large input before it has read the whole
+    /// (see [`Preview`]); `None` reads every input whole before anything is shown.
+    pub preview: Option<Preview>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { max_inflated_bytes: None, format: None, fresh_file_age: Duration::from_secs(2) }
+        Self { max_inflated_bytes: None, format: None, fresh_file_age: Duration::from_secs(2), preview: None }
     }
 }
 
@@ -127,7 +131,23 @@ pub fn open_bytes(
     };
     let shared = Arc::new(bytes);
     progress.start_phase(shared.len() as u64);
-    let input = Input { bytes: &shared, shared: &shared, path: name, gzipped, progress };
+    // A first picture gets the same source fields as the whole capture below.
+    let preview = options.preview.as_ref().map(|p| {
+        let sink = Arc::clone(&p.sink);
+        let kind = format.kind();
+        let name = name.to_owned();
+        Preview {
+            min_bytes: p.min_bytes,
+            sink: Arc::new(move |mut capture: Capture| {
+                name.clone_into(&mut capture.source.path);
+                capture.source.format = Some(kind);
+                capture.source.gzipped = gzipped;
+                sink(capture);
+            }),
+        }
+    });
+    let input =
+        Input { bytes: &shared, shared: &shared, path: name, gzipped, progress, preview: preview.as_ref() };
     let mut captures = format.parse(&input).map_err(|source| {
         if progress.is_cancelled() {
             LoadError::Cancelled { path: path.clone() }

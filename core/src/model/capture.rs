@@ -103,6 +103,9 @@ pub struct Source {
     pub comments: Vec<String>,
     /// Where the writer documents this kind of capture (pprof `doc_url`), for a help link.
     pub doc_url: Option<String>,
+    /// For a first picture of a large input (see [`crate::Preview`]): how many of its `bytes`
+    /// this capture holds. `None` for a capture of the whole input.
+    pub preview_bytes: Option<u64>,
 }
 
 /// A structured, non-fatal problem found while parsing: a bad record skipped, a cut-off end.

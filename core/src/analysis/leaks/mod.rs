@@ -291,12 +291,32 @@ pub fn analyze_series(series: &[&Capture], config: &Config) -> Analysis {
     if async_rules::applies(capture) {
         async_rules::analyze(capture, config, &mut analysis);
     }
+    if let Some(read) = capture.source.preview_bytes {
+        provisional(&mut analysis, read, capture.source.bytes);
+    }
     analysis.findings.sort_by(|a, b| {
         a.severity.cmp(&b.severity).then(b.count.cmp(&a.count)).then_with(|| a.key.cmp(&b.key))
     });
     analysis.benign.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
     analysis.ignored.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
     analysis
+}
+
+/// Findings judged on a first picture (the start of a file still being read): what the rest
+/// holds may end the goroutines that look stuck at the picture's end (a service starting its
+/// workers looks like a crowd that only grows), so a likely leak is only possible until the
+/// whole is read. One that the capture itself proves (a nil channel, the runtime's own mark)
+/// stays proven: nothing later can undo it.
+fn provisional(analysis: &mut Analysis, read: u64, total: u64) {
+    let percent = read.saturating_mul(100).checked_div(total).map_or(100, |p| p.min(100));
+    for finding in &mut analysis.findings {
+        if finding.severity == Severity::Likely {
+            finding.severity = Severity::Possible;
+        }
+        finding.evidence.missing.push(format!(
+            "the rest of the file: judged on the first {percent}% of it, read first; goroutines alive where that part ends may still end"
+        ));
+    }
 }
 
 impl Family {

@@ -58,6 +58,11 @@ impl Format for GoTrace {
     }
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
+        if let Some(preview) = input.preview.filter(|p| input.bytes.len() as u64 >= p.min_bytes)
+            && let Some(first) = first_generations(input.bytes, input.path, input.progress)
+        {
+            (preview.sink)(first);
+        }
         let pages = Pages(Some(input.shared));
         parse_with(input.bytes, pages, input.path, input.progress, TWO_PASSES).map(|c| vec![c])
     }
@@ -66,6 +71,66 @@ impl Format for GoTrace {
 /// Parses a whole execution trace.
 pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capture, ParseError> {
     parse_with(bytes, Pages(None), path, progress, TWO_PASSES)
+}
+
+/// About how much of a large trace its first picture reads: at the speed of a whole read, a
+/// fraction of a second. A busy service writes a generation (a second) of 20-40 MB, so the
+/// picture is often one generation, rarely more than a few.
+const PREVIEW_BYTES: usize = 16 << 20;
+
+/// The first picture of a large trace: its first whole generations, read as a trace of their
+/// own (each generation carries the statuses and tables it needs, which is what lets it be
+/// read alone), marked as cut off so that the leak rules discount what the rest may change.
+/// `None` when the trace is not of the generational format, or when its first generations are
+/// already half of it (the whole read comes soon enough). Reads at most half the file's batch
+/// headers to find them; Cancel on `progress` stops it.
+fn first_generations(bytes: &[u8], path: &str, progress: &Progress) -> Option<Capture> {
+    let Header::Go(minor) = wire::header(bytes) else { return None };
+    if !(Version::GO122.0..=Version::NEWEST_KNOWN.0).contains(&minor) {
+        return None;
+    }
+    let half = bytes.get(..bytes.len() / 2)?;
+    let located = batches::locate(half, Version(minor));
+    // The last generation found may go on past the half, so only the ones that another
+    // follows are whole; the picture ends where one of those following ones begins.
+    let end = located
+        .generations
+        .iter()
+        .skip(1)
+        .map(|g| g.offset)
+        .find(|&offset| offset >= PREVIEW_BYTES)
+        .or_else(|| located.generations.last().filter(|_| located.generations.len() > 1).map(|g| g.offset))?;
+    let read = located.generations.iter().take_while(|g| g.offset < end).count();
+    let prefix = bytes.get(..end)?;
+    // The preview has a progress of its own (the bar shows the whole read), which a Cancel of
+    // the whole read cancels too.
+    let own = Progress::new();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let parsed = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if progress.is_cancelled() {
+                    own.cancel();
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let parsed = parse_with(prefix, Pages(None), path, &own, TWO_PASSES);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        parsed
+    });
+    let mut capture = parsed.ok()?;
+    capture.source.truncated = true;
+    capture.source.bytes = bytes.len() as u64;
+    capture.source.preview_bytes = Some(end as u64);
+    capture.warnings.general(format!(
+        "first picture: only the first {read} generation{} ({} of {} bytes) are read so far",
+        if read == 1 { "" } else { "s" },
+        end,
+        bytes.len()
+    ));
+    Some(capture)
 }
 
 /// The input's pages, where they are a file mapping whose finished parts can be handed back to
