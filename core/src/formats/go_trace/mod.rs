@@ -11,6 +11,10 @@
 //!    the data contradicts itself;
 //! 4. build tasks, state intervals, links, samples and counters (`build`).
 //!
+//! Asked for a first picture (the app does, for a large file), it first reads the trace's first
+//! generations as a trace of their own, which each generation's statuses and tables make
+//! possible, and hands that over before reading the whole (`first_generations`).
+//!
 //! Go 1.11-1.21 traces use an older, different format (per-P batches, one string and stack table
 //! for the whole trace); `v1` reads them and converts their events into the current ones, as Go's
 //! reader does, so the same builder makes the model. Older formats are refused with a message.

@@ -58,16 +58,20 @@ impl Format for GoroutineDump {
     }
 
     fn parse(&self, input: &Input<'_>) -> Result<Vec<Capture>, ParseError> {
-        parse_bytes(input.bytes, input.path, input.progress)
+        parse_pieces(input.bytes, input.path, input.progress, piece_bytes(input.bytes), Some(input.shared))
     }
+}
+
+/// A few pieces per thread balance the load; below 256 KiB a piece costs more to merge than
+/// it saves.
+fn piece_bytes(bytes: &[u8]) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    (bytes.len() / (threads * 8)).max(256 << 10)
 }
 
 /// Parses dump text into a series of captures.
 pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Vec<Capture>, ParseError> {
-    // A few pieces per thread balance the load; below 256 KiB a piece costs more to merge
-    // than it saves.
-    let threads = rayon::current_num_threads().max(1);
-    parse_bytes_in_pieces(bytes, path, progress, (bytes.len() / (threads * 8)).max(256 << 10))
+    parse_pieces(bytes, path, progress, piece_bytes(bytes), None)
 }
 
 /// Parses dump text split into pieces of about `piece_bytes` (at goroutine boundaries). The
@@ -78,33 +82,53 @@ pub fn parse_bytes_in_pieces(
     progress: &Progress,
     piece_bytes: usize,
 ) -> Result<Vec<Capture>, ParseError> {
+    parse_pieces(bytes, path, progress, piece_bytes, None)
+}
+
+/// Parses the pieces in waves of one per thread while the wave before is merged, in order,
+/// into the captures: the merge is serial (a fifth of a large dump's parse), so it runs beside
+/// the next wave's parsing instead of after all of it. Each piece's raw blocks are dropped
+/// once merged and, where the input is a file mapping (`pages`), its pages handed back, so a
+/// dump of any size holds about two waves of its text and blocks at once besides the captures.
+fn parse_pieces(
+    bytes: &[u8],
+    path: &str,
+    progress: &Progress,
+    piece_bytes: usize,
+    pages: Option<&std::sync::Arc<crate::input::Bytes>>,
+) -> Result<Vec<Capture>, ParseError> {
     let ranges = split_chunks(bytes, piece_bytes.max(1));
     let last = ranges.len().saturating_sub(1);
-    let chunks: Vec<Chunk<'_>> = ranges
-        .par_iter()
-        .enumerate()
-        .map(|(i, range)| {
-            if progress.is_cancelled() {
-                return Chunk { cancelled: true, ..Chunk::default() };
-            }
-            let chunk = chunk::parse(bytes.get(range.clone()).unwrap_or_default(), i == last, progress);
-            progress.advance(range.len() as u64);
-            chunk
-        })
-        .collect();
-    if chunks.iter().any(|c| c.cancelled) {
+    let pieces: Vec<(usize, Range<usize>)> = ranges.into_iter().enumerate().collect();
+    let wave_len = rayon::current_num_threads().max(1);
+    let parse_wave = |wave: &[(usize, Range<usize>)]| -> Vec<(usize, Range<usize>, Chunk<'_>)> {
+        wave.par_iter()
+            .map(|(i, range)| {
+                if progress.is_cancelled() {
+                    return (*i, range.clone(), Chunk { cancelled: true, ..Chunk::default() });
+                }
+                let chunk = chunk::parse(bytes.get(range.clone()).unwrap_or_default(), *i == last, progress);
+                progress.advance(range.len() as u64);
+                (*i, range.clone(), chunk)
+            })
+            .collect()
+    };
+    let mut merge = Merge { assembler: Assembler::new(path), first_line: 1, total_bytes: bytes.len(), pages };
+    let mut pending = None;
+    for wave in pieces.chunks(wave_len) {
+        let (parsed, merged) =
+            rayon::join(|| parse_wave(wave), || pending.take().is_none_or(|done| merge.wave(done)));
+        if !merged {
+            return Err(super::cancelled(FormatKind::GoGoroutineDump));
+        }
+        pending = Some(parsed);
+    }
+    if let Some(done) = pending
+        && !merge.wave(done)
+    {
         return Err(super::cancelled(FormatKind::GoGoroutineDump));
     }
-    let mut assembler = Assembler::new(path);
-    assembler.current.tasks.reserve_exact(chunks.iter().map(|c| c.blocks.len()).sum());
-    let mut first_line = 1u64;
-    // Each piece is dropped once merged, so the raw blocks and the tasks replacing them are
-    // not all in memory at once.
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        assembler.chunk(i, &chunk, first_line);
-        first_line += chunk.line_count;
-    }
-    let captures = assembler.finish();
+    let captures = merge.assembler.finish();
     if captures.iter().all(|c| c.tasks.is_empty()) {
         return Err(ParseError::whole(
             FormatKind::GoGoroutineDump,
@@ -112,6 +136,42 @@ pub fn parse_bytes_in_pieces(
         ));
     }
     Ok(captures)
+}
+
+/// The merging side of [`parse_pieces`].
+struct Merge<'a, 'p> {
+    assembler: Assembler<'a>,
+    /// Line of the next piece's first line.
+    first_line: u64,
+    total_bytes: usize,
+    pages: Option<&'p std::sync::Arc<crate::input::Bytes>>,
+}
+
+impl<'a> Merge<'a, '_> {
+    /// Merges one wave of parsed pieces, in order; false when the parse was cancelled.
+    fn wave(&mut self, wave: Vec<(usize, Range<usize>, Chunk<'a>)>) -> bool {
+        if wave.iter().any(|(_, _, c)| c.cancelled) {
+            return false;
+        }
+        let tasks = &mut self.assembler.current.tasks;
+        if tasks.capacity() == 0 {
+            // Sized once from the first wave's goroutines per byte (a guess a little over,
+            // trimmed never: growing by doubling would hold two copies for a moment).
+            let blocks: usize = wave.iter().map(|(_, _, c)| c.blocks.len()).sum();
+            let read: usize = wave.iter().map(|(_, r, _)| r.len()).sum::<usize>().max(1);
+            let estimate = (blocks as f64 * self.total_bytes as f64 / read as f64 * 1.02) as usize;
+            tasks.reserve_exact(estimate.max(blocks));
+        }
+        for (i, range, chunk) in wave {
+            self.assembler.chunk(i, &chunk, self.first_line);
+            self.first_line += chunk.line_count;
+            drop(chunk);
+            if let Some(pages) = self.pages {
+                pages.release_pages(range);
+            }
+        }
+        true
+    }
 }
 
 /// Splits the input at goroutine header lines into pieces of about `target` bytes. A piece
