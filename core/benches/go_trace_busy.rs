@@ -50,20 +50,36 @@
 //! reaching it needs the generations ordered in parallel (each begins with the statuses it
 //! needs) or one pass. The dense trace's heap, 9.3x the file, is its model: 80 bytes of task
 //! and 13 of link per goroutine, one goroutine per 16 bytes of file.
+//!
+//! What bounds it on two cores (counters in the orderer, busy trace): 40.5 million events a
+//! pass, and not one of them ever waited for another thread's (the merge heap decides every
+//! step), so each pass costs about 55 ns an event on the ordering thread (26 decoding, 15 the
+//! scheduler emulation, 13 the merge) and 30 on the builder. 85 ns of CPU an event, twice, on
+//! two cores is 3.4 s at best for this trace, 65 MB/s: 100 MB/s needs less work an event, not
+//! only both cores (a first pass that counts without ordering, per thread and generation in
+//! parallel, is the candidate; its counts must then bound the second pass's, not equal them).
+//!
+//! It also prints how soon the app's first picture comes (the first generations read as a
+//! trace of their own, before the whole; `Preview`): busy 25 MB read, after 0.79 s of a 7.55 s
+//! read (11% of the wait); dense 40 MB, 1.15 s of 3.38 s (34%: its first generation is 45% of
+//! the file). The picture costs the whole read about its own time.
 
 #![allow(
     missing_docs,
     clippy::print_stdout,
     clippy::print_stderr,
     clippy::cast_precision_loss,
-    clippy::expect_used
+    clippy::expect_used,
+    clippy::unwrap_used
 )]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use leakscope_core::{LoadOptions, Preview, Progress};
 use leakscope_testkit::alloc::Counting;
 use leakscope_testkit::go_trace as synth_trace;
 use leakscope_testkit::measure::{self, load_average, median};
@@ -112,6 +128,47 @@ fn generated(go: &Path, name: &str, args: &[&str]) -> Option<PathBuf> {
     (ran.success() && std::fs::rename(&partial, &out).is_ok()).then_some(out)
 }
 
+/// How soon the app's first picture of the trace comes (its first generations, read before the
+/// whole; see `leakscope_core::Preview`), against the whole read in the same load: medians of 3.
+fn first_picture(name: &str, path: &Path) {
+    let mut firsts = Vec::new();
+    let mut wholes = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let first: Arc<Mutex<Option<(Duration, u64)>>> = Arc::default();
+        let sink = Arc::clone(&first);
+        let options = LoadOptions {
+            preview: Some(Preview {
+                min_bytes: 0,
+                sink: Arc::new(move |c| {
+                    let read = c.source.preview_bytes.unwrap_or(0);
+                    *sink.lock().unwrap() = Some((started.elapsed(), read));
+                }),
+            }),
+            ..LoadOptions::default()
+        };
+        let whole = leakscope_core::open(path, &options, &Progress::new()).expect("the trace loads");
+        wholes.push(started.elapsed());
+        drop(whole);
+        let Some(got) = *first.lock().unwrap() else {
+            println!("{name}: no first picture (the trace's first generations are half of it or more)");
+            return;
+        };
+        firsts.push(got);
+    }
+    firsts.sort_unstable();
+    let (at, read) = firsts.get(firsts.len() / 2).copied().unwrap_or_default();
+    let whole = median(wholes);
+    println!(
+        "{name}: first picture ({:.1} MB read) after {:.2} s, whole after {:.2} s (parse alone, medians of 3): {:.0}% of the wait; load average {}",
+        read as f64 / 1e6,
+        at.as_secs_f64(),
+        whole.as_secs_f64(),
+        at.as_secs_f64() * 100.0 / whole.as_secs_f64().max(1e-9),
+        load_average()
+    );
+}
+
 fn measure(c: &mut Criterion, name: &str, path: &Path, go: Option<&Path>) {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let mb = size as f64 / 1e6;
@@ -126,6 +183,7 @@ fn measure(c: &mut Criterion, name: &str, path: &Path, go: Option<&Path>) {
         peak as f64 / size.max(1) as f64,
         load_average()
     );
+    first_picture(name, path);
     let runs: usize = std::env::var("LEAKSCOPE_BASELINE_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     if let Some(go) = go.filter(|_| runs > 0) {
         let times: Vec<Duration> = (0..runs)
