@@ -225,8 +225,11 @@ impl App {
             None => {}
         }
         if self.loader.is_loading() {
-            // The progress bar moves without input events.
-            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            // The progress bar moves without input events. Over a first picture, a frame draws
+            // a whole view (a trace's lanes), which would take the loader's CPU on a machine
+            // that renders in software: four updates a second show the bar moving as well.
+            let every = if self.showing_preview() { 250 } else { 50 };
+            ctx.request_repaint_after(std::time::Duration::from_millis(every));
         }
         if let Some(outcome) = self.dialog.as_ref().and_then(FileDialog::poll) {
             self.dialog = None;
