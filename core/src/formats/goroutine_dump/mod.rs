@@ -161,6 +161,9 @@ impl<'a> Merge<'a, '_> {
             let read: usize = wave.iter().map(|(_, r, _)| r.len()).sum::<usize>().max(1);
             let estimate = (blocks as f64 * self.total_bytes as f64 / read as f64 * 1.02) as usize;
             tasks.reserve_exact(estimate.max(blocks));
+            // The map of ids seen is looked up for every block; grown by doubling, it was
+            // rehashed a dozen times on the way to a dump's 200,000 goroutines.
+            self.assembler.seen.reserve(estimate.max(blocks));
         }
         for (i, range, chunk) in wave {
             self.assembler.chunk(i, &chunk, self.first_line);
