@@ -124,6 +124,19 @@ impl App {
         app
     }
 
+    /// From what size a single file shows a first picture while the rest is read (tests use 0
+    /// to see one on a small sample).
+    pub fn set_preview_min_bytes(&mut self, bytes: u64) {
+        self.loader.preview_min_bytes = bytes;
+    }
+
+    /// Stops the running load, and drops the first picture it showed, if any: what was open
+    /// before it shows again.
+    pub fn cancel_load(&mut self) {
+        self.loader.cancel();
+        self.abandon_preview();
+    }
+
     /// Whether a load is running.
     pub fn is_loading(&self) -> bool {
         self.loader.is_loading()
@@ -330,10 +343,7 @@ impl App {
                 self.abandon_preview();
                 self.loader.start(LoadRequest::Bundled, ctx);
             }
-            Command::CancelLoad => {
-                self.loader.cancel();
-                self.abandon_preview();
-            }
+            Command::CancelLoad => self.cancel_load(),
             Command::DismissError => {
                 self.errors.clear();
                 self.dialog_note = None;

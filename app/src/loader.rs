@@ -88,9 +88,16 @@ struct Job {
 }
 
 /// Runs at most one load at a time; starting another cancels the one running.
-#[derive(Default)]
 pub struct Loader {
     job: Option<Job>,
+    /// One file at least this large sends a first picture ([`PREVIEW_MIN_BYTES`]).
+    pub preview_min_bytes: u64,
+}
+
+impl Default for Loader {
+    fn default() -> Self {
+        Self { job: None, preview_min_bytes: PREVIEW_MIN_BYTES }
+    }
 }
 
 impl Loader {
@@ -107,6 +114,7 @@ impl Loader {
         let thread_progress = Arc::clone(&progress);
         let thread_file = Arc::clone(&file_number);
         let ctx = ctx.clone();
+        let preview_min_bytes = self.preview_min_bytes;
         let spawned = std::thread::Builder::new().name("leakscope-loader".to_owned()).spawn(move || {
             let preview_tx = tx.clone();
             let preview_ctx = ctx.clone();
@@ -116,7 +124,7 @@ impl Loader {
                 preview_ctx.request_repaint();
             };
             let result =
-                load_with_preview(&request, &thread_progress, &thread_file, PREVIEW_MIN_BYTES, on_preview);
+                load_with_preview(&request, &thread_progress, &thread_file, preview_min_bytes, on_preview);
             let _ = tx.send(LoadEvent::Finished(result));
             ctx.request_repaint();
         });

@@ -976,3 +976,52 @@ fn a_large_trace_shows_its_first_generations_before_the_whole() {
     });
     assert_eq!(called.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
+
+#[test]
+fn the_app_shows_a_first_picture_then_the_whole_and_cancel_drops_it() {
+    let trace = sample_traces().join("go-flight.1.trace");
+    let is_picture = |h: &Harness<'_, App>| {
+        h.state()
+            .workspace
+            .as_ref()
+            .and_then(|w| w.active())
+            .map(|c| c.capture.source.preview_bytes.is_some())
+    };
+
+    // The picture comes first (each frame takes one event from the loader), under its banner;
+    // the whole then replaces it on the same view.
+    let mut h = harness(Startup::Welcome);
+    h.run();
+    h.state_mut().set_preview_min_bytes(0);
+    h.input_mut().dropped_files.push(std::sync::Arc::new(support::Dropped(trace.clone())));
+    let mut frames = 0;
+    while h.state().workspace.is_none() && frames < 2000 {
+        h.step();
+        frames += 1;
+    }
+    assert_eq!(is_picture(&h), Some(true), "the first thing shown is the picture");
+    assert!(h.state().is_loading());
+    h.get_by_label_contains("First picture: the start of this trace");
+    h.state_mut().state.view = ViewKind::Timeline;
+    h.step();
+    h.state_mut().finish_loading_blocking();
+    h.run();
+    assert_eq!(is_picture(&h), Some(false), "the whole replaced it");
+    assert_eq!(h.state().state.view, ViewKind::Timeline, "on the view the user went to");
+    assert!(h.query_by_label_contains("First picture").is_none());
+
+    // Cancel while the picture is shown: back to what was open before (here, nothing).
+    let mut h = harness(Startup::Welcome);
+    h.run();
+    h.state_mut().set_preview_min_bytes(0);
+    h.input_mut().dropped_files.push(std::sync::Arc::new(support::Dropped(trace)));
+    let mut frames = 0;
+    while h.state().workspace.is_none() && frames < 2000 {
+        h.step();
+        frames += 1;
+    }
+    assert_eq!(is_picture(&h), Some(true));
+    h.state_mut().cancel_load();
+    assert!(h.state().workspace.is_none(), "the picture is dropped with its read");
+    assert!(!h.state().is_loading());
+}
