@@ -399,7 +399,7 @@ fn a_badge_scrolled_out_of_view_does_not_stick_to_the_edge() {
 fn diff_trees_draw_a_legend() {
     let before = capture();
     let mut after = capture();
-    let extra = after.tasks[0].clone();
+    let extra = after.tasks.at(0).clone();
     for k in 0..5 {
         after.tasks.push(Task { id: 1000 + k, ..extra.clone() });
     }

@@ -154,14 +154,14 @@ fn an_interval_that_begins_inside_a_merged_pixel_is_hovered_on_its_own() {
     let chan = c.strings.intern("chan receive");
     let mut iv = IntervalsBuilder::from(std::mem::take(&mut c.intervals));
     let first = iv.len() as u32;
-    let stack = c.tasks[0].stack;
+    let stack = c.tasks.at(0).stack;
     for (start_ns, end_ns, kind, label) in
         [(0, 1, IntervalKind::Running, StrId::EMPTY), (1, 1000, IntervalKind::Blocked, chan)]
     {
         iv.push_interval(Interval { start_ns, end_ns, kind, label, stack, depth: 0 });
     }
     c.intervals = iv.finish();
-    c.tasks[0].intervals = IntervalRange { start: first, len: 2 };
+    c.tasks.update(0, |t| t.intervals = IntervalRange { start: first, len: 2 });
     let mut h = harness_with(c);
     h.run();
     let p = plot(&h);

@@ -99,7 +99,7 @@ fn node_trace_matches_ground_truth() {
     let promises = facts.never_ended.iter().find(|n| n.name == "PROMISE").unwrap();
     assert_eq!(promises.category, "node,node.async_hooks");
     assert_eq!(promises.ended, 10_634 - 208);
-    assert!(promises.tasks.iter().all(|&t| cap.tasks[t as usize].start_ns.is_some()));
+    assert!(promises.tasks.iter().all(|&t| cap.tasks.at(t as usize).start_ns.is_some()));
 
     // What the program reports as pending forever: one family per leaking route, counted per
     // request. Requests are the `HTTPINCOMINGMESSAGE` resources at the top of each chain.

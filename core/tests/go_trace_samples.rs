@@ -108,7 +108,7 @@ fn summary(name: &str, c: &Capture, facts: &TraceFacts<'_>) -> String {
                 "region {:?} task {} on goroutine {}",
                 c.str(r.name),
                 r.user_task,
-                c.tasks[r.task as usize].id
+                c.tasks.at(r.task as usize).id
             )
         })
         .collect();
@@ -171,7 +171,7 @@ fn go_leaky_trace() {
     for g in &orphans {
         assert_eq!(c.str(g.block_reason), "chan receive");
         assert_eq!(c.stack_funcs(g.block_stack).nth(1), Some("main.watchRequest"));
-        let creator = &c.tasks[g.creator.unwrap() as usize];
+        let creator = &c.tasks.at(g.creator.unwrap() as usize);
         assert_eq!(creator.start_func.map(|f| c.func_name(f)), Some("main.handleRequest"));
     }
     // The requests themselves ended: their site does not only grow.

@@ -106,7 +106,7 @@ fn summary(captures: &[Capture]) -> String {
         // Tasks folded by shape: count, id range, parents, waits, then the stack.
         let mut shapes: BTreeMap<(String, String), Shape> = BTreeMap::new();
         for t in &c.tasks {
-            let key = (task_shape(c, t), stack(c, t.stack, "      "));
+            let key = (task_shape(c, &t), stack(c, t.stack, "      "));
             let e = shapes.entry(key).or_insert((0, u64::MAX, 0, Vec::new(), Vec::new()));
             e.0 += 1;
             e.1 = e.1.min(t.id);

@@ -84,7 +84,7 @@ fn g(c: &Capture, t: &Task) -> G {
 }
 
 fn gs(c: &Capture) -> Vec<G> {
-    c.tasks.iter().map(|t| g(c, t)).collect()
+    c.tasks.iter().map(|t| g(c, &t)).collect()
 }
 
 fn by_id(c: &Capture, id: u64) -> G {
@@ -241,7 +241,7 @@ main.odd()
     // goroutine 0 with m=N is thread M0's scheduler stack, a lane, not a goroutine.
     let g0 = &all[0];
     assert_eq!((g0.kind, g0.id, g0.state.as_str()), (TaskKind::Resource, 0, "idle"));
-    assert_eq!(c.str(c.tasks[0].name), "M0");
+    assert_eq!(c.str(c.tasks.at(0).name), "M0");
     assert!(g0.flags.contains(TaskFlags::SYSTEM));
     assert_eq!(c.task_count(), 6);
     let leaked = by_id(&c, 5);
@@ -553,9 +553,9 @@ fn go_test_timeout_with_trailing_fail_lines() {
     // Nor is "exit status 2" without a newline after the last frame. A bare word there could
     // be a function name cut short, so it counts as a cut.
     let e = one("goroutine 5 [running]:\nmain.f()\n\t/a.go:1 +0x1\nexit status 2");
-    assert!(e.warnings.is_empty() && e.tasks[0].flags.is_empty(), "{:?}", e.warnings.lines());
+    assert!(e.warnings.is_empty() && e.tasks.at(0).flags.is_empty(), "{:?}", e.warnings.lines());
     let f = one("goroutine 5 [running]:\nmain.f()\n\t/a.go:1 +0x1\nFAIL");
-    assert!(f.tasks[0].flags.contains(TaskFlags::TRUNCATED));
+    assert!(f.tasks.at(0).flags.contains(TaskFlags::TRUNCATED));
     assert!(
         f.warnings.lines()[0].contains("the partial line \"FAIL\" is dropped"),
         "{:?}",
@@ -661,7 +661,7 @@ fn cut_off_variants() {
     // In the middle of the next header: the goroutines before it are whole.
     let c = one("goroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1d\n\ngoroutine 2 [chan rec");
     assert_eq!(c.task_count(), 1);
-    assert!(c.tasks[0].flags.is_empty());
+    assert!(c.tasks.at(0).flags.is_empty());
     assert!(c.warnings.lines()[0].contains("cut off in a goroutine header"), "{:?}", c.warnings.lines());
     // A whole header and nothing after it.
     let c = one("goroutine 1 [running]:\nmain.main()\n\t/a.go:3 +0x1d\n\ngoroutine 2 [chan receive]:");

@@ -65,7 +65,7 @@ fn node_pending_locks_trace() {
     assert_eq!(ev.per_origin, vec![("PROMISE".to_owned(), 1), ("PROMISE".to_owned(), 2)]);
     assert_eq!(f.title, "3 requests each left 2 promises that never settle (6 pending)");
     assert_eq!(f.group.members.len(), 6);
-    assert!(f.group.members.iter().all(|&t| c.str(c.tasks[t as usize].name) == "PROMISE"));
+    assert!(f.group.members.iter().all(|&t| c.str(c.tasks.at(t as usize).name) == "PROMISE"));
     // The client's sockets open at exit are handles, listed apart, not findings.
     assert!(a.benign.iter().any(|b| b.key.wait == "TCPWRAP"), "{:?}", a.benign);
     assert!(a.ignored.is_empty());

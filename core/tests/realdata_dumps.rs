@@ -25,7 +25,7 @@ fn load(path: &Path) -> Vec<Capture> {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn goroutines(c: &Capture) -> impl Iterator<Item = &Task> {
+fn goroutines(c: &Capture) -> impl Iterator<Item = Task> + use<'_> {
     c.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine)
 }
 
@@ -111,7 +111,7 @@ fn check(c: &Capture, truth: &Value) -> Vec<String> {
             diffs.borrow_mut().push(format!("{what}: got {got}, want {want}"));
         }
     };
-    let tasks: Vec<&Task> = goroutines(c).collect();
+    let tasks: Vec<Task> = goroutines(c).collect();
     same("bytes", Value::from(c.source.bytes), &truth["bytes"]);
     same("goroutines", Value::from(c.task_count()), &truth["goroutines"]);
     same("goroutine tasks", Value::from(tasks.len()), &truth["goroutines"]);
@@ -245,7 +245,7 @@ fn medium_dump_matches_its_expected_shapes() {
     let mut got: BTreeMap<(String, u64, String), (u64, String)> = BTreeMap::new();
     let mut leaked_shapes = 0u64;
     for t in goroutines(c) {
-        let fam = family(c, t);
+        let fam = family(c, &t);
         let Some(rest) = fam.strip_prefix("L:") else { continue };
         let mut parts = rest.split('/');
         let (entry, depth, kind) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());

@@ -405,7 +405,7 @@ impl TimelinePane {
                     }
                     ui.label(line);
                     if task.kind == TaskKind::Goroutine {
-                        same_goroutine_ui(ui, capture, task, others, out);
+                        same_goroutine_ui(ui, capture, &task, others, out);
                     }
                     if let Some(i) = hit.interval {
                         if let Some(iv) = capture.intervals.get(i) {
@@ -470,7 +470,7 @@ fn same_goroutine_ui(
         else {
             continue;
         };
-        if here.is_some() && site(&other.capture, t) != here {
+        if here.is_some() && site(&other.capture, &t) != here {
             continue;
         }
         let state = other.capture.str(t.state);
@@ -614,7 +614,7 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> TaskLanes {
                 && (!options.only_blocked || blocked_at_end(capture, t))
                 && (!options.only_alive || task.end_ns.is_none())
                 && (end_state.is_empty() || capture.str(task.state) == end_state)
-                && (options.min_lifetime_ns <= 0 || lifetime_ns(capture, task) >= options.min_lifetime_ns)
+                && (options.min_lifetime_ns <= 0 || lifetime_ns(capture, &task) >= options.min_lifetime_ns)
                 && (needle.is_empty()
                     || task_label(capture, t).to_lowercase().contains(&needle)
                     || capture.stack_funcs(task.stack).any(|f| f.to_lowercase().contains(&needle)))
@@ -746,7 +746,7 @@ mod tests {
             .lanes
             .iter()
             .filter_map(|l| match l {
-                Lane::Rows { task: Some(t), .. } => Some(c.tasks[*t as usize].id),
+                Lane::Rows { task: Some(t), .. } => Some(c.tasks.at(*t as usize).id),
                 _ => None,
             })
             .collect()

@@ -125,9 +125,9 @@ impl CreationSite {
 /// Live count over time of `tasks`, `alive_at_start` of them alive when the trace began:
 /// `(time, count from then on)`, starting at the trace's start, one step per change,
 /// ascending. A site's chart and the timeline's goroutine counter track both come from here.
-pub fn live_count<'a>(
+pub fn live_count(
     capture: &Capture,
-    tasks: impl Iterator<Item = &'a Task> + Clone,
+    tasks: impl Iterator<Item = Task> + Clone,
     alive_at_start: u32,
 ) -> Vec<(i64, u32)> {
     let start_ns = capture.time_range_ns.map_or(0, |(s, _)| s);
@@ -264,7 +264,7 @@ impl<'c> TraceFacts<'c> {
     pub fn parked(&self, index: u32) -> Option<Parked> {
         let capture = self.capture;
         let task = capture.tasks.get(index as usize)?;
-        let last = parked_in(capture, task, self.end_ns)?;
+        let last = parked_in(capture, &task, self.end_ns)?;
         let iv = &capture.intervals;
         // One walk over the task's states, without collecting them: a goroutine that ran all
         // through a large trace has millions of intervals.
@@ -329,7 +329,7 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     // lists hold every goroutine and are kept beside the model while the leak rules run.
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
-        let slot = *index.entry(key(task)).or_insert_with(|| {
+        let slot = *index.entry(key(&task)).or_insert_with(|| {
             sites.push(CreationSite {
                 start_func: task.start_func,
                 created_by: Vec::new(),
@@ -362,7 +362,7 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
         } else {
             site.alive_at_end += 1;
         }
-        if parked_in(capture, task, end_ns).is_some() {
+        if parked_in(capture, &task, end_ns).is_some() {
             site.blocked_at_end += 1;
         }
     }
@@ -372,7 +372,7 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     }
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
-        if let Some(site) = index.get(&key(task)).and_then(|&slot| sites.get_mut(slot)) {
+        if let Some(site) = index.get(&key(&task)).and_then(|&slot| sites.get_mut(slot)) {
             site.members.push(g);
         }
     }
@@ -582,7 +582,7 @@ mod tests {
         let mut c = capture();
         // Goroutines 1 and 4 of 4 existed before: half is not most.
         assert_eq!(TraceFacts::new(&c).window, None);
-        c.tasks[1].flags |= TaskFlags::EXISTED_BEFORE;
+        c.tasks.update(1, |t| t.flags |= TaskFlags::EXISTED_BEFORE);
         c.trace = Some(Box::new(crate::model::TraceInfo {
             first_generation: 7,
             cut_at_ns: Some(50),

@@ -10,6 +10,7 @@ use super::sample::Samples;
 use super::stack::StackTables;
 use super::strings::Strings;
 use super::task::{Ancestor, Task, TaskKind};
+use super::tasks::Tasks;
 
 /// The input formats leakscope reads. The names are stable: they appear in `--json` output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -212,7 +213,7 @@ pub struct Capture {
     /// Interned frames, stacks and labels.
     pub tables: StackTables,
     /// Goroutines, threads, async tasks, in input order.
-    pub tasks: Vec<Task>,
+    pub tasks: Tasks,
     /// synctest bubble ids, by goroutine id, where a dump printed them (Go 1.25+); few
     /// goroutines have one, so they are kept apart from [`Task`]. See [`Capture::bubble`].
     pub bubbles: HashMap<u64, u64>,
@@ -332,7 +333,7 @@ impl Capture {
     pub fn heap_bytes(&self) -> usize {
         self.strings.heap_bytes()
             + self.tables.heap_bytes()
-            + self.tasks.capacity() * size_of::<Task>()
+            + self.tasks.heap_bytes()
             + self.intervals.heap_bytes()
             + self.links.heap_bytes()
             + self.samples.values.capacity() * 8

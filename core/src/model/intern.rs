@@ -45,6 +45,11 @@ impl<T> ValueTable<T> {
     pub fn len(&self) -> usize {
         self.values.len()
     }
+
+    /// Heap bytes of the values and their index, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.values.capacity() * size_of::<T>() + self.table.capacity() * (size_of::<u32>() + 1)
+    }
 }
 
 /// A table of distinct slices of `T`, stored back to back in one pool.

@@ -106,6 +106,16 @@ macro_rules! sentinel_option {
             pub const fn is_none(self) -> bool {
                 self.0 == $none
             }
+
+            /// The stored integer, sentinel included, for compact storage.
+            pub(crate) const fn to_raw(self) -> $int {
+                self.0
+            }
+
+            /// The value [`to_raw`](Self::to_raw) gave.
+            pub(crate) const fn from_raw(raw: $int) -> Self {
+                Self(raw)
+            }
         }
 
         impl Default for $name {

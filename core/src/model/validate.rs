@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn intervals_of_no_task_and_side_tables_of_the_wrong_length_are_named() {
         let mut c = capture_with(&[(0, 10, 0), (10, 20, 0)]);
-        c.tasks[0].intervals.len = 1;
+        c.tasks.update(0, |t| t.intervals.len = 1);
         c.chrome_mut().task_details = vec![TaskDetail::default(); 3];
         let err = c.validate().unwrap_err();
         let all = err.problems.join("\n");

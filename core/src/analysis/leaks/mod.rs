@@ -99,7 +99,7 @@ impl<'c> Context<'c> {
         // Profiles list no goroutines; their counted stacks stand in.
         let mut per_stack: HashMap<(StackId, crate::model::StrId), u64> = HashMap::new();
         let is_alive =
-            |t: &&crate::model::Task| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED);
+            |t: &crate::model::Task| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED);
         let mut alive = Vec::with_capacity(capture.tasks.iter().filter(is_alive).count());
         let mut has_parents = false;
         for (i, task) in capture.tasks.iter().enumerate().filter(|(_, t)| t.kind == TaskKind::Goroutine) {

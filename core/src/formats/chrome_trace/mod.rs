@@ -521,7 +521,9 @@ mod tests {
         );
         let main = cap.tasks.iter().position(|t| cap.str(t.name) == "main").unwrap();
         assert_eq!(cap.chrome().task_details[main].sort_index, Some(3));
-        let spans: Vec<(&str, i64, i64, u16)> = cap.tasks[main]
+        let spans: Vec<(&str, i64, i64, u16)> = cap
+            .tasks
+            .at(main)
             .intervals
             .indices()
             .map(|i| {
@@ -538,7 +540,7 @@ mod tests {
             [("outer", 1_000, 11_000, 0), ("send", 12_000, 13_000, 0), ("inner", 2_000, 4_000, 1)]
         );
         assert_eq!(
-            cap.stack_funcs(cap.intervals.stack(cap.tasks[main].intervals.start as usize + 2))
+            cap.stack_funcs(cap.intervals.stack(cap.tasks.at(main).intervals.start as usize + 2))
                 .collect::<Vec<_>>(),
             ["inner", "outer"]
         );
@@ -574,7 +576,9 @@ mod tests {
             ]
         );
         let req = cap.tasks.iter().position(|t| cap.str(t.name) == "req").unwrap();
-        let nested: Vec<(&str, u16)> = cap.tasks[req]
+        let nested: Vec<(&str, u16)> = cap
+            .tasks
+            .at(req)
             .intervals
             .indices()
             .map(|i| (cap.str(cap.intervals.label(i)), cap.intervals.depth(i)))
@@ -582,7 +586,7 @@ mod tests {
         assert_eq!(nested, [("req", 0), ("dns", 1)]);
         assert_eq!(cap.str(cap.chrome().task_details[req].category), "net");
         // Created inside `outer` on the main thread.
-        assert_eq!(cap.stack_funcs(cap.tasks[req].stack).collect::<Vec<_>>(), ["inner", "outer"]);
+        assert_eq!(cap.stack_funcs(cap.tasks.at(req).stack).collect::<Vec<_>>(), ["inner", "outer"]);
         assert_eq!(cap.chrome().marks.iter().filter(|m| m.task == req as u32).count(), 1);
         // Flows: v1 binds to the next slice on the target thread, v2 links send to recv.
         let flows: Vec<(i64, i64)> =

@@ -151,8 +151,10 @@ enum Store {
 /// What the first of two passes counted.
 #[derive(Debug, Default)]
 pub(crate) struct Counts {
-    /// Intervals of each task, by task index (so also the number of tasks).
+    /// Intervals of each task, by task index, until the second pass takes them.
     pub per_task: Vec<u32>,
+    /// Number of tasks.
+    pub tasks: usize,
     /// Links.
     pub links: usize,
     /// Intervals whose end is not the next state's start.
@@ -252,17 +254,18 @@ impl Builder {
     /// Turns this builder into the second of two passes: `per_task` (from a counting pass over
     /// the same trace) gives every task its final range, so intervals are written in place and
     /// never sorted.
-    pub fn placing(mut self, counts: &Counts) -> Self {
-        let per_task = &counts.per_task;
+    /// It takes the counts per task (a copy would be 4 bytes a goroutine more at the peak).
+    pub fn placing(mut self, counts: &mut Counts) -> Self {
+        let per_task = std::mem::take(&mut counts.per_task);
         let total = per_task.iter().map(|&n| n as usize).sum();
         self.iv = IntervalsBuilder::with_len(total, counts.start);
         self.iv.reserve_ends(counts.ends);
-        self.store = Store::Place { counted: per_task.clone(), next_start: 0 };
+        self.store = Store::Place { counted: per_task, next_start: 0 };
         // Every task but the procs' and the GC's is a goroutine.
         self.goroutines = IdMap::for_room(Room {
-            most: per_task.len(),
+            most: counts.tasks,
             largest: counts.goroutines.largest,
-            seen: per_task.len(),
+            seen: counts.tasks,
         });
         self
     }
@@ -325,7 +328,7 @@ impl Builder {
             self.iv.reserve_exact(intervals);
             task.reserve_exact(intervals);
         }
-        let tasks = counted.map_or(lanes, |c| c.per_task.len());
+        let tasks = counted.map_or(lanes, |c| c.tasks);
         self.capture.tasks.reserve_exact(tasks);
         self.lanes.reserve_exact(tasks);
         self.open.reserve_exact(tasks);
@@ -555,8 +558,7 @@ impl Builder {
                 let range = self
                     .capture
                     .tasks
-                    .get_mut(task as usize)
-                    .map(|t| &mut t.intervals)
+                    .intervals_mut(task as usize)
                     .filter(|r| counted.get(task as usize).is_some_and(|&n| r.len < n));
                 let Some(range) = range else {
                     // Both passes see the same events in the same order, so this cannot happen.
@@ -632,9 +634,7 @@ impl Builder {
 
     /// The latest non-empty stack of a task becomes its stack.
     fn note_stack(&mut self, task: u32, stack: StackId) {
-        if let Some(t) = self.capture.tasks.get_mut(task as usize) {
-            t.stack = stack;
-        }
+        self.capture.tasks.set_stack(task as usize, stack);
     }
 
     /// Closes the innermost open span with `key`; whether there was one.
@@ -849,9 +849,7 @@ impl Builder {
             ev::GO_LABEL => {
                 let label = self.str(ids, a[0], e.offset);
                 let task = self.goroutine(o.ctx.g, t);
-                if let Some(task) = self.capture.tasks.get_mut(task as usize) {
-                    task.name = label;
-                }
+                self.capture.tasks.update(task as usize, |task| task.name = label);
             }
             ev::USER_TASK_BEGIN => {
                 let name = self.str(ids, a[2], e.offset);
@@ -954,10 +952,10 @@ impl Builder {
                 self.note_region(task, span, t);
             }
         }
-        if let Some(task) = self.capture.tasks.get_mut(task as usize) {
+        self.capture.tasks.update(task as usize, |task| {
             task.end_ns = OptNs::some(t);
             task.flags |= TaskFlags::ENDED;
-        }
+        });
     }
 
     fn note_region(&mut self, task: u32, span: OpenSpan, end: i64) {
@@ -1077,6 +1075,7 @@ impl Builder {
             Store::Count { mut per_task, links, ends } => {
                 per_task.resize(self.capture.tasks.len(), 0);
                 Counts {
+                    tasks: per_task.len(),
                     per_task,
                     links,
                     ends,
@@ -1107,8 +1106,10 @@ impl Builder {
         let intervals = match std::mem::replace(&mut self.store, Store::Append { task: Vec::new() }) {
             Store::Append { task } => {
                 let (intervals, ranges) = sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks);
-                for (task, range) in self.capture.tasks.iter_mut().zip(ranges) {
-                    task.intervals = range;
+                for (task, range) in ranges.into_iter().enumerate() {
+                    if let Some(slot) = self.capture.tasks.intervals_mut(task) {
+                        *slot = range;
+                    }
                 }
                 intervals
             }
@@ -1155,11 +1156,13 @@ impl Builder {
                 self.finish_state(task, kind, label, since, end);
                 let stack = self.lanes.get(task as usize).map(|l| l.stack).unwrap_or_default();
                 self.transition(task, end, None, StrId::EMPTY, stack);
-            } else if let Some(t) = self.capture.tasks.get_mut(task as usize)
-                && t.kind == TaskKind::Goroutine
-            {
-                t.state =
-                    if t.flags.contains(TaskFlags::ENDED) { self.names.ended } else { self.names.waiting };
+            } else {
+                let (ended, waiting) = (self.names.ended, self.names.waiting);
+                self.capture.tasks.update(task as usize, |t| {
+                    if t.kind == TaskKind::Goroutine {
+                        t.state = if t.flags.contains(TaskFlags::ENDED) { ended } else { waiting };
+                    }
+                });
             }
             while let Some(span) = self.last_span(task) {
                 if self.close_span(task, end, span.key).is_some() {
@@ -1171,20 +1174,21 @@ impl Builder {
 
     fn finish_state(&mut self, task: u32, kind: Option<IntervalKind>, label: StrId, since: i64, end: i64) {
         let names = &self.names;
-        let Some(t) = self.capture.tasks.get_mut(task as usize) else { return };
-        if t.kind != TaskKind::Goroutine {
-            return;
-        }
-        t.state = match kind {
-            Some(IntervalKind::Running) => names.running,
-            Some(IntervalKind::Runnable) => names.runnable,
-            Some(IntervalKind::Syscall) => names.syscall,
-            Some(IntervalKind::Blocked) if !label.is_empty() => label,
-            _ => names.waiting,
-        };
-        if kind == Some(IntervalKind::Blocked) {
-            t.wait_ns = OptNs::some(end.saturating_sub(since));
-        }
+        self.capture.tasks.update(task as usize, |t| {
+            if t.kind != TaskKind::Goroutine {
+                return;
+            }
+            t.state = match kind {
+                Some(IntervalKind::Running) => names.running,
+                Some(IntervalKind::Runnable) => names.runnable,
+                Some(IntervalKind::Syscall) => names.syscall,
+                Some(IntervalKind::Blocked) if !label.is_empty() => label,
+                _ => names.waiting,
+            };
+            if kind == Some(IntervalKind::Blocked) {
+                t.wait_ns = OptNs::some(end.saturating_sub(since));
+            }
+        });
     }
 
     /// Start functions of goroutines the trace did not see created (the outermost frame of
@@ -1195,7 +1199,8 @@ impl Builder {
         const MAX_FRAMES: usize = 128;
         let capture = &mut self.capture;
         let goexit = capture.strings.find("runtime.goexit");
-        for task in &mut capture.tasks {
+        for index in 0..capture.tasks.len() {
+            let Some(mut task) = capture.tasks.get(index) else { continue };
             if task.kind != TaskKind::Goroutine {
                 continue;
             }
@@ -1218,6 +1223,7 @@ impl Builder {
             {
                 task.flags |= TaskFlags::SYSTEM;
             }
+            capture.tasks.set(index, task);
         }
     }
 }
@@ -1334,7 +1340,7 @@ mod tests {
         assert!(b.capture.tasks.capacity() < 5_000 + 5_000 / 8 + 64 + 1, "{}", b.capture.tasks.capacity());
         let capture = b.finish(20_000);
         assert_eq!(capture.tasks.capacity(), 5_000);
-        assert_eq!(capture.tasks[4_999].intervals, IntervalRange { start: 9_998, len: 2 });
+        assert_eq!(capture.tasks.at(4_999).intervals, IntervalRange { start: 9_998, len: 2 });
         assert_eq!(capture.intervals.kind(9_999), IntervalKind::Blocked);
         assert_eq!(capture.intervals.end(9_998), 4_999 + 1);
         assert_eq!(capture.intervals.end(9_999), 4_999 + 2);

@@ -244,7 +244,7 @@ fn parse_with(
         )?;
         let mut counts = counter.into_counts(end);
         counts.goroutines = room;
-        builder = builder.placing(&counts);
+        builder = builder.placing(&mut counts);
         Some((counts, logs))
     } else {
         None
@@ -1021,7 +1021,10 @@ mod tests {
         let blocked = g1.intervals.indices().find(|&i| c.intervals.kind(i) == IntervalKind::Blocked).unwrap();
         assert_eq!(c.str(c.intervals.label(blocked)), "chan receive");
         let unblock = c.links.iter().find(|l| l.kind == crate::model::LinkKind::Unblock).unwrap();
-        assert_eq!((c.tasks[unblock.from_task as usize].id, c.tasks[unblock.to_task as usize].id), (7, 1));
+        assert_eq!(
+            (c.tasks.at(unblock.from_task as usize).id, c.tasks.at(unblock.to_task as usize).id),
+            (7, 1)
+        );
     }
 
     #[test]

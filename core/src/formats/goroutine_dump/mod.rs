@@ -431,9 +431,9 @@ impl<'a> Assembler<'a> {
             };
         }
         if let Some(index) = replace
-            && let Some(slot) = self.current.tasks.get_mut(index as usize)
+            && (index as usize) < self.current.tasks.len()
         {
-            *slot = task;
+            self.current.tasks.set(index as usize, task);
             return Some(index);
         }
         let index = self.current.tasks.len() as u32;

@@ -1,0 +1,433 @@
+//! The task table: every task of a capture, stored compactly.
+//!
+//! A trace that starts a goroutine per request has millions of tasks, and a [`Task`] is 80
+//! bytes: on a trace with a goroutine every 16 bytes of file, the task table alone was 4.9 times
+//! the file. Most of a task's fields are shared by many tasks (kind, state, flags, creation
+//! site, start function, labels: what a group of goroutines has in common), so those are kept
+//! once as a *shape* and a task holds the shape's number beside the fields that are its own
+//! (ids, times, intervals, stack): 48 bytes a task, plus its shape when no other task has the
+//! same. Readers get whole `Task` values; writers go through [`Tasks::push`], [`Tasks::set`]
+//! and [`Tasks::update`].
+
+use super::intern::ValueTable;
+use super::stack::{FrameId, LabelSetId, StackId};
+use super::strings::StrId;
+use super::task::{IntervalRange, OptId, OptNs, Task, TaskFlags, TaskKind};
+
+/// What a task has of its own. Four-byte aligned (64-bit values as two halves), so that it packs
+/// to 48 bytes.
+#[derive(Clone, Copy, Default)]
+struct Row {
+    id: [u32; 2],
+    parent_id: [u32; 2],
+    start_ns: [u32; 2],
+    end_ns: [u32; 2],
+    intervals: IntervalRange,
+    stack: StackId,
+    shape: u32,
+}
+
+const _: () = assert!(size_of::<Row>() == 48);
+
+/// What many tasks share.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct Shape {
+    /// The wait, unless the row holds it (see `wait_in_row`).
+    wait_ns: OptNs,
+    /// The row's `end_ns` holds the wait instead of an end. A trace gives each goroutine
+    /// blocked at its end a wait of its own, which as part of the shape would give each its
+    /// own shape; a task that waits has not ended, so its row has room.
+    wait_in_row: bool,
+    kind: TaskKind,
+    flags: TaskFlags,
+    name: StrId,
+    state: StrId,
+    created_by: Option<FrameId>,
+    labels: LabelSetId,
+    start_func: Option<FrameId>,
+    creation_stack: StackId,
+}
+
+const fn halves(v: u64) -> [u32; 2] {
+    [v as u32, (v >> 32) as u32]
+}
+
+const fn whole([lo, hi]: [u32; 2]) -> u64 {
+    lo as u64 | (hi as u64) << 32
+}
+
+/// Whether task `t` keeps its wait in its row.
+fn wait_in_row(t: &Task) -> bool {
+    t.end_ns.is_none() && t.wait_ns.is_some()
+}
+
+fn shape_of(t: &Task) -> Shape {
+    let in_row = wait_in_row(t);
+    Shape {
+        wait_ns: if in_row { OptNs::NONE } else { t.wait_ns },
+        wait_in_row: in_row,
+        kind: t.kind,
+        flags: t.flags,
+        name: t.name,
+        state: t.state,
+        created_by: t.created_by,
+        labels: t.labels,
+        start_func: t.start_func,
+        creation_stack: t.creation_stack,
+    }
+}
+
+fn row_of(t: &Task, shape: u32) -> Row {
+    Row {
+        id: halves(t.id),
+        parent_id: halves(t.parent_id.to_raw()),
+        start_ns: halves(t.start_ns.to_raw() as u64),
+        end_ns: halves(if wait_in_row(t) { t.wait_ns } else { t.end_ns }.to_raw() as u64),
+        intervals: t.intervals,
+        stack: t.stack,
+        shape,
+    }
+}
+
+fn join(row: &Row, shape: &Shape) -> Task {
+    let last = OptNs::from_raw(whole(row.end_ns) as i64);
+    let (end_ns, wait_ns) = if shape.wait_in_row { (OptNs::NONE, last) } else { (last, shape.wait_ns) };
+    Task {
+        id: whole(row.id),
+        kind: shape.kind,
+        name: shape.name,
+        state: shape.state,
+        flags: shape.flags,
+        wait_ns,
+        stack: row.stack,
+        created_by: shape.created_by,
+        parent_id: OptId::from_raw(whole(row.parent_id)),
+        labels: shape.labels,
+        start_ns: OptNs::from_raw(whole(row.start_ns) as i64),
+        end_ns,
+        intervals: row.intervals,
+        start_func: shape.start_func,
+        creation_stack: shape.creation_stack,
+    }
+}
+
+/// The tasks of a capture, by index (the `u32` task numbers the rest of the model uses).
+#[derive(Clone, Default)]
+pub struct Tasks {
+    rows: Vec<Row>,
+    shapes: ValueTable<Shape>,
+    /// Shapes used last, tried before hashing (see `shape_id`).
+    recent: [u32; RECENT],
+    /// Where the next shape that had to be hashed goes in `recent`.
+    next_recent: usize,
+}
+
+/// How many shapes `recent` holds: a trace's builder creates goroutines of a few shapes,
+/// then ends them (a shape with the ended flag), then names their final state; comparing a
+/// few shapes costs less than hashing one.
+const RECENT: usize = 4;
+
+impl Tasks {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty table with room for `n` tasks.
+    pub fn with_capacity(n: usize) -> Self {
+        Self { rows: Vec::with_capacity(n), ..Self::default() }
+    }
+
+    /// Number of tasks.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Tasks there is room for without growing.
+    pub fn capacity(&self) -> usize {
+        self.rows.capacity()
+    }
+
+    /// Makes room for exactly `additional` more tasks: a parser that knows how many are coming
+    /// asks once, so that the table is never held twice while it grows.
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.rows.reserve_exact(additional);
+    }
+
+    /// Gives back the room no task uses.
+    pub fn shrink_to_fit(&mut self) {
+        self.rows.shrink_to_fit();
+    }
+
+    /// Task `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<Task> {
+        self.rows.get(index).map(|row| self.join(row))
+    }
+
+    /// Task `index`, as indexing a slice would give it.
+    ///
+    /// # Panics
+    /// Past the end, as indexing does: for callers that hold an index the table gave them.
+    #[track_caller]
+    pub fn at(&self, index: usize) -> Task {
+        match self.rows.get(index) {
+            Some(row) => self.join(row),
+            None => panic!("task index {index} out of range for {} tasks", self.rows.len()),
+        }
+    }
+
+    /// The last task.
+    pub fn last(&self) -> Option<Task> {
+        self.rows.last().map(|row| self.join(row))
+    }
+
+    /// Adds a task at the end.
+    // By value, as `Vec::push`: callers build the task to hand it over.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn push(&mut self, task: Task) {
+        let hint = self.rows.last().map_or(0, |r| r.shape);
+        let shape = self.shape_id(&shape_of(&task), hint);
+        self.rows.push(row_of(&task, shape));
+    }
+
+    /// Replaces task `index`; does nothing past the end.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn set(&mut self, index: usize, task: Task) {
+        let Some(hint) = self.rows.get(index).map(|r| r.shape) else { return };
+        let shape = self.shape_id(&shape_of(&task), hint);
+        if let Some(row) = self.rows.get_mut(index) {
+            *row = row_of(&task, shape);
+        }
+    }
+
+    /// Changes task `index` with `change` and returns what it returned; `None` past the end.
+    pub fn update<R>(&mut self, index: usize, change: impl FnOnce(&mut Task) -> R) -> Option<R> {
+        let mut task = self.get(index)?;
+        let out = change(&mut task);
+        self.set(index, task);
+        Some(out)
+    }
+
+    /// Task `index`'s stack, which a trace changes at every state: set in place.
+    pub fn set_stack(&mut self, index: usize, stack: StackId) {
+        if let Some(row) = self.rows.get_mut(index) {
+            row.stack = stack;
+        }
+    }
+
+    /// Task `index`'s interval range, which a trace's second pass moves at every interval,
+    /// to change in place.
+    pub fn intervals_mut(&mut self, index: usize) -> Option<&mut IntervalRange> {
+        self.rows.get_mut(index).map(|row| &mut row.intervals)
+    }
+
+    /// The tasks in order, on rayon's threads.
+    pub fn par_iter(&self) -> impl rayon::iter::IndexedParallelIterator<Item = Task> + '_ {
+        use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+        self.rows.par_iter().map(|row| self.join(row))
+    }
+
+    /// The tasks in order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { rows: self.rows.iter(), shapes: &self.shapes }
+    }
+
+    /// Heap bytes, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * size_of::<Row>() + self.shapes.heap_bytes()
+    }
+
+    /// Number of distinct shapes, for tests and accounting.
+    pub fn shapes(&self) -> usize {
+        self.shapes.len()
+    }
+
+    fn join(&self, row: &Row) -> Task {
+        join(row, self.shapes.get(row.shape).unwrap_or(&DEFAULT_SHAPE))
+    }
+
+    /// The number of `shape`, trying `hint` (the shape of the task before, or of the task being
+    /// changed) and the shapes used last before hashing: tasks come in runs of the same shape,
+    /// and a parser changes many tasks from one shape to the same other.
+    fn shape_id(&mut self, shape: &Shape, hint: u32) -> u32 {
+        if self.shapes.get(hint) == Some(shape) {
+            return hint;
+        }
+        if let Some(&id) = self.recent.iter().find(|&&id| self.shapes.get(id) == Some(shape)) {
+            return id;
+        }
+        let id = self.shapes.intern(shape);
+        if let Some(slot) = self.recent.get_mut(self.next_recent) {
+            *slot = id;
+        }
+        self.next_recent = (self.next_recent + 1) % RECENT;
+        id
+    }
+}
+
+static DEFAULT_SHAPE: Shape = Shape {
+    wait_ns: OptNs::NONE,
+    wait_in_row: false,
+    kind: TaskKind::Goroutine,
+    flags: TaskFlags::empty(),
+    name: StrId::EMPTY,
+    state: StrId::EMPTY,
+    created_by: None,
+    labels: LabelSetId::EMPTY,
+    start_func: None,
+    creation_stack: StackId::EMPTY,
+};
+
+impl PartialEq for Tasks {
+    /// The same tasks in the same order, however their shapes are numbered.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Tasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<Task> for Tasks {
+    fn from_iter<I: IntoIterator<Item = Task>>(iter: I) -> Self {
+        let mut tasks = Self::new();
+        tasks.extend(iter);
+        tasks
+    }
+}
+
+impl Extend<Task> for Tasks {
+    fn extend<I: IntoIterator<Item = Task>>(&mut self, iter: I) {
+        let iter = iter.into_iter();
+        self.rows.reserve(iter.size_hint().0);
+        for task in iter {
+            self.push(task);
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Tasks {
+    type Item = Task;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// The tasks of a [`Tasks`] in order, as values.
+#[derive(Clone)]
+pub struct Iter<'a> {
+    rows: std::slice::Iter<'a, Row>,
+    shapes: &'a ValueTable<Shape>,
+}
+
+impl Iter<'_> {
+    fn join(&self, row: &Row) -> Task {
+        join(row, self.shapes.get(row.shape).unwrap_or(&DEFAULT_SHAPE))
+    }
+}
+
+impl Iterator for Iter<'_> {
+    type Item = Task;
+
+    fn next(&mut self) -> Option<Task> {
+        let row = self.rows.next()?;
+        Some(self.join(row))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Task> {
+        let row = self.rows.nth(n)?;
+        Some(self.join(row))
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Task> {
+        let row = self.rows.next_back()?;
+        Some(self.join(row))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl std::iter::FusedIterator for Iter<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: u64, shape: u32) -> Task {
+        Task {
+            id,
+            flags: TaskFlags::from_bits_truncate(1 << shape),
+            start_ns: OptNs::some(id as i64 * 1_000_000_007),
+            end_ns: if id.is_multiple_of(2) { OptNs::NONE } else { OptNs::some(-(id as i64)) },
+            parent_id: if id.is_multiple_of(3) { OptId::NONE } else { OptId::some(u64::MAX - id) },
+            intervals: IntervalRange { start: id as u32, len: 2 },
+            stack: StackId(id as u32 % 7),
+            ..Task::default()
+        }
+    }
+
+    #[test]
+    fn tasks_come_back_as_they_went_in_sharing_their_shapes() {
+        let given: Vec<Task> = (0..1_000).map(|i| task(i, (i % 4) as u32)).collect();
+        let tasks: Tasks = given.iter().cloned().collect();
+        assert_eq!(tasks.len(), 1_000);
+        assert!(tasks.iter().eq(given.iter().cloned()));
+        assert!(tasks.iter().rev().eq(given.iter().rev().cloned()));
+        assert_eq!(tasks.get(999), given.last().cloned());
+        assert_eq!(tasks.get(1_000), None);
+        assert_eq!(tasks.shapes(), 4);
+        assert!(tasks.heap_bytes() < 1_000 * 50 + 4_096);
+        let extremes = Task {
+            id: u64::MAX,
+            start_ns: OptNs::some(i64::MIN + 1),
+            end_ns: OptNs::some(i64::MAX),
+            parent_id: OptId::some(0),
+            ..Task::default()
+        };
+        let mut more = tasks.clone();
+        more.push(extremes.clone());
+        assert_eq!(more.last(), Some(extremes));
+    }
+
+    #[test]
+    fn waits_of_their_own_make_no_shapes_of_their_own() {
+        let waiting = |id: u64| Task { id, wait_ns: OptNs::some(id as i64 * 7), ..Task::default() };
+        let both = Task { end_ns: OptNs::some(5), wait_ns: OptNs::some(3), ..Task::default() };
+        let mut tasks: Tasks = (0..100).map(waiting).collect();
+        assert_eq!(tasks.shapes(), 1);
+        tasks.push(both.clone());
+        assert!(tasks.iter().take(100).eq((0..100).map(waiting)));
+        assert_eq!(tasks.last(), Some(both));
+    }
+
+    #[test]
+    fn changes_keep_the_other_tasks_and_their_shapes() {
+        let mut tasks: Tasks = (0..10).map(|i| task(i, 1)).collect();
+        let before = tasks.clone();
+        assert_eq!(tasks.update(3, |t| t.flags |= TaskFlags::ENDED), Some(()));
+        assert_eq!(tasks.update(10, |t| t.flags |= TaskFlags::ENDED), None);
+        assert_eq!(tasks.get(3).map(|t| t.flags), Some(TaskFlags::DURABLE | TaskFlags::ENDED));
+        assert_eq!(tasks.shapes(), 2);
+        for i in (0..10).filter(|&i| i != 3) {
+            assert_eq!(tasks.get(i), before.get(i));
+        }
+        tasks.set(3, task(3, 1));
+        assert_eq!(tasks, before);
+    }
+}
