@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use leakscope_core::analysis::leaks;
-use leakscope_core::model::{Capture, Counter, Task};
+use leakscope_core::model::{Capture, Counter};
 use leakscope_core::{LoadOptions, Progress, open};
 
 use leakscope_testkit::alloc::{Counting, LIVE, PEAK};
@@ -34,7 +34,7 @@ fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
     let mut parts = iv.parts().to_vec();
     parts.extend([
         ("links", c.links.heap_bytes()),
-        ("tasks", c.tasks.capacity() * size_of::<Task>()),
+        ("tasks", c.tasks.heap_bytes()),
         ("strings", c.strings.heap_bytes()),
         ("stack tables", c.tables.heap_bytes()),
         (
@@ -113,8 +113,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|t| t.id)
             .max();
         eprintln!(
-            "  (Task {} B, {} ends stored, largest goroutine id {max_goid:?})",
-            size_of::<Task>(),
+            "  ({} task shapes, {} ends stored, largest goroutine id {max_goid:?})",
+            c.tasks.shapes(),
             c.intervals.stored_ends()
         );
         for k in &c.counters {
