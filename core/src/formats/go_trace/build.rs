@@ -91,19 +91,25 @@ struct OpenSpan {
     stack: StackId,
 }
 
-/// Builder-side state of one task's lane: when its open depth-0 interval began, with what
-/// label and stack. Its kind is in a column apart ([`Builder::open`]) and whether the
-/// goroutine ended is a flag of its task, so a lane takes 16 bytes rather than 24. The latest
-/// stack seen goes straight to the task, and spans to [`LaneSpans`]; a trace can have a lane
-/// per 80 bytes of file, so every byte here counts.
+/// Builder-side state of one task's lane: the kind of its open depth-0 interval (`None` when
+/// none is open), when it began, with what label and stack. The latest stack seen goes
+/// straight to the task, and spans to [`LaneSpans`]. Only tasks that may still change hold a
+/// lane: a goroutine's is handed back when it ends (an ended goroutine's lane has nothing
+/// open, which is what a new lane has), so lanes number the goroutines alive at once, not
+/// all the trace's goroutines: a trace can have a goroutine per 16 bytes of file, and a lane
+/// per goroutine was 17 bytes each at the parse's peak.
 #[derive(Clone, Debug, Default)]
 struct Lane {
+    open: Option<IntervalKind>,
     since: i64,
     label: StrId,
     stack: StackId,
 }
 
-const _: () = assert!(size_of::<Lane>() <= 16);
+const _: () = assert!(size_of::<Lane>() <= 24);
+
+/// A task without a lane in [`Builder::lane_of`].
+const NO_LANE: u32 = u32::MAX;
 
 /// The spans of a lane, kept apart from [`Lane`] because few lanes have any: procs (sweeps),
 /// the GC lane (stop-the-world) and goroutines with user regions.
@@ -168,9 +174,12 @@ pub(crate) struct Counts {
 /// Builds one capture from ordered events.
 pub(crate) struct Builder {
     pub capture: Capture,
+    /// Lanes of the tasks that hold one, by slot.
     lanes: Vec<Lane>,
-    /// Kind of each lane's open depth-0 interval, `None` when none is open.
-    open: Vec<Option<IntervalKind>>,
+    /// Each task's slot in `lanes`, or [`NO_LANE`].
+    lane_of: Vec<u32>,
+    /// Slots handed back, for the next task that needs one.
+    free_lanes: Vec<u32>,
     spans: HashMap<u32, LaneSpans>,
     goroutines: IdMap<u32>,
     procs: HashMap<u64, u32>,
@@ -218,7 +227,8 @@ impl Builder {
         Self {
             capture,
             lanes: Vec::new(),
-            open: Vec::new(),
+            lane_of: Vec::new(),
+            free_lanes: Vec::new(),
             spans: HashMap::new(),
             goroutines: IdMap::default(),
             procs: HashMap::new(),
@@ -330,8 +340,7 @@ impl Builder {
         }
         let tasks = counted.map_or(lanes, |c| c.tasks);
         self.capture.tasks.reserve_exact(tasks);
-        self.lanes.reserve_exact(tasks);
-        self.open.reserve_exact(tasks);
+        self.lane_of.reserve_exact(tasks);
         if self.is_counting() {
             return;
         }
@@ -424,7 +433,7 @@ impl Builder {
         if !self.first_generation {
             return t;
         }
-        let last_end = self.lanes.get(lane as usize).map_or(i64::MIN, |l| l.since);
+        let last_end = self.lane(lane).map_or(i64::MIN, |l| l.since);
         self.start().max(last_end).min(t)
     }
 
@@ -447,8 +456,7 @@ impl Builder {
         if tasks.len() == tasks.capacity() {
             let more = tasks.len() / GROWTH_DIVISOR + 64;
             tasks.reserve_exact(more);
-            self.lanes.reserve_exact(more);
-            self.open.reserve_exact(more);
+            self.lane_of.reserve_exact(more);
         }
         let index = self.capture.tasks.len() as u32;
         let mut task = task;
@@ -457,9 +465,40 @@ impl Builder {
             *next_start += counted.get(index as usize).copied().unwrap_or(0);
         }
         self.capture.tasks.push(task);
-        self.lanes.push(Lane::default());
-        self.open.push(None);
+        self.lane_of.push(NO_LANE);
         index
+    }
+
+    /// The lane of `task`, where it holds one.
+    fn lane(&self, task: u32) -> Option<&Lane> {
+        let slot = *self.lane_of.get(task as usize)?;
+        self.lanes.get(slot as usize)
+    }
+
+    /// The lane of `task`, given one if it holds none; `None` for an unknown task.
+    fn lane_mut(&mut self, task: u32) -> Option<&mut Lane> {
+        let slot = self.lane_of.get_mut(task as usize)?;
+        if *slot == NO_LANE {
+            *slot = self.free_lanes.pop().unwrap_or_else(|| {
+                self.lanes.push(Lane::default());
+                self.lanes.len() as u32 - 1
+            });
+        }
+        self.lanes.get_mut(*slot as usize)
+    }
+
+    /// Hands back the lane of a task that will not change again (an ended goroutine whose
+    /// state and spans are closed); it gets a new one if a contradictory trace goes on with it.
+    fn release_lane(&mut self, task: u32) {
+        let Some(slot) = self.lane_of.get_mut(task as usize) else { return };
+        if *slot == NO_LANE {
+            return;
+        }
+        if let Some(lane) = self.lanes.get_mut(*slot as usize) {
+            *lane = Lane::default();
+        }
+        self.free_lanes.push(*slot);
+        *slot = NO_LANE;
     }
 
     /// The task of a live goroutine, created (as existing before the trace) if unknown.
@@ -473,7 +512,7 @@ impl Builder {
             flags: TaskFlags::EXISTED_BEFORE,
             ..Task::default()
         });
-        if let Some(lane) = self.lanes.get_mut(task as usize) {
+        if let Some(lane) = self.lane_mut(task) {
             lane.since = t;
         }
         self.goroutines.insert(goid, task);
@@ -577,7 +616,7 @@ impl Builder {
     }
 
     fn is_open(&self, task: u32) -> bool {
-        self.open.get(task as usize).is_some_and(Option::is_some)
+        self.lane(task).is_some_and(|l| l.open.is_some())
     }
 
     /// Whether the task is a goroutine that ended.
@@ -587,12 +626,9 @@ impl Builder {
 
     /// Closes the lane's open interval at `t` and opens `kind` (or nothing).
     fn transition(&mut self, task: u32, t: i64, kind: Option<IntervalKind>, label: StrId, stack: StackId) {
-        let (Some(lane), Some(open)) = (self.lanes.get_mut(task as usize), self.open.get_mut(task as usize))
-        else {
-            return;
-        };
-        let closed = open.map(|k| (lane.since, k, lane.label, lane.stack));
-        *open = kind;
+        let Some(lane) = self.lane_mut(task) else { return };
+        let closed = lane.open.map(|k| (lane.since, k, lane.label, lane.stack));
+        lane.open = kind;
         lane.since = t;
         lane.label = label;
         lane.stack = stack;
@@ -956,6 +992,7 @@ impl Builder {
             task.end_ns = OptNs::some(t);
             task.flags |= TaskFlags::ENDED;
         });
+        self.release_lane(task);
     }
 
     fn note_region(&mut self, task: u32, span: OpenSpan, end: i64) {
@@ -1021,11 +1058,8 @@ impl Builder {
             self.note_stack(task, stack);
         }
         let ended = self.is_ended(task);
-        let (Some(lane), Some(open)) = (self.lanes.get_mut(task as usize), self.open.get_mut(task as usize))
-        else {
-            return;
-        };
-        match *open {
+        let Some(lane) = self.lane_mut(task) else { return };
+        match lane.open {
             Some(open) if open == kind => {
                 // The same state seen again at a generation boundary: the interval goes on, and
                 // a stack fills in one we did not have.
@@ -1034,7 +1068,7 @@ impl Builder {
                 }
             }
             None if !ended => {
-                *open = Some(kind);
+                lane.open = Some(kind);
                 lane.since = since;
                 lane.label = StrId::EMPTY;
                 lane.stack = stack;
@@ -1097,7 +1131,8 @@ impl Builder {
             .collect();
         // The lanes and lookup tables are done with; free them before the sort needs room.
         self.lanes = Vec::new();
-        self.open = Vec::new();
+        self.lane_of = Vec::new();
+        self.free_lanes = Vec::new();
         self.spans = HashMap::new();
         self.goroutines = IdMap::default();
         self.procs = HashMap::new();
@@ -1148,13 +1183,12 @@ impl Builder {
 
     /// Closes every lane's open interval and spans at `end` and sets the final states.
     fn close_all(&mut self, end: i64) {
-        for task in 0..self.lanes.len() as u32 {
-            let kind = self.open.get(task as usize).copied().flatten();
+        for task in 0..self.lane_of.len() as u32 {
+            let lane = self.lane(task);
+            let kind = lane.and_then(|l| l.open);
             if kind.is_some() {
-                let (label, since) =
-                    self.lanes.get(task as usize).map(|l| (l.label, l.since)).unwrap_or_default();
+                let (label, since, stack) = lane.map(|l| (l.label, l.since, l.stack)).unwrap_or_default();
                 self.finish_state(task, kind, label, since, end);
-                let stack = self.lanes.get(task as usize).map(|l| l.stack).unwrap_or_default();
                 self.transition(task, end, None, StrId::EMPTY, stack);
             } else {
                 let (ended, waiting) = (self.names.ended, self.names.waiting);
