@@ -250,10 +250,7 @@ impl<'c> TraceFacts<'c> {
             };
         };
         // A sorted list of indices takes 4 bytes a goroutine where a hash map takes 16 and more.
-        let mut by_id: Vec<u32> = (0..capture.tasks.len() as u32)
-            .filter(|&i| capture.tasks.get(i as usize).is_some_and(|t| t.kind == TaskKind::Goroutine))
-            .collect();
-        by_id.sort_by_key(|&i| capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id));
+        let by_id = capture.tasks.by_id(|t| t.kind == TaskKind::Goroutine);
         let sites = sites(capture, end_ns);
         let window = Window::of(capture, start_ns, end_ns);
         let cut_at_ns = capture.trace.as_ref().and_then(|t| t.cut_at_ns).filter(|_| capture.source.truncated);
@@ -276,7 +273,7 @@ impl<'c> TraceFacts<'c> {
             }
         }
         let existed_before = task.flags.contains(TaskFlags::EXISTED_BEFORE);
-        let id_of = |i: &u32| capture.tasks.get(*i as usize).map_or(u64::MAX, |t| t.id);
+        let id_of = |i: &u32| capture.tasks.id(*i as usize).unwrap_or(u64::MAX);
         let creator = task
             .parent_id
             .get()

@@ -153,8 +153,7 @@ fn id_range(capture: &Capture) -> Option<(u64, u64)> {
 const MIN_ID_RANGE: u64 = 64;
 
 fn id_spread(capture: &Capture, family: &Family, (lo, hi): (u64, u64)) -> Option<IdSpread> {
-    let ids =
-        family.representative.members.iter().filter_map(|&m| capture.tasks.get(m as usize)).map(|t| t.id);
+    let ids = family.representative.members.iter().filter_map(|&m| capture.tasks.id(m as usize));
     let (mut a, mut b) = (u64::MAX, 0);
     for id in ids {
         a = a.min(id);

@@ -100,16 +100,14 @@ impl<'c> Context<'c> {
         let mut per_stack: HashMap<(StackId, crate::model::StrId), u64> = HashMap::new();
         let is_alive =
             |t: &crate::model::Task| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED);
-        let mut alive = Vec::with_capacity(capture.tasks.iter().filter(is_alive).count());
         let mut has_parents = false;
-        for (i, task) in capture.tasks.iter().enumerate().filter(|(_, t)| t.kind == TaskKind::Goroutine) {
+        for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
             has_parents |= task.parent_id.is_some();
             if is_alive(&task) {
-                alive.push(i as u32);
                 *per_stack.entry((task.stack, task.state)).or_insert(0) += 1;
             }
         }
-        alive.sort_unstable_by_key(|&i| capture.tasks.get(i as usize).map(|t| t.id));
+        let alive = capture.tasks.by_id(is_alive);
         if capture.tasks.is_empty() {
             for (stack, n) in crate::analysis::flame::goroutine_stacks(capture) {
                 *per_stack.entry((stack, crate::model::StrId::EMPTY)).or_insert(0) += n.max(0) as u64;
@@ -193,7 +191,7 @@ impl<'c> Context<'c> {
 
     /// Whether a goroutine with this id exists at the end of the capture.
     fn is_alive(&self, id: u64) -> bool {
-        let id_of = |&i: &u32| self.capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id);
+        let id_of = |&i: &u32| self.capture.tasks.id(i as usize).unwrap_or(u64::MAX);
         self.alive.binary_search_by_key(&id, id_of).is_ok()
     }
 
@@ -223,7 +221,7 @@ impl<'c> Context<'c> {
         if funcs.is_empty() {
             return true;
         }
-        let id_of = |&i: &u32| self.capture.tasks.get(i as usize).map_or(u64::MAX, |t| t.id);
+        let id_of = |&i: &u32| self.capture.tasks.id(i as usize).unwrap_or(u64::MAX);
         let Ok(at) = self.alive.binary_search_by_key(&id, id_of) else { return false };
         let Some(task) = self.alive.get(at).and_then(|&i| self.capture.tasks.get(i as usize)) else {
             return false;

@@ -1190,7 +1190,8 @@ impl Builder {
                 let (label, since, stack) = lane.map(|l| (l.label, l.since, l.stack)).unwrap_or_default();
                 self.finish_state(task, kind, label, since, end);
                 self.transition(task, end, None, StrId::EMPTY, stack);
-            } else {
+            } else if !self.is_counting() {
+                // A counting pass's tasks are thrown away; only their interval counts matter.
                 let (ended, waiting) = (self.names.ended, self.names.waiting);
                 self.capture.tasks.update(task as usize, |t| {
                     if t.kind == TaskKind::Goroutine {
@@ -1207,6 +1208,9 @@ impl Builder {
     }
 
     fn finish_state(&mut self, task: u32, kind: Option<IntervalKind>, label: StrId, since: i64, end: i64) {
+        if self.is_counting() {
+            return;
+        }
         let names = &self.names;
         self.capture.tasks.update(task as usize, |t| {
             if t.kind != TaskKind::Goroutine {
