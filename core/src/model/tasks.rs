@@ -86,6 +86,7 @@ fn row_of(t: &Task, shape: u32) -> Row {
     Row { low: wide(t).map(|v| v as u32), intervals: t.intervals, stack: t.stack, shape }
 }
 
+#[inline]
 fn join(row: &Row, shape: &Shape) -> Task {
     let ([id_low, parent_low, start_low, last_low], [id_high, parent_high, start_high, last_high]) =
         (row.low, shape.high);
@@ -150,16 +151,19 @@ impl Tasks {
     }
 
     /// Number of tasks.
+    #[inline]
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
     /// Whether there are none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
     /// Tasks there is room for without growing.
+    #[inline]
     pub fn capacity(&self) -> usize {
         self.rows.capacity()
     }
@@ -176,12 +180,14 @@ impl Tasks {
     }
 
     /// Task `index`, if there is one.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<Task> {
         self.rows.get(index).map(|row| self.join(row))
     }
 
     /// The id of task `index`, without the rest: for sorting millions of task numbers by id,
     /// where making each task whole twice a comparison took longer than the parse.
+    #[inline]
     pub fn id(&self, index: usize) -> Option<u64> {
         let row = self.rows.get(index)?;
         let high = self.shapes.get(row.shape).map_or(0, |s| s.high[0]);
@@ -222,6 +228,7 @@ impl Tasks {
     }
 
     /// The last task.
+    #[inline]
     pub fn last(&self) -> Option<Task> {
         self.rows.last().map(|row| self.join(row))
     }
@@ -266,6 +273,7 @@ impl Tasks {
     }
 
     /// Task `index`'s stack, which a trace changes at every state: set in place.
+    #[inline]
     pub fn set_stack(&mut self, index: usize, stack: StackId) {
         if let Some(row) = self.rows.get_mut(index) {
             row.stack = stack;
@@ -274,6 +282,7 @@ impl Tasks {
 
     /// Task `index`'s interval range, which a trace's second pass moves at every interval,
     /// to change in place.
+    #[inline]
     pub fn intervals_mut(&mut self, index: usize) -> Option<&mut IntervalRange> {
         self.rows.get_mut(index).map(|row| &mut row.intervals)
     }
@@ -285,6 +294,7 @@ impl Tasks {
     }
 
     /// The tasks in order.
+    #[inline]
     pub fn iter(&self) -> Iter<'_> {
         Iter { rows: self.rows.iter(), shapes: &self.shapes }
     }
@@ -299,6 +309,7 @@ impl Tasks {
         self.shapes.len()
     }
 
+    #[inline]
     fn join(&self, row: &Row) -> Task {
         join(row, self.shapes.get(row.shape).unwrap_or(&DEFAULT_SHAPE))
     }
@@ -384,6 +395,7 @@ pub struct Iter<'a> {
 }
 
 impl Iter<'_> {
+    #[inline]
     fn join(&self, row: &Row) -> Task {
         join(row, self.shapes.get(row.shape).unwrap_or(&DEFAULT_SHAPE))
     }
@@ -392,11 +404,13 @@ impl Iter<'_> {
 impl Iterator for Iter<'_> {
     type Item = Task;
 
+    #[inline]
     fn next(&mut self) -> Option<Task> {
         let row = self.rows.next()?;
         Some(self.join(row))
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.rows.size_hint()
     }
@@ -408,6 +422,7 @@ impl Iterator for Iter<'_> {
 }
 
 impl DoubleEndedIterator for Iter<'_> {
+    #[inline]
     fn next_back(&mut self) -> Option<Task> {
         let row = self.rows.next_back()?;
         Some(self.join(row))

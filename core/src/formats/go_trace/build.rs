@@ -470,21 +470,29 @@ impl Builder {
     }
 
     /// The lane of `task`, where it holds one.
+    #[inline]
     fn lane(&self, task: u32) -> Option<&Lane> {
         let slot = *self.lane_of.get(task as usize)?;
         self.lanes.get(slot as usize)
     }
 
     /// The lane of `task`, given one if it holds none; `None` for an unknown task.
+    #[inline]
     fn lane_mut(&mut self, task: u32) -> Option<&mut Lane> {
-        let slot = self.lane_of.get_mut(task as usize)?;
-        if *slot == NO_LANE {
-            *slot = self.free_lanes.pop().unwrap_or_else(|| {
-                self.lanes.push(Lane::default());
-                self.lanes.len() as u32 - 1
-            });
-        }
-        self.lanes.get_mut(*slot as usize)
+        let slot = *self.lane_of.get(task as usize)?;
+        let slot = if slot == NO_LANE { self.new_lane(task)? } else { slot };
+        self.lanes.get_mut(slot as usize)
+    }
+
+    /// Gives `task` a lane: a goroutine's first event, or one after a contradictory end.
+    #[cold]
+    fn new_lane(&mut self, task: u32) -> Option<u32> {
+        let slot = self.free_lanes.pop().unwrap_or_else(|| {
+            self.lanes.push(Lane::default());
+            self.lanes.len() as u32 - 1
+        });
+        *self.lane_of.get_mut(task as usize)? = slot;
+        Some(slot)
     }
 
     /// Hands back the lane of a task that will not change again (an ended goroutine whose
@@ -502,6 +510,7 @@ impl Builder {
     }
 
     /// The task of a live goroutine, created (as existing before the trace) if unknown.
+    #[inline]
     fn goroutine(&mut self, goid: u64, t: i64) -> u32 {
         if let Some(&task) = self.goroutines.get(goid) {
             return task;
@@ -625,6 +634,7 @@ impl Builder {
     }
 
     /// Closes the lane's open interval at `t` and opens `kind` (or nothing).
+    #[inline]
     fn transition(&mut self, task: u32, t: i64, kind: Option<IntervalKind>, label: StrId, stack: StackId) {
         let Some(lane) = self.lane_mut(task) else { return };
         let closed = lane.open.map(|k| (lane.since, k, lane.label, lane.stack));
