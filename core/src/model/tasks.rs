@@ -194,6 +194,13 @@ impl Tasks {
         Some(whole(row.low[0], high))
     }
 
+    /// The kind and flags of task `index`, without the rest: for a parser's checks per event.
+    #[inline]
+    pub fn kind_and_flags(&self, index: usize) -> Option<(TaskKind, TaskFlags)> {
+        let row = self.rows.get(index)?;
+        self.shapes.get(row.shape).map(|s| (s.kind, s.flags))
+    }
+
     /// The numbers of the tasks `keep` keeps, in the order of their ids (equal ids in the order
     /// of their numbers). Sorted as ids packed with numbers, gathered in one pass: looking ids
     /// up in the table at each comparison was the slowest step of analysing millions of

@@ -630,7 +630,7 @@ impl Builder {
 
     /// Whether the task is a goroutine that ended.
     fn is_ended(&self, task: u32) -> bool {
-        self.capture.tasks.get(task as usize).is_some_and(|t| t.flags.contains(TaskFlags::ENDED))
+        self.capture.tasks.kind_and_flags(task as usize).is_some_and(|(_, f)| f.contains(TaskFlags::ENDED))
     }
 
     /// Closes the lane's open interval at `t` and opens `kind` (or nothing).
@@ -998,9 +998,13 @@ impl Builder {
                 self.note_region(task, span, t);
             }
         }
+        // Its final state is "ended" unless a trace that contradicts itself goes on with it:
+        // then the end of the trace names the state it was left in (`close_all`).
+        let ended = self.names.ended;
         self.capture.tasks.update(task as usize, |task| {
             task.end_ns = OptNs::some(t);
             task.flags |= TaskFlags::ENDED;
+            task.state = ended;
         });
         self.release_lane(task);
     }
@@ -1200,14 +1204,17 @@ impl Builder {
                 let (label, since, stack) = lane.map(|l| (l.label, l.since, l.stack)).unwrap_or_default();
                 self.finish_state(task, kind, label, since, end);
                 self.transition(task, end, None, StrId::EMPTY, stack);
-            } else if !self.is_counting() {
-                // A counting pass's tasks are thrown away; only their interval counts matter.
-                let (ended, waiting) = (self.names.ended, self.names.waiting);
-                self.capture.tasks.update(task as usize, |t| {
-                    if t.kind == TaskKind::Goroutine {
-                        t.state = if t.flags.contains(TaskFlags::ENDED) { ended } else { waiting };
-                    }
-                });
+            } else if !self.is_counting()
+                && self
+                    .capture
+                    .tasks
+                    .kind_and_flags(task as usize)
+                    .is_some_and(|(k, f)| k == TaskKind::Goroutine && !f.contains(TaskFlags::ENDED))
+            {
+                // A goroutine left with nothing open waits; an ended one was named so when it
+                // ended. (A counting pass's tasks are thrown away; only their counts matter.)
+                let waiting = self.names.waiting;
+                self.capture.tasks.update(task as usize, |t| t.state = waiting);
             }
             while let Some(span) = self.last_span(task) {
                 if self.close_span(task, end, span.key).is_some() {
@@ -1252,6 +1259,7 @@ impl Builder {
             if task.kind != TaskKind::Goroutine {
                 continue;
             }
+            let before = (task.start_func, task.flags);
             if task.start_func.is_none() {
                 let mut frames = capture.tables.stack(task.stack);
                 if let [rest @ .., last] = frames
@@ -1271,7 +1279,9 @@ impl Builder {
             {
                 task.flags |= TaskFlags::SYSTEM;
             }
-            capture.tasks.set(index, task);
+            if (task.start_func, task.flags) != before {
+                capture.tasks.set(index, task);
+            }
         }
     }
 }
