@@ -187,6 +187,12 @@ fn measure(c: &mut Criterion, name: &str, path: &Path, go: Option<&Path>) {
         peak as f64 / size.max(1) as f64,
         load_average()
     );
+    if let (Some(bytes), Some(ratio)) = (measured.peak_resident, measured.resident_ratio()) {
+        println!(
+            "{name}: peak resident growth {:.1} MB = {ratio:.2}x the file (heap touched and mapped pages resident at once)",
+            bytes as f64 / 1e6
+        );
+    }
     first_picture(name, path);
     let runs: usize = std::env::var("LEAKSCOPE_BASELINE_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     if let Some(go) = go.filter(|_| runs > 0) {
@@ -223,6 +229,8 @@ fn measure(c: &mut Criterion, name: &str, path: &Path, go: Option<&Path>) {
 }
 
 fn bench(c: &mut Criterion) {
+    // A child process this benchmark starts to measure resident memory stops here.
+    measure::serve_child();
     let go = go_binary();
     let secs = std::env::var("LEAKSCOPE_BUSY_SECS").unwrap_or_else(|_| "6".to_owned());
     let from_env = |var: &str| std::env::var_os(var).map(PathBuf::from).filter(|p| p.exists());
