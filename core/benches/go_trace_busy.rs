@@ -247,7 +247,7 @@ fn bench(c: &mut Criterion) {
         let bytes =
             synth_trace::generate(synth_trace::Shape { bytes: 64 << 20, ..synth_trace::Shape::default() });
         let path = std::env::temp_dir().join("leakscope-bench-synth-busy.trace");
-        std::fs::write(&path, bytes).expect("the temporary directory is writable");
+        measure::write_aged(&path, &bytes).expect("the temporary directory is writable");
         measure(c, "busy (synthetic)", &path, None);
     }
     if let Some(path) = dense {
