@@ -1198,8 +1198,8 @@ mod tests {
     fn count_ops_follows_the_matching() {
         // (key, phase) in matched order; the event number indexes the phases.
         let events: &[(u32, u8)] = &[
-            // Key 0, nestable: b, nested b, its e, nested b never ended, e ends the op, then a
-            // second op on the same key: 2 operations.
+            // Key 0, nestable: a b, two nested b/e pairs, the e that ends it, then a second
+            // b on the same key, left open: 2 operations.
             (0, b'b'),
             (0, b'b'),
             (0, b'e'),
