@@ -122,10 +122,9 @@ fn join(row: &Row, shape: &Shape) -> Task {
 pub struct Tasks {
     rows: Vec<Row>,
     shapes: ValueTable<Shape>,
-    /// Shapes used last, tried before hashing (see `shape_id`).
-    recent: [u32; RECENT],
-    /// Where the next shape that had to be hashed goes in `recent`.
-    next_recent: usize,
+    /// Shape numbers by a cheap mix of their fields, tried before hashing (see `shape_id`);
+    /// empty until the first shape that is not the hint.
+    cache: Vec<u32>,
     /// The shape a task of shape `from` last changed to, at `from % CHANGES`: a parser makes the
     /// same change to many tasks (ends them, names their final state).
     changes: [(u32, u32); CHANGES],
@@ -134,10 +133,28 @@ pub struct Tasks {
 /// Size of [`Tasks::changes`].
 const CHANGES: usize = 8;
 
-/// How many shapes `recent` holds: a trace's builder creates goroutines of a few shapes,
-/// then ends them (a shape with the ended flag), then names their final state; comparing a
-/// few shapes costs less than hashing one.
-const RECENT: usize = 4;
+/// Slots of [`Tasks::cache`]: a capture's tasks have tens to hundreds of shapes.
+const SHAPE_CACHE: usize = 256;
+
+/// The slot of `shape` in [`Tasks::cache`]: a multiply and a shift a field, where hashing the
+/// shape to find it in the table costs several times that. A dump's goroutines come in no
+/// order of their shapes, and a trace's builder makes the same few changes to many tasks.
+fn cache_slot(shape: &Shape) -> usize {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let frame = |f: Option<FrameId>| f.map_or(0, |f| f.index() as u64 + 1);
+    let [h0, h1, h2, h3] = shape.high.map(u64::from);
+    let words = [
+        shape.state.index() as u64 | (shape.name.index() as u64) << 32,
+        frame(shape.created_by) | (shape.labels.index() as u64) << 32,
+        u64::from(shape.flags.bits())
+            | (shape.kind as u64) << 16
+            | (shape.creation_stack.index() as u64) << 32,
+        frame(shape.start_func) ^ (h0 | h1 << 32),
+        shape.wait_ns.to_raw() as u64 ^ (h2 | h3 << 32) ^ u64::from(shape.wait_in_row),
+    ];
+    let h = words.iter().fold(0u64, |h, &w| (h ^ w).wrapping_mul(K));
+    (h >> 56) as usize % SHAPE_CACHE
+}
 
 impl Tasks {
     /// An empty table.
@@ -308,7 +325,9 @@ impl Tasks {
 
     /// Heap bytes, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * size_of::<Row>() + self.shapes.heap_bytes()
+        self.rows.capacity() * size_of::<Row>()
+            + self.shapes.heap_bytes()
+            + self.cache.capacity() * size_of::<u32>()
     }
 
     /// Number of distinct shapes, for tests and accounting.
@@ -322,20 +341,27 @@ impl Tasks {
     }
 
     /// The number of `shape`, trying `hint` (the shape of the task before, or of the task being
-    /// changed) and the shapes used last before hashing: tasks come in runs of the same shape,
-    /// and a parser changes many tasks from one shape to the same other.
+    /// changed) and then the cache before hashing: tasks come in runs of the same shape, a
+    /// parser changes many tasks from one shape to the same other, and a capture has few.
     fn shape_id(&mut self, shape: &Shape, hint: u32) -> u32 {
         if self.shapes.get(hint) == Some(shape) {
             return hint;
         }
-        if let Some(&id) = self.recent.iter().find(|&&id| self.shapes.get(id) == Some(shape)) {
+        if self.cache.is_empty() {
+            self.cache = vec![0; SHAPE_CACHE];
+        }
+        let slot = cache_slot(shape);
+        // A slot may name another shape (a collision) or none yet (0 before the first shape is
+        // cached): the comparison decides, so the cache can only save work.
+        if let Some(&id) = self.cache.get(slot)
+            && self.shapes.get(id) == Some(shape)
+        {
             return id;
         }
         let id = self.shapes.intern(shape);
-        if let Some(slot) = self.recent.get_mut(self.next_recent) {
-            *slot = id;
+        if let Some(cached) = self.cache.get_mut(slot) {
+            *cached = id;
         }
-        self.next_recent = (self.next_recent + 1) % RECENT;
         id
     }
 }
