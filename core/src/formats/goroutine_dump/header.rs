@@ -55,8 +55,8 @@ pub(super) fn parse(line: &[u8]) -> Option<Header<'_>> {
     let ThreadFields::Valid(m) = parse_thread_fields(rest.get(..open)?) else { return None };
     // An earlier draft of Go 1.27 printed `[chan receive, labels:{k: v}]`; a quoted label may
     // hold `]`, so the bracket is the one that closes the line.
-    if let Some(at) = memchr::memmem::find(rest.get(open..)?, b"labels:{")
-        && rest.ends_with(b"}]")
+    if rest.ends_with(b"}]")
+        && let Some(at) = memchr::memmem::find(rest.get(open..)?, b"labels:{")
     {
         let status = rest.get(open + 1..open + at)?.trim_ascii_end();
         let status = status.strip_suffix(b",").unwrap_or(status);
