@@ -82,6 +82,14 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
                 out.push((rel.rsplit('/').next().unwrap_or(rel).to_owned(), bytes));
             }
         }
+        // The viztracer trace is 43 MB; the real one here is 5 MB, where the few
+        // megabytes any report costs (code, threads) weigh as much as the file.
+        if let Some(long) = std::fs::read(dir.join("python/viztracer-small.json"))
+            .ok()
+            .and_then(|bytes| leakscope_testkit::chrome::lengthen(&bytes, 43 << 20))
+        {
+            out.push(("viztracer-small-lengthened-43MB".to_owned(), long));
+        }
     } else {
         eprintln!("SKIPPED real captures: no ../shared/realdata (set LEAKSCOPE_REALDATA)");
     }

@@ -313,3 +313,137 @@ mod tests {
         }
     }
 }
+
+/// A real trace made about `target` bytes long, as if its program had been traced for longer:
+/// its timed events again and again, each copy after the one before in time (the thread names
+/// and other metadata once), written as the trace was (key order, spacing, numbers). For
+/// measuring a parser at the sizes users open when only a smaller capture of the kind is at
+/// hand (the issue's 43 MB viztracer trace, from the 5 MB one in ../shared/realdata). `None`
+/// when `trace` is not a JSON object whose `traceEvents` array holds objects.
+pub fn lengthen(trace: &[u8], target: usize) -> Option<Vec<u8>> {
+    let key = b"\"traceEvents\"";
+    let at = trace.windows(key.len()).position(|w| w == key)?;
+    let open = at + trace.get(at..)?.iter().position(|&b| b == b'[')?;
+    let (events, close) = elements(trace, open)?;
+    let ts = |e: &[u8]| -> Option<(std::ops::Range<usize>, f64)> {
+        let k = e.windows(5).position(|w| w == b"\"ts\":")? + 5;
+        let from = k + e.get(k..)?.iter().position(|b| !b.is_ascii_whitespace())?;
+        let len = e
+            .get(from..)?
+            .iter()
+            .position(|b| !matches!(b, b'0'..=b'9' | b'.' | b'-' | b'e' | b'E' | b'+'))?;
+        let value = std::str::from_utf8(e.get(from..from + len)?).ok()?.parse().ok()?;
+        Some((from..from + len, value))
+    };
+    let dur = |e: &[u8]| -> f64 {
+        let Some(k) = e.windows(6).position(|w| w == b"\"dur\":") else { return 0.0 };
+        let rest = e.get(k + 6..).unwrap_or_default();
+        let text: Vec<u8> = rest
+            .iter()
+            .copied()
+            .skip_while(u8::is_ascii_whitespace)
+            .take_while(|b| matches!(b, b'0'..=b'9' | b'.' | b'-' | b'e' | b'E' | b'+'))
+            .collect();
+        std::str::from_utf8(&text).ok().and_then(|t| t.parse().ok()).unwrap_or(0.0)
+    };
+    let timed: Vec<(&[u8], std::ops::Range<usize>, f64)> =
+        events.iter().filter_map(|e| ts(e).map(|(r, t)| (*e, r, t))).collect();
+    let first = timed.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
+    let last = timed.iter().map(|(e, _, t)| t + dur(e)).fold(f64::NEG_INFINITY, f64::max);
+    if !first.is_finite() || !last.is_finite() {
+        return None;
+    }
+    let span = (last - first).max(0.0) + 1.0;
+    // The rest of the document (viztracer's source files, say) is written once.
+    let (events_len, rest) = (close - open, trace.len() - (close - open));
+    let copies = ((target.saturating_sub(rest) + events_len / 2) / events_len.max(1)).max(1);
+    let separator = if trace.get(open..close)?.windows(2).any(|w| w == b", ") { &b", "[..] } else { b"," };
+    let mut out = Vec::with_capacity(trace.len() * copies + 4096);
+    out.extend_from_slice(trace.get(..=open)?);
+    let mut first_out = true;
+    let mut put = |out: &mut Vec<u8>, parts: &[&[u8]]| {
+        if !std::mem::take(&mut first_out) {
+            out.extend_from_slice(separator);
+        }
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+    };
+    for e in events.iter().filter(|e| ts(e).is_none()) {
+        put(&mut out, &[e]);
+    }
+    for k in 0..copies {
+        for (e, range, t) in &timed {
+            let shifted = format!("{}", t + span * k as f64);
+            let shifted = if k == 0 { e.get(range.clone())?.to_vec() } else { shifted.into_bytes() };
+            put(&mut out, &[e.get(..range.start)?, &shifted, e.get(range.end..)?]);
+        }
+    }
+    out.extend_from_slice(trace.get(close..)?);
+    Some(out)
+}
+
+/// The elements of the JSON array whose `[` is at `open`, as written, and the offset of its
+/// `]`: a scanner that knows strings and nesting, which is all splitting an array needs.
+fn elements(bytes: &[u8], open: usize) -> Option<(Vec<&[u8]>, usize)> {
+    let mut out = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut start = None;
+    for (i, &b) in bytes.iter().enumerate().skip(open + 1) {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                if depth == 0 {
+                    start = Some(i);
+                }
+                depth += 1;
+            }
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(bytes.get(start.take()?..=i)?);
+                }
+            }
+            b']' => return Some((out, i)),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod lengthen_tests {
+    use super::lengthen;
+
+    #[test]
+    fn lengthen_repeats_the_timed_events_later_and_the_metadata_once() {
+        let trace = br#"{"traceEvents":[{"ph":"M","pid":1,"tid":2,"name":"thread_name","args":{"name":"w"}},
+            {"ph":"X","pid":1,"tid":2,"name":"a","ts":10,"dur":5},{"ph":"X","pid":1,"tid":2,"name":"b","ts":20,"dur":10}],
+            "meta":{"kept":true}}"#;
+        // Three times the events' bytes, and the rest of the document once.
+        let open = trace.iter().position(|&b| b == b'[').unwrap();
+        let close = trace.iter().rposition(|&b| b == b']').unwrap();
+        let long = lengthen(trace, trace.len() + 2 * (close - open)).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&long).unwrap();
+        let events = doc["traceEvents"].as_array().unwrap();
+        assert_eq!(events.iter().filter(|e| e["ph"] == "M").count(), 1);
+        let ts: Vec<f64> = events.iter().filter_map(|e| e["ts"].as_f64()).collect();
+        // Three copies of a span of 21 µs (10 to 30, plus one), each after the one before.
+        assert_eq!(ts, vec![10.0, 20.0, 31.0, 41.0, 52.0, 62.0]);
+        assert_eq!(doc["meta"]["kept"], true);
+        // Written as it was: key order, numbers, the rest of the object.
+        let text = String::from_utf8_lossy(&long);
+        assert!(text.contains(r#"{"ph":"X","pid":1,"tid":2,"name":"a","ts":31,"dur":5}"#), "{text}");
+        assert!(text.contains(r#"{"ph":"X","pid":1,"tid":2,"name":"b","ts":20,"dur":10}"#), "{text}");
+        assert!(lengthen(b"[]", 100).is_none());
+    }
+}
