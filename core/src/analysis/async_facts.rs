@@ -449,13 +449,19 @@ fn ended_by(
 ) -> HashMap<usize, (Option<LaneAt>, Option<LaneAt>)> {
     // (start, end, lane, stack, cancels?) of every span that cancels tasks or joins a thread.
     let mut special: Vec<(i64, i64, usize, StackId, bool)> = Vec::new();
+    // (cancels?, joins?) by label, read once a name: a trace repeats a few thousand names in
+    // hundreds of thousands of spans.
+    let mut kinds: HashMap<StrId, (bool, bool)> = HashMap::new();
     for (task, _) in lanes {
         let Some(t) = cap.tasks.get(*task) else { continue };
         for i in t.intervals.indices() {
             let Some(iv) = cap.intervals.get(i) else { continue };
-            let label = cap.str(iv.label);
-            let cancels = label.starts_with("_cancel_all_tasks");
-            if !cancels && !is_join(label) {
+            let (cancels, joins) = *kinds.entry(iv.label).or_insert_with(|| {
+                let label = cap.str(iv.label);
+                let cancels = label.starts_with("_cancel_all_tasks");
+                (cancels, !cancels && is_join(label))
+            });
+            if !cancels && !joins {
                 continue;
             }
             special.push((iv.start_ns, iv.end_ns, *task, iv.stack, cancels));
