@@ -325,27 +325,8 @@ pub fn lengthen(trace: &[u8], target: usize) -> Option<Vec<u8>> {
     let at = trace.windows(key.len()).position(|w| w == key)?;
     let open = at + trace.get(at..)?.iter().position(|&b| b == b'[')?;
     let (events, close) = elements(trace, open)?;
-    let ts = |e: &[u8]| -> Option<(std::ops::Range<usize>, f64)> {
-        let k = e.windows(5).position(|w| w == b"\"ts\":")? + 5;
-        let from = k + e.get(k..)?.iter().position(|b| !b.is_ascii_whitespace())?;
-        let len = e
-            .get(from..)?
-            .iter()
-            .position(|b| !matches!(b, b'0'..=b'9' | b'.' | b'-' | b'e' | b'E' | b'+'))?;
-        let value = std::str::from_utf8(e.get(from..from + len)?).ok()?.parse().ok()?;
-        Some((from..from + len, value))
-    };
-    let dur = |e: &[u8]| -> f64 {
-        let Some(k) = e.windows(6).position(|w| w == b"\"dur\":") else { return 0.0 };
-        let rest = e.get(k + 6..).unwrap_or_default();
-        let text: Vec<u8> = rest
-            .iter()
-            .copied()
-            .skip_while(u8::is_ascii_whitespace)
-            .take_while(|b| matches!(b, b'0'..=b'9' | b'.' | b'-' | b'e' | b'E' | b'+'))
-            .collect();
-        std::str::from_utf8(&text).ok().and_then(|t| t.parse().ok()).unwrap_or(0.0)
-    };
+    let ts = |e: &[u8]| number_after(e, b"\"ts\":");
+    let dur = |e: &[u8]| number_after(e, b"\"dur\":").map_or(0.0, |(_, d)| d);
     let timed: Vec<(&[u8], std::ops::Range<usize>, f64)> =
         events.iter().filter_map(|e| ts(e).map(|(r, t)| (*e, r, t))).collect();
     let first = timed.iter().map(|t| t.2).fold(f64::INFINITY, f64::min);
@@ -381,6 +362,19 @@ pub fn lengthen(trace: &[u8], target: usize) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(trace.get(close..)?);
     Some(out)
+}
+
+/// The number after the first `key` (a quoted key and its colon) in `event`: where it is
+/// written, and its value.
+fn number_after(event: &[u8], key: &[u8]) -> Option<(std::ops::Range<usize>, f64)> {
+    let k = event.windows(key.len()).position(|w| w == key)? + key.len();
+    let from = k + event.get(k..)?.iter().position(|b| !b.is_ascii_whitespace())?;
+    let len = event
+        .get(from..)?
+        .iter()
+        .position(|b| !matches!(b, b'0'..=b'9' | b'.' | b'-' | b'e' | b'E' | b'+'))?;
+    let value = std::str::from_utf8(event.get(from..from + len)?).ok()?.parse().ok()?;
+    Some((from..from + len, value))
 }
 
 /// The elements of the JSON array whose `[` is at `open`, as written, and the offset of its
