@@ -683,7 +683,7 @@ impl<'a> Orderer<'a, '_> {
         // The advance queues its events straight into the chunk; a problem with it goes
         // before them.
         let before = self.ordering.queue.len();
-        match self.ordering.advance(&cursor.ev, cursor.m, generation, force) {
+        match self.ordering.advance(&cursor.ev, (cursor.m, &mut cursor.m_slot), generation, force) {
             Outcome::NotYet if !force => return None,
             Outcome::NotYet | Outcome::Advanced => {
                 self.flush_full();
