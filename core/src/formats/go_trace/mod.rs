@@ -527,7 +527,7 @@ impl<'a> Orderer<'a, '_> {
         for m in order {
             let mut cursor = Cursor::new(m, by_m.remove(&m).unwrap_or_default());
             if self.refill(&mut cursor, freq) {
-                heap.push(Slot { time: cursor.ev.time, cursor: cursors.len() });
+                heap.push(Slot { time: cursor.ev().time, cursor: cursors.len() });
                 cursors.push(cursor);
                 let last = heap.len() - 1;
                 sift_up(&mut heap, last);
@@ -575,7 +575,7 @@ impl<'a> Orderer<'a, '_> {
                 let offset = heap
                     .first()
                     .and_then(|s| cursors.get(s.cursor))
-                    .map_or(generation.offset, |c| c.ev.offset);
+                    .map_or(generation.offset, |c| c.ev().offset);
                 self.emit(Item::Problem(NONE_CAN_FOLLOW, offset));
                 self.try_advance(&mut heap, &mut cursors, (0, true), (generation.number, freq), log.as_mut());
             }
@@ -620,7 +620,7 @@ impl<'a> Orderer<'a, '_> {
             };
             let Some(cursor) = cursors.get_mut(usize::from(index)) else { continue };
             if force {
-                let offset = cursor.ev.offset;
+                let offset = cursor.ev().offset;
                 self.emit(Item::Problem(NONE_CAN_FOLLOW, offset));
             }
             // The first pass advanced this very event here, from the same state.
@@ -666,7 +666,7 @@ impl<'a> Orderer<'a, '_> {
         }
         if more {
             if let Some(s) = heap.get_mut(i) {
-                s.time = cursor.ev.time;
+                s.time = cursor.ev().time;
             }
             if sift_up(heap, i) == i {
                 sift_down(heap, i);
@@ -683,13 +683,14 @@ impl<'a> Orderer<'a, '_> {
         // The advance queues its events straight into the chunk; a problem with it goes
         // before them.
         let before = self.ordering.queue.len();
-        match self.ordering.advance(&cursor.ev, (cursor.m, &mut cursor.m_slot), generation, force) {
+        let (ev, thread) = cursor.current();
+        match self.ordering.advance(ev, thread, generation, force) {
             Outcome::NotYet if !force => return None,
             Outcome::NotYet | Outcome::Advanced => {
                 self.flush_full();
             }
             Outcome::AdvancedAnyway(why) | Outcome::Dropped(why) => {
-                let offset = cursor.ev.offset;
+                let offset = cursor.ev().offset;
                 self.emit_at(before, Item::Problem(why, offset));
             }
         }

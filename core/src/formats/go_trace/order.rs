@@ -908,9 +908,10 @@ pub(crate) struct Cursor<'b> {
     pos: usize,
     /// An unreadable event, handed out after the events before it.
     err: Option<DecodeError>,
-    /// The next event, once `next` returned true.
-    pub ev: RawEvent,
 }
+
+/// What [`Cursor::ev`] reads before the cursor's first event.
+const NO_EVENT: RawEvent = RawEvent { typ: 0, time: 0, args: [0; 4], offset: 0 };
 
 /// Most events decoded ahead per thread (about 56 KB).
 const DECODE_RUN: usize = 1024;
@@ -918,27 +919,29 @@ const DECODE_RUN: usize = 1024;
 impl<'b> Cursor<'b> {
     /// A cursor over `batches` (one thread's, in file order).
     pub fn new(m: u64, batches: Vec<&'b Batch>) -> Self {
-        Self {
-            m,
-            m_slot: None,
-            batches,
-            idx: 0,
-            off: 0,
-            last: None,
-            buf: Vec::new(),
-            pos: 0,
-            err: None,
-            ev: RawEvent::default(),
-        }
+        Self { m, m_slot: None, batches, idx: 0, off: 0, last: None, buf: Vec::new(), pos: 0, err: None }
     }
 
-    /// Reads the next event into `self.ev`; false at the end. A bad event skips the rest of its
-    /// batch and is returned as an error; calling again continues with the next batch.
+    /// The event `next` moved to, where it last returned true. It is read in place in the
+    /// decoded run: a copy of it out of the run was a twentieth of a read.
+    #[inline]
+    pub fn ev(&self) -> &RawEvent {
+        self.buf.get(self.pos.wrapping_sub(1)).unwrap_or(&NO_EVENT)
+    }
+
+    /// The current event (see [`Cursor::ev`]) and the thread's slot for [`Ordering::advance`].
+    #[inline]
+    pub fn current(&mut self) -> (&RawEvent, (u64, &mut Option<u32>)) {
+        (self.buf.get(self.pos.wrapping_sub(1)).unwrap_or(&NO_EVENT), (self.m, &mut self.m_slot))
+    }
+
+    /// Moves to the next event (see [`Cursor::ev`]); false at the end. A bad event skips the
+    /// rest of its batch and is returned as an error; calling again continues with the next
+    /// batch.
     #[inline]
     pub fn next(&mut self, bytes: &[u8], freq: Freq, version: Version) -> Result<bool, DecodeError> {
-        if let Some(&ev) = self.buf.get(self.pos) {
+        if self.pos < self.buf.len() {
             self.pos += 1;
-            self.ev = ev;
             return Ok(true);
         }
         self.refill(bytes, freq, version)
@@ -978,9 +981,8 @@ impl<'b> Cursor<'b> {
                 self.off = 0;
                 self.last = None;
             }
-            if let Some(&ev) = self.buf.first() {
+            if !self.buf.is_empty() {
                 self.pos = 1;
-                self.ev = ev;
                 return Ok(true);
             }
         }
