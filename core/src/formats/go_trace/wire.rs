@@ -81,7 +81,7 @@ impl Version {
     pub const NEWEST_KNOWN: Version = Version(26);
 
     /// The highest regular (non-experimental) event type this version writes.
-    pub fn max_event(self) -> u8 {
+    pub const fn max_event(self) -> u8 {
         match self.0 {
             ..=22 => ev::USER_LOG,
             23 | 24 => ev::EXPERIMENTAL_BATCH,
@@ -89,11 +89,69 @@ impl Version {
             _ => ev::END_OF_GENERATION,
         }
     }
+
+    /// What each event type is in an event batch of this version (see [`EventTable`]).
+    pub fn event_table(self) -> &'static EventTable {
+        const TABLES: [EventTable; 4] = [
+            EventTable::of(Version(22)),
+            EventTable::of(Version(23)),
+            EventTable::of(Version(25)),
+            EventTable::of(Version(26)),
+        ];
+        let at = match self.0 {
+            ..=22 => 0,
+            23 | 24 => 1,
+            25 => 2,
+            _ => 3,
+        };
+        &TABLES[at]
+    }
+}
+
+/// For each event type, its count of arguments (timestamp delta first) in an event batch, or
+/// why it cannot be there (one of the `NOT_*` codes): one load an event where the checks it
+/// stands for (version, experimental range, arity, clock snapshot) were a third of decoding.
+pub(crate) struct EventTable([u8; 256]);
+
+impl EventTable {
+    /// A type this version does not write.
+    pub const NOT_KNOWN: u8 = 0xf0;
+    /// A structural event (batch and table contents), which has no place among timed events.
+    pub const NOT_TIMED: u8 = 0xf1;
+    /// A clock snapshot, which belongs in a sync batch.
+    pub const NOT_HERE: u8 = 0xf2;
+
+    const fn of(version: Version) -> Self {
+        let mut table = [0u8; 256];
+        let mut typ = 0usize;
+        while typ < 256 {
+            let t = typ as u8;
+            let experimental = t >= ev::FIRST_EXPERIMENTAL && t <= ev::LAST_EXPERIMENTAL;
+            table[typ] = if t > version.max_event() && !experimental {
+                Self::NOT_KNOWN
+            } else if t == ev::CLOCK_SNAPSHOT {
+                Self::NOT_HERE
+            } else {
+                match timed_arg_count(t) {
+                    Some(n) => n as u8,
+                    None => Self::NOT_TIMED,
+                }
+            };
+            typ += 1;
+        }
+        Self(table)
+    }
+
+    /// The count of arguments of `typ`, or a `NOT_*` code.
+    #[inline]
+    pub fn get(&self, typ: u8) -> u8 {
+        self.0.get(usize::from(typ)).copied().unwrap_or(Self::NOT_KNOWN)
+    }
 }
 
 /// Number of arguments (timestamp delta first) of each timed event type, or `None` for
 /// structural and unknown types. Experimental event types are included.
-pub(crate) fn timed_arg_count(typ: u8) -> Option<usize> {
+pub(crate) const fn timed_arg_count(typ: u8) -> Option<usize> {
     // The table reads like the format's event list; naming the module on every entry would
     // hide it.
     #[allow(clippy::wildcard_imports)]
@@ -332,6 +390,25 @@ mod tests {
         for buf in [&[0x80u8, 0x00, 1, 2, 3, 4, 5, 6][..], &[0xff, 0xff, 0x80, 0x00, 0, 0, 0, 0, 0]] {
             let (mut a, mut b) = (0, 0);
             assert_eq!((uvarint(buf, &mut a), a), (uvarint_bytewise(buf, &mut b), b));
+        }
+    }
+
+    #[test]
+    fn event_tables_say_what_the_checks_say() {
+        for minor in 22..=27 {
+            let version = Version(minor);
+            let table = version.event_table();
+            for typ in 0..=255u8 {
+                let experimental = (ev::FIRST_EXPERIMENTAL..=ev::LAST_EXPERIMENTAL).contains(&typ);
+                let want = if typ > version.max_event() && !experimental {
+                    EventTable::NOT_KNOWN
+                } else if typ == ev::CLOCK_SNAPSHOT {
+                    EventTable::NOT_HERE
+                } else {
+                    timed_arg_count(typ).map_or(EventTable::NOT_TIMED, |n| n as u8)
+                };
+                assert_eq!(table.get(typ), want, "go 1.{minor} type {typ}");
+            }
         }
     }
 
