@@ -173,13 +173,20 @@ impl<V: Default> IdMap<V> {
 
     /// The value of `id`, inserted as `value` if absent.
     pub(crate) fn or_insert(&mut self, id: u64, value: V) -> &mut V {
-        if !self.contains_key(id) {
+        // The ordering calls this for every goroutine that starts or is unblocked, nearly
+        // always one it holds already: in the array, that is one bit read and no more. (An id
+        // held was noted when it was inserted, and the map has not grown since.)
+        if let Some(i) = self.slot(id) {
+            if !self.is_present(i) {
+                self.insert(id, value);
+            }
+            // `slot` is below the array's length, so this is always `Some`; the match keeps
+            // the map's borrow out of the fallback below.
+            if let Some(v) = self.dense.get_mut(i) {
+                return v;
+            }
+        } else if !self.contains_key(id) {
             self.insert(id, value);
-        }
-        self.note(id);
-        let slot = self.slot(id);
-        if let Some(v) = slot.and_then(|i| self.dense.get_mut(i)) {
-            return v;
         }
         match u32::try_from(id) {
             Ok(k) => match self.narrow.entry(k) {
