@@ -339,15 +339,20 @@ fn read_events(
             let mut reader = reader;
             let mut cancelled = false;
             for chunk in rx {
-                let mut others = chunk.others.into_iter().peekable();
-                for (k, event) in chunk.events.into_iter().enumerate() {
-                    while let Some((_, item)) = others.next_if(|(at, _)| *at <= k) {
-                        cancelled |= reader.apply(item, gens, pages);
+                // The events between two items go as one run, without a look at the items
+                // at every event.
+                let mut done = 0;
+                for (at, item) in chunk.others {
+                    let run =
+                        chunk.events.get(done..at.min(chunk.events.len()).max(done)).unwrap_or_default();
+                    for &event in run {
+                        reader.event(event);
                     }
-                    reader.event(event);
-                }
-                for (_, item) in others {
+                    done += run.len();
                     cancelled |= reader.apply(item, gens, pages);
+                }
+                for &event in chunk.events.get(done..).unwrap_or_default() {
+                    reader.event(event);
                 }
                 if cancelled {
                     break;
