@@ -41,6 +41,10 @@ impl Default for IntervalsBuilder {
     }
 }
 
+/// A run is sorted by [`IntervalsBuilder::sink_deep_rows`] when at most one row in this many
+/// is deeper than 0 (what it sets aside is 16 bytes a row).
+const FEW_DEEP: usize = 8;
+
 impl IntervalsBuilder {
     /// A builder for times from `base_ns` on (earlier ones work, at 8 bytes a row).
     pub fn new(base_ns: i64) -> Self {
@@ -227,6 +231,12 @@ impl IntervalsBuilder {
             if run.clone().zip(run.clone().skip(1)).all(|(a, b)| key(a) <= key(b)) {
                 continue;
             }
+            // A proc's lane: millions of states and a few spans, which go after them.
+            let deep = (at..at + len).filter(|&i| self.depth(i) > 0).count();
+            if deep <= len / FEW_DEEP {
+                self.sink_deep_rows(at, len);
+                continue;
+            }
             // The new order as offsets into the run, applied in place below: a copy of the rows
             // would take 16 bytes a row of the run, and one run can be most of a trace.
             let mut order = self.depth_then_start_order(at, len);
@@ -265,6 +275,69 @@ impl IntervalsBuilder {
                     j = src;
                 }
             }
+        }
+    }
+
+    /// Puts the rows `at..at + len` in the order [`depth_then_start_order`] gives, where few
+    /// of them are deeper than 0 (see [`FEW_DEEP`]): the depth-0 rows move down over the deeper
+    /// ones in one pass, which are set aside, sorted and written after them. Following the
+    /// permutation's cycles instead reads and writes the rows in a scattered order, which was
+    /// most of the end of a busy trace's read. Ends given to the rows move with them.
+    ///
+    /// [`depth_then_start_order`]: Self::depth_then_start_order
+    fn sink_deep_rows(&mut self, at: usize, len: usize) {
+        // Ends are sorted by row (see `sort_each`), so this run's are one stretch of them.
+        let from = self.ends.partition_point(|e| (e.row as usize) < at);
+        let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
+        let mut end = from;
+        // Ends of deeper rows, by their place among `aside`, to be given their new rows below.
+        let mut deep_ends: Vec<(u32, usize)> = Vec::new();
+        let mut aside: Vec<(u16, i64, u32)> = Vec::new();
+        let mut to_row = at;
+        for row in at..at + len {
+            let style = self.style.get(row).unwrap_or_default();
+            let depth = self.styles.get(style as usize).map_or(0, |s| s.depth);
+            while let Some(e) = self.ends.get_mut(end).filter(|e| e.row as usize == row && end < to) {
+                if depth == 0 {
+                    e.row = to_row as u32;
+                } else {
+                    deep_ends.push((aside.len() as u32, end));
+                }
+                end += 1;
+            }
+            if depth == 0 {
+                if to_row != row {
+                    let start = self.start.get(row);
+                    self.start.set(to_row, start);
+                    self.style.set(to_row, style);
+                }
+                to_row += 1;
+            } else {
+                aside.push((depth, self.start.get(row), style));
+            }
+        }
+        // Their places after the sort, by their places before it (a stable sort: equal depths
+        // and starts keep their order, as in `depth_then_start_order`).
+        let mut sorted: Vec<u32> = (0..aside.len() as u32).collect();
+        sorted.sort_by_key(|&k| aside.get(k as usize).map(|&(d, s, _)| (d, s)));
+        let mut place = vec![0u32; aside.len()];
+        for (new, &old) in sorted.iter().enumerate() {
+            if let Some(p) = place.get_mut(old as usize) {
+                *p = new as u32;
+            }
+            if let Some(&(_, start, style)) = aside.get(old as usize) {
+                self.start.set(to_row + new, start);
+                self.style.set(to_row + new, style);
+            }
+        }
+        for (k, e) in deep_ends {
+            let new = place.get(k as usize).copied().unwrap_or(k);
+            if let Some(e) = self.ends.get_mut(e) {
+                e.row = (to_row + new as usize) as u32;
+            }
+        }
+        if let Some(ends) = self.ends.get_mut(from..to) {
+            ends.sort_by_key(|e| e.row);
         }
     }
 
@@ -382,18 +455,34 @@ mod tests {
 
     #[test]
     fn sort_each_moves_whole_rows_with_their_ends_in_long_runs() {
-        // A run of rows in a scrambled order (many cycles of the permutation), after a run
-        // already in order; every row has its own label, and every third its own end.
-        let (first, n) = (3usize, 200usize);
+        // Deeper rows of every depth in any number: the permutation is followed cycle by cycle.
+        sort_each_matches_the_stable_sort(12345, 200, |x| (x >> 60) as u16 % 3);
+    }
+
+    #[test]
+    fn sort_each_sinks_a_few_deep_rows_below_many_states() {
+        // A proc's lane: a deeper row now and then among depth-0 rows (set aside and sorted),
+        // and none at all at the edges; several lengths and seeds.
+        for (seed, n) in [(7u64, 1000usize), (99, 64), (3, 17), (123_456, 5000)] {
+            sort_each_matches_the_stable_sort(seed, n, |x| {
+                if (x >> 40) % 23 == 0 { 1 + (x >> 50) as u16 % 3 } else { 0 }
+            });
+        }
+    }
+
+    /// Sorts a run of `n` rows after a run already in order, with depths from `depth_of` (of a
+    /// random number) and every third row given its own end, and checks the rows against a
+    /// stable sort by (depth, start) with depth-0 rows in their order, and the ends with them.
+    fn sort_each_matches_the_stable_sort(mut x: u64, n: usize, depth_of: impl Fn(u64) -> u16) {
+        let first = 3usize;
         let mut b = IntervalsBuilder::with_len(first + n, 0);
         for i in 0..first {
             b.set(i as u32, i as i64, IntervalKind::Running, StrId::from_index(9999), StackId::EMPTY, 0);
         }
-        let mut x = 12345u64;
         let mut rows = Vec::new();
         for k in 0..n {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            let depth = (x >> 60) as u16 % 3;
+            let depth = depth_of(x);
             // Depth-0 rows keep their order, so give them rising starts; others any.
             let start = if depth == 0 { 10_000 + k as i64 * 10 } else { (x >> 20) as i64 % 5_000 };
             let row = first + k;
