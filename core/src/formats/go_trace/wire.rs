@@ -92,19 +92,16 @@ impl Version {
 
     /// What each event type is in an event batch of this version (see [`EventTable`]).
     pub fn event_table(self) -> &'static EventTable {
-        const TABLES: [EventTable; 4] = [
-            EventTable::of(Version(22)),
-            EventTable::of(Version(23)),
-            EventTable::of(Version(25)),
-            EventTable::of(Version(26)),
-        ];
-        let at = match self.0 {
-            ..=22 => 0,
-            23 | 24 => 1,
-            25 => 2,
-            _ => 3,
-        };
-        &TABLES[at]
+        const GO122: EventTable = EventTable::of(Version(22));
+        const GO123: EventTable = EventTable::of(Version(23));
+        const GO125: EventTable = EventTable::of(Version(25));
+        const GO126: EventTable = EventTable::of(Version(26));
+        match self.0 {
+            ..=22 => &GO122,
+            23 | 24 => &GO123,
+            25 => &GO125,
+            _ => &GO126,
+        }
     }
 }
 
@@ -121,6 +118,9 @@ impl EventTable {
     /// A clock snapshot, which belongs in a sync batch.
     pub const NOT_HERE: u8 = 0xf2;
 
+    // Evaluated at compile time only, where an index out of range fails the build; `get_mut`
+    // is not available in a const fn.
+    #[allow(clippy::indexing_slicing)]
     const fn of(version: Version) -> Self {
         let mut table = [0u8; 256];
         let mut typ = 0usize;
