@@ -995,19 +995,35 @@ pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256
     let mut pos = 0;
     let mut largest = 0;
     while pos < data.len() {
+        let typ = data.get(pos).copied().unwrap_or_default();
+        let names_goroutine = matches!(
+            typ,
+            ev::GO_CREATE
+                | ev::GO_CREATE_BLOCKED
+                | ev::GO_CREATE_SYSCALL
+                | ev::GO_STATUS
+                | ev::GO_STATUS_STACK
+        );
+        // Most events are only counted: their numbers are stepped over, not read. (A number
+        // too long to read then counts the events after it too; the counts size tables, for
+        // which more is harmless.)
+        let arity = table.get(typ);
+        if !names_goroutine
+            && arity <= 5
+            && let Some(next) = wire::skip_uvarints(data, pos + 1, u32::from(arity))
+        {
+            if let Some(c) = counts.get_mut(usize::from(typ)) {
+                *c += 1;
+            }
+            pos = next;
+            continue;
+        }
         match read_event(data, &mut pos, table) {
             Ok((typ, _, args)) => {
                 if let Some(c) = counts.get_mut(usize::from(typ)) {
                     *c += 1;
                 }
-                if matches!(
-                    typ,
-                    ev::GO_CREATE
-                        | ev::GO_CREATE_BLOCKED
-                        | ev::GO_CREATE_SYSCALL
-                        | ev::GO_STATUS
-                        | ev::GO_STATUS_STACK
-                ) {
+                if names_goroutine {
                     largest = largest.max(args[0]);
                 }
             }

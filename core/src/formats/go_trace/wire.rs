@@ -269,6 +269,29 @@ pub(crate) fn uvarint(buf: &[u8], pos: &mut usize) -> Result<u64, VarintError> {
     uvarint_long(buf, pos)
 }
 
+/// Where the `n` varints from `pos` on end, found a word at a time by their last bytes (the
+/// bytes without the high bit), without reading their values; `None` near the end of `buf`,
+/// where [`uvarint`] must read them. Unlike it, this does not check a number's length.
+#[inline]
+pub(crate) fn skip_uvarints(buf: &[u8], pos: usize, n: u32) -> Option<usize> {
+    let mut at = pos;
+    let mut left = n;
+    while left > 0 {
+        let word = u64::from_le_bytes(*buf.get(at..)?.first_chunk::<8>()?);
+        let mut ends = !word & 0x8080_8080_8080_8080;
+        let here = ends.count_ones();
+        if here >= left {
+            for _ in 1..left {
+                ends &= ends - 1;
+            }
+            return Some(at + (ends.trailing_zeros() / 8 + 1) as usize);
+        }
+        left -= here;
+        at += 8;
+    }
+    Some(at)
+}
+
 /// The 7-bit groups of up to 8 varint bytes (in a little-endian word), joined into one number:
 /// the low bytes' groups move down in pairs, then in fours, then the two halves.
 #[inline]
@@ -391,6 +414,35 @@ mod tests {
             let (mut a, mut b) = (0, 0);
             assert_eq!((uvarint(buf, &mut a), a), (uvarint_bytewise(buf, &mut b), b));
         }
+    }
+
+    #[test]
+    fn skipping_varints_ends_where_reading_them_ends() {
+        // Runs of 1 to 5 numbers of every length up to 10 bytes, followed by more bytes (the
+        // word reads past them) or not (then it leaves them to `uvarint`).
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..2000 {
+            let mut buf = vec![0xaau8; round % 3];
+            let pos = buf.len();
+            let n = 1 + round % 5;
+            for _ in 0..n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                put_uvarint(&mut buf, x >> (x % 64));
+            }
+            let mut read = pos;
+            for _ in 0..n {
+                uvarint(&buf, &mut read).expect("a number just written");
+            }
+            let tail = round % 11;
+            buf.extend(std::iter::repeat_n(0x81u8, tail));
+            match skip_uvarints(&buf, pos, n as u32) {
+                Some(end) => assert_eq!(end, read, "round {round}"),
+                None => assert!(buf.len() < read + 8, "round {round}: gave up with room to read"),
+            }
+        }
+        assert_eq!(skip_uvarints(&[1, 2, 3, 4, 5, 6, 7, 8, 9], 0, 0), Some(0));
     }
 
     #[test]
