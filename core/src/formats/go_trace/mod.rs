@@ -638,6 +638,7 @@ impl<'a> Orderer<'a, '_> {
     }
 
     /// Reads a cursor's next event, reporting unreadable ones; false when it has no more.
+    #[inline]
     fn refill(&mut self, cursor: &mut Cursor<'_>, freq: Freq) -> bool {
         loop {
             match cursor.next(self.bytes, freq, self.version) {
@@ -684,6 +685,7 @@ impl<'a> Orderer<'a, '_> {
 
     /// Advances the cursor's event (forced through with `force`) and reads its next one:
     /// `None` when the event must wait for another thread's, else whether the cursor has more.
+    #[inline]
     fn consume(&mut self, cursor: &mut Cursor<'_>, generation: u64, freq: Freq, force: bool) -> Option<bool> {
         // The advance queues its events straight into the chunk; a problem with it goes
         // before them.
