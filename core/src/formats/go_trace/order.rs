@@ -1007,10 +1007,9 @@ pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256
         // Most events are only counted: their numbers are stepped over, not read. (A number
         // too long to read then counts the events after it too; the counts size tables, for
         // which more is harmless.)
-        let arity = table.get(typ);
         if !names_goroutine
-            && arity <= 5
-            && let Some(next) = wire::skip_uvarints(data, pos + 1, u32::from(arity))
+            && let Ok(n) = table.args(typ)
+            && let Some(next) = wire::skip_uvarints(data, pos + 1, n as u32)
         {
             if let Some(c) = counts.get_mut(usize::from(typ)) {
                 *c += 1;
@@ -1040,16 +1039,7 @@ pub(crate) fn count_events(data: &[u8], version: Version, counts: &mut [u64; 256
 #[inline(always)]
 fn read_event(data: &[u8], pos: &mut usize, table: &EventTable) -> Result<(u8, u64, [u64; 4]), &'static str> {
     let typ = *data.get(*pos).ok_or("empty event")?;
-    let n = match table.get(typ) {
-        EventTable::NOT_KNOWN => return Err("unknown event type; the rest of the batch is skipped"),
-        EventTable::NOT_TIMED => {
-            return Err("structural event inside an event batch; the rest of the batch is skipped");
-        }
-        EventTable::NOT_HERE => {
-            return Err("clock snapshot outside a sync batch; the rest of the batch is skipped");
-        }
-        n => usize::from(n),
-    };
+    let n = table.args(typ)?;
     *pos += 1;
     let mut p = *pos;
     let dt = wire::uvarint(data, &mut p).map_err(|_| "bad timestamp; the rest of the batch is skipped")?;

@@ -96,10 +96,11 @@ impl Version {
         const GO123: EventTable = EventTable::of(Version(23));
         const GO125: EventTable = EventTable::of(Version(25));
         const GO126: EventTable = EventTable::of(Version(26));
-        match self.0 {
-            ..=22 => &GO122,
-            23 | 24 => &GO123,
-            25 => &GO125,
+        // A table differs from another only by the newest event type it knows.
+        match self.max_event() {
+            ev::USER_LOG => &GO122,
+            ev::EXPERIMENTAL_BATCH => &GO123,
+            ev::CLOCK_SNAPSHOT => &GO125,
             _ => &GO126,
         }
     }
@@ -146,6 +147,20 @@ impl EventTable {
     #[inline]
     pub fn get(&self, typ: u8) -> u8 {
         self.0.get(usize::from(typ)).copied().unwrap_or(Self::NOT_KNOWN)
+    }
+
+    /// The count of arguments (timestamp delta first) of an event of type `typ` in an event
+    /// batch, or why it cannot be there.
+    #[inline]
+    pub fn args(&self, typ: u8) -> Result<usize, &'static str> {
+        match self.get(typ) {
+            Self::NOT_KNOWN => Err("unknown event type; the rest of the batch is skipped"),
+            Self::NOT_TIMED => {
+                Err("structural event inside an event batch; the rest of the batch is skipped")
+            }
+            Self::NOT_HERE => Err("clock snapshot outside a sync batch; the rest of the batch is skipped"),
+            n => Ok(usize::from(n)),
+        }
     }
 }
 
