@@ -86,7 +86,9 @@ impl IntervalsBuilder {
         self.style.reserve_exact(more);
     }
 
-    fn style_id(&mut self, kind: IntervalKind, label: StrId, stack: StackId, depth: u16) -> u32 {
+    /// The id of a row's look (kind, label, stack, depth), for [`push_styled`](Self::push_styled):
+    /// a writer with many rows of few looks finds each look's id once instead of at every row.
+    pub fn style_id(&mut self, kind: IntervalKind, label: StrId, stack: StackId, depth: u16) -> u32 {
         if depth == 0 && label == StrId::EMPTY && stack == StackId::EMPTY {
             return kind as u32;
         }
@@ -113,6 +115,15 @@ impl IntervalsBuilder {
         let i = self.style.len() as u32;
         self.start.push(start_ns);
         self.style.push(id);
+        i
+    }
+
+    /// Appends a row of a look whose id [`style_id`](Self::style_id) gave, ending as for
+    /// [`push`](Self::push); returns its index.
+    pub fn push_styled(&mut self, start_ns: i64, style: u32) -> u32 {
+        let i = self.style.len() as u32;
+        self.start.push(start_ns);
+        self.style.push(style);
         i
     }
 
