@@ -310,6 +310,7 @@ pub fn read<'a>(bytes: &'a [u8], start: usize, stop: usize, mode: Mode, progress
     let mut out = ChunkOut { phases: vec![0; 128], ..ChunkOut::default() };
     out.strings.list.push(JStr::default());
     let mut c = Cursor::new(bytes, start);
+    let mut ev = RawEvent::default();
     loop {
         let Some(b) = c.skip_ws() else {
             out.finish(End::Eof, c.pos);
@@ -337,8 +338,8 @@ pub fn read<'a>(bytes: &'a [u8], start: usize, stop: usize, mode: Mode, progress
         }
         let at = c.pos;
         if b == b'{' {
-            match event::parse(&mut c) {
-                Ok(ev) => out.event(bytes, &ev),
+            match event::parse_into(&mut c, &mut ev) {
+                Ok(()) => out.event(bytes, &ev),
                 Err(e) if e.kind == JsonErrorKind::Eof => {
                     if mode == Mode::Speculative {
                         out.finish(End::Failed, at);

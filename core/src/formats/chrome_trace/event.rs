@@ -143,9 +143,18 @@ impl RawEvent<'_> {
 
 /// Reads one event object at the cursor. Unknown keys are skipped.
 pub fn parse<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, JsonError> {
+    let mut ev = RawEvent::default();
+    parse_into(c, &mut ev)?;
+    Ok(ev)
+}
+
+/// Reads one event object at the cursor into `ev`, which it resets first: a reader of millions
+/// of events keeps one instead of having each returned (a copy of 400 bytes, a tenth of the
+/// read's instructions on a viztracer trace).
+pub fn parse_into<'a>(c: &mut Cursor<'a>, ev: &mut RawEvent<'a>) -> Result<(), JsonError> {
+    *ev = RawEvent::default();
     c.skip_ws();
     let start = c.pos;
-    let mut ev = RawEvent::default();
     c.object(|c, key| {
         match key.raw {
             b"ph" => ev.ph = string_or_skip(c)?.raw.first().copied().unwrap_or(0),
@@ -192,7 +201,7 @@ pub fn parse<'a>(c: &mut Cursor<'a>) -> Result<RawEvent<'a>, JsonError> {
         Ok(())
     })?;
     ev.range = start..c.pos;
-    Ok(ev)
+    Ok(())
 }
 
 fn string_or_skip<'a>(c: &mut Cursor<'a>) -> Result<JStr<'a>, JsonError> {
