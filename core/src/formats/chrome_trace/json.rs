@@ -343,6 +343,15 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn scaled_number(&mut self, scale: i64) -> Result<Option<i64>, JsonError> {
         self.skip_ws();
+        if let Some((value, end)) = scaled_by_words(self.bytes, self.pos, scale) {
+            self.pos = end;
+            return Ok(value);
+        }
+        self.scaled_number_bytewise(scale)
+    }
+
+    /// [`Cursor::scaled_number`] a byte at a time, for what [`scaled_by_words`] leaves.
+    fn scaled_number_bytewise(&mut self, scale: i64) -> Result<Option<i64>, JsonError> {
         let start = self.pos;
         let negative = self.bytes.get(self.pos) == Some(&b'-');
         if negative {
@@ -543,6 +552,120 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Eight ASCII zeros.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// Powers of ten a run of up to eight digits is scaled by.
+const POW10: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/// How many of the eight bytes of `word` (the first in the input as the lowest) are ASCII
+/// digits before the first that is not one.
+#[allow(clippy::inline_always)] // part of `Cursor::scaled_number`'s fast path, as `digit_run`
+#[inline(always)]
+fn leading_digits(word: u64) -> usize {
+    const HIGH_NIBBLES: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    // A digit is 0x30-0x39: its high nibble is 3, and still 3 once 6 is added. A carry out of a
+    // byte of 0xfa or more spoils only the bytes after it, which come after a non-digit.
+    let not_digit =
+        ((word & HIGH_NIBBLES) ^ ZEROS) | ((word.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) ^ ZEROS);
+    (not_digit.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (at most 8) bytes of `word`, which are ASCII digits, the first
+/// being the most significant.
+#[allow(clippy::inline_always)] // as `leading_digits`
+#[inline(always)]
+fn digits_value(word: u64, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    // The digits' values moved to the top of the word (what followed them shifted out, a
+    // borrow from it included), behind zeros: eight digits.
+    let v = word.wrapping_sub(ZEROS) << (8 * (8 - n.min(8)));
+    // Pairs of digits, then fours, then the eight, each step one multiply.
+    let v = (v.wrapping_mul(10) + (v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_ffff_0000_ffff;
+    (v.wrapping_mul(10_000) + (v >> 32)) & 0xffff_ffff
+}
+
+/// The eight bytes at `at`, the first as the lowest.
+#[allow(clippy::inline_always)] // as `leading_digits`
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.get(at..at.checked_add(8)?)?.try_into().ok()?))
+}
+
+/// A run of at most 16 digits at `at`: its length and the word it starts in; `None` for a
+/// longer one, or one too near the end for whole words.
+#[allow(clippy::inline_always)] // as `leading_digits`
+#[inline(always)]
+fn digit_run(bytes: &[u8], at: usize) -> Option<(usize, u64)> {
+    let first = word_at(bytes, at)?;
+    let n = leading_digits(first);
+    if n < 8 {
+        return Some((n, first));
+    }
+    let m = leading_digits(word_at(bytes, at + 8)?);
+    (m < 8).then_some((8 + m, first))
+}
+
+/// The value of a run of `len` (at most 16) digits at `at` that starts with `first`.
+#[allow(clippy::inline_always)] // as `leading_digits`
+#[inline(always)]
+fn run_value(bytes: &[u8], at: usize, len: usize, first: u64) -> Option<u64> {
+    if len <= 8 {
+        return Some(digits_value(first, len));
+    }
+    let rest = len - 8;
+    Some(digits_value(first, 8) * POW10.get(rest)? + digits_value(word_at(bytes, at + 8)?, rest))
+}
+
+/// [`Cursor::scaled_number`] of the number at `at`, eight digits at a time: the value and
+/// where the number ends, or `None` where the bytewise reading must decide (no digit before
+/// the point or none after it, more than 16 digits in either part, an exponent, a scale that is
+/// not 1 or 1000, or fewer than 8 bytes left past a run). Same result as that reading, which
+/// keeps as many fraction digits as `scale` has zeros and rounds half up on the next one.
+#[allow(clippy::inline_always)] // as `leading_digits`
+#[inline(always)]
+fn scaled_by_words(bytes: &[u8], at: usize, scale: i64) -> Option<(Option<i64>, usize)> {
+    let kept = match scale {
+        1 => 0,
+        1000 => 3,
+        _ => return None,
+    };
+    let negative = bytes.get(at) == Some(&b'-');
+    let int_at = at + usize::from(negative);
+    let (int_len, first) = digit_run(bytes, int_at)?;
+    if int_len == 0 {
+        return None;
+    }
+    let int = run_value(bytes, int_at, int_len, first)?;
+    let mut end = int_at + int_len;
+    let mut frac = 0;
+    let mut round_up = false;
+    if bytes.get(end) == Some(&b'.') {
+        let frac_at = end + 1;
+        let (frac_len, first) = digit_run(bytes, frac_at)?;
+        if frac_len == 0 {
+            return None;
+        }
+        // The kept digits, as many zeros after them as were not written.
+        let written = frac_len.min(kept);
+        frac = digits_value(first, written) * POW10.get(kept - written)?;
+        round_up = frac_len > kept && bytes.get(frac_at + kept).is_some_and(|&d| d >= b'5');
+        end = frac_at + frac_len;
+    }
+    if matches!(bytes.get(end), None | Some(b'e' | b'E' | b'+' | b'-')) {
+        return None;
+    }
+    let value = i64::try_from(int)
+        .ok()
+        .and_then(|v| v.checked_mul(scale))
+        .and_then(|v| v.checked_add(i64::try_from(frac).ok()?))
+        .and_then(|v| v.checked_add(i64::from(round_up)));
+    Some((value.map(|v| if negative { -v } else { v }), end))
+}
+
 /// Parses a decimal number and multiplies it by `scale` exactly where it can: `12.3456` with
 /// scale 1000 is 12345.6 → 12346 (rounded half away from zero). Exponents and overflow fall
 /// back to `f64`; text that is no number is `None`.
@@ -649,6 +772,69 @@ mod tests {
         }
         assert!(Cursor::new(b"-,", 0).scaled_number(1000).is_err());
         assert_eq!(Cursor::new(b"12", 0).scaled_number(1000).unwrap_err().kind, JsonErrorKind::Eof);
+    }
+
+    #[test]
+    fn numbers_read_by_words_match_the_bytewise_reading() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut digits = |n: u64| (0..n).map(|_| char::from(b'0' + (next() % 10) as u8)).collect::<String>();
+        let mut texts = Vec::new();
+        for int_len in [0, 1, 2, 7, 8, 9, 15, 16, 17, 19, 20] {
+            for frac_len in
+                [None, Some(0), Some(1), Some(3), Some(4), Some(7), Some(8), Some(9), Some(16), Some(17)]
+            {
+                for sign in ["", "-", "+", "--"] {
+                    for tail in ["", ",", "}", " ", "e5", "E-1", "+", "x", ",\"pid\": 1}"] {
+                        let frac = frac_len.map(|n| format!(".{}", digits(n))).unwrap_or_default();
+                        texts.push(format!("{sign}{}{frac}{tail}", digits(int_len)));
+                    }
+                }
+            }
+        }
+        // Rounding on the first dropped digit, and fractions of every kept length.
+        texts.extend(["1.0005,", "1.0004999,", "0.9995,", "9.9999999,", "0.5,", "0.4,"].map(str::to_owned));
+        for text in &texts {
+            for scale in [1, 1000, 7] {
+                // The text alone, and with room after it for whole words.
+                for pad in ["", "          ,          "] {
+                    let input = format!("{text}{pad}");
+                    let (mut words, mut bytewise) =
+                        (Cursor::new(input.as_bytes(), 0), Cursor::new(input.as_bytes(), 0));
+                    bytewise.skip_ws();
+                    let (a, b) = (words.scaled_number(scale), bytewise.scaled_number_bytewise(scale));
+                    assert_eq!(format!("{a:?}"), format!("{b:?}"), "{input:?} scale {scale}");
+                    assert_eq!(words.pos, bytewise.pos, "{input:?} scale {scale}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn words_of_digits_read_as_bytes_do() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Mostly digits, sometimes any byte.
+            let bytes: [u8; 8] = std::array::from_fn(|i| {
+                let r = (seed >> (8 * i)) as u8;
+                if r.is_multiple_of(5) { r } else { b'0' + r % 10 }
+            });
+            let word = u64::from_le_bytes(bytes);
+            let n = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            assert_eq!(leading_digits(word), n, "{bytes:?}");
+            for m in 0..=n {
+                let want = bytes.get(..m).unwrap().iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+                assert_eq!(digits_value(word, m), want, "{bytes:?} {m}");
+            }
+        }
     }
 
     #[test]
