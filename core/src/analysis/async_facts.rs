@@ -20,6 +20,7 @@
 //!   `_cancel_all_tasks` cancelling the tasks still pending when `asyncio.run` returns).
 
 use hashbrown::HashMap;
+use rayon::prelude::*;
 
 use crate::model::{AsyncKind, Capture, IntervalKind, StackId, StrId, TaskFlags, TaskKind};
 
@@ -449,21 +450,30 @@ fn ended_by(
 ) -> HashMap<usize, (Option<LaneAt>, Option<LaneAt>)> {
     // (start, end, lane, stack, cancels?) of every span that cancels tasks or joins a thread.
     let mut special: Vec<(i64, i64, usize, StackId, bool)> = Vec::new();
-    // (cancels?, joins?) by label, read once a name: a trace repeats a few thousand names in
-    // hundreds of thousands of spans.
-    let mut kinds: HashMap<StrId, (bool, bool)> = HashMap::new();
+    // (cancels?, joins?) by label index, read once a name: a trace repeats a few thousand
+    // names in hundreds of thousands of spans, nearly all neither, whose intervals are then
+    // not read whole.
+    let mut kinds: Vec<Option<(bool, bool)>> = vec![None; cap.strings.len()];
     for (task, _) in lanes {
         let Some(t) = cap.tasks.get(*task) else { continue };
         for i in t.intervals.indices() {
-            let Some(iv) = cap.intervals.get(i) else { continue };
-            let (cancels, joins) = *kinds.entry(iv.label).or_insert_with(|| {
-                let label = cap.str(iv.label);
-                let cancels = label.starts_with("_cancel_all_tasks");
-                (cancels, !cancels && is_join(label))
-            });
+            let label = cap.intervals.label(i);
+            let (cancels, joins) = match kinds.get_mut(label.index()) {
+                Some(Some(kind)) => *kind,
+                slot => {
+                    let text = cap.str(label);
+                    let cancels = text.starts_with("_cancel_all_tasks");
+                    let kind = (cancels, !cancels && is_join(text));
+                    if let Some(slot) = slot {
+                        *slot = Some(kind);
+                    }
+                    kind
+                }
+            };
             if !cancels && !joins {
                 continue;
             }
+            let Some(iv) = cap.intervals.get(i) else { continue };
             special.push((iv.start_ns, iv.end_ns, *task, iv.stack, cancels));
         }
     }
@@ -514,13 +524,14 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
         .collect();
     let process_of = |task: usize| cap.chrome().task_details.get(task).and_then(|d| d.process);
     let ended_by = ended_by(cap, &thread_rows, &process_of);
-    let mut out = Vec::new();
-    for (task, rows) in &thread_rows {
-        let Some(t) = cap.tasks.get(*task) else { continue };
+    // Lanes are read alone, in parallel: a profiler's trace has hundreds of thousands of spans
+    // on a few threads.
+    let lane = |(task, rows): &(usize, Rows)| {
+        let t = cap.tasks.get(*task)?;
         let spans: Vec<usize> =
             t.intervals.indices().filter(|&i| cap.intervals.kind(i) == IntervalKind::Span).collect();
         if spans.is_empty() {
-            continue;
+            return None;
         }
         let start = |i: usize| cap.intervals.start(i);
         let end = |i: usize| cap.intervals.end(i);
@@ -585,7 +596,7 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
         let (cancelling, joining) = ended_by.get(task).copied().unwrap_or((None, None));
         let ended_under = cancelling.or(joining);
         let name = cap.str(t.name).to_owned();
-        out.push(Lane {
+        Some(Lane {
             task: *task as u32,
             kind: name_kind(&name),
             name,
@@ -602,9 +613,9 @@ fn lanes(cap: &Capture) -> Vec<Lane> {
             ended_under,
             cancelled_at_shutdown: cancelling.is_some(),
             ended_when_joined: joining.is_some(),
-        });
-    }
-    out
+        })
+    };
+    thread_rows.par_iter().filter_map(lane).collect()
 }
 
 #[cfg(test)]
