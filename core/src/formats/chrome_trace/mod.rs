@@ -272,7 +272,13 @@ fn read_object<'a>(
         match key_text.as_str() {
             "stackFrames" => top.stack_frames = Some(range),
             "samples" => top.samples = Some(range),
-            _ => cap.chrome_mut().metadata.push(metadata_entry(bytes, key_text, range)),
+            _ => {
+                cap.chrome_mut().metadata.push(metadata_entry(bytes, key_text, range.clone()));
+                // Read again only if a view shows it (viztracer's sources: a quarter of its file).
+                if let Some(shared) = shared {
+                    shared.release_pages(range);
+                }
+            }
         }
     }
     if !saw_events && top.samples.is_none() {
@@ -329,10 +335,7 @@ fn read_array<'a>(
     };
     let stops: Vec<usize> = starts.iter().skip(1).copied().chain(std::iter::once(usize::MAX)).collect();
     let read_piece = |i: usize, start: usize, stop: usize, mode: Mode| {
-        if let Some(shared) = shared {
-            shared.prefetch(start..stop.min(bytes.len()).saturating_add(64 << 10));
-        }
-        let out = chunk::read(bytes, start, stop, mode, progress);
+        let out = chunk::read(bytes, (start, stop), mode, progress, shared.map(|s| &**s));
         let end = out.next.min(bytes.len());
         progress.advance(end.saturating_sub(start) as u64);
         if let Some(shared) = shared {
