@@ -23,8 +23,15 @@ pub struct IntervalsBuilder {
     style: StyleColumn,
     styles: Vec<Style>,
     ids: HashMap<Style, u32>,
+    /// Looks found lately and their ids, at a slot picked by a mix of their fields: a trace
+    /// repeats a few hundred looks millions of times, and comparing one is cheaper than hashing
+    /// it (an id of `u32::MAX`: an empty slot).
+    recent: Vec<(Style, u32)>,
     ends: Vec<GivenEnd>,
 }
+
+/// Slots of [`IntervalsBuilder::recent`], as a power of two.
+const RECENT_BITS: u32 = 8;
 
 /// An end given to a row. Packed to 12 bytes: a trace can give thousands of rows their own end,
 /// and they are all held until [`IntervalsBuilder::finish`].
@@ -53,6 +60,7 @@ impl IntervalsBuilder {
             style: StyleColumn::default(),
             styles: Style::PLAIN.to_vec(),
             ids: HashMap::new(),
+            recent: Vec::new(),
             ends: Vec::new(),
         }
     }
@@ -93,10 +101,27 @@ impl IntervalsBuilder {
             return kind as u32;
         }
         let style = Style { kind, depth, label, stack };
+        let mix = (label.index() as u32)
+            ^ (stack.index() as u32).rotate_left(11)
+            ^ (u32::from(depth) << 20)
+            ^ ((kind as u32) << 27);
+        let slot = (mix.wrapping_mul(0x9e37_79b1) >> (32 - RECENT_BITS)) as usize;
+        if let Some(&(seen, id)) = self.recent.get(slot)
+            && seen == style
+            && id != u32::MAX
+        {
+            return id;
+        }
         let next = self.styles.len() as u32;
         let id = *self.ids.entry(style).or_insert(next);
         if id == next {
             self.styles.push(style);
+        }
+        if self.recent.is_empty() {
+            self.recent = vec![(style, u32::MAX); 1 << RECENT_BITS];
+        }
+        if let Some(r) = self.recent.get_mut(slot) {
+            *r = (style, id);
         }
         id
     }
@@ -378,6 +403,7 @@ impl IntervalsBuilder {
             + self.style.heap_bytes()
             + self.styles.capacity() * size_of::<Style>()
             + self.ids.capacity() * (size_of::<Style>() + 4)
+            + self.recent.capacity() * size_of::<(Style, u32)>()
             + self.ends.capacity() * size_of::<GivenEnd>()
     }
 }
@@ -392,7 +418,7 @@ impl From<Intervals> for IntervalsBuilder {
         let ids =
             iv.styles.iter().enumerate().skip(Style::PLAIN.len()).map(|(i, s)| (*s, i as u32)).collect();
         let ends = iv.ends.entries().map(|(row, ns)| GivenEnd { row, ns }).collect();
-        Self { start: iv.start, style: iv.style, styles: iv.styles, ids, ends }
+        Self { start: iv.start, style: iv.style, styles: iv.styles, ids, recent: Vec::new(), ends }
     }
 }
 
@@ -413,6 +439,37 @@ impl FromIterator<Interval> for Intervals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn looks_keep_their_ids_when_they_share_a_recent_slot() {
+        // More looks than recent slots, revisited in a scrambled order: every row reads back
+        // the look it was pushed with, and a look keeps the id its first row got.
+        let looks: Vec<(IntervalKind, StrId, StackId, u16)> = (0..2_000u32)
+            .map(|k| {
+                let kind = if k % 3 == 0 { IntervalKind::Blocked } else { IntervalKind::Span };
+                (kind, StrId::from_index(k % 700), StackId(k / 7), (k % 5) as u16)
+            })
+            .collect();
+        let mut b = IntervalsBuilder::new(0);
+        let mut first_id: HashMap<usize, u32> = HashMap::new();
+        let mut pushed = Vec::new();
+        for step in 0..20_000usize {
+            let k = step.wrapping_mul(7_919) % looks.len();
+            let (kind, label, stack, depth) = looks[k];
+            let id = b.style_id(kind, label, stack, depth);
+            assert_eq!(*first_id.entry(k).or_insert(id), id, "look {k}");
+            b.push_styled(step as i64, id);
+            pushed.push(looks[k]);
+        }
+        let iv = b.finish();
+        for (i, &(kind, label, stack, depth)) in pushed.iter().enumerate() {
+            assert_eq!(
+                (iv.kind(i), iv.label(i), iv.stack(i), iv.depth(i)),
+                (kind, label, stack, depth),
+                "row {i}"
+            );
+        }
+    }
 
     #[test]
     fn placed_rows_sorted_per_run_keep_their_ends() {
