@@ -16,6 +16,8 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod session;
+#[cfg(test)]
+mod testing;
 
 pub use error::{InflateLimit, LoadError, Location, ParseError};
 pub use input::Bytes;

@@ -1297,13 +1297,7 @@ mod tests {
 
     #[test]
     fn events_written_as_they_end_are_ordered_as_the_sort_orders_them() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let (mut fast, mut sorted) = (0, 0);
         for case in 0..600 {
             let mut times = calls_written_as_they_end(&mut next, case % 3 == 1);

@@ -776,13 +776,7 @@ mod tests {
 
     #[test]
     fn numbers_read_by_words_match_the_bytewise_reading() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let mut digits = |n: u64| (0..n).map(|_| char::from(b'0' + (next() % 10) as u8)).collect::<String>();
         let mut texts = Vec::new();
         for int_len in [0, 1, 2, 7, 8, 9, 15, 16, 17, 19, 20] {
@@ -817,11 +811,9 @@ mod tests {
 
     #[test]
     fn words_of_digits_read_as_bytes_do() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = next();
             // Mostly digits, sometimes any byte.
             let bytes: [u8; 8] = std::array::from_fn(|i| {
                 let r = (seed >> (8 * i)) as u8;

@@ -494,13 +494,8 @@ mod tests {
     /// rows keeping their order, gives: on random runs with ties, many depths and long ones.
     #[test]
     fn depth_then_start_order_is_the_stable_sort_by_depth_and_start() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut random = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = |m: u64| random() % m;
         for round in 0..200 {
             let len = 1 + next(300) as usize;
             let depths = 1 + next(if round % 3 == 0 { 2 } else { 6 });
