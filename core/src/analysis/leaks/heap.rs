@@ -232,7 +232,11 @@ pub(super) fn analyze(series: &[&Capture]) -> Analysis {
     let mut sites: HashMap<&str, Site<'_>> = HashMap::new();
     let n = profiles.len();
     for (k, p) in profiles.iter().enumerate() {
-        for (frames, &(values, _)) in &p.stacks {
+        // In the order of their frames, not the map's (which a process's hash seed picks): the
+        // raw sample estimates are sums of floats, and a report must read the same every run.
+        let mut stacks: Vec<_> = p.stacks.iter().collect();
+        stacks.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (frames, &(values, _)) in stacks {
             let name = site_function(frames);
             let site = sites.entry(name).or_insert_with(|| Site {
                 name,
