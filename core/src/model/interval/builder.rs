@@ -257,6 +257,8 @@ impl IntervalsBuilder {
     /// can share a start when one lasted no time). Ends given to those rows move with them.
     pub fn sort_each(&mut self, runs: impl IntoIterator<Item = std::ops::Range<usize>>) {
         self.ends.sort_unstable_by_key(|e| e.row);
+        // Which styles are deeper than 0, by id (styles are few, rows many).
+        let deep_style: Vec<bool> = self.styles.iter().map(|s| s.depth > 0).collect();
         for run in runs {
             let (at, len) = (run.start, run.len());
             let key = |i: usize| match self.depth(i) {
@@ -268,9 +270,9 @@ impl IntervalsBuilder {
                 continue;
             }
             // A proc's lane: millions of states and a few spans, which go after them.
-            let deep = (at..at + len).filter(|&i| self.depth(i) > 0).count();
-            if deep <= len / FEW_DEEP {
-                self.sink_deep_rows(at, len);
+            let deep = self.style.offsets_where(at, len, &deep_style);
+            if deep.len() <= len / FEW_DEEP {
+                self.sink_deep_rows(at, len, &deep);
                 continue;
             }
             // The new order as offsets into the run, applied in place below: a copy of the rows
@@ -321,37 +323,21 @@ impl IntervalsBuilder {
     /// most of the end of a busy trace's read. Ends given to the rows move with them.
     ///
     /// [`depth_then_start_order`]: Self::depth_then_start_order
-    fn sink_deep_rows(&mut self, at: usize, len: usize) {
-        // Ends are sorted by row (see `sort_each`), so this run's are one stretch of them.
-        let from = self.ends.partition_point(|e| (e.row as usize) < at);
-        let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
-        let mut end = from;
-        // Ends of deeper rows, by their place among `aside`, to be given their new rows below.
-        let mut deep_ends: Vec<(u32, usize)> = Vec::new();
-        let mut aside: Vec<(u16, i64, u32)> = Vec::new();
-        let mut to_row = at;
-        for row in at..at + len {
-            let style = self.style.get(row).unwrap_or_default();
-            let depth = self.styles.get(style as usize).map_or(0, |s| s.depth);
-            while let Some(e) = self.ends.get_mut(end).filter(|e| e.row as usize == row && end < to) {
-                if depth == 0 {
-                    e.row = to_row as u32;
-                } else {
-                    deep_ends.push((aside.len() as u32, end));
-                }
-                end += 1;
-            }
-            if depth == 0 {
-                if to_row != row {
-                    let start = self.start.get(row);
-                    self.start.set(to_row, start);
-                    self.style.set(to_row, style);
-                }
-                to_row += 1;
-            } else {
-                aside.push((depth, self.start.get(row), style));
-            }
-        }
+    /// `deep` is the deeper rows' offsets in the run, in order.
+    fn sink_deep_rows(&mut self, at: usize, len: usize, deep: &[u32]) {
+        // The depth-0 rows between the deeper ones move down a stretch at a time (copies of
+        // a few columns' slices), where a row at a time read and wrote each through its
+        // column's encoding.
+        let aside: Vec<(u16, i64, u32)> = deep
+            .iter()
+            .map(|&k| {
+                let row = at + k as usize;
+                (self.depth(row), self.start.get(row), self.style.get(row).unwrap_or_default())
+            })
+            .collect();
+        self.start.close_holes(at, len, deep);
+        self.style.close_holes(at, len, deep);
+        let to_row = at + len - deep.len();
         // Their places after the sort, by their places before it (a stable sort: equal depths
         // and starts keep their order, as in `depth_then_start_order`).
         let mut sorted: Vec<u32> = (0..aside.len() as u32).collect();
@@ -366,13 +352,24 @@ impl IntervalsBuilder {
                 self.style.set(to_row + new, style);
             }
         }
-        for (k, e) in deep_ends {
-            let new = place.get(k as usize).copied().unwrap_or(k);
-            if let Some(e) = self.ends.get_mut(e) {
-                e.row = (to_row + new as usize) as u32;
-            }
-        }
+        // Ends are sorted by row (see `sort_each`), so this run's are one stretch of them, and
+        // the deeper rows before each are counted by walking `deep` beside them.
+        let from = self.ends.partition_point(|e| (e.row as usize) < at);
+        let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
         if let Some(ends) = self.ends.get_mut(from..to) {
+            let mut before = 0usize;
+            for e in ends.iter_mut() {
+                let k = e.row as usize - at;
+                while deep.get(before).is_some_and(|&d| (d as usize) < k) {
+                    before += 1;
+                }
+                e.row = if deep.get(before).is_some_and(|&d| d as usize == k) {
+                    let new = place.get(before).copied().unwrap_or(0);
+                    (to_row + new as usize) as u32
+                } else {
+                    (at + k - before) as u32
+                };
+            }
             ends.sort_by_key(|e| e.row);
         }
     }
@@ -529,6 +526,21 @@ mod tests {
         for (seed, n) in [(7u64, 1000usize), (99, 64), (3, 17), (123_456, 5000)] {
             sort_each_matches_the_stable_sort(seed, n, |x| {
                 if (x >> 40) % 23 == 0 { 1 + (x >> 50) as u16 % 3 } else { 0 }
+            });
+        }
+    }
+
+    #[test]
+    fn sort_each_sinks_deep_rows_at_the_edges_and_side_by_side() {
+        // Deeper rows first, last and next to each other: the stretches between them are
+        // empty or one row long. A counter stands in for the random numbers so that the
+        // depths fall where wanted.
+        for deep_at in [vec![0usize, 1, 5, 63], vec![63], vec![0], vec![10, 11, 12, 40]] {
+            let k = std::cell::Cell::new(0u64);
+            sort_each_matches_the_stable_sort(0, 64, |_| {
+                let i = k.get();
+                k.set(i + 1);
+                if deep_at.contains(&(i as usize)) { 1 + (i % 2) as u16 } else { 0 }
             });
         }
     }

@@ -169,6 +169,20 @@ impl Times {
         }
     }
 
+    /// Moves the rows `at..at + len` that are not at the offsets `holes` (increasing, each
+    /// below `len`) down over those, in their order; the last `holes.len()` rows of the range
+    /// are left as they were, to be written.
+    pub(super) fn close_holes(&mut self, at: usize, len: usize, holes: &[u32]) {
+        if let Some(w) = &mut self.wide {
+            close_holes(w, at, len, holes);
+        } else {
+            close_holes(&mut self.low, at, len, holes);
+            if let Some(h) = &mut self.high {
+                close_holes(h, at, len, holes);
+            }
+        }
+    }
+
     /// Rows in the order `perm` names them (new position → old), one column at a time, so the
     /// extra memory is the largest column's.
     pub(super) fn gather(&mut self, perm: &[u32]) {
@@ -285,10 +299,45 @@ impl StyleColumn {
         }
     }
 
+    /// The offsets in `at..at + len` of the rows whose style `marked` marks (by style id; ids
+    /// past its end are unmarked), in order: one pass over the column, without a lookup of
+    /// the style table per row.
+    pub(super) fn offsets_where(&self, at: usize, len: usize, marked: &[bool]) -> Vec<u32> {
+        fn scan<T: Copy + Into<u32>>(col: &[T], at: usize, len: usize, marked: &[bool]) -> Vec<u32> {
+            let rows = col.get(at..at + len).unwrap_or_default();
+            let is = |s: T| marked.get(s.into() as usize).copied().unwrap_or(false);
+            rows.iter().enumerate().filter(|&(_, &s)| is(s)).map(|(k, _)| k as u32).collect()
+        }
+        match self {
+            StyleColumn::Narrow(v) => scan(v, at, len, marked),
+            StyleColumn::Wide(v) => scan(v, at, len, marked),
+        }
+    }
+
+    /// As [`Times::close_holes`].
+    pub(super) fn close_holes(&mut self, at: usize, len: usize, holes: &[u32]) {
+        match self {
+            StyleColumn::Narrow(v) => close_holes(v, at, len, holes),
+            StyleColumn::Wide(v) => close_holes(v, at, len, holes),
+        }
+    }
+
     pub(super) fn heap_bytes(&self) -> usize {
         match self {
             StyleColumn::Narrow(v) => v.capacity() * 2,
             StyleColumn::Wide(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// See [`Times::close_holes`]: the stretch after the k-th hole moves down by k + 1, in one copy.
+fn close_holes<T: Copy>(col: &mut [T], at: usize, len: usize, holes: &[u32]) {
+    let Some(rows) = col.get_mut(at..at + len) else { return };
+    for (k, &hole) in holes.iter().enumerate() {
+        let from = hole as usize + 1;
+        let to = holes.get(k + 1).map_or(len, |&next| next as usize);
+        if from < to && to <= rows.len() {
+            rows.copy_within(from..to, from - (k + 1));
         }
     }
 }
