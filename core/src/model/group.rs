@@ -77,6 +77,7 @@ impl Capture {
         let mut index: HashMap<Key, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut any_wait: Vec<bool> = Vec::new();
+        let mut last: Option<(Key, usize)> = None;
         for (i, task) in self.tasks.iter().enumerate() {
             if task.kind == TaskKind::Resource {
                 continue;
@@ -90,22 +91,32 @@ impl Capture {
                 name: if task.stack == StackId::EMPTY { task.name } else { StrId::EMPTY },
                 labels: task.labels,
             };
-            let slot = *index.entry(key).or_insert_with(|| {
-                groups.push(Group {
-                    count: 0,
-                    state: (!task.state.is_empty()).then_some(task.state),
-                    wait_kind: self.wait_kind_of(task.state, task.stack),
-                    leaked: key.leaked,
-                    stack: task.stack,
-                    created_by: task.created_by,
-                    name: (!key.name.is_empty()).then_some(key.name),
-                    wait_ns: None,
-                    members: Vec::new(),
-                    labels: task.labels,
+            // Tasks come in runs of one group (a trace's goroutines of one creation site end
+            // alike, one after another): the last group is compared before the key is hashed.
+            let slot = if let Some((k, s)) = last
+                && k == key
+            {
+                s
+            } else {
+                let s = *index.entry(key).or_insert_with(|| {
+                    groups.push(Group {
+                        count: 0,
+                        state: (!task.state.is_empty()).then_some(task.state),
+                        wait_kind: self.wait_kind_of(task.state, task.stack),
+                        leaked: key.leaked,
+                        stack: task.stack,
+                        created_by: task.created_by,
+                        name: (!key.name.is_empty()).then_some(key.name),
+                        wait_ns: None,
+                        members: Vec::new(),
+                        labels: task.labels,
+                    });
+                    any_wait.push(false);
+                    groups.len() - 1
                 });
-                any_wait.push(false);
-                groups.len() - 1
-            });
+                last = Some((key, s));
+                s
+            };
             if let (Some(group), Some(seen)) = (groups.get_mut(slot), any_wait.get_mut(slot)) {
                 group.count += 1;
                 group.members.push(i as u32);
