@@ -117,6 +117,30 @@ fn join(row: &Row, shape: &Shape) -> Task {
     }
 }
 
+/// Task numbers packed under their ids' low halves (as [`Tasks::by_id`] packs them), put in the
+/// order of their ids by placing each at its id's offset from the smallest: a runtime numbers
+/// its goroutines one after another, so a trace's ids fill a range not much wider than their
+/// count, and a place per id in that range (4 bytes each) replaces the sort (a third of the
+/// analysis of a trace of 4 million goroutines). `None` where the ids are sparse, or where an
+/// id repeats (then the sort orders its tasks by number).
+fn place_by_id(packed: &[u64]) -> Option<Vec<u32>> {
+    let ids = || packed.iter().map(|&p| p >> 32);
+    let (low, high) = (ids().min()?, ids().max()?);
+    let span = usize::try_from(high - low).ok()?.checked_add(1)?;
+    if span > packed.len().saturating_mul(2).saturating_add(1024) {
+        return None;
+    }
+    let mut at = vec![u32::MAX; span];
+    for &p in packed {
+        let slot = at.get_mut(((p >> 32) - low) as usize)?;
+        if *slot != u32::MAX {
+            return None;
+        }
+        *slot = p as u32;
+    }
+    Some(at.into_iter().filter(|&i| i != u32::MAX).collect())
+}
+
 /// The tasks of a capture, by index (the `u32` task numbers the rest of the model uses).
 #[derive(Clone, Default)]
 pub struct Tasks {
@@ -238,6 +262,9 @@ impl Tasks {
                 return wide.into_iter().map(|(_, i)| i).collect();
             }
             packed.push(task.id << 32 | i as u64);
+        }
+        if let Some(placed) = place_by_id(&packed) {
+            return placed;
         }
         packed.sort_unstable();
         packed.into_iter().map(|p| p as u32).collect()
@@ -552,6 +579,36 @@ mod tests {
         wide.push(Task { id: 1 << 40, ..Task::default() });
         wide.push(Task { id: 2, ..Task::default() });
         assert_eq!(wide.by_id(|_| true), [4, 6, 1, 3, 0, 2, 5]);
+    }
+
+    #[test]
+    fn ids_placed_by_their_range_come_in_the_order_a_sort_gives() {
+        // Ids dense in a range (a runtime's goroutines, shuffled a little as procs take them
+        // in batches), sparse ones (sorted instead) and repeated ones (sorted, by number).
+        let mut next = crate::testing::xorshift(0x5eed);
+        let mut dense: Vec<u64> = (1_000..6_000u64).collect();
+        for block in dense.chunks_mut(16) {
+            for k in (1..block.len()).rev() {
+                block.swap(k, (next() % (k as u64 + 1)) as usize);
+            }
+        }
+        assert!(
+            place_by_id(&dense.iter().enumerate().map(|(i, &id)| id << 32 | i as u64).collect::<Vec<_>>())
+                .is_some()
+        );
+        let sparse: Vec<u64> = (0..3_000).map(|_| next() % 1_000_000_000).collect();
+        let mut repeated = dense.clone();
+        repeated.push(1_000);
+        for ids in [dense, sparse, repeated] {
+            let tasks: Tasks = ids.iter().map(|&id| Task { id, ..Task::default() }).collect();
+            let mut want: Vec<(u64, u32)> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+            want.sort_unstable();
+            let want: Vec<u32> = want.into_iter().map(|(_, i)| i).collect();
+            assert_eq!(tasks.by_id(|_| true), want);
+            let odd: Vec<u32> =
+                want.iter().copied().filter(|&i| ids.get(i as usize).is_some_and(|id| id % 2 == 1)).collect();
+            assert_eq!(tasks.by_id(|t| t.id % 2 == 1), odd);
+        }
     }
 
     #[test]
