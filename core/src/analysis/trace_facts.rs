@@ -9,7 +9,7 @@
 
 use hashbrown::HashMap;
 
-use crate::model::{Capture, FrameId, IntervalKind, StackId, StrId, Task, TaskFlags, TaskKind};
+use crate::model::{Capture, FrameId, IntervalKind, LastKey, StackId, StrId, Task, TaskFlags, TaskKind};
 
 /// What a trace says about a goroutine parked at its end, for leak rules: parked in a block
 /// that lasts to the end, so it has not been woken since it blocked.
@@ -329,30 +329,25 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     // lists hold every goroutine and are kept beside the model while the leak rules run.
     // Goroutines of one site come one after another: the last site is tried before the map
     // (a lookup per goroutine was a third of this on a trace of 4 million).
-    let mut last: Option<(Option<StrId>, usize)> = None;
+    let mut last = LastKey::new();
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
         let k = key(&task);
-        let slot = match last {
-            Some((lk, ls)) if lk == k => ls,
-            _ => {
-                let s = *index.entry(k).or_insert_with(|| {
-                    sites.push(CreationSite {
-                        start_func: task.start_func,
-                        created_by: Vec::new(),
-                        alive_at_start: 0,
-                        created: 0,
-                        ended: 0,
-                        alive_at_end: 0,
-                        blocked_at_end: 0,
-                        members: Vec::new(),
-                    });
-                    sites.len() - 1
+        let slot = last.get_or(k, || {
+            *index.entry(k).or_insert_with(|| {
+                sites.push(CreationSite {
+                    start_func: task.start_func,
+                    created_by: Vec::new(),
+                    alive_at_start: 0,
+                    created: 0,
+                    ended: 0,
+                    alive_at_end: 0,
+                    blocked_at_end: 0,
+                    members: Vec::new(),
                 });
-                last = Some((k, s));
-                s
-            }
-        };
+                sites.len() - 1
+            })
+        });
         let Some(site) = sites.get_mut(slot) else { continue };
         if task.flags.contains(TaskFlags::EXISTED_BEFORE) {
             site.alive_at_start += 1;
@@ -381,18 +376,11 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
         site.created_by.sort_unstable();
         site.members.reserve_exact((site.alive_at_start + site.created) as usize);
     }
-    let mut last: Option<(Option<StrId>, Option<usize>)> = None;
+    let mut last = LastKey::new();
     for g in goroutines() {
         let Some(task) = capture.tasks.get(g as usize) else { continue };
         let k = key(&task);
-        let slot = match last {
-            Some((lk, ls)) if lk == k => ls,
-            _ => {
-                let s = index.get(&k).copied();
-                last = Some((k, s));
-                s
-            }
-        };
+        let slot = last.get_or(k, || index.get(&k).copied());
         if let Some(site) = slot.and_then(|slot| sites.get_mut(slot)) {
             site.members.push(g);
         }

@@ -3,6 +3,7 @@
 
 use hashbrown::HashMap;
 
+use super::LastKey;
 use super::capture::Capture;
 use super::funcname;
 use std::collections::BTreeMap;
@@ -77,7 +78,7 @@ impl Capture {
         let mut index: HashMap<Key, usize> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         let mut any_wait: Vec<bool> = Vec::new();
-        let mut last: Option<(Key, usize)> = None;
+        let mut last = LastKey::new();
         for (i, task) in self.tasks.iter().enumerate() {
             if task.kind == TaskKind::Resource {
                 continue;
@@ -92,13 +93,9 @@ impl Capture {
                 labels: task.labels,
             };
             // Tasks come in runs of one group (a trace's goroutines of one creation site end
-            // alike, one after another): the last group is compared before the key is hashed.
-            let slot = if let Some((k, s)) = last
-                && k == key
-            {
-                s
-            } else {
-                let s = *index.entry(key).or_insert_with(|| {
+            // alike, one after another).
+            let slot = last.get_or(key, || {
+                *index.entry(key).or_insert_with(|| {
                     groups.push(Group {
                         count: 0,
                         state: (!task.state.is_empty()).then_some(task.state),
@@ -113,10 +110,8 @@ impl Capture {
                     });
                     any_wait.push(false);
                     groups.len() - 1
-                });
-                last = Some((key, s));
-                s
-            };
+                })
+            });
             if let (Some(group), Some(seen)) = (groups.get_mut(slot), any_wait.get_mut(slot)) {
                 group.count += 1;
                 group.members.push(i as u32);

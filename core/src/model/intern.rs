@@ -6,6 +6,30 @@ use std::hash::{BuildHasher, Hash};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
+/// The last key looked up in a map and what it gave, compared before the map is hashed: tables
+/// read in runs of one key (a trace's goroutines of one creation site, one after another) then
+/// hash once a run instead of once a row.
+pub(crate) struct LastKey<K, V>(Option<(K, V)>);
+
+impl<K: PartialEq + Copy, V: Copy> LastKey<K, V> {
+    pub(crate) fn new() -> Self {
+        Self(None)
+    }
+
+    /// What `key` gives: the last answer if it is the last key, else `find`'s, kept.
+    #[inline]
+    pub(crate) fn get_or(&mut self, key: K, find: impl FnOnce() -> V) -> V {
+        if let Some((k, v)) = self.0
+            && k == key
+        {
+            return v;
+        }
+        let v = find();
+        self.0 = Some((key, v));
+        v
+    }
+}
+
 /// A table of distinct `T` values named by their index.
 #[derive(Clone)]
 pub struct ValueTable<T> {

@@ -25,6 +25,7 @@ pub use capture::{Capture, FormatKind, Source, Warning, Warnings};
 pub use counter::Counter;
 pub use events::{AsyncKind, ChromeInfo, EventRef, EventStats, Mark, MetadataEntry, Process, TaskDetail};
 pub use group::Group;
+pub(crate) use intern::LastKey;
 pub use interval::{Interval, IntervalKind, Intervals, IntervalsBuilder, Link, LinkKind, Links, LinksIter};
 pub use sample::{SampleType, Samples};
 pub use stack::{Frame, FrameId, Label, LabelSetId, StackId, StackTables};
