@@ -156,6 +156,11 @@ enum Store {
     /// slots from where the task before it ends. A task's `intervals` says where its slots
     /// start and how many are written, so the ranges are in place when the pass ends.
     Place { counted: Vec<u32>, next_start: u32 },
+    /// Written into slots taken `1 << shift` at a time as a task needs them (`owner[j]`: the
+    /// task of block `j`), gathered by task at the end: one pass where its tasks are few
+    /// against its intervals, so that the blocks they leave part empty cost little. A task's
+    /// `intervals` says where its next interval goes and how many it wrote until then.
+    Blocks { shift: u32, owner: Vec<u32>, room: usize },
 }
 
 /// What the first of two passes counted.
@@ -289,6 +294,15 @@ impl Builder {
         self
     }
 
+    /// Makes this builder the only pass over a trace, writing intervals into blocks of
+    /// `1 << shift` slots (see [`Store::Blocks`]); `goroutines` sizes its table of goroutines,
+    /// as estimated from the event counts.
+    pub fn in_blocks(mut self, shift: u32, goroutines: Room) -> Self {
+        self.store = Store::Blocks { shift, owner: Vec::new(), room: 0 };
+        self.goroutines = IdMap::for_room(goroutines);
+        self
+    }
+
     fn is_counting(&self) -> bool {
         matches!(self.store, Store::Count { .. })
     }
@@ -300,52 +314,18 @@ impl Builder {
     /// counts alone they are close estimates, grown in small steps if short (see
     /// [`GROWTH_DIVISOR`]) and trimmed at the end.
     pub fn reserve(&mut self, counts: &[u64; 256], first_generation: &[u64; 256], counted: Option<&Counts>) {
-        const STATUSES: [u8; 2] = [ev::GO_STATUS, ev::GO_STATUS_STACK];
         let n = |types: &[u8]| -> usize {
             types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
         };
-        // Goroutines are created during the trace or existed before it; those the runtime
-        // lists (with a status event) when tracing starts, in the first generation. Later
-        // generations repeat the statuses of goroutines that act in them, so counting every
-        // status would count long-lived goroutines once per second of trace.
-        let first_statuses: usize = STATUSES
-            .iter()
-            .map(|&t| first_generation.get(usize::from(t)).copied().unwrap_or(0) as usize)
-            .sum();
-        let goroutines = n(&[ev::GO_CREATE, ev::GO_CREATE_BLOCKED, ev::GO_CREATE_SYSCALL])
-            + first_statuses.min(n(&STATUSES));
-        // Every interval is closed once: by an event that ends a state (a switch ends three),
-        // by the end of a span, or by the end of the trace (once per lane and open span).
-        // Events that only open a state (creation, a first status, a proc or GC start) close
-        // nothing, except where the trace contradicts itself; then the columns grow.
-        let spans = n(&[
-            ev::STW_BEGIN,
-            ev::GC_SWEEP_BEGIN,
-            ev::GC_SWEEP_ACTIVE,
-            ev::GC_MARK_ASSIST_BEGIN,
-            ev::GC_MARK_ASSIST_ACTIVE,
-            ev::USER_REGION_BEGIN,
-            ev::USER_REGION_END,
-        ]);
-        let closing = n(&[
-            ev::GO_START,
-            ev::GO_STOP,
-            ev::GO_BLOCK,
-            ev::GO_UNBLOCK,
-            ev::GO_DESTROY,
-            ev::GO_DESTROY_SYSCALL,
-            ev::GO_SYSCALL_BEGIN,
-            ev::GO_SYSCALL_END,
-            ev::GO_SYSCALL_END_BLOCKED,
-            ev::PROC_STOP,
-            ev::PROC_STEAL,
-            ev::GC_END,
-        ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY]);
-        let lanes = goroutines + LANES_BESIDE_GOROUTINES;
-        let intervals = closing + spans + lanes;
-        if let Store::Append { task } = &mut self.store {
-            self.iv.reserve_exact(intervals);
-            task.reserve_exact(intervals);
+        let Estimate { lanes, intervals } = estimate(counts, first_generation);
+        match &mut self.store {
+            Store::Append { task } => {
+                self.iv.reserve_exact(intervals);
+                task.reserve_exact(intervals);
+            }
+            // Each lane leaves at most a block part empty.
+            Store::Blocks { shift, room, .. } => *room = intervals + (lanes << *shift),
+            Store::Count { .. } | Store::Place { .. } => {}
         }
         let tasks = counted.map_or(lanes, |c| c.tasks);
         self.capture.tasks.reserve_exact(tasks);
@@ -624,6 +604,30 @@ impl Builder {
                     return;
                 };
                 let i = range.start + range.len;
+                range.len += 1;
+                self.iv.set(i, start, kind, label, stack, depth);
+                if !followed {
+                    self.iv.set_end(i, end);
+                }
+            }
+            Store::Blocks { shift, owner, room } => {
+                let Some(range) = self.capture.tasks.intervals_mut(task as usize) else { return };
+                // A task's first interval, or its block is full: it takes the next block.
+                if range.len == 0 || range.start.trailing_zeros() >= *shift {
+                    let first = (owner.len() as u32) << *shift;
+                    owner.push(task);
+                    range.start = first;
+                    let need = first as usize + (1 << *shift);
+                    if self.iv.is_empty() {
+                        // Every time in the trace is from its first on.
+                        let slots = (*room).max(need);
+                        self.iv = IntervalsBuilder::with_len(slots, self.trace_start.unwrap_or(start));
+                    } else if self.iv.len() < need {
+                        self.iv.grow_len(need.max(self.iv.len() + self.iv.len() / GROWTH_DIVISOR));
+                    }
+                }
+                let i = range.start;
+                range.start += 1;
                 range.len += 1;
                 self.iv.set(i, start, kind, label, stack, depth);
                 if !followed {
@@ -1140,7 +1144,7 @@ impl Builder {
                     goroutines: Room::default(),
                 }
             }
-            Store::Append { .. } | Store::Place { .. } => Counts::default(),
+            Store::Append { .. } | Store::Place { .. } | Store::Blocks { .. } => Counts::default(),
         }
     }
 
@@ -1170,6 +1174,22 @@ impl Builder {
                     }
                 }
                 intervals
+            }
+            Store::Blocks { shift, owner, .. } => {
+                let mut iv = std::mem::take(&mut self.iv);
+                let tasks = &mut self.capture.tasks;
+                let lens: Vec<u32> =
+                    (0..tasks.len()).map(|t| tasks.intervals_mut(t).map_or(0, |r| r.len)).collect();
+                let starts = iv.gather_blocks(1 << shift, &owner, &lens);
+                drop(owner);
+                for (task, (start, len)) in starts.into_iter().zip(lens).enumerate() {
+                    if let Some(range) = tasks.intervals_mut(task) {
+                        *range = IntervalRange { start, len };
+                    }
+                }
+                let ranges = tasks.iter().map(|t| t.intervals);
+                iv.sort_each(ranges.zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()));
+                iv.finish()
             }
             Store::Place { .. } => {
                 let mut iv = std::mem::take(&mut self.iv);
@@ -1293,6 +1313,62 @@ impl Builder {
             }
         }
     }
+}
+
+/// What a trace's event counts say it will need, before it is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Estimate {
+    /// Tasks with a lane: goroutines, procs and the GC.
+    pub lanes: usize,
+    /// Intervals: an upper bound unless the trace contradicts itself.
+    pub intervals: usize,
+}
+
+/// Estimates a trace's lanes and intervals from its events counted by wire type
+/// (`first_generation`: the first generation's alone).
+pub(crate) fn estimate(counts: &[u64; 256], first_generation: &[u64; 256]) -> Estimate {
+    const STATUSES: [u8; 2] = [ev::GO_STATUS, ev::GO_STATUS_STACK];
+    let n = |types: &[u8]| -> usize {
+        types.iter().map(|&t| counts.get(usize::from(t)).copied().unwrap_or(0) as usize).sum()
+    };
+    // Goroutines are created during the trace or existed before it; those the runtime
+    // lists (with a status event) when tracing starts, in the first generation. Later
+    // generations repeat the statuses of goroutines that act in them, so counting every
+    // status would count long-lived goroutines once per second of trace.
+    let first_statuses: usize =
+        STATUSES.iter().map(|&t| first_generation.get(usize::from(t)).copied().unwrap_or(0) as usize).sum();
+    let goroutines =
+        n(&[ev::GO_CREATE, ev::GO_CREATE_BLOCKED, ev::GO_CREATE_SYSCALL]) + first_statuses.min(n(&STATUSES));
+    // Every interval is closed once: by an event that ends a state (a switch ends three),
+    // by the end of a span, or by the end of the trace (once per lane and open span).
+    // Events that only open a state (creation, a first status, a proc or GC start) close
+    // nothing, except where the trace contradicts itself; then the columns grow.
+    let spans = n(&[
+        ev::STW_BEGIN,
+        ev::GC_SWEEP_BEGIN,
+        ev::GC_SWEEP_ACTIVE,
+        ev::GC_MARK_ASSIST_BEGIN,
+        ev::GC_MARK_ASSIST_ACTIVE,
+        ev::USER_REGION_BEGIN,
+        ev::USER_REGION_END,
+    ]);
+    let closing = n(&[
+        ev::GO_START,
+        ev::GO_STOP,
+        ev::GO_BLOCK,
+        ev::GO_UNBLOCK,
+        ev::GO_DESTROY,
+        ev::GO_DESTROY_SYSCALL,
+        ev::GO_SYSCALL_BEGIN,
+        ev::GO_SYSCALL_END,
+        ev::GO_SYSCALL_END_BLOCKED,
+        ev::PROC_STOP,
+        ev::PROC_STEAL,
+        ev::GC_END,
+    ]) + 3 * n(&[ev::GO_SWITCH, ev::GO_SWITCH_DESTROY]);
+    let lanes = goroutines + LANES_BESIDE_GOROUTINES;
+    let intervals = closing + spans + lanes;
+    Estimate { lanes, intervals }
 }
 
 /// Reorders intervals so each task's are contiguous, sorted by (depth, start), and returns each

@@ -68,13 +68,13 @@ impl Format for GoTrace {
             (preview.sink)(first);
         }
         let pages = Pages(Some(input.shared));
-        parse_with(input.bytes, pages, input.path, input.progress, TWO_PASSES).map(|c| vec![c])
+        parse_with(input.bytes, pages, input.path, input.progress, Passes::Chosen).map(|c| vec![c])
     }
 }
 
 /// Parses a whole execution trace.
 pub fn parse_bytes(bytes: &[u8], path: &str, progress: &Progress) -> Result<Capture, ParseError> {
-    parse_with(bytes, Pages(None), path, progress, TWO_PASSES)
+    parse_with(bytes, Pages(None), path, progress, Passes::Chosen)
 }
 
 /// About how much of a large trace its first picture reads: at the speed of a whole read, a
@@ -120,7 +120,7 @@ fn first_generations(bytes: &[u8], path: &str, progress: &Progress) -> Option<Ca
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
         });
-        let parsed = parse_with(prefix, Pages(None), path, &own, TWO_PASSES);
+        let parsed = parse_with(prefix, Pages(None), path, &own, Passes::Chosen);
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         parsed
     });
@@ -162,13 +162,13 @@ impl Pages<'_> {
     }
 }
 
-/// Parses a whole execution trace in one pass or two (see [`TWO_PASSES`]).
+/// Parses a whole execution trace in one pass or two (see [`Passes`]).
 fn parse_with(
     bytes: &[u8],
     pages: Pages<'_>,
     path: &str,
     progress: &Progress,
-    two_pass: bool,
+    passes: Passes,
 ) -> Result<Capture, ParseError> {
     let minor = match wire::header(bytes) {
         Header::Go(minor) => minor,
@@ -226,8 +226,19 @@ fn parse_with(
     let cut_generation = located.cut.and_then(|c| c.generation_index);
     let gens = &located.generations;
     let event_counts = count_events(bytes, pages, gens, version);
-    let passes = if two_pass { 2 } else { 1 };
+    let passes = match passes {
+        Passes::Chosen => {
+            let estimate = build::estimate(&event_counts.all, &event_counts.first_generation);
+            block_shift(estimate).map_or(Passes::Two, Passes::Blocks)
+        }
+        chosen => chosen,
+    };
     let mut builder = Builder::new(capture);
+    if let Passes::Blocks(shift) = passes {
+        builder = builder.in_blocks(shift, event_counts.goroutine_room());
+    }
+    let two_pass = passes == Passes::Two;
+    let pass_count = if two_pass { 2 } else { 1 };
     let counted = if two_pass {
         let estimate = event_counts.goroutine_room();
         let mut counter = Builder::new(Capture::new(path, KIND)).counting(estimate);
@@ -240,7 +251,7 @@ fn parse_with(
             counter,
             (estimate, MergeLog::Record),
             progress,
-            passes,
+            pass_count,
         )?;
         let mut counts = counter.into_counts(end);
         counts.goroutines = room;
@@ -252,22 +263,62 @@ fn parse_with(
     builder.problems = problems;
     builder.set_format(minor, None);
     builder.reserve(&event_counts.all, &event_counts.first_generation, counted.as_ref().map(|(c, _)| c));
-    let (room, log) =
-        counted.map_or((Room::default(), MergeLog::None), |(c, logs)| (c.goroutines, MergeLog::Replay(logs)));
-    let (mut builder, end, _, _) =
-        read_events(bytes, pages, version, (gens, cut_generation), builder, (room, log), progress, passes)?;
+    let (room, log) = counted.map_or((event_counts.goroutine_room(), MergeLog::None), |(c, logs)| {
+        (c.goroutines, MergeLog::Replay(logs))
+    });
+    let (mut builder, end, _, _) = read_events(
+        bytes,
+        pages,
+        version,
+        (gens, cut_generation),
+        builder,
+        (room, log),
+        progress,
+        pass_count,
+    )?;
     let problems = std::mem::take(&mut builder.problems);
     let mut capture = builder.finish(end);
     problems.into_warnings(&mut capture.warnings);
     Ok(capture)
 }
 
-/// Traces are read in two passes: the first only counts each task's intervals (and the ends and
-/// links to keep), the second writes every interval straight into its final place. One pass
-/// would need a task column beside the intervals and a sort at the end, which at 10 bytes an
-/// interval is more than the intervals themselves; the second pass costs about 0.8 times the
-/// first's time. The one-pass path stays for the old format, whose reader is one pass.
-const TWO_PASSES: bool = true;
+/// How a trace is read. Its intervals go into columns in task order, and a task's count is
+/// only known once the whole trace is read. Where a trace's tasks are few against its intervals
+/// (a busy service: hundreds of goroutines, millions of states), one pass writes each task's
+/// intervals into blocks of slots it takes as it needs them and gathers the blocks by task at
+/// the end; the blocks left part empty, one a task, cost little. Where tasks are many (a
+/// goroutine a request), those would be most of the columns, so a first pass counts each
+/// task's intervals and the second writes every one straight into its final place (the second
+/// costs about 0.8 times the first). Appending intervals with their task and sorting them at
+/// the end needs 10 bytes an interval more than the intervals themselves; it stays for the old
+/// format, whose reader is one pass, and as what the others must come out equal to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Passes {
+    /// As the trace's event counts say: [`Passes::Blocks`] where [`block_shift`] finds a block
+    /// size, else [`Passes::Two`].
+    Chosen,
+    /// One pass, appending intervals and sorting them by task at the end.
+    #[cfg(test)]
+    Sorted,
+    /// One pass into blocks of `1 << shift` slots.
+    Blocks(u32),
+    /// A counting pass, then a placing one.
+    Two,
+}
+
+/// The largest block for a one-pass read (see [`Passes`]), from 16 to 4,096 slots, whose
+/// part-empty blocks, at most one a lane, are an eighth of the intervals or less, or at most
+/// [`SLACK_ROWS`]; `None` when even the smallest leaves more (many lanes of few intervals each:
+/// then two passes). A busy trace's few hundred lanes take blocks of 4,096, a few megabytes
+/// of its hundreds.
+fn block_shift(estimate: build::Estimate) -> Option<u32> {
+    let most = (estimate.intervals / 8).max(SLACK_ROWS);
+    (4..=12u32).rev().find(|&shift| estimate.lanes.saturating_mul(1 << shift) <= most)
+}
+
+/// Part-empty slots a one-pass read may leave whatever its intervals (6 bytes each), so that
+/// a small trace with few lanes is read once too.
+const SLACK_ROWS: usize = 1 << 16;
 
 /// How the threads' events of each generation were merged, one byte a step: the index of the
 /// thread whose event came next, or [`LOG_SAMPLE`] for a CPU sample, or [`LOG_FORCED`] and the
@@ -1083,27 +1134,34 @@ mod tests {
 
     const NONE_M: u64 = u64::MAX;
 
+    /// Every way of reading a trace builds the same capture: two passes, and one pass into
+    /// blocks of one slot (every interval moves), of a few and of more than any task fills,
+    /// against one pass that sorts its intervals by task.
     #[test]
-    fn two_passes_build_the_same_capture_as_one() {
+    fn every_way_of_reading_builds_the_same_capture() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-traces");
-        for name in ["go-leaky.trace", "go-annotated.trace"] {
+        for name in ["go-leaky.trace", "go-annotated.trace", "go-flight.1.trace"] {
             let bytes = std::fs::read(dir.join(name)).unwrap();
-            let one = parse_with(&bytes, Pages(None), name, &Progress::new(), false).unwrap();
-            let two = parse_with(&bytes, Pages(None), name, &Progress::new(), true).unwrap();
-            assert_eq!(one.tasks, two.tasks, "{name}");
-            assert!(one.intervals == two.intervals, "{name}: intervals differ");
-            // Ends left to the next state's start are the ends the events gave.
-            build::EVERY_END.set(true);
-            let every = parse_with(&bytes, Pages(None), name, &Progress::new(), true).unwrap();
-            build::EVERY_END.set(false);
-            assert!(every.intervals == two.intervals, "{name}: ends differ");
-            assert_eq!(one.links, two.links, "{name}");
-            assert_eq!(one.samples.stack, two.samples.stack, "{name}");
-            assert_eq!(one.warnings.lines(), two.warnings.lines(), "{name}");
-            assert_eq!(
-                one.trace.as_ref().map(|t| &t.event_counts),
-                two.trace.as_ref().map(|t| &t.event_counts)
-            );
+            let one = parse_with(&bytes, Pages(None), name, &Progress::new(), Passes::Sorted).unwrap();
+            for passes in
+                [Passes::Two, Passes::Blocks(0), Passes::Blocks(2), Passes::Blocks(12), Passes::Chosen]
+            {
+                let other = parse_with(&bytes, Pages(None), name, &Progress::new(), passes).unwrap();
+                assert_eq!(one.tasks, other.tasks, "{name} {passes:?}");
+                assert!(one.intervals == other.intervals, "{name} {passes:?}: intervals differ");
+                assert_eq!(one.links, other.links, "{name} {passes:?}");
+                assert_eq!(one.samples.stack, other.samples.stack, "{name} {passes:?}");
+                assert_eq!(one.warnings.lines(), other.warnings.lines(), "{name} {passes:?}");
+                assert_eq!(
+                    one.trace.as_ref().map(|t| &t.event_counts),
+                    other.trace.as_ref().map(|t| &t.event_counts)
+                );
+                // Ends left to the next state's start are the ends the events gave.
+                build::EVERY_END.set(true);
+                let every = parse_with(&bytes, Pages(None), name, &Progress::new(), passes).unwrap();
+                build::EVERY_END.set(false);
+                assert!(every.intervals == other.intervals, "{name} {passes:?}: ends differ");
+            }
         }
     }
 }

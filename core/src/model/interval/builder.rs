@@ -5,7 +5,7 @@
 
 use hashbrown::HashMap;
 
-use super::columns::{Sparse, Style, StyleColumn, Times};
+use super::columns::{BlockPlan, Sparse, Style, StyleColumn, Times};
 use super::{Interval, IntervalKind, Intervals};
 use crate::model::stack::StackId;
 use crate::model::strings::StrId;
@@ -174,6 +174,64 @@ impl IntervalsBuilder {
             self.style.set(i as usize, id);
             self.start.set(i as usize, start_ns);
         }
+    }
+
+    /// Makes slots up to `len` (made by [`with_len`](Self::with_len)), for a writer that
+    /// found it had too few.
+    pub fn grow_len(&mut self, len: usize) {
+        if len > self.len() {
+            self.start.resize(len);
+            self.style.resize(len);
+        }
+    }
+
+    /// Brings together rows written a block at a time: a writer of many runs (a trace's tasks)
+    /// that cannot count each run's rows ahead takes slots (see [`with_len`](Self::with_len))
+    /// `block` at a time as a run needs them. `owner[j]` is the run whose rows block `j` holds;
+    /// a run's blocks, in the order it took them, are full but the last, and `lens[run]` says
+    /// how many rows it wrote. Afterwards the rows are each run's in turn, in the order they
+    /// were written, with nothing between; returns where each run's rows begin. Ends given to
+    /// rows move with them.
+    ///
+    /// The rows move in place (a block's worth aside), since a copy of the columns would be as
+    /// much memory again: the blocks go to their places in run order, then each run's rows move
+    /// down over the unwritten rows at the ends of the runs before it.
+    pub fn gather_blocks(&mut self, block: usize, owner: &[u32], lens: &[u32]) -> Vec<u32> {
+        let block = block.max(1);
+        let mut blocks_of = vec![0u32; lens.len()];
+        for &run in owner {
+            if let Some(n) = blocks_of.get_mut(run as usize) {
+                *n += 1;
+            }
+        }
+        // Each run's first block's place, and where its rows begin once packed.
+        let mut runs = Vec::with_capacity(lens.len());
+        let (mut slot, mut start) = (0u32, 0u32);
+        for (&blocks, &len) in blocks_of.iter().zip(lens) {
+            runs.push((slot, start, len));
+            slot += blocks;
+            start += len;
+        }
+        // Block j's place, and the row its first row lands on (for the ends).
+        let mut taken = vec![0u32; lens.len()];
+        let mut places = Vec::with_capacity(owner.len());
+        let mut lands = Vec::with_capacity(owner.len());
+        for &run in owner {
+            let k = taken.get_mut(run as usize).map_or(0, |k| std::mem::replace(k, *k + 1));
+            let (first, begins, _) = runs.get(run as usize).copied().unwrap_or_default();
+            places.push(first + k);
+            lands.push(begins as usize + k as usize * block);
+        }
+        let plan = BlockPlan { block, slot: places, runs, rows: start as usize };
+        self.start.gather_blocks(&plan);
+        self.style.gather_blocks(&plan);
+        for e in &mut self.ends {
+            let row = e.row as usize;
+            if let Some(&land) = lands.get(row / block) {
+                e.row = (land + row % block) as u32;
+            }
+        }
+        plan.runs.iter().map(|&(_, start, _)| start).collect()
     }
 
     /// Room for `more` ends given with [`set_end`](Self::set_end), exactly.
@@ -542,6 +600,67 @@ mod tests {
                 k.set(i + 1);
                 if deep_at.contains(&(i as usize)) { 1 + (i % 2) as u16 } else { 0 }
             });
+        }
+    }
+
+    /// Rows of interleaved runs written a block at a time come out each run's in turn, in the
+    /// order written, with their ends: random runs and block sizes, runs with no rows, one block
+    /// or many, a block of one row, and more slots made than taken.
+    #[test]
+    fn gather_blocks_puts_each_runs_rows_together_in_order() {
+        let mut random = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = |m: u64| random() % m;
+        for round in 0..300 {
+            let runs = 1 + next(12) as usize;
+            let block = [1usize, 2, 3, 4, 7, 64][round % 6];
+            let writes = next(400) as usize;
+            let spare = next(3) as usize * block;
+            let mut b = IntervalsBuilder::with_len(spare, 0);
+            // What each run wrote, and its writing place: (next row, rows written).
+            let mut want: Vec<Vec<(i64, u32, Option<i64>)>> = vec![Vec::new(); runs];
+            let mut cursor = vec![(0usize, 0u32); runs];
+            let mut owner = Vec::new();
+            for w in 0..writes {
+                // Some runs write much more than others.
+                let run = (next(runs as u64 * runs as u64) as f64).sqrt() as usize;
+                let (at, len) = cursor[run];
+                let at = if len == 0 || at % block == 0 {
+                    owner.push(run as u32);
+                    let first = (owner.len() - 1) * block;
+                    b.grow_len(first + block);
+                    first
+                } else {
+                    at
+                };
+                let start = w as i64 * 10 + next(5) as i64;
+                let label = next(1000) as u32;
+                b.set(at as u32, start, IntervalKind::Blocked, StrId::from_index(label), StackId::EMPTY, 0);
+                let end = (next(3) == 0).then(|| start + 1 + next(7) as i64);
+                if let Some(e) = end {
+                    b.set_end(at as u32, e);
+                }
+                want[run].push((start, label, end));
+                cursor[run] = (at + 1, len + 1);
+            }
+            let lens: Vec<u32> = cursor.iter().map(|&(_, len)| len).collect();
+            let starts = b.gather_blocks(block, &owner, &lens);
+            let iv = b.finish();
+            assert_eq!(iv.len(), writes, "round {round}");
+            let mut row = 0;
+            for (run, rows) in want.iter().enumerate() {
+                assert_eq!(starts[run] as usize, row, "round {round}: run {run}'s start");
+                for &(start, label, end) in rows {
+                    assert_eq!(
+                        (iv.start(row), iv.label(row)),
+                        (start, StrId::from_index(label)),
+                        "round {round}"
+                    );
+                    if let Some(e) = end {
+                        assert_eq!(iv.end(row), e, "round {round}: row {row}'s end moved with it");
+                    }
+                    row += 1;
+                }
+            }
         }
     }
 

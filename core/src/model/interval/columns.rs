@@ -196,6 +196,18 @@ impl Times {
         }
     }
 
+    /// As [`gather_blocks`]: every part of the column the same way.
+    pub(super) fn gather_blocks(&mut self, plan: &BlockPlan) {
+        if let Some(w) = &mut self.wide {
+            gather_blocks(w, plan);
+        } else {
+            gather_blocks(&mut self.low, plan);
+            if let Some(h) = &mut self.high {
+                gather_blocks(h, plan);
+            }
+        }
+    }
+
     pub(super) fn heap_bytes(&self) -> usize {
         self.low.capacity() * 4
             + self.high.as_ref().map_or(0, |h| h.capacity() * 2)
@@ -314,6 +326,21 @@ impl StyleColumn {
         }
     }
 
+    /// As [`gather_blocks`].
+    pub(super) fn gather_blocks(&mut self, plan: &BlockPlan) {
+        match self {
+            StyleColumn::Narrow(v) => gather_blocks(v, plan),
+            StyleColumn::Wide(v) => gather_blocks(v, plan),
+        }
+    }
+
+    pub(super) fn resize(&mut self, n: usize) {
+        match self {
+            StyleColumn::Narrow(v) => v.resize(n, 0),
+            StyleColumn::Wide(v) => v.resize(n, 0),
+        }
+    }
+
     /// As [`Times::close_holes`].
     pub(super) fn close_holes(&mut self, at: usize, len: usize, holes: &[u32]) {
         match self {
@@ -340,6 +367,66 @@ fn close_holes<T: Copy>(col: &mut [T], at: usize, len: usize, holes: &[u32]) {
             rows.copy_within(from..to, from - (k + 1));
         }
     }
+}
+
+/// Where the blocks of rows written a block at a time go (see
+/// `IntervalsBuilder::gather_blocks`): rows of one run, in blocks taken as it needed them, come
+/// together as the run's rows, runs one after another.
+pub(super) struct BlockPlan {
+    /// Rows in a block.
+    pub(super) block: usize,
+    /// Block `j`'s place once the blocks are in run order (each run's blocks in the order it took
+    /// them, all of a run's blocks full but its last).
+    pub(super) slot: Vec<u32>,
+    /// Each run's rows, as (their first block's place, their start once packed, their number), by
+    /// run: the rows move down over the unwritten ends of the runs before them.
+    pub(super) runs: Vec<(u32, u32, u32)>,
+    /// Rows once packed.
+    pub(super) rows: usize,
+}
+
+/// Moves a column's rows as `plan` says, in place: the blocks go to their places by following
+/// the permutation's cycles (a block's worth of rows aside), then each run's rows move down in
+/// one copy. Rows past `plan.rows` are dropped. A copy of the column would be as much memory
+/// again, and the column can be most of a trace's model.
+fn gather_blocks<T: Copy + Default>(col: &mut Vec<T>, plan: &BlockPlan) {
+    let b = plan.block;
+    if b > 0 && col.len() >= plan.slot.len() * b {
+        let mut placed = vec![false; plan.slot.len()];
+        let mut carried = vec![T::default(); b];
+        for first in 0..plan.slot.len() {
+            if placed.get(first).is_none_or(|&p| p) {
+                continue;
+            }
+            if let Some(rows) = col.get(first * b..(first + 1) * b) {
+                carried.copy_from_slice(rows);
+            }
+            // Block `at`'s rows are carried to its place, and that place's rows taken on, until
+            // the cycle closes (a place seen before ends it too, should `slot` not be a
+            // permutation, rather than going round for ever).
+            let mut at = first;
+            loop {
+                if let Some(done) = placed.get_mut(at) {
+                    *done = true;
+                }
+                let to = plan.slot.get(at).map_or(first, |&s| s as usize);
+                if let Some(rows) = col.get_mut(to * b..(to + 1) * b) {
+                    rows.swap_with_slice(&mut carried);
+                }
+                if to == first || placed.get(to).is_none_or(|&p| p) {
+                    break;
+                }
+                at = to;
+            }
+        }
+        for &(slot, start, len) in &plan.runs {
+            let from = slot as usize * b;
+            if from + (len as usize) <= col.len() {
+                col.copy_within(from..from + len as usize, start as usize);
+            }
+        }
+    }
+    col.truncate(plan.rows);
 }
 
 fn gather<T: Copy + Default>(col: &mut Vec<T>, perm: &[u32]) {
