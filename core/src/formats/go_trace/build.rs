@@ -13,7 +13,7 @@ use super::idmap::{IdMap, Room};
 use super::order::{NONE, OLD_UNDETERMINED, Ordered, gstatus, pstatus};
 use super::problems::Problems;
 use super::tables::{Interned, RawSample};
-use super::wire::ev;
+use super::wire::{self, ev};
 use crate::model::{
     Capture, Counter, FrameId, IntervalKind, IntervalRange, Intervals, IntervalsBuilder, Link, LinkKind,
     SampleType, Samples, StackId, StrId, Task, TaskFlags, TaskKind, TraceInfo, UserLog, UserRegion, UserTask,
@@ -152,10 +152,13 @@ enum Store {
     Append { task: Vec<u32> },
     /// Only counted per task: the first of two passes over a large trace.
     Count { per_task: Vec<u32>, links: usize, ends: usize },
-    /// Written straight into their final slots, as counted by a first pass: `counted[task]`
-    /// slots from where the task before it ends. A task's `intervals` says where its slots
-    /// start and how many are written, so the ranges are in place when the pass ends.
-    Place { counted: Vec<u32>, next_start: u32 },
+    /// Written straight into their final slots, as counted by a first pass: each task's count
+    /// of slots, from where the task before it ends, in `counted` (varints in task order, read
+    /// once as the tasks are made: a goroutine-dense trace's counts are a byte each where a
+    /// `u32` each was 16 MB of its peak). A task's `intervals` says where its slots start and
+    /// how many are written, so the ranges are in place when the pass ends; its slots end where
+    /// the next task's begin, or at `next_start` for the last task made.
+    Place { counted: Vec<u8>, read: usize, next_start: u32 },
     /// Written into slots taken `1 << shift` at a time as a task needs them (`owner[j]`: the
     /// task of block `j`), gathered by task at the end: one pass where its tasks are few
     /// against its intervals, so that the blocks they leave part empty cost little. A task's
@@ -282,9 +285,14 @@ impl Builder {
     pub fn placing(mut self, counts: &mut Counts) -> Self {
         let per_task = std::mem::take(&mut counts.per_task);
         let total = per_task.iter().map(|&n| n as usize).sum();
+        let mut counted = Vec::with_capacity(per_task.len());
+        for &n in &per_task {
+            wire::put_uvarint(&mut counted, u64::from(n));
+        }
+        drop(per_task);
         self.iv = IntervalsBuilder::with_len(total, counts.start);
         self.iv.reserve_ends(counts.ends);
-        self.store = Store::Place { counted: per_task, next_start: 0 };
+        self.store = Store::Place { counted, read: 0, next_start: 0 };
         // Every task but the procs' and the GC's is a goroutine.
         self.goroutines = IdMap::for_room(Room {
             most: counts.tasks,
@@ -449,9 +457,11 @@ impl Builder {
         }
         let index = self.capture.tasks.len() as u32;
         let mut task = task;
-        if let Store::Place { counted, next_start } = &mut self.store {
+        if let Store::Place { counted, read, next_start } = &mut self.store {
             task.intervals = IntervalRange { start: *next_start, len: 0 };
-            *next_start += counted.get(index as usize).copied().unwrap_or(0);
+            // Past the counts (a task the first pass did not make, which cannot be): no slots.
+            let count = wire::uvarint(counted, read).unwrap_or(0);
+            *next_start = next_start.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
         }
         self.capture.tasks.push(task);
         self.lane_of.push(NO_LANE);
@@ -591,12 +601,10 @@ impl Builder {
                     *n += 1;
                 }
             }
-            Store::Place { counted, .. } => {
-                let range = self
-                    .capture
-                    .tasks
-                    .intervals_mut(task as usize)
-                    .filter(|r| counted.get(task as usize).is_some_and(|&n| r.len < n));
+            Store::Place { next_start, .. } => {
+                let tasks = &mut self.capture.tasks;
+                let slots_end = tasks.intervals_mut(task as usize + 1).map_or(*next_start, |r| r.start);
+                let range = tasks.intervals_mut(task as usize).filter(|r| r.start + r.len < slots_end);
                 let Some(range) = range else {
                     // Both passes see the same events in the same order, so this cannot happen.
                     self.problems

@@ -344,7 +344,6 @@ fn uvarint_long(buf: &[u8], pos: &mut usize) -> Result<u64, VarintError> {
 }
 
 /// Appends `value` as an unsigned LEB128 number.
-#[cfg(test)]
 pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
