@@ -27,19 +27,111 @@ pub struct IntervalsBuilder {
     /// repeats a few hundred looks millions of times, and comparing one is cheaper than hashing
     /// it (an id of `u32::MAX`: an empty slot).
     recent: Vec<(Style, u32)>,
-    ends: Vec<GivenEnd>,
+    ends: GivenEnds,
 }
 
 /// Slots of [`IntervalsBuilder::recent`], as a power of two.
 const RECENT_BITS: u32 = 8;
 
-/// An end given to a row. Packed to 12 bytes: a trace can give thousands of rows their own end,
-/// and they are all held until [`IntervalsBuilder::finish`].
+/// The ends given to rows, held until [`IntervalsBuilder::finish`]: a goroutine-dense trace
+/// gives millions of rows their own end (each goroutine's last state), so an end is kept as its
+/// distance from its row's start, 8 bytes, where a whole time took 12 (16 MB of such a
+/// trace's peak). The few that are 4.3 s or more after their row's start, or before it, are
+/// kept whole beside them. Each list is in no order until sorted by row, and ends move with
+/// their rows.
+#[derive(Clone, Debug, Default)]
+struct GivenEnds {
+    near: Vec<NearEnd>,
+    far: Vec<FarEnd>,
+}
+
+/// An end given to a row, `after` its row's start.
+#[derive(Clone, Copy, Debug)]
+struct NearEnd {
+    row: u32,
+    after: u32,
+}
+
+/// An end given to a row, as a time.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, packed(4))]
-struct GivenEnd {
+struct FarEnd {
     row: u32,
     ns: i64,
+}
+
+/// What [`GivenEnds`] does alike to both of its lists.
+trait GivenEnd: Copy {
+    fn row(self) -> u32;
+    fn set_row(&mut self, row: u32);
+}
+
+impl GivenEnd for NearEnd {
+    fn row(self) -> u32 {
+        self.row
+    }
+    fn set_row(&mut self, row: u32) {
+        self.row = row;
+    }
+}
+
+impl GivenEnd for FarEnd {
+    fn row(self) -> u32 {
+        self.row
+    }
+    fn set_row(&mut self, row: u32) {
+        self.row = row;
+    }
+}
+
+/// Moves the ends of the rows `rows` (a list sorted by row) to the rows `to` gives, keeping
+/// the list sorted.
+fn move_sorted<E: GivenEnd>(ends: &mut [E], rows: std::ops::Range<usize>, to: &impl Fn(usize) -> u32) {
+    let from = ends.partition_point(|e| (e.row() as usize) < rows.start);
+    let until = ends.partition_point(|e| (e.row() as usize) < rows.end);
+    if let Some(ends) = ends.get_mut(from..until).filter(|e| !e.is_empty()) {
+        for e in ends.iter_mut() {
+            e.set_row(to(e.row() as usize));
+        }
+        ends.sort_by_key(|e| e.row());
+    }
+}
+
+impl GivenEnds {
+    /// Row `row`, which starts at `start`, ends at `end`.
+    fn push(&mut self, row: u32, start: i64, end: i64) {
+        match end.checked_sub(start).and_then(|d| u32::try_from(d).ok()) {
+            Some(after) => self.near.push(NearEnd { row, after }),
+            None => self.far.push(FarEnd { row, ns: end }),
+        }
+    }
+
+    /// Sorts both lists by row.
+    fn sort(&mut self) {
+        self.near.sort_unstable_by_key(|e| e.row);
+        self.far.sort_unstable_by_key(|e| e.row);
+    }
+
+    /// Moves every end to the row `to` gives for its row.
+    fn move_all(&mut self, to: impl Fn(usize) -> u32) {
+        for e in &mut self.near {
+            e.row = to(e.row as usize);
+        }
+        for e in &mut self.far {
+            e.row = to(e.row as usize);
+        }
+    }
+
+    /// Moves the ends of the rows `rows` to the rows `to` gives, the lists being sorted by row
+    /// (see [`GivenEnds::sort`]), and keeps them sorted.
+    fn move_sorted(&mut self, rows: std::ops::Range<usize>, to: impl Fn(usize) -> u32) {
+        move_sorted(&mut self.near, rows.clone(), &to);
+        move_sorted(&mut self.far, rows, &to);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.near.capacity() * size_of::<NearEnd>() + self.far.capacity() * size_of::<FarEnd>()
+    }
 }
 
 impl Default for IntervalsBuilder {
@@ -61,7 +153,7 @@ impl IntervalsBuilder {
             styles: Style::PLAIN.to_vec(),
             ids: HashMap::new(),
             recent: Vec::new(),
-            ends: Vec::new(),
+            ends: GivenEnds::default(),
         }
     }
 
@@ -225,23 +317,19 @@ impl IntervalsBuilder {
         let plan = BlockPlan { block, slot: places, runs, rows: start as usize };
         self.start.gather_blocks(&plan);
         self.style.gather_blocks(&plan);
-        for e in &mut self.ends {
-            let row = e.row as usize;
-            if let Some(&land) = lands.get(row / block) {
-                e.row = (land + row % block) as u32;
-            }
-        }
+        self.ends.move_all(|row| lands.get(row / block).map_or(row, |&land| land + row % block) as u32);
         plan.runs.iter().map(|&(_, start, _)| start).collect()
     }
 
-    /// Room for `more` ends given with [`set_end`](Self::set_end), exactly.
+    /// Room for `more` ends given with [`set_end`](Self::set_end), exactly (for ends less
+    /// than 4.3 s after their rows' starts).
     pub fn reserve_ends(&mut self, more: usize) {
-        self.ends.reserve_exact(more);
+        self.ends.near.reserve_exact(more);
     }
 
-    /// Gives row `i` its own end.
+    /// Gives row `i`, whose start is written, its own end.
     pub fn set_end(&mut self, i: u32, end_ns: i64) {
-        self.ends.push(GivenEnd { row: i, ns: end_ns });
+        self.ends.push(i, self.start.get(i as usize), end_ns);
     }
 
     /// Start of row `i`.
@@ -264,9 +352,7 @@ impl IntervalsBuilder {
                 *slot = new as u32;
             }
         }
-        for e in &mut self.ends {
-            e.row = new_of_old.get(e.row as usize).copied().unwrap_or(e.row);
-        }
+        self.ends.move_all(|row| new_of_old.get(row).copied().unwrap_or(row as u32));
     }
 
     /// The rows `at..at + len` in (depth, start) order, depth-0 rows and equal starts in the
@@ -314,7 +400,7 @@ impl IntervalsBuilder {
     /// the order they have (a lane's states are written in time order already, and two states
     /// can share a start when one lasted no time). Ends given to those rows move with them.
     pub fn sort_each(&mut self, runs: impl IntoIterator<Item = std::ops::Range<usize>>) {
-        self.ends.sort_unstable_by_key(|e| e.row);
+        self.ends.sort();
         // Which styles are deeper than 0, by id (styles are few, rows many).
         let deep_style: Vec<bool> = self.styles.iter().map(|s| s.depth > 0).collect();
         for run in runs {
@@ -336,21 +422,14 @@ impl IntervalsBuilder {
             // The new order as offsets into the run, applied in place below: a copy of the rows
             // would take 16 bytes a row of the run, and one run can be most of a trace.
             let mut order = self.depth_then_start_order(at, len);
-            // Ends are sorted by row, so this run's are one stretch of them.
-            let from = self.ends.partition_point(|e| (e.row as usize) < at);
-            let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
-            if let Some(ends) = self.ends.get_mut(from..to).filter(|e| !e.is_empty()) {
-                let mut new_of_old = vec![0u32; len];
-                for (k, &old) in order.iter().enumerate() {
-                    if let Some(slot) = new_of_old.get_mut(old as usize) {
-                        *slot = (at + k) as u32;
-                    }
+            let mut new_of_old = vec![0u32; len];
+            for (k, &old) in order.iter().enumerate() {
+                if let Some(slot) = new_of_old.get_mut(old as usize) {
+                    *slot = (at + k) as u32;
                 }
-                for e in ends.iter_mut() {
-                    e.row = new_of_old.get(e.row as usize - at).copied().unwrap_or(e.row);
-                }
-                ends.sort_by_key(|e| e.row);
             }
+            self.ends
+                .move_sorted(at..at + len, |row| new_of_old.get(row - at).copied().unwrap_or(row as u32));
             // Cycle by cycle: row k takes old row order[k]; a slot done is marked u32::MAX.
             for k in 0..len {
                 if order.get(k).is_none_or(|&o| o == u32::MAX || o as usize == k) {
@@ -410,26 +489,17 @@ impl IntervalsBuilder {
                 self.style.set(to_row + new, style);
             }
         }
-        // Ends are sorted by row (see `sort_each`), so this run's are one stretch of them, and
-        // the deeper rows before each are counted by walking `deep` beside them.
-        let from = self.ends.partition_point(|e| (e.row as usize) < at);
-        let to = self.ends.partition_point(|e| (e.row as usize) < at + len);
-        if let Some(ends) = self.ends.get_mut(from..to) {
-            let mut before = 0usize;
-            for e in ends.iter_mut() {
-                let k = e.row as usize - at;
-                while deep.get(before).is_some_and(|&d| (d as usize) < k) {
-                    before += 1;
-                }
-                e.row = if deep.get(before).is_some_and(|&d| d as usize == k) {
-                    let new = place.get(before).copied().unwrap_or(0);
-                    (to_row + new as usize) as u32
-                } else {
-                    (at + k - before) as u32
-                };
+        // A row's place: a deeper row's from `place`, a depth-0 row's down by the deeper rows
+        // before it.
+        self.ends.move_sorted(at..at + len, |row| {
+            let k = row - at;
+            let before = deep.partition_point(|&d| (d as usize) < k);
+            if deep.get(before).is_some_and(|&d| d as usize == k) {
+                (to_row + place.get(before).copied().unwrap_or(0) as usize) as u32
+            } else {
+                (at + k - before) as u32
             }
-            ends.sort_by_key(|e| e.row);
-        }
+        });
     }
 
     /// Packs the rows. A row without an end of its own ends where the next begins; given ends
@@ -438,10 +508,24 @@ impl IntervalsBuilder {
         let len = self.style.len();
         // Writers give a row one end; should one give two, one of them is kept. (A stable sort
         // could keep the last, but it would need a buffer as large as the ends.)
-        self.ends.sort_unstable_by_key(|e| e.row);
-        self.ends.dedup_by_key(|e| e.row);
+        self.ends.sort();
         let start = &self.start;
-        let kept = self.ends.iter().map(|e| (e.row, e.ns)).filter(|&(i, end)| {
+        let mut near =
+            self.ends.near.iter().map(|e| (e.row, start.get(e.row as usize) + i64::from(e.after))).peekable();
+        let mut far = self.ends.far.iter().map(|e| (e.row, e.ns)).peekable();
+        // Both lists merged by row, the first end of a row kept (a near one before a far one).
+        let one_a_row = std::iter::from_fn(move || {
+            let first = match (near.peek(), far.peek()) {
+                (Some(n), Some(f)) if f.0 < n.0 => far.next(),
+                (Some(_), _) => near.next(),
+                (None, _) => far.next(),
+            }?;
+            while near.next_if(|next| next.0 == first.0).is_some()
+                || far.next_if(|next| next.0 == first.0).is_some()
+            {}
+            Some(first)
+        });
+        let kept = one_a_row.filter(|&(i, end)| {
             let i = i as usize;
             i < len && (i + 1 >= len || start.get(i + 1) != end)
         });
@@ -459,7 +543,7 @@ impl IntervalsBuilder {
             + self.styles.capacity() * size_of::<Style>()
             + self.ids.capacity() * (size_of::<Style>() + 4)
             + self.recent.capacity() * size_of::<(Style, u32)>()
-            + self.ends.capacity() * size_of::<GivenEnd>()
+            + self.ends.heap_bytes()
     }
 }
 
@@ -472,7 +556,10 @@ impl From<Intervals> for IntervalsBuilder {
         }
         let ids =
             iv.styles.iter().enumerate().skip(Style::PLAIN.len()).map(|(i, s)| (*s, i as u32)).collect();
-        let ends = iv.ends.entries().map(|(row, ns)| GivenEnd { row, ns }).collect();
+        let mut ends = GivenEnds::default();
+        for (row, ns) in iv.ends.entries() {
+            ends.push(row, iv.start.get(row as usize), ns);
+        }
         Self { start: iv.start, style: iv.style, styles: iv.styles, ids, recent: Vec::new(), ends }
     }
 }
@@ -635,7 +722,8 @@ mod tests {
                 let start = w as i64 * 10 + next(5) as i64;
                 let label = next(1000) as u32;
                 b.set(at as u32, start, IntervalKind::Blocked, StrId::from_index(label), StackId::EMPTY, 0);
-                let end = (next(3) == 0).then(|| start + 1 + next(7) as i64);
+                let far = if next(5) == 0 { 5 << 30 } else { 0 };
+                let end = (next(3) == 0).then(|| start + 1 + next(7) as i64 + far);
                 if let Some(e) = end {
                     b.set_end(at as u32, e);
                 }
@@ -665,7 +753,7 @@ mod tests {
     }
 
     /// Sorts a run of `n` rows after a run already in order, with depths from `depth_of` (of a
-    /// random number) and every third row given its own end, and checks the rows against a
+    /// random number) and every third row given its own end (some far after their start), and checks the rows against a
     /// stable sort by (depth, start) with depth-0 rows in their order, and the ends with them.
     fn sort_each_matches_the_stable_sort(mut x: u64, n: usize, depth_of: impl Fn(u64) -> u16) {
         let first = 3usize;
@@ -681,7 +769,8 @@ mod tests {
             let start = if depth == 0 { 10_000 + k as i64 * 10 } else { (x >> 20) as i64 % 5_000 };
             let row = first + k;
             b.set(row as u32, start, IntervalKind::Span, StrId::from_index(k as u32), StackId::EMPTY, depth);
-            let end = (k % 3 == 0).then_some(start + 1 + k as i64);
+            // Some ends 5.4 s after their start, which are kept whole.
+            let end = (k % 3 == 0).then_some(start + 1 + k as i64 + if k % 7 == 0 { 5 << 30 } else { 0 });
             if let Some(e) = end {
                 b.set_end(row as u32, e);
             }
