@@ -6,6 +6,7 @@
 use hashbrown::HashMap;
 
 use super::columns::{BlockPlan, Sparse, Style, StyleColumn, Times};
+use super::store::FAR;
 use super::{Interval, IntervalKind, Intervals};
 use crate::model::stack::StackId;
 use crate::model::strings::StrId;
@@ -529,11 +530,26 @@ impl IntervalsBuilder {
             let i = i as usize;
             i < len && (i + 1 >= len || start.get(i + 1) != end)
         });
-        let ends = Sparse::from_sorted(len, kept.map(|(i, end)| (i, end.max(start.get(i as usize)))));
+        let mut far = Vec::new();
+        let ends = Sparse::from_sorted(
+            len,
+            kept.map(|(i, end)| {
+                let start = start.get(i as usize);
+                let end = end.max(start);
+                match u32::try_from(end.saturating_sub(start)) {
+                    Ok(after) if after != FAR => (i, after),
+                    _ => {
+                        far.push((i, end));
+                        (i, FAR)
+                    }
+                }
+            }),
+        );
+        far.shrink_to_fit();
         self.start.shrink_to_fit();
         self.style.shrink_to_fit();
         self.styles.shrink_to_fit();
-        Intervals { start: self.start, style: self.style, styles: self.styles, ends }
+        Intervals { start: self.start, style: self.style, styles: self.styles, ends, far }
     }
 
     /// Approximate heap bytes, for memory accounting.
@@ -557,7 +573,7 @@ impl From<Intervals> for IntervalsBuilder {
         let ids =
             iv.styles.iter().enumerate().skip(Style::PLAIN.len()).map(|(i, s)| (*s, i as u32)).collect();
         let mut ends = GivenEnds::default();
-        for (row, ns) in iv.ends.entries() {
+        for (row, ns) in iv.given_ends() {
             ends.push(row, iv.start.get(row as usize), ns);
         }
         Self { start: iv.start, style: iv.style, styles: iv.styles, ids, recent: Vec::new(), ends }

@@ -14,16 +14,24 @@ use crate::model::strings::StrId;
 /// A trace holds tens of millions of intervals, often five file bytes each, so a row costs
 /// about ten bytes: its start in 48 bits, an index into a table of (kind, label, stack, depth)
 /// combinations, and no end where it is the next row's start, which is so for almost every
-/// goroutine state (one state ends where the next begins). Built with
+/// goroutine state (one state ends where the next begins); an end that is not is kept as its
+/// distance from the row's start (a goroutine-dense trace gives every goroutine's last state
+/// one: 4 bytes each where a time took 8). Built with
 /// [`IntervalsBuilder`](super::IntervalsBuilder).
 #[derive(Clone, Debug, Default)]
 pub struct Intervals {
     pub(super) start: Times,
     pub(super) style: StyleColumn,
     pub(super) styles: Vec<Style>,
-    /// Ends that are not the next row's start.
-    pub(super) ends: Sparse<i64>,
+    /// Ends that are not the next row's start, as their distance from the row's start, or
+    /// [`FAR`] where that is 4.3 s or more.
+    pub(super) ends: Sparse<u32>,
+    /// The ends marked [`FAR`], by row.
+    pub(super) far: Vec<(u32, i64)>,
 }
+
+/// An end in [`Intervals::far`].
+pub(super) const FAR: u32 = u32::MAX;
 
 impl Intervals {
     /// Number of intervals.
@@ -51,7 +59,25 @@ impl Intervals {
     /// End of interval `i`.
     #[inline]
     pub fn end(&self, i: usize) -> i64 {
-        self.ends.get(i).unwrap_or_else(|| self.start.get(i + 1))
+        match self.ends.get(i) {
+            None => self.start.get(i + 1),
+            Some(FAR) => self.far_end(i as u32),
+            Some(after) => self.start.get(i) + i64::from(after),
+        }
+    }
+
+    #[cold]
+    fn far_end(&self, row: u32) -> i64 {
+        let at = self.far.partition_point(|&(r, _)| r < row);
+        self.far.get(at).filter(|&&(r, _)| r == row).map_or(i64::MAX, |&(_, ns)| ns)
+    }
+
+    /// The ends that are not the next row's start, as (row, end), by row.
+    pub(super) fn given_ends(&self) -> impl Iterator<Item = (u32, i64)> + '_ {
+        self.ends.entries().map(|(row, after)| match after {
+            FAR => (row, self.far_end(row)),
+            after => (row, self.start.get(row as usize) + i64::from(after)),
+        })
     }
 
     /// State of interval `i`.
@@ -122,7 +148,7 @@ impl Intervals {
             ("intervals.start", self.start.heap_bytes()),
             ("intervals.style", self.style.heap_bytes()),
             ("intervals.styles", self.styles.capacity() * size_of::<Style>()),
-            ("intervals.ends", self.ends.heap_bytes()),
+            ("intervals.ends", self.ends.heap_bytes() + self.far.capacity() * size_of::<(u32, i64)>()),
         ]
     }
 
