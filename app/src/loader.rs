@@ -78,7 +78,7 @@ pub enum LoadEvent {
 /// Files at least this large send a first picture: the whole of a Go execution trace this
 /// size takes a second or more to read (a busy service's trace reads at about 130 MB/s, a
 /// goroutine-dense one at about 50), its first generations a fraction of that. The picture
-/// costs the whole read about its own time (a generation, often 20-50 MB), which a smaller
+/// costs the whole read about its own time (a generation, often 20-40 MB), which a smaller
 /// file's read would mostly be.
 pub const PREVIEW_MIN_BYTES: u64 = 128 << 20;
 

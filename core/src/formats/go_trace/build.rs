@@ -281,7 +281,8 @@ impl Builder {
     /// Turns this builder into the second of two passes: `per_task` (from a counting pass over
     /// the same trace) gives every task its final range, so intervals are written in place and
     /// never sorted.
-    /// It takes the counts per task (a copy would be 4 bytes a goroutine more at the peak).
+    /// It takes the counts per task and keeps them as varints (a byte a goroutine of a dense
+    /// trace), read once as the tasks are made; the `u32`s go before the columns are made.
     pub fn placing(mut self, counts: &mut Counts) -> Self {
         let per_task = std::mem::take(&mut counts.per_task);
         let total = per_task.iter().map(|&n| n as usize).sum();
@@ -619,10 +620,19 @@ impl Builder {
                 }
             }
             Store::Blocks { shift, owner, room } => {
-                let Some(range) = self.capture.tasks.intervals_mut(task as usize) else { return };
+                let Some(range) = self.capture.tasks.intervals_mut(task as usize) else {
+                    self.problems.add_at("internal: an interval of an unknown task was dropped", None);
+                    return;
+                };
                 // A task's first interval, or its block is full: it takes the next block.
                 if range.len == 0 || range.start.trailing_zeros() >= *shift {
-                    let first = (owner.len() as u32) << *shift;
+                    // Rows are numbered in 32 bits (as in every capture).
+                    let Some(first) =
+                        u32::try_from((owner.len() + 1) << *shift).ok().map(|end| end - (1 << *shift))
+                    else {
+                        self.problems.add_at("more intervals than 2^32: the rest were dropped", None);
+                        return;
+                    };
                     owner.push(task);
                     range.start = first;
                     let need = first as usize + (1 << *shift);
@@ -1463,6 +1473,34 @@ mod tests {
         let mut b = Builder::new(Capture::new("t", crate::model::FormatKind::GoExecutionTrace));
         // No events counted: room for 64 lanes and their closing intervals only.
         b.reserve(&[0; 256], &[0; 256], None);
+        let (b, capacity) = two_intervals_each_for_5_000_tasks(b);
+        assert!(capacity < 10_000 + 10_000 / 8 + 1024 + 1, "{capacity}");
+        let capture = b.finish(20_000);
+        assert_eq!(capture.tasks.capacity(), 5_000);
+        assert_eq!(capture.tasks.at(4_999).intervals, IntervalRange { start: 9_998, len: 2 });
+        assert_eq!(capture.intervals.kind(9_999), IntervalKind::Blocked);
+        assert_eq!(capture.intervals.end(9_998), 4_999 + 1);
+        assert_eq!(capture.intervals.end(9_999), 4_999 + 2);
+        // Only the end no next state begins at is stored.
+        assert_eq!(capture.intervals.stored_ends(), 5_000);
+    }
+
+    /// In blocks, too: 5,000 tasks take a block of 16 each where the room was for 64.
+    #[test]
+    fn blocks_beyond_the_room_grow_in_small_steps_not_by_doubling() {
+        let b = Builder::new(Capture::new("t", crate::model::FormatKind::GoExecutionTrace));
+        let mut b = b.in_blocks(4, Room::default());
+        b.reserve(&[0; 256], &[0; 256], None);
+        let (b, capacity) = two_intervals_each_for_5_000_tasks(b);
+        assert!(capacity < 80_000 + 80_000 / 8 + 16 + 1, "{capacity}");
+        let capture = b.finish(20_000);
+        assert_eq!(capture.intervals.len(), 10_000);
+        assert_eq!(capture.tasks.at(4_999).intervals, IntervalRange { start: 9_998, len: 2 });
+        assert_eq!(capture.intervals.end(9_999), 4_999 + 2);
+    }
+
+    /// Gives 5,000 new tasks two intervals each; returns the builder and its rows' room.
+    fn two_intervals_each_for_5_000_tasks(mut b: Builder) -> (Builder, usize) {
         for i in 0..5_000u32 {
             let task = b.new_task(Task::default());
             b.push_interval(
@@ -1486,17 +1524,9 @@ mod tests {
                 false,
             );
         }
-        assert_eq!(b.iv.len(), 10_000);
-        assert!(b.iv.capacity() < 10_000 + 10_000 / 8 + 1024 + 1, "{}", b.iv.capacity());
         assert!(b.capture.tasks.capacity() < 5_000 + 5_000 / 8 + 64 + 1, "{}", b.capture.tasks.capacity());
-        let capture = b.finish(20_000);
-        assert_eq!(capture.tasks.capacity(), 5_000);
-        assert_eq!(capture.tasks.at(4_999).intervals, IntervalRange { start: 9_998, len: 2 });
-        assert_eq!(capture.intervals.kind(9_999), IntervalKind::Blocked);
-        assert_eq!(capture.intervals.end(9_998), 4_999 + 1);
-        assert_eq!(capture.intervals.end(9_999), 4_999 + 2);
-        // Only the end no next state begins at is stored.
-        assert_eq!(capture.intervals.stored_ends(), 5_000);
+        let capacity = b.iv.capacity();
+        (b, capacity)
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //!   indices in 2 or 4, sparse values), shared by intervals and links. Memory work happens
 //!   here, and none of it shows through the public API.
 //! - `store`: [`Intervals`], the finished, read-only table the views and the analysis read.
-//! - `builder`: [`IntervalsBuilder`], how parsers write rows (appended or placed into slots
-//!   made ahead, then sorted per run) before packing them into [`Intervals`].
+//! - `builder`: [`IntervalsBuilder`], how parsers write rows (appended, placed into slots
+//!   made ahead, or written into blocks of slots gathered by run; then sorted per run) before
+//!   packing them into [`Intervals`].
 //! - `links`: [`Links`], the causal arrows between tasks, which reuse the time column.
 //!
 //! The row types every part shares, [`IntervalKind`] and [`Interval`], live here.
