@@ -7,6 +7,7 @@
 //! coding but random access.
 
 use super::strings::StrId;
+use super::varint::{put_uvarint, unzigzag, uvarint, zigzag};
 
 /// A named numeric series over time.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -132,36 +133,6 @@ impl Iterator for Points<'_> {
         };
         Some((self.last_ns, value))
     }
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    (v >> 1) as i64 ^ -((v & 1) as i64)
-}
-
-fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Reads a varint this module wrote; `None` at the end of the bytes.
-fn uvarint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *bytes.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(v);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

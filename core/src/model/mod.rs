@@ -19,6 +19,7 @@ pub mod task;
 pub mod tasks;
 pub mod trace;
 mod validate;
+mod varint;
 pub mod wait;
 
 pub use capture::{Capture, FormatKind, Source, Warning, Warnings};

@@ -1,4 +1,4 @@
-//! The column encodings behind [`Intervals`](super::Intervals) and [`Links`](super::Links).
+//! The column encodings behind [`Intervals`](super::Intervals).
 //!
 //! A trace's model is mostly these columns, so each stores a value in as few bytes as the
 //! capture at hand allows and widens itself, once, when a value does not fit: nothing is ever
@@ -58,12 +58,6 @@ const TIME_BITS: u32 = 48;
 impl Times {
     pub(super) const fn new(base: i64) -> Self {
         Self { base, low: Vec::new(), high: None, wide: None }
-    }
-
-    /// Whether the column still stores times past its base (4 or 6 bytes a row), so that the
-    /// base may still be chosen.
-    pub(super) fn is_narrow(&self) -> bool {
-        self.wide.is_none()
     }
 
     fn narrow(&self, t: i64) -> Option<(u32, u16)> {

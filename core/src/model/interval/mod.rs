@@ -3,13 +3,13 @@
 //!
 //! The module is split along what changes for different reasons:
 //! - `columns`: the compact column encodings (times past a base in 4, 6 or 8 bytes, style
-//!   indices in 2 or 4, sparse values), shared by intervals and links. Memory work happens
+//!   indices in 2 or 4, sparse values) of intervals. Memory work happens
 //!   here, and none of it shows through the public API.
 //! - `store`: [`Intervals`], the finished, read-only table the views and the analysis read.
 //! - `builder`: [`IntervalsBuilder`], how parsers write rows (appended, placed into slots
 //!   made ahead, or written into blocks of slots gathered by run; then sorted per run) before
 //!   packing them into [`Intervals`].
-//! - `links`: [`Links`], the causal arrows between tasks, which reuse the time column.
+//! - `links`: [`Links`], the causal arrows between tasks, delta-coded in blocks.
 //!
 //! The row types every part shares, [`IntervalKind`] and [`Interval`], live here.
 
