@@ -108,9 +108,6 @@ struct Lane {
 
 const _: () = assert!(size_of::<Lane>() <= 24);
 
-/// A task without a lane in [`Builder::lane_of`].
-const NO_LANE: u32 = u32::MAX;
-
 /// The spans of a lane, kept apart from [`Lane`] because few lanes have any: procs (sweeps),
 /// the GC lane (stop-the-world) and goroutines with user regions.
 #[derive(Clone, Debug, Default)]
@@ -188,8 +185,10 @@ pub(crate) struct Builder {
     pub capture: Capture,
     /// Lanes of the tasks that hold one, by slot.
     lanes: Vec<Lane>,
-    /// Each task's slot in `lanes`, or [`NO_LANE`].
-    lane_of: Vec<u32>,
+    /// The slot in `lanes` of each task that holds one. A map by task number in chunks that go
+    /// when their tasks' lanes do: a trace of millions of short goroutines holds a few
+    /// thousand lanes at a time, and a slot for every task was 4 bytes a goroutine.
+    lane_of: IdMap<u32>,
     /// Slots handed back, for the next task that needs one.
     free_lanes: Vec<u32>,
     spans: HashMap<u32, LaneSpans>,
@@ -239,7 +238,7 @@ impl Builder {
         Self {
             capture,
             lanes: Vec::new(),
-            lane_of: Vec::new(),
+            lane_of: IdMap::default(),
             free_lanes: Vec::new(),
             spans: HashMap::new(),
             goroutines: IdMap::default(),
@@ -338,7 +337,7 @@ impl Builder {
         }
         let tasks = counted.map_or(lanes, |c| c.tasks);
         self.capture.tasks.reserve_exact(tasks);
-        self.lane_of.reserve_exact(tasks);
+        self.lane_of.reserve_dense(self.capture.tasks.capacity());
         if self.is_counting() {
             return;
         }
@@ -454,7 +453,7 @@ impl Builder {
         if tasks.len() == tasks.capacity() {
             let more = tasks.len() / GROWTH_DIVISOR + 64;
             tasks.reserve_exact(more);
-            self.lane_of.reserve_exact(more);
+            self.lane_of.reserve_dense(tasks.capacity());
         }
         let index = self.capture.tasks.len() as u32;
         let mut task = task;
@@ -465,48 +464,48 @@ impl Builder {
             *next_start = next_start.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
         }
         self.capture.tasks.push(task);
-        self.lane_of.push(NO_LANE);
         index
     }
 
     /// The lane of `task`, where it holds one.
     #[inline]
     fn lane(&self, task: u32) -> Option<&Lane> {
-        let slot = *self.lane_of.get(task as usize)?;
+        let slot = *self.lane_of.get(u64::from(task))?;
         self.lanes.get(slot as usize)
     }
 
     /// The lane of `task`, given one if it holds none; `None` for an unknown task.
     #[inline]
     fn lane_mut(&mut self, task: u32) -> Option<&mut Lane> {
-        let slot = *self.lane_of.get(task as usize)?;
-        let slot = if slot == NO_LANE { self.new_lane(task)? } else { slot };
+        let slot = match self.lane_of.get(u64::from(task)) {
+            Some(&slot) => slot,
+            None => self.new_lane(task)?,
+        };
         self.lanes.get_mut(slot as usize)
     }
 
     /// Gives `task` a lane: a goroutine's first event, or one after a contradictory end.
     #[cold]
     fn new_lane(&mut self, task: u32) -> Option<u32> {
+        if task as usize >= self.capture.tasks.len() {
+            return None;
+        }
         let slot = self.free_lanes.pop().unwrap_or_else(|| {
             self.lanes.push(Lane::default());
             self.lanes.len() as u32 - 1
         });
-        *self.lane_of.get_mut(task as usize)? = slot;
+        self.lane_of.insert(u64::from(task), slot);
         Some(slot)
     }
 
     /// Hands back the lane of a task that will not change again (an ended goroutine whose
     /// state and spans are closed); it gets a new one if a contradictory trace goes on with it.
     fn release_lane(&mut self, task: u32) {
-        let Some(slot) = self.lane_of.get_mut(task as usize) else { return };
-        if *slot == NO_LANE {
-            return;
-        }
-        if let Some(lane) = self.lanes.get_mut(*slot as usize) {
+        let Some(slot) = self.lane_of.remove(u64::from(task)) else { return };
+        if let Some(lane) = self.lanes.get_mut(slot as usize) {
             *lane = Lane::default();
         }
-        self.free_lanes.push(*slot);
-        *slot = NO_LANE;
+        self.free_lanes.push(slot);
     }
 
     /// The task of a live goroutine, created (as existing before the trace) if unknown.
@@ -1176,7 +1175,7 @@ impl Builder {
             .collect();
         // The lanes and lookup tables are done with; free them before the sort needs room.
         self.lanes = Vec::new();
-        self.lane_of = Vec::new();
+        self.lane_of = IdMap::default();
         self.free_lanes = Vec::new();
         self.spans = HashMap::new();
         self.goroutines = IdMap::default();
@@ -1244,7 +1243,7 @@ impl Builder {
 
     /// Closes every lane's open interval and spans at `end` and sets the final states.
     fn close_all(&mut self, end: i64) {
-        for task in 0..self.lane_of.len() as u32 {
+        for task in 0..self.capture.tasks.len() as u32 {
             let lane = self.lane(task);
             let kind = lane.and_then(|l| l.open);
             if kind.is_some() {

@@ -2,25 +2,44 @@
 //! hash map that stores ids below 2^32 with 4-byte keys.
 //!
 //! The ordering and the builder each keep an entry per goroutine, and a trace can have a
-//! goroutine per 80 bytes of file, so every byte of an entry is felt. Go numbers goroutines
+//! goroutine per 16 bytes of file, so every byte of an entry is felt. Go numbers goroutines
 //! from a counter (handed to each P 16 at a time), so the ids of a trace that starts with its
-//! process are dense and an array indexed by id takes no key and no spare buckets. Ids past
-//! 2^32 only come from a process that has started four billion goroutines (or a corrupt file);
-//! those go to a second map with full keys.
+//! process are dense and an array indexed by id takes no key and no spare buckets. The array
+//! is made in chunks of consecutive ids, each freed when its last id is removed: the ordering
+//! removes a goroutine when it ends, so on a trace of millions of short goroutines its array
+//! holds the chunks of the few thousand alive, where a whole array was 8 bytes a goroutine (32
+//! MB of a 65 MB trace's peak). Ids past 2^32 only come from a process that has started four
+//! billion goroutines (or a corrupt file); those go to a second map with full keys.
 
 use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
 
 #[derive(Debug)]
 pub(crate) struct IdMap<V> {
-    /// Values of ids below its length, where `present` has their bit.
-    dense: Vec<V>,
-    present: Vec<u64>,
+    /// Values of ids below `CHUNK` times its length, by chunk of consecutive ids; a chunk is
+    /// made at its first id and freed when its last id is removed.
+    dense: Vec<Option<Box<Chunk<V>>>>,
+    /// A freed chunk kept for the next one made: a program that runs one short goroutine at a
+    /// time would otherwise make and free a chunk per goroutine.
+    spare: Option<Box<Chunk<V>>>,
     dense_len: usize,
     narrow: HashMap<u32, V>,
     wide: HashMap<u64, V>,
     /// The most entries held at once and the largest id, for sizing the map of a second pass.
     room: Room,
+}
+
+/// Ids per chunk of the array.
+const CHUNK_BITS: u32 = 10;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// The values of `CHUNK` consecutive ids, where `present` has their bit. The values of absent
+/// ids are `V::default()` (a removed value is taken out), so a freed chunk is reused as it is.
+#[derive(Debug)]
+struct Chunk<V> {
+    live: u32,
+    present: [u64; CHUNK / 64],
+    values: [V; CHUNK],
 }
 
 /// What a map held: enough to size the map of a second pass over the same ids.
@@ -39,7 +58,7 @@ impl<V> Default for IdMap<V> {
     fn default() -> Self {
         Self {
             dense: Vec::new(),
-            present: Vec::new(),
+            spare: None,
             dense_len: 0,
             narrow: HashMap::new(),
             wide: HashMap::new(),
@@ -55,19 +74,37 @@ impl<V: Default> IdMap<V> {
     ///
     /// Dense is judged against every id seen, not only those alive at once: a trace that
     /// starts two million short-lived goroutines holds a few thousand at a time, and looking
-    /// each up in a hash map was a quarter of its read; the array costs a few bytes per
-    /// goroutine, which the model spends ten times over on each goroutine's task.
+    /// each up in a hash map was a quarter of its read. The array is made in chunks as ids
+    /// come and freed as they go, so such a trace's array holds the chunks of the goroutines
+    /// alive, not 8 bytes for each of the millions (a seventh of that trace's peak).
     pub(crate) fn for_room(room: Room) -> Self {
         let slots = room.largest.saturating_add(1);
         let ids = room.most.max(room.seen) as u64;
         let dense_enough = slots <= ids.saturating_mul(2).saturating_add(1024);
         match usize::try_from(slots) {
             Ok(slots) if dense_enough && (room.most > 0 || room.seen > 0) => {
-                let mut dense = Vec::with_capacity(slots);
-                dense.resize_with(slots, V::default);
-                Self { dense, present: vec![0; slots.div_ceil(64)], dense_len: 0, ..Self::default() }
+                let mut dense = Vec::with_capacity(slots.div_ceil(CHUNK));
+                dense.resize_with(slots.div_ceil(CHUNK), || None);
+                Self { dense, ..Self::default() }
             }
             _ => Self { narrow: HashMap::with_capacity(room.most), ..Self::default() },
+        }
+    }
+
+    /// Makes the array hold ids below `slots` (a map keyed by something that grows, such as
+    /// task numbers), moving those a hash map holds into it.
+    pub(crate) fn reserve_dense(&mut self, slots: usize) {
+        let chunks = slots.div_ceil(CHUNK);
+        if chunks <= self.dense.len() {
+            return;
+        }
+        self.dense.resize_with(chunks, || None);
+        let bound = chunks.saturating_mul(CHUNK) as u64;
+        let moved: Vec<u32> = self.narrow.keys().copied().filter(|&k| u64::from(k) < bound).collect();
+        for k in moved {
+            if let Some(v) = self.narrow.remove(&k) {
+                self.put(k as usize, v);
+            }
         }
     }
 
@@ -88,35 +125,90 @@ impl<V: Default> IdMap<V> {
     /// The array slot of `id`, if it has one.
     #[inline]
     fn slot(&self, id: u64) -> Option<usize> {
-        usize::try_from(id).ok().filter(|&i| i < self.dense.len())
+        usize::try_from(id).ok().filter(|&i| i >> CHUNK_BITS < self.dense.len())
     }
 
+    /// The chunk of slot `i` and the place in it, if the chunk is made and holds `i`.
     #[inline]
-    fn is_present(&self, i: usize) -> bool {
-        self.present.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    fn chunk(&self, i: usize) -> Option<(&Chunk<V>, usize)> {
+        let chunk = self.dense.get(i >> CHUNK_BITS)?.as_deref()?;
+        let at = i & (CHUNK - 1);
+        let word = chunk.present.get(at / 64)?;
+        (word >> (at % 64) & 1 == 1).then_some((chunk, at))
     }
 
-    fn set_present(&mut self, i: usize, on: bool) {
-        let was = self.is_present(i);
-        if let Some(w) = self.present.get_mut(i / 64) {
-            if on {
-                *w |= 1 << (i % 64);
-            } else {
-                *w &= !(1 << (i % 64));
+    /// The value of slot `i`, if present. A function of the array alone, so that a borrow it
+    /// returns leaves the rest of the map free.
+    #[inline]
+    fn chunk_mut(dense: &mut [Option<Box<Chunk<V>>>], i: usize) -> Option<&mut V> {
+        let chunk = dense.get_mut(i >> CHUNK_BITS)?.as_deref_mut()?;
+        let at = i & (CHUNK - 1);
+        let word = chunk.present.get(at / 64)?;
+        if word >> (at % 64) & 1 == 1 { chunk.values.get_mut(at) } else { None }
+    }
+
+    /// Puts `value` in slot `i` (below the array's length), making its chunk if need be;
+    /// returns the value it held, if present.
+    fn put(&mut self, i: usize, value: V) -> Option<V> {
+        let spare = &mut self.spare;
+        let entry = self.dense.get_mut(i >> CHUNK_BITS)?;
+        let chunk = entry.get_or_insert_with(|| {
+            spare.take().unwrap_or_else(|| {
+                Box::new(Chunk {
+                    live: 0,
+                    present: [0; CHUNK / 64],
+                    values: std::array::from_fn(|_| V::default()),
+                })
+            })
+        });
+        let at = i & (CHUNK - 1);
+        let word = chunk.present.get_mut(at / 64)?;
+        let was = *word >> (at % 64) & 1 == 1;
+        *word |= 1 << (at % 64);
+        let old = std::mem::replace(chunk.values.get_mut(at)?, value);
+        if was {
+            Some(old)
+        } else {
+            chunk.live += 1;
+            self.dense_len += 1;
+            None
+        }
+    }
+
+    /// Takes the value out of slot `i`, freeing its chunk if it was the chunk's last.
+    fn take(&mut self, i: usize) -> Option<V> {
+        let entry = self.dense.get_mut(i >> CHUNK_BITS)?;
+        let chunk = entry.as_deref_mut()?;
+        let at = i & (CHUNK - 1);
+        let word = chunk.present.get_mut(at / 64)?;
+        if *word >> (at % 64) & 1 == 0 {
+            return None;
+        }
+        *word &= !(1 << (at % 64));
+        let value = chunk.values.get_mut(at).map(std::mem::take);
+        chunk.live -= 1;
+        self.dense_len -= 1;
+        if chunk.live == 0 {
+            let freed = entry.take();
+            if self.spare.is_none() {
+                self.spare = freed;
             }
         }
-        match (was, on) {
-            (false, true) => self.dense_len += 1,
-            (true, false) => self.dense_len -= 1,
-            _ => {}
-        }
+        value
     }
 
     #[inline]
     pub(crate) fn get(&self, id: u64) -> Option<&V> {
         if let Some(i) = self.slot(id) {
-            return if self.is_present(i) { self.dense.get(i) } else { None };
+            return self.chunk(i).and_then(|(c, at)| c.values.get(at));
         }
+        self.get_hashed(id)
+    }
+
+    /// [`IdMap::get`] of an id past the array, out of line so that the array's lookup, once
+    /// an event on a dense trace, stays small enough to inline.
+    #[inline(never)]
+    fn get_hashed(&self, id: u64) -> Option<&V> {
         match u32::try_from(id) {
             Ok(k) => self.narrow.get(&k),
             Err(_) => self.wide.get(&id),
@@ -126,8 +218,13 @@ impl<V: Default> IdMap<V> {
     #[inline]
     pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut V> {
         if let Some(i) = self.slot(id) {
-            return if self.is_present(i) { self.dense.get_mut(i) } else { None };
+            return Self::chunk_mut(&mut self.dense, i);
         }
+        self.get_mut_hashed(id)
+    }
+
+    #[inline(never)]
+    fn get_mut_hashed(&mut self, id: u64) -> Option<&mut V> {
         match u32::try_from(id) {
             Ok(k) => self.narrow.get_mut(&k),
             Err(_) => self.wide.get_mut(&id),
@@ -140,10 +237,7 @@ impl<V: Default> IdMap<V> {
 
     pub(crate) fn insert(&mut self, id: u64, value: V) -> Option<V> {
         let old = if let Some(i) = self.slot(id) {
-            let was = self.is_present(i);
-            self.set_present(i, true);
-            let old = self.dense.get_mut(i).map(|v| std::mem::replace(v, value));
-            old.filter(|_| was)
+            self.put(i, value)
         } else {
             match u32::try_from(id) {
                 Ok(k) => self.narrow.insert(k, value),
@@ -159,11 +253,7 @@ impl<V: Default> IdMap<V> {
 
     pub(crate) fn remove(&mut self, id: u64) -> Option<V> {
         if let Some(i) = self.slot(id) {
-            if !self.is_present(i) {
-                return None;
-            }
-            self.set_present(i, false);
-            return self.dense.get_mut(i).map(std::mem::take);
+            return self.take(i);
         }
         match u32::try_from(id) {
             Ok(k) => self.narrow.remove(&k),
@@ -177,12 +267,12 @@ impl<V: Default> IdMap<V> {
         // always one it holds already: in the array, that is one bit read and no more. (An id
         // held was noted when it was inserted, and the map has not grown since.)
         if let Some(i) = self.slot(id) {
-            if !self.is_present(i) {
+            if self.chunk(i).is_none() {
                 self.insert(id, value);
             }
-            // `slot` is below the array's length, so this is always `Some`; the match keeps
-            // the map's borrow out of the fallback below.
-            if let Some(v) = self.dense.get_mut(i) {
+            // The id is in the array now, so this is always `Some`; the match keeps the map's
+            // borrow out of the fallback below.
+            if let Some(v) = Self::chunk_mut(&mut self.dense, i) {
                 return v;
             }
         } else if !self.contains_key(id) {
@@ -222,7 +312,7 @@ mod tests {
     #[test]
     fn dense_ids_live_in_an_array_and_others_beside_it() {
         let mut m = IdMap::for_room(Room { most: 4, largest: 9, seen: 4 });
-        assert_eq!(m.dense.len(), 10);
+        assert_eq!(m.dense.len(), 1);
         assert_eq!(m.insert(3, 30u32), None);
         assert_eq!(m.insert(3, 31), Some(30));
         assert_eq!(m.insert(0, 1), None);
@@ -243,6 +333,39 @@ mod tests {
         assert!(sparse.dense.is_empty());
         // Ids that come and go, few at once but dense over the trace, get an array.
         let churn: IdMap<u32> = IdMap::for_room(Room { most: 4, largest: 1 << 20, seen: 1 << 20 });
-        assert_eq!(churn.dense.len(), (1 << 20) + 1);
+        assert_eq!(churn.dense.len(), (1 << 20) / CHUNK + 1);
+    }
+
+    #[test]
+    fn a_chunk_goes_when_its_last_id_goes_and_comes_back_clean() {
+        let mut m: IdMap<u64> = IdMap::for_room(Room { most: 4, largest: 5 * CHUNK as u64, seen: 5 * CHUNK });
+        let made = |m: &IdMap<u64>| m.dense.iter().filter(|c| c.is_some()).count();
+        assert_eq!(made(&m), 0);
+        for id in 0..3 * CHUNK as u64 {
+            assert_eq!(m.insert(id, id + 1), None);
+        }
+        assert_eq!(made(&m), 3);
+        for id in 0..CHUNK as u64 {
+            assert_eq!(m.remove(id), Some(id + 1));
+        }
+        // The first chunk is freed (kept as the spare), the others hold their values.
+        assert_eq!(made(&m), 2);
+        assert!(m.spare.is_some());
+        assert_eq!(m.get(5), None);
+        assert_eq!(m.get(CHUNK as u64 + 5), Some(&(CHUNK as u64 + 6)));
+        // The spare comes back for the next chunk made, with no value of before.
+        assert_eq!(*m.or_insert(4 * CHUNK as u64 + 1, 9), 9);
+        assert!(m.spare.is_none());
+        assert_eq!(m.get(4 * CHUNK as u64), None);
+        assert_eq!(*m.or_insert(4 * CHUNK as u64, 0), 0);
+        assert_eq!(m.insert(4 * CHUNK as u64 + 1, 10), Some(9));
+        // One goroutine at a time: the chunk goes and comes back, the spare reused each time.
+        for id in 0..100 {
+            assert_eq!(m.insert(id, id), None);
+            assert_eq!(m.remove(id), Some(id));
+        }
+        assert_eq!(m.get(3), None);
+        assert_eq!(m.room().seen, 3 * CHUNK + 2 + 100);
+        assert_eq!(m.len(), 2 * CHUNK + 2);
     }
 }
