@@ -1,8 +1,8 @@
 //! Where a Go execution trace's memory goes: parses a file the way the app does (mmap, sniff,
 //! parse) under a counting allocator and prints the peak heap, what the finished model holds,
 //! structure by structure, and the peak resident set (heap plus the mapped pages still
-//! resident), each as a multiple of the file size; with `--report`, the leak analysis that
-//! `leakscope report` runs afterwards too.
+//! resident), each as a multiple of the file size; with `--report`, the peak heap of what
+//! `leakscope report` does (load, analysis, report) measured on its own, as the benchmarks do.
 //! `cargo run --release -p leakscope-core --example trace_memory -- FILE [--report]`
 //! (the targets themselves are checked by `cargo bench -p leakscope --bench vs_go_tool_trace`)
 
@@ -11,7 +11,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use leakscope_core::analysis::leaks;
 use leakscope_core::model::{Capture, Counter};
 use leakscope_core::{LoadOptions, Progress, open};
 
@@ -138,16 +137,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     eprintln!("peak RSS (parse)  {:>8.1} MB {:>5.2}x", rss as f64 / 1e6, x(rss));
     if report {
+        // What `leakscope report` holds: the session's load (the same parse) and the analysis
+        // and report on top of the model, measured on their own after this parse's model goes.
+        drop(captures);
+        let base = leakscope_testkit::alloc::reset_peak();
         let started = Instant::now();
-        for c in &captures {
-            let analysis = leaks::analyze(c, None, &leaks::Config::default());
-            std::hint::black_box(analysis);
-        }
-        let rss = peak_rss().unwrap_or(0);
-        let peak_heap = PEAK.load(Ordering::Relaxed);
-        eprintln!("analysis in {:.3} s", started.elapsed().as_secs_f64());
-        eprintln!("peak heap (+analysis) {:>8.1} MB {:>5.2}x", peak_heap as f64 / 1e6, x(peak_heap));
-        eprintln!("peak RSS (+analysis)  {:>8.1} MB {:>5.2}x", rss as f64 / 1e6, x(rss));
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let bytes = std::thread::scope(|s| {
+            if profile {
+                s.spawn(|| {
+                    let mut last = 0usize;
+                    while !done.load(Ordering::Relaxed) {
+                        let live = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+                        if live.abs_diff(last) as f64 > file * 0.05 {
+                            let at = started.elapsed().as_secs_f64();
+                            eprintln!("  {at:>7.3} s  report  live {:.2}x", x(live));
+                            last = live;
+                        }
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                    }
+                });
+            }
+            let bytes = leakscope_testkit::measure::report_json(path.as_ref());
+            done.store(true, Ordering::Relaxed);
+            bytes
+        });
+        let peak_heap = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        eprintln!("report ({bytes} bytes of JSON) in {:.3} s", started.elapsed().as_secs_f64());
+        eprintln!("peak heap (report)    {:>8.1} MB {:>5.2}x", peak_heap as f64 / 1e6, x(peak_heap));
     }
     Ok(())
 }
