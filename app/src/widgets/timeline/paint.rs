@@ -523,14 +523,8 @@ impl Timeline<'_> {
         }
         let key = (task, std::ptr::from_ref(self.links) as usize, self.links.len());
         if state.links_cache.as_ref().is_none_or(|(k, _)| *k != key) {
-            let idx: Vec<u32> = self
-                .links
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| l.from_task == task || l.to_task == task)
-                .map(|(i, _)| i as u32)
-                .collect();
-            state.links_cache = Some((key, idx));
+            let of_task = self.links.iter().filter(|l| l.from_task == task || l.to_task == task).collect();
+            state.links_cache = Some((key, of_task));
         }
         let lanes_key = (self.lanes.as_ptr() as usize, self.lanes.len());
         if state.task_lanes.as_ref().is_none_or(|(k, _)| *k != lanes_key) {
@@ -553,8 +547,7 @@ impl Timeline<'_> {
             state.lane_tops.get(lane).map(|y| y + 1.0 + (ROW_H - 2.0) * 0.5)
         };
         let mut drawn = 0usize;
-        for &li in links {
-            let Some(link) = self.links.get(li as usize) else { continue };
+        for link in links {
             let (Some(ya), Some(yb)) = (lane_y(link.from_task), lane_y(link.to_task)) else { continue };
             let xa = info.x_from_ns(link.from_ns as f64);
             let xb = info.x_from_ns(link.to_ns as f64);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use egui::Response;
 use egui::epaint::Mesh;
+use leakscope_core::model::Link;
 
 use super::MIN_VIEW_NS;
 use super::overview::Overview;
@@ -53,8 +54,9 @@ pub struct TimelineState {
     pub(super) selected: Option<TimelineHit>,
     pub(super) band_from_ns: Option<f64>,
     pub(super) lane_tops: Vec<f32>,
-    /// Links of one task: (task, links pointer, links len) -> link indices.
-    pub(super) links_cache: Option<(LinksKey, Vec<u32>)>,
+    /// Links of one task: (task, links pointer, links len) -> its links, decoded once: links
+    /// are delta-coded in blocks, so reading one alone decodes up to a block's worth.
+    pub(super) links_cache: Option<(LinksKey, Vec<Link>)>,
     /// Task -> lane, for the lanes slice identified by (pointer, len).
     pub(super) task_lanes: Option<(LanesKey, Vec<(u32, u32)>)>,
     /// The last frame's mesh, shared with the frame's shapes. Once egui has tessellated and
