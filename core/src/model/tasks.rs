@@ -608,7 +608,10 @@ mod tests {
         let sparse: Vec<u64> = (0..3_000).map(|_| next() % 1_000_000_000).collect();
         let mut repeated = dense.clone();
         repeated.push(1_000);
-        for ids in [dense, sparse, repeated] {
+        // Dense under a high half (placed by their full ids), and across two high halves.
+        let high: Vec<u64> = dense.iter().map(|&id| id + (7 << 32)).collect();
+        let across: Vec<u64> = dense.iter().map(|&id| id + (1 << 32) - 3_000).collect();
+        for ids in [dense, sparse, repeated, high, across] {
             let tasks: Tasks = ids.iter().map(|&id| Task { id, ..Task::default() }).collect();
             let mut want: Vec<(u64, u32)> = ids.iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
             want.sort_unstable();

@@ -367,5 +367,36 @@ mod tests {
         assert_eq!(m.get(3), None);
         assert_eq!(m.room().seen, 3 * CHUNK + 2 + 100);
         assert_eq!(m.len(), 2 * CHUNK + 2);
+        // Two chunks freed in a row: the second is dropped (the spare is taken), and both are
+        // made again clean.
+        let (a, b) = (CHUNK as u64 + 1, 4 * CHUNK as u64);
+        for id in (CHUNK as u64..2 * CHUNK as u64).chain([4 * CHUNK as u64, 4 * CHUNK as u64 + 1]) {
+            assert!(m.remove(id).is_some());
+        }
+        assert_eq!(made(&m), 1);
+        assert_eq!((m.get(a), m.get(b)), (None, None));
+        assert_eq!((m.insert(a, 5), m.insert(b, 6)), (None, None));
+        assert_eq!((m.get(a), m.get(b), m.get(a + 1)), (Some(&5), Some(&6), None));
+        assert_eq!(m.len(), CHUNK + 2);
+    }
+
+    #[test]
+    fn growing_the_array_moves_the_ids_a_hash_map_held() {
+        let mut m: IdMap<u32> = IdMap::default();
+        for id in [3u64, 2_000, 70_000, 1 << 40] {
+            assert_eq!(m.insert(id, id as u32 + 1), None);
+        }
+        let room = m.room();
+        m.reserve_dense(5_000);
+        assert_eq!(m.dense.len(), 5);
+        assert_eq!(m.narrow.len(), 1, "only 70,000 stays hashed");
+        for id in [3u64, 2_000, 70_000, 1 << 40] {
+            assert_eq!(m.get(id), Some(&(id as u32 + 1)));
+        }
+        assert_eq!((m.len(), m.room()), (4, room));
+        assert_eq!(m.remove(2_000), Some(2_001));
+        assert_eq!(m.get(2_000), None);
+        m.reserve_dense(100);
+        assert_eq!(m.dense.len(), 5, "never shrinks");
     }
 }

@@ -121,8 +121,13 @@ impl Links {
         }
         if self.bytes.capacity() - self.bytes.len() < MAX_LINK_BYTES {
             // Reserved from a count of links, the bytes are near their size: grow them by an
-            // eighth, not by doubling them.
-            self.bytes.reserve_exact(self.bytes.capacity() / 8 + 4 * MAX_LINK_BYTES);
+            // eighth, not by doubling them. Small, they were not reserved: double them.
+            let more = if self.bytes.capacity() < 1 << 16 {
+                self.bytes.capacity()
+            } else {
+                self.bytes.capacity() / 8
+            };
+            self.bytes.reserve_exact(more + 4 * MAX_LINK_BYTES);
         }
         let last = self.last;
         let differs = link.to_ns != link.from_ns;
@@ -241,6 +246,8 @@ impl FromIterator<Link> for Links {
 
 impl Extend<Link> for Links {
     fn extend<I: IntoIterator<Item = Link>>(&mut self, iter: I) {
+        let iter = iter.into_iter();
+        self.reserve_exact(iter.size_hint().0);
         for l in iter {
             self.push(l);
         }
