@@ -38,7 +38,7 @@ pub struct Link {
 /// 13 bytes of fixed columns they were a fifth of its model. Pushed in time order, a link's
 /// source and target are near the previous link's (one creator makes many goroutines, numbered
 /// one after another) and its time a little after, so it takes about 4 bytes as varints of
-/// those deltas. Random access is by blocks of [`BLOCK`] links, each coded from scratch; only
+/// those deltas. Random access is by blocks of 64 links, each coded from scratch; only
 /// the timeline reads links one by one, and only a focused task's.
 #[derive(Clone, Debug, Default)]
 pub struct Links {
