@@ -56,6 +56,39 @@ fn model_parts(c: &Capture) -> Vec<(&'static str, usize)> {
     parts
 }
 
+/// Runs `work`; with `profile`, prints the live heap above `base` (as a multiple of the file)
+/// whenever it has moved by a twentieth of the file since last printed, with the time and
+/// `stage`.
+fn sampled<T>(
+    profile: bool,
+    file: f64,
+    base: usize,
+    stage: &(dyn Fn() -> String + Sync),
+    work: impl FnOnce() -> T,
+) -> T {
+    let started = Instant::now();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        if profile {
+            s.spawn(|| {
+                let mut last = 0usize;
+                while !done.load(Ordering::Relaxed) {
+                    let live = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+                    if live.abs_diff(last) as f64 > file * 0.05 {
+                        let at = started.elapsed().as_secs_f64();
+                        eprintln!("  {at:>7.3} s  {}  live {:.2}x", stage(), live as f64 / file);
+                        last = live;
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            });
+        }
+        let out = work();
+        done.store(true, Ordering::Relaxed);
+        out
+    })
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
@@ -68,30 +101,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let progress = Progress::new();
     // With LEAKSCOPE_MEMORY_PROFILE set, the live heap is sampled as the parse goes.
     let profile = std::env::var_os("LEAKSCOPE_MEMORY_PROFILE").is_some();
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let captures = std::thread::scope(|s| {
-        if profile {
-            s.spawn(|| {
-                let mut last = 0usize;
-                while !done.load(Ordering::Relaxed) {
-                    let live = LIVE.load(Ordering::Relaxed);
-                    if live.abs_diff(last) as f64 > file * 0.1 {
-                        eprintln!(
-                            "  {:>7.3} s  progress {:>5.1}%  live {:.2}x",
-                            started.elapsed().as_secs_f64(),
-                            progress.fraction() * 100.0,
-                            x(live)
-                        );
-                        last = live;
-                    }
-                    std::thread::sleep(std::time::Duration::from_micros(200));
-                }
-            });
-        }
-        let out = open(path.as_ref(), &LoadOptions::default(), &progress);
-        done.store(true, Ordering::Relaxed);
-        out
-    })?;
+    let captures =
+        sampled(profile, file, 0, &|| format!("progress {:>5.1}%", progress.fraction() * 100.0), || {
+            open(path.as_ref(), &LoadOptions::default(), &progress)
+        })?;
     let elapsed = started.elapsed().as_secs_f64();
     let peak_heap = PEAK.load(Ordering::Relaxed);
     let rss = peak_rss().unwrap_or(0);
@@ -142,25 +155,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         drop(captures);
         let base = leakscope_testkit::alloc::reset_peak();
         let started = Instant::now();
-        let done = std::sync::atomic::AtomicBool::new(false);
-        let bytes = std::thread::scope(|s| {
-            if profile {
-                s.spawn(|| {
-                    let mut last = 0usize;
-                    while !done.load(Ordering::Relaxed) {
-                        let live = LIVE.load(Ordering::Relaxed).saturating_sub(base);
-                        if live.abs_diff(last) as f64 > file * 0.05 {
-                            let at = started.elapsed().as_secs_f64();
-                            eprintln!("  {at:>7.3} s  report  live {:.2}x", x(live));
-                            last = live;
-                        }
-                        std::thread::sleep(std::time::Duration::from_micros(200));
-                    }
-                });
-            }
-            let bytes = leakscope_testkit::measure::report_json(path.as_ref());
-            done.store(true, Ordering::Relaxed);
-            bytes
+        let bytes = sampled(profile, file, base, &|| "report".to_owned(), || {
+            leakscope_testkit::measure::report_json(path.as_ref())
         });
         let peak_heap = PEAK.load(Ordering::Relaxed).saturating_sub(base);
         eprintln!("report ({bytes} bytes of JSON) in {:.3} s", started.elapsed().as_secs_f64());
