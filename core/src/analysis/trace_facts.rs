@@ -312,13 +312,10 @@ impl<'c> TraceFacts<'c> {
 
 /// The creation sites of the goroutines with state intervals.
 fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
+    // In order, as the task table reads fastest (a block of packed rows at a time).
     let goroutines = || {
-        (0..capture.tasks.len() as u32).filter(|&i| {
-            capture
-                .tasks
-                .get(i as usize)
-                .is_some_and(|t| t.kind == TaskKind::Goroutine && t.intervals.len > 0)
-        })
+        let all = capture.tasks.iter().enumerate().map(|(i, t)| (i as u32, t));
+        all.filter(|(_, t)| t.kind == TaskKind::Goroutine && t.intervals.len > 0)
     };
     // Keyed by the function's name: the creation event names the entry by its start PC and a
     // stack by a PC inside it, so the two frames differ in their line.
@@ -330,8 +327,7 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     // Goroutines of one site come one after another: the last site is tried before the map
     // (a lookup per goroutine was a third of this on a trace of 4 million).
     let mut last = LastKey::new();
-    for g in goroutines() {
-        let Some(task) = capture.tasks.get(g as usize) else { continue };
+    for (_, task) in goroutines() {
         let k = key(&task);
         let slot = last.get_or(k, || {
             *index.entry(k).or_insert_with(|| {
@@ -377,8 +373,7 @@ fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
         site.members.reserve_exact((site.alive_at_start + site.created) as usize);
     }
     let mut last = LastKey::new();
-    for g in goroutines() {
-        let Some(task) = capture.tasks.get(g as usize) else { continue };
+    for (g, task) in goroutines() {
         let k = key(&task);
         let slot = last.get_or(k, || index.get(&k).copied());
         if let Some(site) = slot.and_then(|slot| sites.get_mut(slot)) {

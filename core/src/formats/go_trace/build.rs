@@ -603,7 +603,7 @@ impl Builder {
             }
             Store::Place { next_start, .. } => {
                 let tasks = &mut self.capture.tasks;
-                let slots_end = tasks.intervals_mut(task as usize + 1).map_or(*next_start, |r| r.start);
+                let slots_end = tasks.intervals(task as usize + 1).map_or(*next_start, |r| r.start);
                 let range = tasks.intervals_mut(task as usize).filter(|r| r.start + r.len < slots_end);
                 let Some(range) = range else {
                     // Both passes see the same events in the same order, so this cannot happen.
@@ -1186,9 +1186,7 @@ impl Builder {
             Store::Append { task } => {
                 let (intervals, ranges) = sort_by_task(std::mem::take(&mut self.iv), task, &has_spans, tasks);
                 for (task, range) in ranges.into_iter().enumerate() {
-                    if let Some(slot) = self.capture.tasks.intervals_mut(task) {
-                        *slot = range;
-                    }
+                    self.capture.tasks.set_intervals(task, range);
                 }
                 intervals
             }
@@ -1196,13 +1194,11 @@ impl Builder {
                 let mut iv = std::mem::take(&mut self.iv);
                 let tasks = &mut self.capture.tasks;
                 let lens: Vec<u32> =
-                    (0..tasks.len()).map(|t| tasks.intervals_mut(t).map_or(0, |r| r.len)).collect();
+                    (0..tasks.len()).map(|t| tasks.intervals(t).map_or(0, |r| r.len)).collect();
                 let starts = iv.gather_blocks(1 << shift, &owner, &lens);
                 drop(owner);
                 for (task, (start, len)) in starts.into_iter().zip(lens).enumerate() {
-                    if let Some(range) = tasks.intervals_mut(task) {
-                        *range = IntervalRange { start, len };
-                    }
+                    tasks.set_intervals(task, IntervalRange { start, len });
                 }
                 let ranges = tasks.iter().map(|t| t.intervals);
                 iv.sort_each(ranges.zip(&has_spans).filter(|(_, s)| **s).map(|(r, _)| r.indices()));
@@ -1300,8 +1296,10 @@ impl Builder {
         const MAX_FRAMES: usize = 128;
         let capture = &mut self.capture;
         let goexit = capture.strings.find("runtime.goexit");
-        for index in 0..capture.tasks.len() {
-            let Some(mut task) = capture.tasks.get(index) else { continue };
+        // Found in one pass in order (as the task table reads fastest), changed after; only
+        // what changes is kept, as a trace may hold millions of goroutines it did not see made.
+        let mut changed = Vec::new();
+        for (index, mut task) in capture.tasks.iter().enumerate() {
             if task.kind != TaskKind::Goroutine {
                 continue;
             }
@@ -1326,8 +1324,11 @@ impl Builder {
                 task.flags |= TaskFlags::SYSTEM;
             }
             if (task.start_func, task.flags) != before {
-                capture.tasks.set(index, task);
+                changed.push((index as u32, task.start_func, task.flags));
             }
+        }
+        for (index, start_func, flags) in changed {
+            capture.tasks.update(index as usize, |t| (t.start_func, t.flags) = (start_func, flags));
         }
     }
 }
@@ -1475,7 +1476,8 @@ mod tests {
         let (b, capacity) = two_intervals_each_for_5_000_tasks(b);
         assert!(capacity < 10_000 + 10_000 / 8 + 1024 + 1, "{capacity}");
         let capture = b.finish(20_000);
-        assert_eq!(capture.tasks.capacity(), 5_000);
+        // Trimmed to the tasks, in the task table's blocks of 64.
+        assert_eq!(capture.tasks.capacity(), 5_000usize.next_multiple_of(64));
         assert_eq!(capture.tasks.at(4_999).intervals, IntervalRange { start: 9_998, len: 2 });
         assert_eq!(capture.intervals.kind(9_999), IntervalKind::Blocked);
         assert_eq!(capture.intervals.end(9_998), 4_999 + 1);
