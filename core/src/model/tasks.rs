@@ -650,6 +650,113 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Whatever a parser does to the table (tasks made, ended, changed, their stacks and
+        /// intervals set in place, long after some were packed), it reads back as a `Vec` of
+        /// the same tasks would: in order, backwards, one by one, and by id.
+        #[test]
+        fn tasks_read_back_as_a_vec_of_them_would(seed in proptest::prelude::any::<u64>(), n in 5_000usize..8_000) {
+            let mut next = crate::testing::xorshift(seed | 1);
+            let mut want: Vec<Task> = Vec::new();
+            let mut tasks = Tasks::new();
+            for i in 0..n {
+                let r = next();
+                let t0 = 1_000_000_000 + i as i64 * 900;
+                // Mostly ended soon after they start, as a goroutine-dense trace's; a few live on
+                // (and keep their blocks from being packed).
+                let ended = !r.is_multiple_of(300);
+                let task = Task {
+                    id: 1_000 + i as u64 + r % 16,
+                    flags: if ended { TaskFlags::ENDED } else { TaskFlags::empty() },
+                    start_ns: OptNs::some(t0),
+                    end_ns: if ended { OptNs::some(t0 + (r % 50_000) as i64) } else { OptNs::NONE },
+                    wait_ns: if ended { OptNs::NONE } else { OptNs::some((r % 7_000) as i64) },
+                    parent_id: OptId::some(1 + r % 3),
+                    intervals: IntervalRange { start: 2 * i as u32, len: (r % 3) as u32 },
+                    stack: StackId((r >> 8) as u32 % 5),
+                    ..Task::default()
+                };
+                want.push(task.clone());
+                tasks.push(task);
+                // Changes, now and then: mostly to a task made lately, as a parser makes them
+                // (its stack, its intervals, its end), sometimes to any (packed by now, perhaps).
+                if !next().is_multiple_of(4) {
+                    continue;
+                }
+                let back = if next().is_multiple_of(16) { next() as usize } else { next() as usize % 1_500 };
+                let old = want.len() - 1 - back % want.len();
+                let Some(w) = want.get_mut(old) else { continue };
+                match next() % 16 {
+                    0 => {
+                        let stack = StackId((next() % 70_000) as u32);
+                        w.stack = stack;
+                        tasks.set_stack(old, stack);
+                    }
+                    1 => {
+                        if let Some(range) = tasks.intervals_mut(old) {
+                            range.len += 1;
+                        }
+                        w.intervals.len += 1;
+                    }
+                    2 => {
+                        let range = IntervalRange { start: (next() % 10_000) as u32, len: 1 };
+                        w.intervals = range;
+                        tasks.set_intervals(old, range);
+                    }
+                    3 => {
+                        // Ends a live task or brings an ended one back, far from the others.
+                        w.end_ns = if w.end_ns.is_some() { OptNs::NONE } else { OptNs::some(i64::MAX - 5) };
+                        tasks.set(old, w.clone());
+                    }
+                    4 => {
+                        w.flags |= TaskFlags::SYSTEM;
+                        let changed = tasks.update(old, |t| t.flags |= TaskFlags::SYSTEM);
+                        proptest::prop_assert_eq!(changed, Some(()));
+                    }
+                    _ => {}
+                }
+            }
+            proptest::prop_assert_eq!(tasks.len(), want.len());
+            proptest::prop_assert!(tasks.iter().eq(want.iter().cloned()));
+            proptest::prop_assert!(tasks.iter().rev().eq(want.iter().rev().cloned()));
+            for (i, w) in want.iter().enumerate() {
+                proptest::prop_assert_eq!(tasks.get(i), Some(w.clone()));
+                proptest::prop_assert_eq!(tasks.id(i), Some(w.id));
+                proptest::prop_assert_eq!(tasks.intervals(i), Some(w.intervals));
+            }
+            proptest::prop_assert_eq!(tasks.iter().nth(n / 2), want.get(n / 2).cloned());
+            proptest::prop_assert!(tasks.rows.packed_blocks() > 0);
+        }
+    }
+
+    #[test]
+    fn goroutines_that_end_soon_take_a_few_bytes_each() {
+        // A goroutine-dense trace's: made one after another, each ending a little later.
+        let n = 200_000u64;
+        let mut tasks = Tasks::new();
+        for i in 0..n {
+            let t0 = 1_000_000_000 + i as i64 * 750;
+            tasks.push(Task {
+                id: 100 + i,
+                flags: TaskFlags::ENDED,
+                start_ns: OptNs::some(t0),
+                end_ns: OptNs::some(t0 + 3_000 + (i % 7) as i64 * 100),
+                parent_id: OptId::some(1 + i % 2),
+                intervals: IntervalRange { start: 2 * i as u32, len: 2 },
+                stack: StackId(3),
+                ..Task::default()
+            });
+        }
+        // Packed, 7 bytes a row (a byte for the id, creator and interval start, two for the
+        // start and end, none for the rest) and a head a block, in chunks part used; a plain
+        // row is 32.
+        assert!(tasks.heap_bytes() < n as usize * 12, "{} bytes", tasks.heap_bytes());
+        // Task 12,345: made at 1e9 + 12,345 * 750 ns, ended 3,000 + (12,345 % 7) * 100 ns later.
+        let t = tasks.at(12_345);
+        assert_eq!((t.id, t.end_ns, t.intervals.start), (12_445, OptNs::some(1_009_258_750 + 3_400), 24_690));
+    }
+
     #[test]
     fn changes_keep_the_other_tasks_and_their_shapes() {
         let mut tasks: Tasks = (0..10).map(|i| task(i, 1)).collect();

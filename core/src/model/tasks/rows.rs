@@ -506,6 +506,12 @@ impl Rows {
         }
     }
 
+    /// Number of blocks packed.
+    #[cfg(test)]
+    pub fn packed_blocks(&self) -> usize {
+        self.blocks.iter().filter(|b| matches!(b, Block::Packed { .. })).count()
+    }
+
     pub fn heap_bytes(&self) -> usize {
         let plain = self.blocks.iter().filter(|b| matches!(b, Block::Plain(_))).count();
         plain * size_of::<[Row; BLOCK]>()
