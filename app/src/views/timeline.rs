@@ -64,6 +64,9 @@ pub struct TimelinePane {
     lanes: Vec<Lane>,
     /// Tasks (or groups, for a dump) the lanes show.
     shown: usize,
+    /// Tasks with a lane of their own, narrowed or not: counted with the lanes, not every frame
+    /// (a trace can have millions of tasks).
+    with_lanes: usize,
     /// The groups folded away, by name (a creation site, a state), so a fold survives a
     /// change of filter and carries over to the other capture of a comparison.
     folded: BTreeSet<String>,
@@ -193,6 +196,7 @@ impl TimelinePane {
             let built = task_lanes(capture, &narrow);
             self.lanes = built.lanes;
             self.shown = built.shown;
+            self.with_lanes = built.with_lanes;
             self.group_of_header = built.headers;
             self.overview_lanes = if built.folded_lanes.is_empty() {
                 Vec::new()
@@ -206,7 +210,7 @@ impl TimelinePane {
             RichText::new(format!(
                 "{} of {} tasks{}",
                 format::count(self.shown as u64),
-                format::count(capture.tasks.iter().filter(|t| t.intervals.len > 0).count() as u64),
+                format::count(self.with_lanes as u64),
                 if self.focus.is_some() { " (narrowed)" } else { "" }
             ))
             .weak(),
@@ -596,6 +600,8 @@ struct TaskLanes {
     lanes: Vec<Lane>,
     /// How many tasks pass the narrowing (folded ones included).
     shown: usize,
+    /// How many tasks have intervals, and so a lane, before narrowing.
+    with_lanes: usize,
     /// Each header's lane index and group name.
     headers: Vec<(usize, String)>,
     /// The lanes of the folded groups, left out of `lanes`.
@@ -606,19 +612,23 @@ struct TaskLanes {
 fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> TaskLanes {
     let Narrowing { options, filter, end_state, focus, folded } = *narrow;
     let needle = filter.to_lowercase();
+    let mut with_lanes = 0;
+    // In order, as the task table reads fastest.
     let tasks: Vec<u32> = (0..capture.tasks.len() as u32)
-        .filter(|&t| {
-            let Some(task) = capture.tasks.get(t as usize) else { return false };
-            task.intervals.len > 0
-                && focus.is_none_or(|f| f.binary_search(&t).is_ok())
+        .zip(capture.tasks.iter())
+        .filter(|(_, task)| task.intervals.len > 0)
+        .inspect(|_| with_lanes += 1)
+        .filter(|&(t, ref task)| {
+            focus.is_none_or(|f| f.binary_search(&t).is_ok())
                 && (!options.only_blocked || blocked_at_end(capture, t))
                 && (!options.only_alive || task.end_ns.is_none())
                 && (end_state.is_empty() || capture.str(task.state) == end_state)
-                && (options.min_lifetime_ns <= 0 || lifetime_ns(capture, &task) >= options.min_lifetime_ns)
+                && (options.min_lifetime_ns <= 0 || lifetime_ns(capture, task) >= options.min_lifetime_ns)
                 && (needle.is_empty()
                     || task_label(capture, t).to_lowercase().contains(&needle)
                     || capture.stack_funcs(task.stack).any(|f| f.to_lowercase().contains(&needle)))
         })
+        .map(|(t, _)| t)
         .collect();
     let shown = tasks.len();
     let lane = |t: u32| Lane::task(capture, t, task_label(capture, t));
@@ -661,7 +671,7 @@ fn task_lanes(capture: &Capture, narrow: &Narrowing<'_>) -> TaskLanes {
             out
         }
     };
-    TaskLanes { lanes, shown, headers, folded_lanes }
+    TaskLanes { lanes, shown, with_lanes, headers, folded_lanes }
 }
 
 impl TimelineView {
