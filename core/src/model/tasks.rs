@@ -219,7 +219,8 @@ impl Tasks {
         self.rows.reserve_exact(additional);
     }
 
-    /// Gives back the room no task uses.
+    /// Gives back the room no task uses, and packs the rows of every block of ended tasks (see
+    /// `rows`): for the end of a parse.
     pub fn shrink_to_fit(&mut self) {
         self.rows.shrink_to_fit();
     }

@@ -282,7 +282,6 @@ pub(super) struct Unpacked(Option<(usize, Box<Columns>)>);
 impl Unpacked {
     /// Block `block`, from `bytes`, unpacked into this cache: once a block, out of line so
     /// that reading a row stays small enough to inline into the loops that read them.
-    #[cold]
     #[inline(never)]
     fn fill(&mut self, block: usize, bytes: &[u8]) -> &Columns {
         let (b, columns) = self.0.get_or_insert_with(|| (block, Box::new([[0; BLOCK]; WORDS])));
@@ -304,13 +303,33 @@ pub(super) struct Rows {
     /// Rows reserved (see [`Rows::capacity`]).
     room: usize,
     /// The packed blocks, one after another in chunks that never move (see [`CHUNK`]). A block
-    /// unpacked again leaves its bytes unused.
+    /// unpacked again leaves its bytes unused: `garbage` of them, until `shrink_to_fit`.
     arena: Vec<Vec<u8>>,
+    garbage: usize,
     /// A block being packed.
     scratch: Vec<u8>,
     /// The rows of the block packed last, for the next block made: made afresh, each block's
     /// 2 KB were zeroed and freed again, 128 MB of each for 4 million tasks.
     spare: Option<Box<[Row; BLOCK]>>,
+}
+
+/// Bytes a packed block takes, from its head.
+fn packed_len(bytes: &[u8]) -> usize {
+    HEAD + head(bytes).width.iter().map(|&w| usize::from(w)).sum::<usize>() * BLOCK + PAD
+}
+
+/// Appends a packed block's `bytes` to `arena`, in a new chunk where the last has no room;
+/// returns where they went.
+fn arena_put(arena: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Option<(u32, u32)> {
+    if arena.last().is_none_or(|c| c.capacity() - c.len() < bytes.len()) {
+        let next = arena.last().map_or(CHUNK.0, |c| (c.capacity() * 2).min(CHUNK.1));
+        arena.push(Vec::with_capacity(next.max(bytes.len())));
+    }
+    let chunk = u32::try_from(arena.len() - 1).ok()?;
+    let c = arena.last_mut()?;
+    let at = u32::try_from(c.len()).ok()?;
+    c.extend_from_slice(bytes);
+    Some((chunk, at))
 }
 
 /// The bytes of a packed block, and whatever follows it in its chunk.
@@ -337,8 +356,33 @@ impl Rows {
         self.ended.reserve_exact(blocks.saturating_sub(self.ended.len()));
     }
 
+    /// Gives back the room no row uses, and packs every block whose tasks have all ended: those
+    /// still waiting their turn, and those a change unpacked (a parser's last pass over every
+    /// task). The arena is copied afresh where the bytes of blocks unpacked since are a third of
+    /// it or more, as after such a pass (the copy's bytes are held twice for a moment).
     pub fn shrink_to_fit(&mut self) {
         self.room = self.len;
+        self.waiting = VecDeque::new();
+        for block in 0..self.blocks.len() {
+            self.pack(block);
+        }
+        let live: usize = self.arena.iter().map(Vec::len).sum::<usize>() - self.garbage;
+        if self.garbage * 2 > live {
+            let mut arena = Vec::new();
+            for slot in &mut self.blocks {
+                if let &mut Block::Packed { chunk, at } = slot {
+                    let bytes = packed(&self.arena, chunk, at);
+                    let bytes = bytes.get(..packed_len(bytes)).unwrap_or_default();
+                    if let Some((chunk, at)) = arena_put(&mut arena, bytes) {
+                        *slot = Block::Packed { chunk, at };
+                    }
+                }
+            }
+            self.arena = arena;
+            self.garbage = 0;
+        }
+        self.spare = None;
+        self.scratch = Vec::new();
         self.blocks.shrink_to_fit();
         self.ended.shrink_to_fit();
     }
@@ -415,6 +459,7 @@ impl Rows {
             let bytes = self.arena.get_mut(chunk as usize).and_then(|c| c.get_mut(from as usize..));
             let bytes = bytes.unwrap_or_default();
             if !packed_put(bytes, at, &row) {
+                self.garbage += packed_len(bytes);
                 *slot = Block::Plain(unpack(bytes));
             }
         }
@@ -435,7 +480,9 @@ impl Rows {
         }
         let slot = self.blocks.get_mut(index / BLOCK)?;
         if let &mut Block::Packed { chunk, at } = slot {
-            *slot = Block::Plain(unpack(packed(&self.arena, chunk, at)));
+            let bytes = packed(&self.arena, chunk, at);
+            self.garbage += packed_len(bytes);
+            *slot = Block::Plain(unpack(bytes));
         }
         match slot {
             Block::Plain(rows) => rows.get_mut(index % BLOCK),
@@ -489,20 +536,10 @@ impl Rows {
         if !pack(rows, &mut self.scratch) {
             return;
         }
-        let size = self.scratch.len();
-        let fits = self.arena.last().is_some_and(|c| c.capacity() - c.len() >= size);
-        if !fits {
-            let next = self.arena.last().map_or(CHUNK.0, |c| (c.capacity() * 2).min(CHUNK.1));
-            self.arena.push(Vec::with_capacity(next.max(size)));
-        }
-        let chunk = self.arena.len() - 1;
-        if let Some(c) = self.arena.last_mut()
-            && let (Ok(chunk), Ok(at)) = (u32::try_from(chunk), u32::try_from(c.len()))
+        if let Some((chunk, at)) = arena_put(&mut self.arena, &self.scratch)
+            && let Block::Plain(rows) = std::mem::replace(slot, Block::Packed { chunk, at })
         {
-            c.extend_from_slice(&self.scratch);
-            if let Block::Plain(rows) = std::mem::replace(slot, Block::Packed { chunk, at }) {
-                self.spare = Some(rows);
-            }
+            self.spare = Some(rows);
         }
     }
 
@@ -590,6 +627,38 @@ mod tests {
         for (i, r) in changed.iter().enumerate() {
             assert_eq!(rows.get(i), Some(*r), "row {i}");
         }
+    }
+
+    #[test]
+    fn blocks_unpacked_by_changes_are_packed_again_when_the_table_is_trimmed() {
+        let mut rows = Rows::default();
+        let n = BLOCK * (LAG + 64);
+        for i in 0..n as u32 {
+            rows.push(row(i, 1), true);
+        }
+        assert_eq!(rows.packed_blocks(), 64);
+        // A parser's last pass: every row's intervals moved where no packed block reaches.
+        let mut want: Vec<Row> = (0..n as u32).map(|i| row(i, 1)).collect();
+        for (i, w) in want.iter_mut().enumerate() {
+            w.intervals = IntervalRange { start: 1_000_000 - i as u32 * 3, len: 2 };
+            rows.change(i, |r| r.intervals = w.intervals);
+        }
+        assert_eq!(rows.packed_blocks(), 0);
+        let before = rows.heap_bytes();
+        rows.shrink_to_fit();
+        // All packed, the waiting ones too, and the arena copied without the unpacked bytes (64
+        // blocks' of 160).
+        assert_eq!(rows.packed_blocks(), n / BLOCK);
+        assert_eq!(rows.garbage, 0);
+        assert!(rows.heap_bytes() < before / 2, "{} of {before} bytes", rows.heap_bytes());
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(rows.get(i), Some(*w), "row {i}");
+        }
+        // Packing goes on as before after a trim.
+        for i in 0..(BLOCK * (LAG + 1)) as u32 {
+            rows.push(row(i, 1), true);
+        }
+        assert_eq!(rows.packed_blocks(), n / BLOCK + 1);
     }
 
     #[test]
