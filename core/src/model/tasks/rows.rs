@@ -5,13 +5,14 @@
 //! on a trace with a goroutine every 16 bytes of file the rows alone were twice the file. The
 //! rows of neighbouring tasks are alike (ids and creation times a little apart, the same
 //! creator, few shapes and stacks), so a block of them is stored as a base per column and each
-//! row's offsets from it, in as few bytes as the block's widest offset needs: about 13 bytes a
+//! row's offsets from it, in as few bytes as the block's widest offset needs: about 9 bytes a
 //! row on such a trace. A row is changed in place while its task lives (a trace sets its stack
 //! at every state and its intervals at every interval), which offsets of a fixed width cannot
 //! take; an ended task is seldom changed again, so a block is packed only once all its tasks
 //! have ended, and then only [`LAG`] fully ended blocks later, for the changes a parser makes
 //! just after an end. A change a packed block cannot hold in place (a trace that contradicts
-//! itself, a parser's last pass over every task) unpacks the block again.
+//! itself, a parser's last pass over every task) unpacks the block again, until the table is
+//! trimmed at the end of the parse, which packs it anew.
 
 use std::collections::VecDeque;
 
