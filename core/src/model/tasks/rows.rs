@@ -570,8 +570,7 @@ mod tests {
     /// Bytes block `block` takes packed, from its head.
     fn packed_size(rows: &Rows, block: usize) -> usize {
         let Some(&Block::Packed { chunk, at }) = rows.blocks.get(block) else { return 0 };
-        let Head { width, .. } = head(packed(&rows.arena, chunk, at));
-        HEAD + width.iter().map(|&w| usize::from(w)).sum::<usize>() * BLOCK + PAD
+        packed_len(packed(&rows.arena, chunk, at))
     }
 
     fn row(i: u32, spread: u32) -> Row {
