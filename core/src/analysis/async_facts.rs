@@ -207,7 +207,7 @@ fn never_ended(cap: &Capture) -> Vec<NeverEnded> {
     let mut groups: HashMap<(StrId, StrId, AsyncKind), NeverEnded> = HashMap::new();
     let mut ended: HashMap<(StrId, StrId, AsyncKind), u64> = HashMap::new();
     let mut stacks: HashMap<(StrId, StrId, AsyncKind), HashMap<StackId, u64>> = HashMap::new();
-    for (i, t) in cap.tasks.iter().enumerate() {
+    for (i, t) in cap.tasks.enumerate() {
         if t.kind != TaskKind::AsyncTask {
             continue;
         }
@@ -272,7 +272,7 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
     // captures whose async tasks carry triggers have origins.
     let mut by_id: HashMap<u64, u32> = HashMap::new();
     let mut any_trigger = false;
-    for (i, t) in cap.tasks.iter().enumerate() {
+    for (i, t) in cap.tasks.enumerate() {
         if t.kind == TaskKind::AsyncTask {
             by_id.entry(t.id).or_insert(i as u32);
             any_trigger |= t.parent_id.is_some();
@@ -288,7 +288,7 @@ fn origin_families(cap: &Capture) -> Vec<OriginFamily> {
     // Per task on a chain already walked: its origin, the top of its same-type chain, and its
     // distance to the origin, so that a long chain is walked once, not once per member.
     let mut memo: HashMap<usize, (Origin, usize, u32)> = HashMap::new();
-    for (i, t) in cap.tasks.iter().enumerate() {
+    for (i, t) in cap.tasks.enumerate() {
         if t.kind != TaskKind::AsyncTask || !t.flags.contains(TaskFlags::NEVER_ENDED) {
             continue;
         }

@@ -71,7 +71,7 @@ impl Lineage {
             TaskKind::AsyncTask
         };
         let mut by_id: HashMap<u64, u32> = HashMap::with_capacity(capture.tasks.len());
-        for (i, task) in capture.tasks.iter().enumerate() {
+        for (i, task) in capture.tasks.enumerate() {
             if task.kind == kind {
                 by_id.entry(task.id).or_insert(i as u32);
             }
@@ -80,7 +80,7 @@ impl Lineage {
         let mut roots = Vec::new();
         let mut orphans = Vec::new();
         let mut missing: HashSet<u64> = HashSet::new();
-        for (i, task) in capture.tasks.iter().enumerate() {
+        for (i, task) in capture.tasks.enumerate() {
             if task.kind != kind {
                 continue;
             }

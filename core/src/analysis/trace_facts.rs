@@ -314,7 +314,7 @@ impl<'c> TraceFacts<'c> {
 fn sites(capture: &Capture, end_ns: i64) -> Vec<CreationSite> {
     // In order, as the task table reads fastest (a block of packed rows at a time).
     let goroutines = || {
-        let all = capture.tasks.iter().enumerate().map(|(i, t)| (i as u32, t));
+        let all = capture.tasks.enumerate().map(|(i, t)| (i as u32, t));
         all.filter(|(_, t)| t.kind == TaskKind::Goroutine && t.intervals.len > 0)
     };
     // Keyed by the function's name: the creation event names the entry by its start PC and a

@@ -79,7 +79,7 @@ impl Capture {
         let mut groups: Vec<Group> = Vec::new();
         let mut any_wait: Vec<bool> = Vec::new();
         let mut last = LastKey::new();
-        for (i, task) in self.tasks.iter().enumerate() {
+        for (i, task) in self.tasks.enumerate() {
             if task.kind == TaskKind::Resource {
                 continue;
             }

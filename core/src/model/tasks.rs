@@ -257,7 +257,7 @@ impl Tasks {
     /// goroutines. The packed ids, made for the placing too, were a sixth of the peak of a
     /// report on a trace of 4 million goroutines.
     pub fn by_id(&self, keep: impl Fn(&Task) -> bool) -> Vec<u32> {
-        let kept = || self.iter().enumerate().filter(|(_, t)| keep(t)).map(|(i, t)| (t.id, i as u32));
+        let kept = || self.enumerate().filter(|(_, t)| keep(t)).map(|(i, t)| (t.id, i as u32));
         let (mut low, mut high, mut count) = (u64::MAX, 0, 0usize);
         for (id, _) in kept() {
             (low, high, count) = (low.min(id), high.max(id), count + 1);
@@ -372,6 +372,14 @@ impl Tasks {
     #[inline]
     pub fn iter(&self) -> Iter<'_> {
         Iter { tasks: self, front: 0, back: self.len(), unpacked: Unpacked::default() }
+    }
+
+    /// The tasks in order with their numbers, as `iter().enumerate()` gives them. std's
+    /// `Enumerate::next` around [`Iter::next`] was left out of line, a call per task returning
+    /// the task through memory: a pass over 4 million tasks that way took three times as long.
+    #[inline]
+    pub fn enumerate(&self) -> Enumerate<'_> {
+        Enumerate(self.iter())
     }
 
     /// Heap bytes, for memory accounting.
@@ -540,6 +548,37 @@ impl DoubleEndedIterator for Iter<'_> {
 impl ExactSizeIterator for Iter<'_> {}
 
 impl std::iter::FusedIterator for Iter<'_> {}
+
+/// The tasks of a [`Tasks`] in order with their numbers (see [`Tasks::enumerate`]).
+#[derive(Clone)]
+pub struct Enumerate<'a>(Iter<'a>);
+
+impl Iterator for Enumerate<'_> {
+    type Item = (usize, Task);
+
+    #[allow(clippy::inline_always)] // Inlined whole into loops over tasks: see `Iter`.
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, Task)> {
+        let index = self.0.front;
+        self.0.next().map(|task| (index, task))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Enumerate<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<(usize, Task)> {
+        self.0.next_back().map(|task| (self.0.back, task))
+    }
+}
+
+impl ExactSizeIterator for Enumerate<'_> {}
+
+impl std::iter::FusedIterator for Enumerate<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -721,6 +760,9 @@ mod tests {
             proptest::prop_assert_eq!(tasks.len(), want.len());
             proptest::prop_assert!(tasks.iter().eq(want.iter().cloned()));
             proptest::prop_assert!(tasks.iter().rev().eq(want.iter().rev().cloned()));
+            proptest::prop_assert!(tasks.enumerate().eq(want.iter().cloned().enumerate()));
+            proptest::prop_assert!(tasks.enumerate().rev().eq(want.iter().cloned().enumerate().rev()));
+            proptest::prop_assert_eq!(tasks.enumerate().len(), want.len());
             for (i, w) in want.iter().enumerate() {
                 proptest::prop_assert_eq!(tasks.get(i), Some(w.clone()));
                 proptest::prop_assert_eq!(tasks.id(i), Some(w.id));

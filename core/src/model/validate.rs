@@ -49,7 +49,7 @@ impl Capture {
         let stacks = self.tables.stack_count();
         let frames = self.tables.frame_count();
         let mut next_interval = 0usize;
-        for (ti, task) in self.tasks.iter().enumerate() {
+        for (ti, task) in self.tasks.enumerate() {
             let r = task.intervals.indices();
             found.check(r.end <= iv.len(), || {
                 format!("task {ti} (id {}) intervals {r:?} past the {} held", task.id, iv.len())

@@ -229,7 +229,7 @@ impl LoadedCapture {
             .then(|| wait_ages::wait_ages(&capture, &groups));
         let mut task_by_id = HashMap::with_capacity(capture.tasks.len());
         let mut children_by_id: HashMap<u64, Vec<u32>> = HashMap::new();
-        for (i, task) in capture.tasks.iter().enumerate() {
+        for (i, task) in capture.tasks.enumerate() {
             if task.kind == TaskKind::Resource {
                 continue;
             }

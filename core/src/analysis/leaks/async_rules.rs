@@ -163,7 +163,7 @@ fn open_range(capture: &Capture, tasks: &[u32], end_ns: i64) -> Option<[i64; 2]>
 /// Per (name, category): how many operations ended, and the longest any of them took.
 fn ended_stats(capture: &Capture) -> BTreeMap<(String, String), (u64, i64)> {
     let mut out: BTreeMap<(String, String), (u64, i64)> = BTreeMap::new();
-    for (i, t) in capture.tasks.iter().enumerate() {
+    for (i, t) in capture.tasks.enumerate() {
         if t.kind != TaskKind::AsyncTask || t.flags.contains(TaskFlags::NEVER_ENDED) {
             continue;
         }

@@ -1299,7 +1299,7 @@ impl Builder {
         // Found in one pass in order (as the task table reads fastest), changed after; only
         // what changes is kept, as a trace may hold millions of goroutines it did not see made.
         let mut changed = Vec::new();
-        for (index, mut task) in capture.tasks.iter().enumerate() {
+        for (index, mut task) in capture.tasks.enumerate() {
             if task.kind != TaskKind::Goroutine {
                 continue;
             }
