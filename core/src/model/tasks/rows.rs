@@ -210,19 +210,24 @@ fn packed_put(bytes: &mut [u8], at: usize, row: &Row) -> bool {
 
 /// The block packed into `bytes`, unless packing would not make it smaller.
 fn pack(rows: &[Row; BLOCK], bytes: &mut Vec<u8>) -> bool {
+    // Columns and their ranges in one pass over the rows; each column is then written from its
+    // base without a copy of it (a trace packs a block every 64 goroutines, on the thread that
+    // reads the events).
     let mut columns = [[0u32; BLOCK]; WORDS];
+    let (mut low, mut high) = ([u32::MAX; WORDS], [0u32; WORDS]);
     for (at, row) in rows.iter().enumerate() {
-        for (column, v) in columns.iter_mut().zip(words(row)) {
+        for (((column, v), low), high) in columns.iter_mut().zip(words(row)).zip(&mut low).zip(&mut high) {
             if let Some(c) = column.get_mut(at) {
                 *c = v;
             }
+            *low = (*low).min(v);
+            *high = (*high).max(v);
         }
     }
-    let low = columns.map(|c| c.iter().copied().min().unwrap_or(0));
-    let widths: [usize; WORDS] = std::array::from_fn(|w| {
-        let high = columns.get(w).and_then(|c| c.iter().copied().max()).unwrap_or(0);
-        width(high - low.get(w).copied().unwrap_or(0))
-    });
+    let mut widths = [0usize; WORDS];
+    for ((w, low), high) in widths.iter_mut().zip(low).zip(high) {
+        *w = width(high.wrapping_sub(low));
+    }
     let size = HEAD + widths.iter().sum::<usize>() * BLOCK + PAD;
     if size >= size_of::<[Row; BLOCK]>() {
         return false;
@@ -233,12 +238,12 @@ fn pack(rows: &[Row; BLOCK], bytes: &mut Vec<u8>) -> bool {
     let (bases, head) = head.split_at_mut(WIDTHS_AT);
     let (widths_at, starts) = head.split_at_mut(WORDS);
     let mut start = 0usize;
-    for (w, (((base, to_base), (&width, to_width)), to_start)) in low
+    for ((((values, base), (to_base, to_start)), &width), to_width) in columns
         .iter()
-        .zip(bases.chunks_exact_mut(4))
-        .zip(widths.iter().zip(widths_at))
-        .zip(starts.chunks_exact_mut(2))
-        .enumerate()
+        .zip(low)
+        .zip(bases.chunks_exact_mut(4).zip(starts.chunks_exact_mut(2)))
+        .zip(&widths)
+        .zip(widths_at)
     {
         to_base.copy_from_slice(&base.to_le_bytes());
         // At most 4 bytes and so 4 * 64 * 8 bytes of columns: a u16.
@@ -247,23 +252,22 @@ fn pack(rows: &[Row; BLOCK], bytes: &mut Vec<u8>) -> bool {
         start += width * BLOCK;
         let (column, after) = rest.split_at_mut(width * BLOCK);
         rest = after;
-        let values = columns.get(w).map_or([0; BLOCK], |c| c.map(|v| v.wrapping_sub(*base)));
         match width {
             0 => {}
-            1 => put_le::<1>(column, &values),
-            2 => put_le::<2>(column, &values),
-            3 => put_le::<3>(column, &values),
-            _ => put_le::<4>(column, &values),
+            1 => put_le::<1>(column, values, base),
+            2 => put_le::<2>(column, values, base),
+            3 => put_le::<3>(column, values, base),
+            _ => put_le::<4>(column, values, base),
         }
     }
     true
 }
 
-/// `values` as `N` little-endian bytes each into `column`.
+/// `values` less `base` as `N` little-endian bytes each into `column`.
 #[inline]
-fn put_le<const N: usize>(column: &mut [u8], values: &[u32; BLOCK]) {
+fn put_le<const N: usize>(column: &mut [u8], values: &[u32; BLOCK], base: u32) {
     for (to, v) in column.chunks_exact_mut(N).zip(values) {
-        if let Some(from) = v.to_le_bytes().get(..N) {
+        if let Some(from) = v.wrapping_sub(base).to_le_bytes().get(..N) {
             to.copy_from_slice(from);
         }
     }
