@@ -140,7 +140,10 @@ impl Clock {
         // The highest id is found in the same pass: a pass over millions of packed tasks
         // costs more than what it does with each.
         let mut max_id = None;
-        for t in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
+        for t in &capture.tasks {
+            if t.kind != TaskKind::Goroutine {
+                continue;
+            }
             max_id = max_id.max(Some(t.id));
             if t.flags.contains(TaskFlags::SYSTEM) {
                 continue;

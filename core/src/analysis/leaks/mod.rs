@@ -101,7 +101,11 @@ impl<'c> Context<'c> {
         let is_alive =
             |t: &crate::model::Task| t.kind == TaskKind::Goroutine && !t.flags.contains(TaskFlags::ENDED);
         let mut has_parents = false;
-        for task in capture.tasks.iter().filter(|t| t.kind == TaskKind::Goroutine) {
+        // Tested in the loop: a filter's `next` per task is a call (see `Tasks::by_id`).
+        for task in &capture.tasks {
+            if task.kind != TaskKind::Goroutine {
+                continue;
+            }
             has_parents |= task.parent_id.is_some();
             if is_alive(&task) {
                 *per_stack.entry((task.stack, task.state)).or_insert(0) += 1;
