@@ -221,6 +221,14 @@ impl Tasks {
         self.rows.reserve_exact(additional);
     }
 
+    /// Takes over the memory `old` packed its rows into, for this table's packed rows, and
+    /// drops the rest of `old`: a trace read twice makes the same table twice, and the pages
+    /// the first one's rows were packed into (a third of a goroutine-dense trace's peak) were
+    /// still held by the allocator when the second asked for as many anew.
+    pub fn reuse(&mut self, old: Tasks) {
+        self.rows.reuse(old.rows);
+    }
+
     /// Gives back the room no task uses, and packs the rows of every block of ended tasks (see
     /// `rows`): for the end of a parse.
     pub fn shrink_to_fit(&mut self) {

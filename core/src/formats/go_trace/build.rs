@@ -178,6 +178,9 @@ pub(crate) struct Counts {
     pub start: i64,
     /// The most goroutines alive at once, and the largest goroutine id.
     pub goroutines: Room,
+    /// The counting pass's task table, whose memory the second pass's table takes over (see
+    /// [`Tasks::reuse`](crate::model::Tasks::reuse)).
+    pub tasks_memory: crate::model::Tasks,
 }
 
 /// Builds one capture from ordered events.
@@ -290,6 +293,7 @@ impl Builder {
             wire::put_uvarint(&mut counted, u64::from(n));
         }
         drop(per_task);
+        self.capture.tasks.reuse(std::mem::take(&mut counts.tasks_memory));
         self.iv = IntervalsBuilder::with_len(total, counts.start);
         self.iv.reserve_ends(counts.ends);
         self.store = Store::Place { counted, read: 0, next_start: 0 };
@@ -1159,6 +1163,7 @@ impl Builder {
                     ends,
                     start: self.trace_start.unwrap_or(end),
                     goroutines: Room::default(),
+                    tasks_memory: std::mem::take(&mut self.capture.tasks),
                 }
             }
             Store::Append { .. } | Store::Place { .. } | Store::Blocks { .. } => Counts::default(),

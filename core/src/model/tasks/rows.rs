@@ -316,6 +316,8 @@ pub(super) struct Rows {
     /// The rows of the block packed last, for the next block made: made afresh, each block's
     /// 2 KB were zeroed and freed again, 128 MB of each for 4 million tasks.
     spare: Option<Box<[Row; BLOCK]>>,
+    /// Emptied chunks of another table's arena (see [`Rows::reuse`]), the smallest last.
+    free_chunks: Vec<Vec<u8>>,
 }
 
 /// Bytes a packed block takes, from its head.
@@ -323,12 +325,15 @@ fn packed_len(bytes: &[u8]) -> usize {
     HEAD + head(bytes).width.iter().map(|&w| usize::from(w)).sum::<usize>() * BLOCK + PAD
 }
 
-/// Appends a packed block's `bytes` to `arena`, in a new chunk where the last has no room;
-/// returns where they went.
-fn arena_put(arena: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Option<(u32, u32)> {
+/// Appends a packed block's `bytes` to `arena`, in a new chunk where the last has no room
+/// (one of `free` where it is big enough); returns where they went.
+fn arena_put(arena: &mut Vec<Vec<u8>>, free: &mut Vec<Vec<u8>>, bytes: &[u8]) -> Option<(u32, u32)> {
     if arena.last().is_none_or(|c| c.capacity() - c.len() < bytes.len()) {
-        let next = arena.last().map_or(CHUNK.0, |c| (c.capacity() * 2).min(CHUNK.1));
-        arena.push(Vec::with_capacity(next.max(bytes.len())));
+        let next = arena.last().map_or(CHUNK.0, |c| (c.capacity() * 2).min(CHUNK.1)).max(bytes.len());
+        match free.pop_if(|c| c.capacity() >= next) {
+            Some(chunk) => arena.push(chunk),
+            None => arena.push(Vec::with_capacity(next)),
+        }
     }
     let chunk = u32::try_from(arena.len() - 1).ok()?;
     let c = arena.last_mut()?;
@@ -361,6 +366,17 @@ impl Rows {
         self.ended.reserve_exact(blocks.saturating_sub(self.ended.len()));
     }
 
+    /// Keeps the chunks of `old`'s arena, emptied, for this one's (see `Tasks::reuse`): the
+    /// chunks a second pass over the same trace asks for come in the same sizes.
+    pub fn reuse(&mut self, old: Rows) {
+        let mut chunks = old.arena;
+        for chunk in &mut chunks {
+            chunk.clear();
+        }
+        chunks.sort_by_key(|c| std::cmp::Reverse(c.capacity()));
+        self.free_chunks = chunks;
+    }
+
     /// Gives back the room no row uses, and packs every block whose tasks have all ended: those
     /// still waiting their turn, and those a change unpacked (a parser's last pass over every
     /// task). The arena is copied afresh where the bytes of blocks unpacked since are a third of
@@ -378,7 +394,7 @@ impl Rows {
                 if let &mut Block::Packed { chunk, at } = slot {
                     let bytes = packed(&self.arena, chunk, at);
                     let bytes = bytes.get(..packed_len(bytes)).unwrap_or_default();
-                    if let Some((chunk, at)) = arena_put(&mut arena, bytes) {
+                    if let Some((chunk, at)) = arena_put(&mut arena, &mut Vec::new(), bytes) {
                         *slot = Block::Packed { chunk, at };
                     }
                 }
@@ -388,6 +404,7 @@ impl Rows {
         }
         self.spare = None;
         self.scratch = Vec::new();
+        self.free_chunks = Vec::new();
         self.blocks.shrink_to_fit();
         self.ended.shrink_to_fit();
     }
@@ -541,7 +558,7 @@ impl Rows {
         if !pack(rows, &mut self.scratch) {
             return;
         }
-        if let Some((chunk, at)) = arena_put(&mut self.arena, &self.scratch)
+        if let Some((chunk, at)) = arena_put(&mut self.arena, &mut self.free_chunks, &self.scratch)
             && let Block::Plain(rows) = std::mem::replace(slot, Block::Packed { chunk, at })
         {
             self.spare = Some(rows);
@@ -557,7 +574,7 @@ impl Rows {
     pub fn heap_bytes(&self) -> usize {
         let plain = self.blocks.iter().filter(|b| matches!(b, Block::Plain(_))).count();
         plain * size_of::<[Row; BLOCK]>()
-            + self.arena.iter().map(Vec::capacity).sum::<usize>()
+            + self.arena.iter().chain(&self.free_chunks).map(Vec::capacity).sum::<usize>()
             + self.arena.capacity() * size_of::<Vec<u8>>()
             + self.scratch.capacity()
             + usize::from(self.spare.is_some()) * size_of::<[Row; BLOCK]>()
@@ -703,6 +720,28 @@ mod tests {
         assert!(rows.blocks.iter().any(|b| matches!(b, Block::Packed { .. })));
         for (i, r) in want.iter().enumerate() {
             assert_eq!(rows.get(i), Some(*r), "row {i}");
+        }
+    }
+
+    #[test]
+    fn a_second_table_packs_into_the_chunks_of_the_first() {
+        let want: Vec<Row> = (0..(BLOCK * 700) as u32).map(|i| row(i, 900)).collect();
+        let mut first = Rows::default();
+        for r in &want {
+            first.push(*r, true);
+        }
+        let chunks: Vec<*const u8> = first.arena.iter().map(Vec::as_ptr).collect();
+        assert!(chunks.len() > 3, "{} chunks", chunks.len());
+        let mut second = Rows::default();
+        second.reuse(first);
+        for r in &want {
+            second.push(*r, true);
+        }
+        // The same chunks, in the same order, and none left over.
+        assert_eq!(second.arena.iter().map(Vec::as_ptr).collect::<Vec<_>>(), chunks);
+        assert!(second.free_chunks.is_empty());
+        for (i, r) in want.iter().enumerate() {
+            assert_eq!(second.get(i), Some(*r), "row {i}");
         }
     }
 }
